@@ -1,0 +1,1 @@
+"""Prefect flows: request lifecycle, retention and knowledge indexing."""

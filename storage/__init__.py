@@ -1,0 +1,1 @@
+"""Persistence: database (models, repositories, unit of work), object store and vector store."""

@@ -1,0 +1,23 @@
+"""The `tagen` command line. Each command group lives in its own module and registers here."""
+
+from __future__ import annotations
+
+import typer
+
+app = typer.Typer(
+    name="tagen",
+    help="Turn raw log samples into a validated, versioned Splunk Technology Add-on.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+
+
+def _register() -> None:
+    # Imported here so `tagen --help` stays cheap and modules register their own commands.
+    pass
+
+
+def main() -> None:
+    _register()
+    app()

@@ -1,0 +1,1 @@
+"""Shared pytest configuration; database and Prefect fixtures live beside their tests."""
