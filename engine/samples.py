@@ -1,0 +1,174 @@
+"""Reading log samples: encoding sniffing, binary/empty rejection, bounded-memory streaming.
+
+Samples come from users in whatever encoding their system wrote (UTF-8 with or without BOM,
+UTF-16 from Windows tools, Latin-1 from old appliances). The sandbox needs ``str`` text with the
+original line endings, streamed in chunks so a multi-gigabyte sample never sits in memory.
+"""
+
+from __future__ import annotations
+
+import codecs
+from collections.abc import Generator
+from contextlib import closing
+from pathlib import Path
+
+HEAD_BYTES = 64 * 1024
+"""How much of a file is sniffed for its encoding and for binary content."""
+
+MAX_CONTROL_RATIO = 0.10
+"""Share of control characters in the head above which a sample is treated as binary."""
+
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+_LATIN1_FALLBACK = "tagen-latin1-fallback"
+
+
+class SampleError(ValueError):
+    """A sample file that cannot be used: missing, empty, binary or undecodable."""
+
+
+def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
+    """Decode stray invalid bytes in mostly-UTF-8 text as Latin-1 instead of failing."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+def _register_fallback() -> str:
+    try:
+        codecs.lookup_error(_LATIN1_FALLBACK)
+    except LookupError:
+        codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
+    return _LATIN1_FALLBACK
+
+
+def _bom_of(head: bytes) -> tuple[bytes, str] | None:
+    for bom, name in _BOMS:
+        if head.startswith(bom):
+            return bom, name
+    return None
+
+
+def _utf16_by_nuls(head: bytes) -> str | None:
+    """UTF-16 without BOM: ASCII-heavy text has NUL in every other byte."""
+    sample = head[: 4096 - (min(len(head), 4096) % 2)]
+    if len(sample) < 4:
+        return None
+    even_nuls = sample[0::2].count(0)
+    odd_nuls = sample[1::2].count(0)
+    pairs = len(sample) // 2
+    if odd_nuls >= 0.7 * pairs and even_nuls <= 0.05 * pairs:
+        return "utf-16-le"
+    if even_nuls >= 0.7 * pairs and odd_nuls <= 0.05 * pairs:
+        return "utf-16-be"
+    return None
+
+
+def _valid_utf8_prefix(head: bytes) -> bool:
+    """True when ``head`` is UTF-8, allowing a multibyte character cut off at its end."""
+    try:
+        codecs.getincrementaldecoder("utf-8")().decode(head, final=False)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def sniff_encoding(head: bytes) -> str:
+    """Name the codec of a sample from its first bytes.
+
+    Order: a BOM, then the NUL pattern of BOM-less UTF-16, then UTF-8 if the head decodes,
+    else Latin-1 (every byte sequence is valid Latin-1). The returned name never includes the
+    BOM; :func:`read_sample_chunks` strips it.
+    """
+    found = _bom_of(head)
+    if found is not None:
+        return found[1]
+    utf16 = _utf16_by_nuls(head)
+    if utf16 is not None:
+        return utf16
+    return "utf-8" if _valid_utf8_prefix(head) else "latin-1"
+
+
+def _read_head(path: Path) -> bytes:
+    try:
+        with path.open("rb") as handle:
+            return handle.read(HEAD_BYTES)
+    except FileNotFoundError as exc:
+        raise SampleError(f"sample {path}: file not found") from exc
+    except IsADirectoryError as exc:
+        raise SampleError(f"sample {path}: is a directory, not a file") from exc
+    except OSError as exc:
+        raise SampleError(f"sample {path}: cannot be read ({exc.strerror or exc})") from exc
+
+
+def _check_text(path: Path, head: bytes, encoding: str) -> int:
+    """Reject empty and binary heads; return the BOM length to skip."""
+    found = _bom_of(head)
+    bom_len = len(found[0]) if found is not None else 0
+    if len(head) <= bom_len:
+        raise SampleError(f"sample {path}: file is empty")
+    body = head[bom_len:]
+    if not encoding.startswith(("utf-16", "utf-32")) and b"\x00" in body:
+        raise SampleError(f"sample {path}: binary file (contains NUL bytes), not a text log")
+    text = codecs.getincrementaldecoder(encoding)(errors="replace").decode(body, final=False)
+    controls = sum(1 for char in text if char < " " and char not in _TEXT_CONTROLS)
+    if encoding.startswith(("utf-16", "utf-32")) and "\x00" in text:
+        raise SampleError(f"sample {path}: binary file (NUL characters in {encoding} text)")
+    if text and controls / len(text) > MAX_CONTROL_RATIO:
+        raise SampleError(
+            f"sample {path}: binary file ({controls} of {len(text)} leading characters are "
+            "control characters), not a text log"
+        )
+    return bom_len
+
+
+def read_sample_chunks(path: Path, *, chunk_chars: int = 1 << 20) -> Generator[str, None, None]:
+    """Stream a sample's decoded text in chunks of at most ``chunk_chars`` characters.
+
+    The file is sniffed and validated before this returns, so a bad sample raises
+    :class:`SampleError` at call time, not half-way through a pipeline. Line endings are kept.
+    """
+    if chunk_chars <= 0:
+        raise ValueError("chunk_chars must be positive")
+    head = _read_head(path)
+    encoding = sniff_encoding(head)
+    bom_len = _check_text(path, head, encoding)
+    errors = _register_fallback() if encoding == "utf-8" else "replace"
+    return _stream(path, encoding=encoding, errors=errors, skip=bom_len, chunk_chars=chunk_chars)
+
+
+def _stream(
+    path: Path, *, encoding: str, errors: str, skip: int, chunk_chars: int
+) -> Generator[str, None, None]:
+    decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
+    with path.open("rb") as handle:
+        handle.seek(skip)
+        while True:
+            block = handle.read(chunk_chars)
+            text = decoder.decode(block, final=not block)
+            # A block of N bytes decodes to at most N characters, so chunks stay bounded.
+            if text:
+                yield text
+            if not block:
+                return
+
+
+def read_sample_text(path: Path, *, max_chars: int) -> str:
+    """The first ``max_chars`` characters of a sample (for sniffing and reports)."""
+    if max_chars <= 0:
+        raise ValueError("max_chars must be positive")
+    parts: list[str] = []
+    remaining = max_chars
+    with closing(read_sample_chunks(path, chunk_chars=min(max_chars, 1 << 20))) as chunks:
+        for chunk in chunks:
+            parts.append(chunk[:remaining])
+            remaining -= len(parts[-1])
+            if remaining <= 0:
+                break
+    return "".join(parts)
