@@ -1,0 +1,245 @@
+"""The generator's shared vocabulary: what each inference step hands to the next.
+
+Every step (format detection, event breaking, timestamps, fields, CIM) reads an
+:class:`AnalysisContext` and returns a plain, immutable plan. Plans carry the exact props.conf /
+transforms.conf settings they want written, so the assembler never re-derives anything and a
+planner (rule-based today, an LLM later) can propose plans that go through the same
+validation and repair.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+FormatKind = Literal[
+    "json",
+    "ndjson",
+    "csv",
+    "tsv",
+    "psv",
+    "w3c",
+    "zeek_tsv",
+    "kv",
+    "syslog3164",
+    "syslog5424",
+    "apache_access",
+    "apache_error",
+    "nginx_access",
+    "cef",
+    "leef",
+    "xml",
+    "multiline",
+    "unstructured",
+]
+"""Format families the generator recognises (``multiline``: unstructured events spanning lines)."""
+
+Settings = dict[str, str]
+"""Settings of one .conf stanza, in the order they should be written."""
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    """A bounded, representative subset of the user's samples, decoded and LF-normalised.
+
+    ``text`` is what the analysis looks at (whole lines, ends with a newline); ``lines`` are its
+    lines without terminators. ``total_*`` describe the full input so TRUNCATE and the README can
+    speak about it even when only a subset was analysed.
+    """
+
+    text: str
+    lines: tuple[str, ...]
+    sources: tuple[str, ...]
+    total_bytes: int
+    total_lines: int
+    subset: bool = False
+    max_line_bytes: int = 0
+
+
+@dataclass(frozen=True)
+class FormatGuess:
+    """The format family of the samples and what was learned while detecting it.
+
+    ``header`` holds column names for delimited formats (csv/tsv/psv/w3c/zeek_tsv);
+    ``delimiter`` their separator; ``details`` anything else worth reporting (e.g. the syslog
+    flavour, the JSON root kind, the share of lines that matched).
+    """
+
+    kind: FormatKind
+    confidence: float
+    header: tuple[str, ...] = ()
+    delimiter: str | None = None
+    header_lines: int = 0
+    details: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class BreakingPlan:
+    """Index-time event breaking: LINE_BREAKER with SHOULD_LINEMERGE=false.
+
+    ``event_start`` is the regex (without anchors) an event's first line matches when events span
+    lines; ``None`` for one event per line.
+    """
+
+    line_breaker: str
+    truncate: int
+    event_breaker: str
+    multiline: bool = False
+    event_start: str | None = None
+    reason: str = ""
+
+    def settings(self) -> Settings:
+        return {
+            "SHOULD_LINEMERGE": "false",
+            "LINE_BREAKER": self.line_breaker,
+            "TRUNCATE": str(self.truncate),
+            "EVENT_BREAKER_ENABLE": "true",
+            "EVENT_BREAKER": self.event_breaker,
+        }
+
+
+@dataclass(frozen=True)
+class TimestampPlan:
+    """Index-time timestamp recognition, verified against the samples.
+
+    ``time_format`` is Splunk strptime. ``success`` is the share of sampled events whose time the
+    plan parsed; ``tz`` is set only when the data carries no offset. ``None`` format means the
+    events carry no timestamp the generator could trust (DATETIME_CONFIG=CURRENT).
+    """
+
+    time_prefix: str | None
+    time_format: str | None
+    lookahead: int
+    tz: str | None = None
+    has_year: bool = True
+    success: float = 0.0
+    example: str = ""
+
+    def settings(self) -> Settings:
+        if self.time_format is None:
+            return {"DATETIME_CONFIG": "CURRENT"}
+        out: Settings = {}
+        if self.time_prefix is not None:
+            out["TIME_PREFIX"] = self.time_prefix
+        out["TIME_FORMAT"] = self.time_format
+        out["MAX_TIMESTAMP_LOOKAHEAD"] = str(self.lookahead)
+        if self.tz is not None:
+            out["TZ"] = self.tz
+        return out
+
+
+@dataclass(frozen=True)
+class FieldInfo:
+    """One search-time field the TA produces, with example values for the README."""
+
+    name: str
+    examples: tuple[str, ...] = ()
+    source: str = ""
+    """How it is extracted, e.g. ``KV_MODE=json``, ``EXTRACT-x``, ``REPORT-y``."""
+
+
+@dataclass(frozen=True)
+class FieldPlan:
+    """Search-time field extraction: settings for the sourcetype stanza plus transforms.
+
+    ``props`` go into the sourcetype's props.conf stanza (KV_MODE, EXTRACT-*, REPORT-*,
+    INDEXED_EXTRACTIONS, FIELD_NAMES...); ``transforms`` maps transforms.conf stanza names to
+    their settings.
+    """
+
+    props: Settings = field(default_factory=dict)
+    transforms: dict[str, Settings] = field(default_factory=dict)
+    fields: tuple[FieldInfo, ...] = ()
+    caveats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class CimPlan:
+    """CIM mapping: aliases/evals for the sourcetype, eventtypes and tags, and what is missing.
+
+    ``unmapped`` maps a data model name to its required fields that could not be produced.
+    """
+
+    models: tuple[str, ...] = ()
+    props: Settings = field(default_factory=dict)
+    eventtypes: dict[str, Settings] = field(default_factory=dict)
+    tags: dict[str, Settings] = field(default_factory=dict)
+    mapped: dict[str, str] = field(default_factory=dict)
+    """CIM field -> source field or expression."""
+    unmapped: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    caveats: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class AnalysisContext:
+    """Everything known about the samples when fields and CIM are inferred.
+
+    ``events`` are the raw texts of the sampled events as the breaking plan splits them (a
+    bounded subset), with the timestamp plan already verified on them.
+    """
+
+    sample: SampleSet
+    format: FormatGuess
+    breaking: BreakingPlan
+    timestamps: TimestampPlan
+    events: tuple[str, ...]
+    sourcetype: str
+    source_system: str = ""
+    description: str = ""
+    knowledge: tuple[str, ...] = ()
+    feedback: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GenerationRequest:
+    """What a requestor hands the generator.
+
+    ``knowledge`` are snippets (docs, stanzas of existing TAs) retrieved by the caller;
+    ``feedback`` are failure messages from a previous validation, for a repair revision.
+    """
+
+    samples: tuple[Path, ...]
+    name: str | None = None
+    sourcetype: str | None = None
+    source_system: str = ""
+    description: str = ""
+    cim_required: bool = True
+    redact: bool = False
+    include_samples: bool = False
+    default_tz: str = "UTC"
+    version: str = "1.0.0"
+    knowledge: tuple[str, ...] = ()
+    feedback: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SelfCheck:
+    """The verdict of the generator's own sandbox run on the samples."""
+
+    passed: bool
+    rounds: int
+    problems: tuple[str, ...] = ()
+    repairs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class GenerationResult:
+    """The generated TA: where it is, what it holds and how it checked itself."""
+
+    name: str
+    sourcetype: str
+    ta_dir: Path
+    package: Path
+    sha256: str
+    format: FormatGuess
+    breaking: BreakingPlan
+    timestamps: TimestampPlan
+    fields: FieldPlan
+    cim: CimPlan | None
+    check: SelfCheck
+    caveats: tuple[str, ...] = ()
+
+
+class GenerationError(ValueError):
+    """Samples or a request the generator cannot work with (empty, binary, unreadable...)."""
