@@ -1,0 +1,83 @@
+"""Object store in a local directory: the embedded default, no service needed.
+
+Writes go to a temporary file beside the target and are renamed into place, so a reader never
+sees a half-written object and a failed upload leaves nothing behind.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+import tempfile
+from pathlib import Path
+from typing import BinaryIO
+
+from storage.objects.errors import ObjectNotFoundError
+from storage.objects.store import HashingWriter, StoredObject, iter_limited, validate_key
+
+
+class LocalObjectStore:
+    """Objects as files under `root` (created on first write)."""
+
+    def __init__(self, *, root: Path) -> None:
+        self.root = root.expanduser().resolve()
+
+    def _path(self, key: str) -> Path:
+        return self.root / validate_key(key)
+
+    def url(self, key: str) -> str:
+        return self._path(key).as_uri()
+
+    def put_stream(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        content_type: str = "application/octet-stream",
+        max_bytes: int | None = None,
+    ) -> StoredObject:
+        target = self._path(key)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(
+            dir=target.parent, prefix=f".{target.name}.", suffix=".part"
+        )
+        try:
+            with os.fdopen(fd, "wb") as sink:
+                writer = HashingWriter(sink)
+                for chunk in iter_limited(stream, key=key, max_bytes=max_bytes):
+                    writer.write(chunk)
+            os.replace(tmp_name, target)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp_name)
+            raise
+        return StoredObject(key=key, url=target.as_uri(), size=writer.size, sha256=writer.sha256)
+
+    def put_file(
+        self, key: str, path: Path, *, content_type: str = "application/octet-stream"
+    ) -> StoredObject:
+        with path.open("rb") as stream:
+            return self.put_stream(key, stream, content_type=content_type)
+
+    def get(self, key: str, *, destination: Path) -> Path:
+        with self.open(key) as source, destination.open("wb") as sink:
+            shutil.copyfileobj(source, sink)
+        return destination
+
+    def open(self, key: str) -> BinaryIO:
+        try:
+            return self._path(key).open("rb")
+        except FileNotFoundError as exc:
+            raise ObjectNotFoundError(f"no object stored under {key!r}") from exc
+
+    def delete(self, key: str) -> bool:
+        """Delete the object; False when it was already gone (retention must survive that)."""
+        try:
+            self._path(key).unlink()
+        except FileNotFoundError:
+            return False
+        return True
+
+    def exists(self, key: str) -> bool:
+        return self._path(key).is_file()
