@@ -1,0 +1,401 @@
+"""The TA model: app.conf, knowledge-object confs, lookups and README, loaded and written.
+
+``load_ta`` reads any add-on (ours, a knowledge document, a Splunk engineer's fixture) leniently,
+layering ``local/`` over ``default/`` as splunkd does. ``write_ta`` writes only what AppInspect's
+cloud precert accepts: semver version, package id = folder = ``[id] name``, no ``local/``,
+read for everyone and write for admin and sc_admin.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from engine.conf.parse import ConfFile, Stanza, parse_conf, render_conf
+
+KNOWLEDGE_CONFS = ("props", "transforms", "eventtypes", "tags", "fields")
+SEMVER = re.compile(
+    r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
+    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
+)
+APP_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
+CONF_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
+# Files that never belong in a Splunk app (AppInspect: prohibited or OS/editor droppings).
+PROHIBITED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", "__pycache__"})
+PROHIBITED_SUFFIXES = (".pyc", ".pyo", ".swp", "~")
+DEFAULT_META = """\
+[]
+access = read : [ * ], write : [ admin, sc_admin ]
+export = system
+"""
+FILE_MODE = 0o644
+DIR_MODE = 0o755
+
+
+class InvalidTAError(ValueError):
+    """A directory or model that is not a valid Splunk add-on."""
+
+
+def is_prohibited(relative: PurePosixPath) -> bool:
+    """Whether a path inside an app is a file Splunk apps must not ship."""
+    return any(
+        part in PROHIBITED_NAMES or part.endswith(PROHIBITED_SUFFIXES) for part in relative.parts
+    ) or relative.parts[:1] == ("local",)
+
+
+def validate_version(version: str) -> str:
+    """Return ``version`` if it is semantic versioning (AppInspect rejects ``1.0``)."""
+    if not SEMVER.match(version):
+        raise InvalidTAError(f"app version {version!r} is not semantic versioning (e.g. 1.0.0)")
+    return version
+
+
+def validate_app_id(app_id: str) -> str:
+    """Return ``app_id`` if Splunk accepts it as a package id and folder name."""
+    if not APP_ID.match(app_id):
+        raise InvalidTAError(
+            f"app id {app_id!r} must start with a letter and hold only letters, digits, "
+            "'_', '.', '-' (at most 80 characters)"
+        )
+    return app_id
+
+
+def _flag(value: bool) -> str:
+    return "true" if value else "false"
+
+
+@dataclass(frozen=True)
+class AppConf:
+    """The typed part of app.conf; other settings of a loaded app.conf are kept beside it."""
+
+    app_id: str
+    version: str
+    label: str
+    description: str = ""
+    author: str = ""
+    build: int = 1
+    is_visible: bool = False
+    is_configured: bool = False
+    state: str = "enabled"
+    check_for_updates: bool = False
+
+    def validate(self) -> AppConf:
+        validate_app_id(self.app_id)
+        validate_version(self.version)
+        if self.build < 1:
+            raise InvalidTAError(f"app build {self.build} must be a positive integer")
+        if self.state not in ("enabled", "disabled"):
+            raise InvalidTAError(f"app state {self.state!r} must be enabled or disabled")
+        if not self.label.strip():
+            raise InvalidTAError("app label is empty")
+        return self
+
+    def settings(self) -> dict[str, dict[str, str]]:
+        """The stanzas and keys this model owns, as app.conf text values."""
+        launcher = {"author": self.author, "description": self.description}
+        return {
+            "install": {
+                "is_configured": _flag(self.is_configured),
+                "state": self.state,
+                "build": str(self.build),
+            },
+            "launcher": {k: v for k, v in launcher.items() if v} | {"version": self.version},
+            "ui": {"is_visible": _flag(self.is_visible), "label": self.label},
+            "package": {
+                "id": self.app_id,
+                "check_for_updates": _flag(self.check_for_updates),
+            },
+            "id": {"name": self.app_id, "version": self.version},
+        }
+
+    def to_conf(self, base: ConfFile | None = None) -> ConfFile:
+        """app.conf: ``base``'s other settings kept, the typed ones set from this model."""
+        conf = ConfFile(path="default/app.conf")
+        if base is not None:
+            for stanza in base.stanzas.values():
+                conf.stanzas[stanza.name] = Stanza(stanza.name, dict(stanza.settings))
+        for stanza_name, values in self.settings().items():
+            for key, value in values.items():
+                conf.set(stanza_name, key, " ".join(value.split()))
+        return conf
+
+
+def _truthy(value: str, default: bool) -> bool:
+    lowered = value.strip().lower()
+    if lowered in ("1", "true", "t", "yes", "y", "on"):
+        return True
+    if lowered in ("0", "false", "f", "no", "n", "off"):
+        return False
+    return default
+
+
+def _build_number(value: str) -> int:
+    return int(value) if value.strip().isdigit() and int(value) > 0 else 1
+
+
+def app_conf_from(conf: ConfFile, *, folder: str) -> AppConf:
+    """Read the typed settings of ``conf`` leniently (a missing value falls back sensibly)."""
+    package, ident, launcher = conf.get("package"), conf.get("id"), conf.get("launcher")
+    install, ui = conf.get("install"), conf.get("ui")
+    app_id = package.get("id") or ident.get("name") or folder
+    return AppConf(
+        app_id=app_id,
+        version=ident.get("version") or launcher.get("version", ""),
+        label=ui.get("label") or app_id,
+        description=launcher.get("description", ""),
+        author=launcher.get("author", ""),
+        build=_build_number(install.get("build", "1")),
+        is_visible=_truthy(ui.get("is_visible", "false"), False),
+        is_configured=_truthy(install.get("is_configured", "false"), False),
+        state=install.get("state", "enabled"),
+        check_for_updates=_truthy(package.get("check_for_updates", "false"), False),
+    )
+
+
+@dataclass
+class TA:
+    """A Splunk Technology Add-on held in memory.
+
+    ``confs`` maps a conf name (``props``, ``transforms``, ...) to its parsed file; the typed
+    app.conf fields win over the same keys in ``confs['app']``. ``extra_files`` maps app-relative
+    POSIX paths (``samples/x.log``, ``static/appIcon.png``) to their bytes.
+    """
+
+    app_id: str
+    version: str
+    label: str = ""
+    description: str = ""
+    author: str = ""
+    confs: dict[str, ConfFile] = field(default_factory=dict)
+    lookups: dict[str, bytes] = field(default_factory=dict)
+    readme: str = ""
+    extra_files: dict[str, bytes] = field(default_factory=dict)
+    build: int = 1
+
+    def conf(self, name: str) -> ConfFile:
+        """The conf called ``name``, created empty on first use so callers can add to it."""
+        return self.confs.setdefault(name, ConfFile(path=f"default/{name}.conf"))
+
+    @property
+    def props(self) -> ConfFile:
+        return self.conf("props")
+
+    @property
+    def transforms(self) -> ConfFile:
+        return self.conf("transforms")
+
+    @property
+    def eventtypes(self) -> ConfFile:
+        return self.conf("eventtypes")
+
+    @property
+    def tags(self) -> ConfFile:
+        return self.conf("tags")
+
+    @property
+    def fields(self) -> ConfFile:
+        return self.conf("fields")
+
+    @property
+    def app(self) -> AppConf:
+        """The typed app.conf of this TA (other app.conf settings stay in ``confs['app']``)."""
+        loaded = self.confs.get("app")
+        base = app_conf_from(loaded, folder=self.app_id) if loaded else None
+        return AppConf(
+            app_id=self.app_id,
+            version=self.version,
+            label=self.label or self.app_id,
+            description=self.description,
+            author=self.author,
+            build=self.build,
+            is_visible=base.is_visible if base else False,
+            is_configured=base.is_configured if base else False,
+            state=base.state if base else "enabled",
+            check_for_updates=base.check_for_updates if base else False,
+        )
+
+
+def _read_text(path: Path, relative: str) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise InvalidTAError(
+            f"{relative}: not UTF-8 text ({exc.reason} at byte {exc.start})"
+        ) from exc
+
+
+def _layer(base: ConfFile, top: ConfFile) -> None:
+    """Overlay ``top`` (local/) on ``base`` (default/), key by key, as splunkd merges layers."""
+    for stanza in top.stanzas.values():
+        target = base.stanzas.setdefault(stanza.name, Stanza(stanza.name, line=stanza.line))
+        target.settings.update(stanza.settings)
+        target.key_lines.update(stanza.key_lines)
+
+
+def _walk_files(root: Path) -> list[PurePosixPath]:
+    out: list[PurePosixPath] = []
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(dirnames + filenames):
+            path = Path(dirpath) / name
+            if path.is_symlink():
+                raise InvalidTAError(f"{path.relative_to(root)}: symbolic links are not allowed")
+        for name in sorted(filenames):
+            out.append(PurePosixPath((Path(dirpath) / name).relative_to(root).as_posix()))
+    return out
+
+
+def load_ta(path: Path) -> TA:
+    """Read the add-on in directory ``path`` (local/ settings layered over default/)."""
+    if not path.is_dir():
+        raise InvalidTAError(f"{path}: not a directory")
+    confs: dict[str, ConfFile] = {}
+    lookups: dict[str, bytes] = {}
+    extra: dict[str, bytes] = {}
+    readme = ""
+    for relative in _walk_files(path):
+        parts = relative.parts
+        file = path / relative
+        if len(parts) == 2 and parts[0] in ("default", "local") and relative.suffix == ".conf":
+            continue  # read below, default/ first
+        if is_prohibited(relative):
+            continue  # OS droppings and the rest of local/ are not part of the add-on
+        if parts[0] == "lookups" and len(parts) == 2:
+            lookups[parts[1]] = file.read_bytes()
+        elif relative == PurePosixPath("README.md"):
+            readme = _read_text(file, str(relative))
+        elif parts[0] == "metadata" or relative == PurePosixPath("app.manifest"):
+            continue  # write_ta generates these from the model
+        else:
+            extra[str(relative)] = file.read_bytes()
+    for layer in ("default", "local"):
+        folder = path / layer
+        for file in sorted(folder.glob("*.conf")) if folder.is_dir() else []:
+            conf_path = f"{layer}/{file.name}"
+            parsed = parse_conf(_read_text(file, conf_path), path=conf_path)
+            if file.stem in confs:
+                _layer(confs[file.stem], parsed)
+            else:
+                confs[file.stem] = parsed
+    app = app_conf_from(confs.get("app", ConfFile()), folder=path.name)
+    return TA(
+        app_id=app.app_id,
+        version=app.version,
+        label=app.label,
+        description=app.description,
+        author=app.author,
+        confs=confs,
+        lookups=lookups,
+        readme=readme,
+        extra_files=extra,
+        build=app.build,
+    )
+
+
+def _manifest(app: AppConf) -> str:
+    """app.manifest (schema 2.0.0) so Splunk Cloud tooling sees the same id and version."""
+    document = {
+        "schemaVersion": "2.0.0",
+        "info": {
+            "title": app.label,
+            "id": {"group": None, "name": app.app_id, "version": app.version},
+            "author": [{"name": app.author or "unknown", "email": None, "company": None}],
+            "releaseDate": None,
+            "description": app.description or app.label,
+            "classification": {
+                "intendedAudience": "IT Professionals",
+                "categories": [],
+                "developmentStatus": "Production/Stable",
+            },
+            "commonInformationModels": None,
+            "license": {"name": None, "text": None, "uri": None},
+            "privacyPolicy": {"name": None, "text": None, "uri": None},
+            "releaseNotes": {"name": None, "text": None, "uri": None},
+        },
+        "dependencies": None,
+        "tasks": None,
+        "inputGroups": None,
+        "incompatibleApps": None,
+        "platformRequirements": None,
+        "supportedDeployments": ["_standalone", "_distributed", "_search_head_clustering"],
+        "targetWorkloads": ["_search_heads", "_indexers"],
+    }
+    return json.dumps(document, indent=2) + "\n"
+
+
+def _readme(ta: TA, app: AppConf) -> str:
+    if ta.readme.strip():
+        return ta.readme if ta.readme.endswith("\n") else ta.readme + "\n"
+    lines = [f"# {app.label}", "", app.description or "A Splunk Technology Add-on.", ""]
+    lines += [f"Version {app.version}. Install on search heads and indexers.", ""]
+    return "\n".join(lines)
+
+
+def _files(ta: TA) -> dict[PurePosixPath, bytes]:
+    """Every file of the app, app-relative, after validating the model."""
+    app = ta.app.validate()
+    files: dict[PurePosixPath, bytes] = {}
+    for name, conf in sorted(ta.confs.items()):
+        if not CONF_NAME.match(name):
+            raise InvalidTAError(f"conf name {name!r} is not a valid file name")
+        if name != "app" and not conf.stanzas:
+            continue
+        if name == "props" and "default" in conf.stanzas:
+            raise InvalidTAError("props.conf must not define a [default] stanza in an add-on")
+        rendered = render_conf(app.to_conf(conf) if name == "app" else conf)
+        files[PurePosixPath("default", f"{name}.conf")] = rendered.encode()
+    if "app" not in ta.confs:
+        files[PurePosixPath("default/app.conf")] = render_conf(app.to_conf()).encode()
+    for name, content in ta.lookups.items():
+        if "/" in name or name in ("", ".", "..") or name.startswith("."):
+            raise InvalidTAError(f"lookup file name {name!r} is not a plain file name")
+        files[PurePosixPath("lookups", name)] = content
+    for key, content in ta.extra_files.items():
+        relative = PurePosixPath(key)
+        if relative.is_absolute() or ".." in relative.parts or not relative.parts:
+            raise InvalidTAError(f"extra file {key!r} must be a relative path inside the app")
+        if is_prohibited(relative):
+            raise InvalidTAError(f"extra file {key!r} is not allowed in a Splunk app")
+        if relative in files or relative.parts[0] == "metadata":
+            raise InvalidTAError(f"extra file {key!r} would replace a generated file")
+        files[relative] = content
+    files[PurePosixPath("metadata/default.meta")] = DEFAULT_META.encode()
+    files[PurePosixPath("README.md")] = _readme(ta, app).encode()
+    files[PurePosixPath("app.manifest")] = _manifest(app).encode()
+    return files
+
+
+def write_ta(ta: TA, dest: Path) -> Path:
+    """Write ``ta`` as ``dest/<app_id>/`` and return that folder.
+
+    The folder is built beside its final place and renamed at the end, so a failure leaves
+    nothing half-written; an existing folder of the same name is refused.
+    """
+    files = _files(ta)
+    target = dest / ta.app_id
+    if target.exists():
+        raise InvalidTAError(f"{target} already exists")
+    dest.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{ta.app_id}-", dir=dest))
+    try:
+        staging.chmod(DIR_MODE)
+        for relative, content in sorted(files.items()):
+            file = staging.joinpath(*relative.parts)
+            for parent in reversed(file.relative_to(staging).parents[:-1]):
+                folder = staging / parent
+                if not folder.exists():
+                    folder.mkdir()
+                    folder.chmod(DIR_MODE)
+            file.write_bytes(content)
+            file.chmod(FILE_MODE)
+        staging.rename(target)
+    except BaseException:
+        shutil.rmtree(staging, ignore_errors=True)
+        raise
+    return target

@@ -1,0 +1,1 @@
+"""Deterministic TA packages and safe unpacking of uploaded archives."""
