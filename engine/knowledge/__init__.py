@@ -1,0 +1,1 @@
+"""Knowledge documents turned into searchable text: extraction per document kind, then chunking."""
