@@ -41,11 +41,17 @@ class InvalidTAError(ValueError):
     """A directory or model that is not a valid Splunk add-on."""
 
 
-def is_prohibited(relative: PurePosixPath) -> bool:
-    """Whether a path inside an app is a file Splunk apps must not ship."""
+def is_junk(relative: PurePosixPath) -> bool:
+    """Whether an app-relative path is an OS or editor dropping (.DS_Store, *.pyc, ...)."""
     return any(
-        part in PROHIBITED_NAMES or part.endswith(PROHIBITED_SUFFIXES) for part in relative.parts
-    ) or relative.parts[:1] == ("local",)
+        part in PROHIBITED_NAMES or part.endswith(PROHIBITED_SUFFIXES) or part.startswith("._")
+        for part in relative.parts
+    )
+
+
+def is_prohibited(relative: PurePosixPath) -> bool:
+    """Whether a path inside an app is a file a shipped Splunk app must not hold."""
+    return is_junk(relative) or relative.parts[:1] == ("local",)
 
 
 def validate_version(version: str) -> str:
