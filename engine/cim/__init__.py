@@ -1,0 +1,1 @@
+"""Splunk Common Information Model: vendored data model definitions and compliance checks."""
