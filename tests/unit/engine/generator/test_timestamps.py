@@ -1,0 +1,142 @@
+"""Timestamp inference per timestamp family, verified with the sandbox's Splunk strptime."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.generator.timestamps import find_timestamps, infer_timestamps
+from engine.regex import compile_regex
+
+
+@pytest.mark.parametrize(
+    ("events", "prefix", "time_format", "tz", "has_year"),
+    [
+        (
+            [
+                "2024-03-01T10:00:00.123+02:00 host app[1]: started",
+                "2024-03-01T10:00:01.456+02:00 host app[1]: stopped",
+            ],
+            None,
+            "%Y-%m-%dT%H:%M:%S.%3N%:z",
+            None,
+            True,
+        ),
+        (
+            ["Jun  3 05:01:01 web01 CRON[12]: run", "Jun 14 15:16:01 web01 sshd[9]: ok"],
+            None,
+            "%b %d %H:%M:%S",
+            "UTC",
+            False,
+        ),
+        (
+            [
+                '10.1.2.3 - - [10/Oct/2000:13:55:36 -0700] "GET / HTTP/1.0" 200 5',
+                'a.example 10.1.2.4 - bob [10/Oct/2000:13:55:37 -0700] "GET / HTTP/1.0" 200 5',
+            ],
+            r"^[^\[]*\[",
+            "%d/%b/%Y:%H:%M:%S %z",
+            None,
+            True,
+        ),
+        (
+            ['{"id": 1, "ts": 1700000000.250, "msg": "a"}', '{"id": 2, "ts": 1700000001.5}'],
+            r'"ts"\s*[:=]\s*"?',
+            "%s.%3N",
+            None,
+            True,
+        ),
+        (
+            ["user=bob when=2024-01-02 03:04:05 ok", "user=alice when=2024-01-02 03:04:06 ok"],
+            r'(?<![\w.@-])when\s*[:=]\s*"?',
+            "%Y-%m-%d %H:%M:%S",
+            "UTC",
+            True,
+        ),
+        (
+            ["1700000000123 GET /a", "1700000000456 GET /b"],
+            None,
+            "%s%3N",
+            None,
+            True,
+        ),
+        (
+            ["081109 203615 148 INFO block served", "081109 203807 222 INFO block served"],
+            None,
+            "%y%m%d %H%M%S",
+            "UTC",
+            True,
+        ),
+        (
+            ["<13>Mar  1 10:00:00 fw01 kernel: drop", "<13>Mar  1 10:00:02 fw01 kernel: drop"],
+            r"^[^>]*>",
+            "%b %d %H:%M:%S",
+            "UTC",
+            False,
+        ),
+    ],
+)
+def test_plans_per_family(
+    events: list[str], prefix: str | None, time_format: str, tz: str | None, has_year: bool
+) -> None:
+    plan = infer_timestamps(events)
+    assert (plan.time_prefix, plan.time_format, plan.tz, plan.has_year) == (
+        prefix,
+        time_format,
+        tz,
+        has_year,
+    )
+    assert plan.success == 1.0
+    if prefix is not None:
+        compile_regex(prefix)  # Splunk (PCRE) must accept the prefix
+
+
+def test_lookahead_covers_the_timestamp_from_the_prefix_end() -> None:
+    plan = infer_timestamps(["[2024-01-01 00:00:00.123456] x", "[2024-01-01 00:00:01.5] y"])
+    assert plan.time_prefix == r"^[^\[]*\["
+    assert plan.lookahead >= len("2024-01-01 00:00:00.123456")
+    # Mixed widths: the widest subsecond directive reads both events.
+    assert plan.time_format == "%Y-%m-%d %H:%M:%S.%6N" and plan.success == 1.0
+
+
+def test_default_timezone_is_configurable_and_absent_with_offsets() -> None:
+    plan = infer_timestamps(["2024-01-01 00:00:00 a", "2024-01-01 00:00:05 b"], default_tz="EST")
+    assert plan.tz == "EST"
+
+
+def test_no_timestamp_means_current_time() -> None:
+    plan = infer_timestamps(["hello world", "nothing here 12"])
+    assert plan.time_format is None
+    assert plan.settings() == {"DATETIME_CONFIG": "CURRENT"}
+
+
+def test_the_most_common_shape_wins_over_a_stray_one() -> None:
+    events = [f"2024-01-0{i} 00:00:00 job done" for i in range(1, 6)]
+    events[0] = "Jan  1 00:00:00 " + events[0]
+    plan = infer_timestamps(events)
+    assert plan.time_format == "%Y-%m-%d %H:%M:%S"
+
+
+def test_conventional_time_key_beats_an_earlier_timestamp() -> None:
+    events = [
+        '{"written":"2024-01-01T00:00:09Z","ts":"2024-01-01T00:00:01Z"}',
+        '{"written":"2024-01-01T00:00:19Z","ts":"2024-01-01T00:00:11Z"}',
+    ]
+    assert infer_timestamps(events).time_prefix == r'"ts"\s*[:=]\s*"?'
+
+
+def test_find_timestamps_decodes_values() -> None:
+    (hit,) = [h for h in find_timestamps("at 26/Dec/2016:16:22:14 +0200 ok") if h.shape == "clf"]
+    assert hit.value.isoformat() == "2016-12-26T16:22:14+02:00"
+    assert hit.time_format == "%d/%b/%Y:%H:%M:%S %z"
+
+
+def test_impossible_dates_are_not_timestamps() -> None:
+    assert not [h for h in find_timestamps("id 991399 253575 x") if h.shape == "compact"]
+
+
+def test_settings_render_the_plan() -> None:
+    plan = infer_timestamps(["<1>2024-01-01T00:00:00Z a", "<1>2024-01-01T00:00:01Z b"])
+    settings = plan.settings()
+    assert settings["TIME_FORMAT"] == "%Y-%m-%dT%H:%M:%S%Z"
+    assert settings["TIME_PREFIX"] == "^[^>]*>"
+    assert "TZ" not in settings and int(settings["MAX_TIMESTAMP_LOOKAHEAD"]) >= 20
