@@ -1,0 +1,1 @@
+"""The application database: models, repositories, unit of work, engine/session, migrations API."""

@@ -1,0 +1,84 @@
+"""A request for a TA: who asked, for which source, and where it is in the lifecycle."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin, pg_enum
+from storage.db.enums import RequestStatus
+
+if TYPE_CHECKING:
+    from storage.db.models.log_sample import LogSample
+    from storage.db.models.ta_revision import TARevision
+    from storage.db.models.user import User
+    from storage.db.models.validation_run import ValidationRun
+
+
+class Request(UUIDPrimaryKeyMixin, TimestampMixin, Base):
+    """A TA request. Status moves only along REQUEST_TRANSITIONS (also enforced by a trigger).
+
+    Additions beyond the seed columns:
+    - `idempotency_key` (unique, nullable): a retried submission returns the existing request.
+    - `approved_by` / `approved_at`: who decided at the approval gate and when (also on reject).
+    - `rejection_reason`: the approver's reason, required to reject.
+    - `failure_reason`: why the lifecycle ended FAILED.
+    """
+
+    __tablename__ = "requests"
+    __table_args__ = (Index("ix_requests_created_at", "created_at"),)
+
+    requester_id: Mapped[uuid.UUID] = mapped_column(
+        ForeignKey("users.id", ondelete="RESTRICT"), index=True
+    )
+    source_system: Mapped[str] = mapped_column(String(255))
+    description: Mapped[str | None] = mapped_column(Text)
+    cim_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    status: Mapped[RequestStatus] = mapped_column(
+        pg_enum(RequestStatus, "request_status"),
+        default=RequestStatus.NEW,
+        server_default=text("'NEW'"),
+        index=True,
+    )
+    approved_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+    approved_at: Mapped[datetime | None]
+    rejection_reason: Mapped[str | None] = mapped_column(Text)
+    failure_reason: Mapped[str | None] = mapped_column(Text)
+    completed_at: Mapped[datetime | None]
+    idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    extra_metadata: Mapped[dict[str, Any]] = mapped_column(
+        "metadata", default=dict, server_default=text("'{}'::jsonb")
+    )
+
+    requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="raise")
+    approver: Mapped[User | None] = relationship(foreign_keys=[approved_by], lazy="raise")
+    samples: Mapped[list[LogSample]] = relationship(
+        back_populates="request",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="LogSample.created_at",
+    )
+    revisions: Mapped[list[TARevision]] = relationship(
+        back_populates="request",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="TARevision.version",
+    )
+    validation_runs: Mapped[list[ValidationRun]] = relationship(
+        back_populates="request",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ValidationRun.created_at",
+    )
+
+    def __repr__(self) -> str:
+        return f"Request(id={self.id}, status={self.status!s})"

@@ -1,0 +1,58 @@
+"""A generated (or hand-edited) TA archive: version N of a request's add-on."""
+
+from __future__ import annotations
+
+import uuid
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from storage.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin, pg_enum
+from storage.db.enums import TARevisionType
+
+if TYPE_CHECKING:
+    from storage.db.models.request import Request
+    from storage.db.models.validation_run import ValidationRun
+
+
+class TARevision(UUIDPrimaryKeyMixin, TimestampMixin, Base):
+    """Versions are 1, 2, 3... per request, unique; TARevisionRepository.create_next_revision
+    allocates them safely under concurrency."""
+
+    __tablename__ = "ta_revisions"
+    __table_args__ = (
+        UniqueConstraint("request_id", "version"),
+        CheckConstraint("version >= 1", name="version_positive"),
+        CheckConstraint("file_size IS NULL OR file_size >= 0", name="file_size_non_negative"),
+    )
+
+    request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
+    version: Mapped[int]
+    revision_type: Mapped[TARevisionType] = mapped_column(
+        pg_enum(TARevisionType, "ta_revision_type"),
+        default=TARevisionType.AUTO,
+        server_default=text("'AUTO'"),
+    )
+    storage_bucket: Mapped[str | None] = mapped_column(String(255))
+    storage_key: Mapped[str | None] = mapped_column(String(1024))
+    checksum: Mapped[str | None] = mapped_column(String(64))
+    file_size: Mapped[int | None] = mapped_column(BigInteger)
+    config_summary: Mapped[dict[str, Any]] = mapped_column(
+        default=dict, server_default=text("'{}'::jsonb")
+    )
+    generation_metadata: Mapped[dict[str, Any]] = mapped_column(
+        default=dict, server_default=text("'{}'::jsonb")
+    )
+    created_by: Mapped[uuid.UUID | None] = mapped_column(
+        ForeignKey("users.id", ondelete="SET NULL")
+    )
+
+    request: Mapped[Request] = relationship(back_populates="revisions", lazy="raise")
+    validation_runs: Mapped[list[ValidationRun]] = relationship(
+        back_populates="revision",
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="ValidationRun.created_at",
+    )

@@ -1,0 +1,80 @@
+"""The audit trail: append, and read by entity, user, time and correlation id; never change."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Mapping
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from sqlalchemy import func, select
+
+from storage.db.enums import AuditAction
+from storage.db.errors import ImmutableAuditLogError
+from storage.db.models import AuditLog
+from storage.db.repositories.base import BaseRepository
+
+
+class AuditLogRepository(BaseRepository[AuditLog]):
+    model = AuditLog
+    default_order = "-timestamp"
+
+    async def create_log(
+        self,
+        user_id: uuid.UUID | None,
+        action: AuditAction | str,
+        entity_type: str,
+        entity_id: str | uuid.UUID | None = None,
+        details: dict[str, Any] | None = None,
+        ip_address: str | None = None,
+        user_agent: str | None = None,
+        correlation_id: str | None = None,
+    ) -> AuditLog:
+        return await self.create(
+            {
+                "user_id": user_id,
+                "action": action,
+                "entity_type": entity_type,
+                "entity_id": str(entity_id) if entity_id is not None else None,
+                "details": details or {},
+                "ip_address": ip_address,
+                "user_agent": user_agent,
+                "correlation_id": correlation_id,
+            }
+        )
+
+    async def get_by_entity(
+        self, entity_type: str, entity_id: str | uuid.UUID, skip: int = 0, limit: int = 100
+    ) -> list[AuditLog]:
+        return await self.get_all(
+            skip, limit, filters={"entity_type": entity_type, "entity_id": str(entity_id)}
+        )
+
+    async def get_by_user(
+        self, user_id: uuid.UUID, skip: int = 0, limit: int = 100
+    ) -> list[AuditLog]:
+        return await self.get_all(skip, limit, filters={"user_id": user_id})
+
+    async def get_recent_activity(self, hours: int = 24, limit: int = 100) -> list[AuditLog]:
+        stmt = (
+            select(AuditLog)
+            .where(AuditLog.timestamp >= func.now() - timedelta(hours=hours))
+            .order_by(AuditLog.timestamp.desc(), AuditLog.id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def get_by_correlation_id(self, correlation_id: str) -> list[AuditLog]:
+        """Oldest first: the story of one flow run or API call."""
+        stmt = (
+            select(AuditLog)
+            .where(AuditLog.correlation_id == correlation_id)
+            .order_by(AuditLog.timestamp, AuditLog.id)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def update(self, id: uuid.UUID, data: Mapping[str, Any]) -> NoReturn:
+        raise ImmutableAuditLogError("UPDATE")
+
+    async def delete(self, id: uuid.UUID) -> NoReturn:
+        raise ImmutableAuditLogError("DELETE")

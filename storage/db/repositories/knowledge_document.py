@@ -1,0 +1,77 @@
+"""Knowledge documents: what still needs indexing, marking indexed, statistics."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from storage.db.errors import InvalidValueError
+from storage.db.models import KnowledgeDocument
+from storage.db.repositories.base import BaseRepository
+
+
+@dataclass(frozen=True)
+class KnowledgeStatistics:
+    total: int
+    active: int
+    indexed: int
+    total_embeddings: int
+    by_type: dict[str, int]
+
+
+class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
+    model = KnowledgeDocument
+
+    async def get_unindexed_documents(self, limit: int = 100) -> list[KnowledgeDocument]:
+        """Active documents not yet in the vector store, oldest first."""
+        stmt = (
+            select(KnowledgeDocument)
+            .where(KnowledgeDocument.is_active.is_(True))
+            .where(KnowledgeDocument.pinecone_indexed.is_(False))
+            .order_by(KnowledgeDocument.created_at)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def mark_as_indexed(
+        self, document_id: uuid.UUID, index_name: str, embedding_count: int
+    ) -> KnowledgeDocument:
+        if embedding_count < 0:
+            raise InvalidValueError(f"embedding_count must be >= 0, got {embedding_count}")
+        document = await self.get(document_id)
+        document.pinecone_indexed = True
+        document.index_name = index_name
+        document.embedding_count = embedding_count
+        document.indexed_at = func.now()
+        async with self._write():
+            await self.session.flush()
+        await self.session.refresh(document)
+        return document
+
+    async def get_statistics(self) -> KnowledgeStatistics:
+        totals = (
+            await self.session.execute(
+                select(
+                    func.count(),
+                    func.count().filter(KnowledgeDocument.is_active.is_(True)),
+                    func.count().filter(KnowledgeDocument.pinecone_indexed.is_(True)),
+                    func.coalesce(func.sum(KnowledgeDocument.embedding_count), 0),
+                )
+            )
+        ).one()
+        by_type = (
+            await self.session.execute(
+                select(KnowledgeDocument.document_type, func.count()).group_by(
+                    KnowledgeDocument.document_type
+                )
+            )
+        ).all()
+        return KnowledgeStatistics(
+            total=int(totals[0]),
+            active=int(totals[1]),
+            indexed=int(totals[2]),
+            total_embeddings=int(totals[3]),
+            by_type={doc_type: int(count) for doc_type, count in by_type},
+        )

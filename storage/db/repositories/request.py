@@ -1,0 +1,217 @@
+"""Requests: the lifecycle state machine, the approval gate, lookups and statistics."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any, cast
+
+from sqlalchemy import Table, func, inspect, or_, select
+from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm import selectinload
+
+from storage.db.enums import REQUEST_TRANSITIONS, RequestStatus, UserRoleEnum
+from storage.db.errors import (
+    InvalidStatusTransitionError,
+    InvalidValueError,
+    NotFoundError,
+    RoleError,
+)
+from storage.db.models import Request, TARevision, User
+from storage.db.repositories.base import BaseRepository, to_enum
+from storage.db.repositories.user import UserRepository, like_pattern
+
+APPROVER_ROLES = frozenset({UserRoleEnum.APPROVER, UserRoleEnum.ADMIN})
+
+
+@dataclass(frozen=True)
+class RequestStatistics:
+    total: int
+    by_status: dict[RequestStatus, int]
+    average_completion_seconds: float | None
+
+
+class RequestRepository(BaseRepository[Request]):
+    model = Request
+
+    async def create_idempotent(self, data: dict[str, Any]) -> tuple[Request, bool]:
+        """Insert unless a request with the same `idempotency_key` exists (a retried submit).
+
+        Returns (request, created). Without a key this is a plain create.
+        """
+        key = data.get("idempotency_key")
+        if key is None:
+            return await self.create(data), True
+        columns = inspect(Request).column_attrs
+        row = {columns[k].columns[0].name: v for k, v in self._coerce(data).items()}
+        stmt = (
+            insert(cast(Table, Request.__table__))
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[Request.idempotency_key])
+            .returning(Request.id)
+        )
+        async with self._write():
+            new_id = (await self.session.execute(stmt)).scalar_one_or_none()
+        existing = await self.session.scalar(
+            select(Request)
+            .where(Request.idempotency_key == key)
+            .execution_options(populate_existing=True)
+        )
+        assert existing is not None  # inserted above or already present
+        return existing, new_id is not None
+
+    async def transition_status(
+        self, request_id: uuid.UUID, new_status: RequestStatus | str, *, reason: str | None = None
+    ) -> Request:
+        """Move along REQUEST_TRANSITIONS (row locked) or raise InvalidStatusTransitionError.
+
+        COMPLETED stamps completed_at; FAILED records `reason` as failure_reason.
+        """
+        target = to_enum(RequestStatus, new_status, "Request.status")
+        request = await self._lock(request_id)
+        if target is RequestStatus.FAILED:
+            return await self._move(request, target, failure_reason=reason)
+        return await self._move(request, target)
+
+    async def approve_request(self, request_id: uuid.UUID, approver_id: uuid.UUID) -> Request:
+        request = await self._decide(request_id, approver_id, RequestStatus.APPROVED)
+        return await self._move(
+            request, RequestStatus.APPROVED, approved_by=approver_id, approved_at=func.now()
+        )
+
+    async def reject_request(
+        self, request_id: uuid.UUID, approver_id: uuid.UUID, reason: str
+    ) -> Request:
+        """Reject with a reason; approved_by/approved_at record who decided and when."""
+        if not reason or not reason.strip():
+            raise InvalidValueError("a rejection needs a reason")
+        request = await self._decide(request_id, approver_id, RequestStatus.REJECTED)
+        return await self._move(
+            request,
+            RequestStatus.REJECTED,
+            approved_by=approver_id,
+            approved_at=func.now(),
+            rejection_reason=reason.strip(),
+        )
+
+    async def _move(self, request: Request, target: RequestStatus, **changes: Any) -> Request:
+        """The one place a request's status changes (the row is already locked)."""
+        if target not in REQUEST_TRANSITIONS[request.status]:
+            raise InvalidStatusTransitionError("Request", request.status, target)
+        async with self._write():
+            request.status = target
+            if target is RequestStatus.COMPLETED:
+                request.completed_at = func.now()
+            for key, value in changes.items():
+                setattr(request, key, value)
+            await self.session.flush()
+        await self.session.refresh(request)
+        return request
+
+    async def _decide(
+        self, request_id: uuid.UUID, approver_id: uuid.UUID, target: RequestStatus
+    ) -> Request:
+        """The approval gate's checks, state first, then who decides. Returns the locked row."""
+        request = await self._lock(request_id)
+        if request.status is not RequestStatus.PENDING_APPROVAL:
+            raise InvalidStatusTransitionError("Request", request.status, target)
+        approver = await self.session.get(User, approver_id)
+        if approver is None:
+            raise NotFoundError("User", approver_id)
+        if not approver.is_active:
+            raise RoleError(f"user {approver.username!r} is inactive and cannot decide requests")
+        if approver.id == request.requester_id:
+            raise RoleError(f"user {approver.username!r} cannot decide their own request")
+        roles = await UserRepository(self.session).get_role_names(approver.id)
+        if not roles & APPROVER_ROLES and not approver.is_superuser:
+            raise RoleError(
+                f"user {approver.username!r} needs the APPROVER or ADMIN role to decide requests"
+            )
+        return request
+
+    async def _lock(self, request_id: uuid.UUID) -> Request:
+        stmt = (
+            select(Request)
+            .where(Request.id == request_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        request = await self.session.scalar(stmt)
+        if request is None:
+            raise NotFoundError("Request", request_id)
+        return request
+
+    async def get_by_user(
+        self, user_id: uuid.UUID, skip: int = 0, limit: int = 100
+    ) -> list[Request]:
+        return await self.get_all(skip, limit, filters={"requester_id": user_id})
+
+    async def get_pending_approval(self, skip: int = 0, limit: int = 100) -> list[Request]:
+        """Oldest first: the approval queue."""
+        return await self.get_all(
+            skip, limit, filters={"status": RequestStatus.PENDING_APPROVAL}, order_by="created_at"
+        )
+
+    async def get_with_samples(self, request_id: uuid.UUID) -> Request | None:
+        return await self._get_with(request_id, selectinload(Request.samples))
+
+    async def get_with_revisions(self, request_id: uuid.UUID) -> Request | None:
+        return await self._get_with(request_id, selectinload(Request.revisions))
+
+    async def get_full_details(self, request_id: uuid.UUID) -> Request | None:
+        """Requester, approver, samples, revisions with their validation runs."""
+        return await self._get_with(
+            request_id,
+            selectinload(Request.requester),
+            selectinload(Request.approver),
+            selectinload(Request.samples),
+            selectinload(Request.revisions).selectinload(TARevision.validation_runs),
+            selectinload(Request.validation_runs),
+        )
+
+    async def _get_with(self, request_id: uuid.UUID, *options: Any) -> Request | None:
+        stmt = (
+            select(Request)
+            .where(Request.id == request_id)
+            .options(*options)
+            .execution_options(populate_existing=True)
+        )
+        return await self.session.scalar(stmt)
+
+    async def search_requests(
+        self,
+        q: str | None = None,
+        status: RequestStatus | str | None = None,
+        skip: int = 0,
+        limit: int = 50,
+    ) -> list[Request]:
+        stmt = select(Request)
+        if q:
+            pattern = like_pattern(q)
+            stmt = stmt.where(
+                or_(Request.source_system.ilike(pattern), Request.description.ilike(pattern))
+            )
+        if status is not None:
+            stmt = stmt.where(Request.status == to_enum(RequestStatus, status, "Request.status"))
+        stmt = stmt.order_by(Request.created_at.desc()).offset(skip).limit(limit)
+        return list((await self.session.scalars(stmt)).all())
+
+    async def get_statistics(self) -> RequestStatistics:
+        rows = (
+            await self.session.execute(
+                select(Request.status, func.count()).group_by(Request.status)
+            )
+        ).all()
+        by_status = dict.fromkeys(RequestStatus, 0)
+        for status, count in rows:
+            by_status[status] = int(count)
+        average = await self.session.scalar(
+            select(
+                func.avg(func.extract("epoch", Request.completed_at - Request.created_at))
+            ).where(Request.completed_at.is_not(None))
+        )
+        return RequestStatistics(
+            total=sum(by_status.values()),
+            by_status=by_status,
+            average_completion_seconds=float(average) if average is not None else None,
+        )

@@ -1,0 +1,131 @@
+"""Validation runs: QUEUED -> RUNNING -> PASSED | FAILED, counts and statistics."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from storage.db.enums import ValidationStatus
+from storage.db.errors import InvalidStatusTransitionError, NotFoundError
+from storage.db.models import ValidationRun
+from storage.db.repositories.base import BaseRepository, to_enum
+
+_FINAL = frozenset({ValidationStatus.PASSED, ValidationStatus.FAILED})
+
+
+@dataclass(frozen=True)
+class ValidationStatistics:
+    total: int
+    by_status: dict[ValidationStatus, int]
+    pass_rate: float | None
+    average_duration_seconds: float | None
+
+
+class ValidationRunRepository(BaseRepository[ValidationRun]):
+    model = ValidationRun
+
+    async def start_validation(self, run_id: uuid.UUID, container_id: str) -> ValidationRun:
+        """QUEUED -> RUNNING, stamping started_at and the container (or job) running it."""
+        run = await self._lock(run_id)
+        if run.status is not ValidationStatus.QUEUED:
+            raise InvalidStatusTransitionError(
+                "ValidationRun", run.status, ValidationStatus.RUNNING
+            )
+        return await self._set(
+            run_id,
+            status=ValidationStatus.RUNNING,
+            container_id=container_id,
+            started_at=func.now(),
+        )
+
+    async def complete_validation(
+        self,
+        run_id: uuid.UUID,
+        status: ValidationStatus | str,
+        results: dict[str, Any] | None = None,
+        debug_bundle_key: str | None = None,
+        *,
+        debug_bundle_bucket: str | None = None,
+        error_message: str | None = None,
+    ) -> ValidationRun:
+        """RUNNING -> PASSED | FAILED (QUEUED -> FAILED when it never started).
+
+        completed_at and duration_seconds come from the database clock.
+        """
+        target = to_enum(ValidationStatus, status, "ValidationRun.status")
+        run = await self._lock(run_id)
+        allowed = run.status is ValidationStatus.RUNNING and target in _FINAL
+        never_started = run.status is ValidationStatus.QUEUED and target is ValidationStatus.FAILED
+        if not (allowed or never_started):
+            raise InvalidStatusTransitionError("ValidationRun", run.status, target)
+        return await self._set(
+            run_id,
+            status=target,
+            results_json=results,
+            debug_bundle_key=debug_bundle_key,
+            debug_bundle_bucket=debug_bundle_bucket,
+            error_message=error_message,
+            completed_at=func.now(),
+            duration_seconds=func.extract("epoch", func.now() - ValidationRun.started_at),
+        )
+
+    async def _lock(self, run_id: uuid.UUID) -> ValidationRun:
+        stmt = (
+            select(ValidationRun)
+            .where(ValidationRun.id == run_id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        run = await self.session.scalar(stmt)
+        if run is None:
+            raise NotFoundError("ValidationRun", run_id)
+        return run
+
+    async def _set(self, run_id: uuid.UUID, **values: Any) -> ValidationRun:
+        stmt = (
+            update(ValidationRun)
+            .where(ValidationRun.id == run_id)
+            .values(**values)
+            .returning(ValidationRun)
+            .execution_options(populate_existing=True)
+        )
+        async with self._write():
+            run = (await self.session.execute(stmt)).scalar_one()
+        return run
+
+    async def get_running_count(self) -> int:
+        return await self.count({"status": ValidationStatus.RUNNING})
+
+    async def get_failed_validations(self, request_id: uuid.UUID) -> list[ValidationRun]:
+        """Newest first: the repair loop reads the latest failure report."""
+        return await self.get_all(
+            0,
+            1000,
+            filters={"request_id": request_id, "status": ValidationStatus.FAILED},
+            order_by="-created_at",
+        )
+
+    async def get_validation_statistics(
+        self, request_id: uuid.UUID | None = None
+    ) -> ValidationStatistics:
+        counts = select(ValidationRun.status, func.count()).group_by(ValidationRun.status)
+        durations = select(func.avg(ValidationRun.duration_seconds)).where(
+            ValidationRun.duration_seconds.is_not(None)
+        )
+        if request_id is not None:
+            counts = counts.where(ValidationRun.request_id == request_id)
+            durations = durations.where(ValidationRun.request_id == request_id)
+        by_status = dict.fromkeys(ValidationStatus, 0)
+        for status, count in (await self.session.execute(counts)).all():
+            by_status[status] = int(count)
+        finished = by_status[ValidationStatus.PASSED] + by_status[ValidationStatus.FAILED]
+        average = await self.session.scalar(durations)
+        return ValidationStatistics(
+            total=sum(by_status.values()),
+            by_status=by_status,
+            pass_rate=by_status[ValidationStatus.PASSED] / finished if finished else None,
+            average_duration_seconds=float(average) if average is not None else None,
+        )
