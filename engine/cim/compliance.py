@@ -143,10 +143,6 @@ class CimChecker:
             item.name for item in common_fields() if item.type in NOT_IN_SEARCH_TYPES
         }
 
-    @property
-    def evaluates_spl(self) -> bool:
-        return self._spl is not None
-
     def mapped_models(self) -> dict[str, list[str]]:
         """tags.conf stanza -> the data models its tags map to (more than one is a CIM error)."""
         return {

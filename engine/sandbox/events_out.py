@@ -1,0 +1,67 @@
+"""Sandbox events as JSON lines in the format ``shared/tools/score.py`` reads.
+
+One object per event: ``{"raw": ..., "time": ISO-8601 with offset or null, "fields": {...}}``.
+Fields are the ones the TA extracted (Splunk internals such as _raw, _time, linecount, punct and
+date_* left out; host/source/sourcetype only when a TA extraction set them); a multi-valued
+field is a list, a single value a string.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from engine.sandbox.events import Event
+from engine.sandbox.report import is_extracted_field
+
+
+def event_record(event: Event) -> dict[str, Any]:
+    """The scorer's view of one event."""
+    fields: dict[str, str | list[str]] = {}
+    for name, values in event.fields.items():
+        if not values or not is_extracted_field(name):
+            continue
+        fields[name] = values[0] if len(values) == 1 else list(values)
+    return {
+        "raw": event.raw,
+        "time": event.time.isoformat() if event.time is not None else None,
+        "fields": fields,
+    }
+
+
+class EventsWriter:
+    """Streams events to a JSONL file; the file appears complete or not at all."""
+
+    def __init__(self, path: Path) -> None:
+        self._path = path
+        self._partial = path.with_name(path.name + ".partial")
+        self._handle: IO[str] | None = None
+        self.count = 0
+
+    def __enter__(self) -> EventsWriter:
+        self._path.parent.mkdir(parents=True, exist_ok=True)
+        self._handle = self._partial.open("w", encoding="utf-8", newline="\n")
+        return self
+
+    def write(self, event: Event) -> None:
+        if self._handle is None:
+            raise RuntimeError("EventsWriter used outside its with-block")
+        self._handle.write(json.dumps(event_record(event), ensure_ascii=False))
+        self._handle.write("\n")
+        self.count += 1
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        if self._handle is not None:
+            self._handle.close()
+            self._handle = None
+        if exc_type is None:
+            self._partial.replace(self._path)
+        else:
+            self._partial.unlink(missing_ok=True)

@@ -1,0 +1,273 @@
+"""The sandbox's validation report and the verdict it carries.
+
+The report is what a TA revision is judged by (PASSED/FAILED) and what the repair loop reads, so
+every failing threshold names itself with the measured value, and every problem comes with a few
+concrete examples. :class:`ReportBuilder` accumulates it event by event so samples of any size
+are summarised in bounded memory.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from enum import StrEnum
+
+from pydantic import BaseModel, Field
+
+from engine.cim.compliance import ComplianceTally, DatasetSummary
+from engine.sandbox.events import Event
+from engine.settings import SandboxSettings
+
+EXCERPT_CHARS = 300
+
+INTERNAL_FIELDS = frozenset(
+    {
+        "_raw",
+        "_time",
+        "_indextime",
+        "linecount",
+        "punct",
+        "timestartpos",
+        "timeendpos",
+        "index",
+        "splunk_server",
+        "splunk_server_group",
+        "eventtype",
+        "tag",
+    }
+)
+"""Fields Splunk adds to every event; they say nothing about what the TA extracts."""
+
+METADATA_FIELDS = frozenset({"host", "source", "sourcetype"})
+
+
+def is_extracted_field(name: str) -> bool:
+    """Whether ``name`` is a field the TA produced (not a Splunk internal or date_* field)."""
+    return not (name in INTERNAL_FIELDS or name.startswith(("_", "date_", "tag::")))
+
+
+def excerpt(text: str, limit: int = EXCERPT_CHARS) -> str:
+    return text if len(text) <= limit else text[:limit] + "..."
+
+
+class Verdict(StrEnum):
+    PASSED = "PASSED"
+    FAILED = "FAILED"
+
+
+class SampleRun(BaseModel):
+    """One sample file and the metadata it was indexed with."""
+
+    path: str
+    sourcetype: str
+    source: str
+    host: str
+    events: int = 0
+
+
+class TimestampFailure(BaseModel):
+    sample: str
+    event_offset: int
+    raw: str
+    error: str
+
+
+class TimestampSummary(BaseModel):
+    parsed: int = 0
+    ratio: float = 1.0
+    failures: list[TimestampFailure] = Field(default_factory=list)
+
+
+class FieldCoverage(BaseModel):
+    name: str
+    events: int
+    ratio: float
+    example: str = ""
+
+
+class LintItem(BaseModel):
+    file: str
+    line: int
+    severity: str
+    message: str
+    code: str = ""
+
+    @property
+    def location(self) -> str:
+        return f"{self.file}:{self.line}" if self.line else self.file
+
+
+class CimReport(BaseModel):
+    tagged_events: int = 0
+    compliant_events: int = 0
+    ratio: float = 1.0
+    multi_model_events: int = 0
+    stanza_models: dict[str, list[str]] = Field(default_factory=dict)
+    datasets: list[DatasetSummary] = Field(default_factory=list)
+
+
+class ValidationReport(BaseModel):
+    """Everything the sandbox measured for one TA over its samples, and the verdict."""
+
+    ta: str
+    ta_version: str = ""
+    samples: list[SampleRun] = Field(default_factory=list)
+    events: int = 0
+    truncated_events: int = 0
+    truncated_ratio: float = 0.0
+    events_with_fields: int = 0
+    field_event_ratio: float = 0.0
+    timestamps: TimestampSummary = Field(default_factory=TimestampSummary)
+    fields: list[FieldCoverage] = Field(default_factory=list)
+    cim: CimReport = Field(default_factory=CimReport)
+    lint: list[LintItem] = Field(default_factory=list)
+    warnings: list[str] = Field(default_factory=list)
+    thresholds: dict[str, float | bool] = Field(default_factory=dict)
+    verdict: Verdict = Verdict.FAILED
+    reasons: list[str] = Field(default_factory=list)
+
+    @property
+    def passed(self) -> bool:
+        return self.verdict is Verdict.PASSED
+
+
+class ReportBuilder:
+    """Accumulates per-event measurements in bounded memory; :meth:`build` decides the verdict."""
+
+    def __init__(self, *, ta: str, ta_version: str, settings: SandboxSettings) -> None:
+        self._settings = settings
+        self._report = ValidationReport(ta=ta, ta_version=ta_version)
+        self._field_events: Counter[str] = Counter()
+        self._field_examples: dict[str, str] = {}
+        self._warnings: Counter[str] = Counter()
+        self._timestamp_ok = 0
+        self.cim = ComplianceTally(max_examples=settings.max_examples)
+
+    @property
+    def events(self) -> int:
+        return self._report.events
+
+    def start_sample(self, run: SampleRun) -> None:
+        self._report.samples.append(run)
+
+    def warn(self, message: str) -> None:
+        """Record a warning; repeats are counted, not listed again."""
+        self._warnings[message] += 1
+
+    def add_event(self, event: Event, *, sample: str) -> bool:
+        """Measure one event; returns True when it shows a problem worth keeping as an example."""
+        report = self._report
+        report.events += 1
+        report.samples[-1].events += 1
+        problem = False
+        if event.truncated:
+            report.truncated_events += 1
+            problem = True
+        if event.time_error is None and event.time is not None:
+            self._timestamp_ok += 1
+        else:
+            problem = True
+            failures = report.timestamps.failures
+            if len(failures) < self._settings.max_examples:
+                failures.append(
+                    TimestampFailure(
+                        sample=sample,
+                        event_offset=event.offset,
+                        raw=excerpt(event.raw),
+                        error=event.time_error or "no timestamp",
+                    )
+                )
+        extracted = [
+            name for name, values in event.fields.items() if values and is_extracted_field(name)
+        ]
+        if extracted:
+            report.events_with_fields += 1
+        else:
+            problem = True
+        for name in extracted:
+            self._field_events[name] += 1
+            if name not in self._field_examples:
+                self._field_examples[name] = excerpt(event.fields[name][0], 80)
+        return problem
+
+    def build(
+        self, *, lint: list[LintItem], stanza_models: dict[str, list[str]]
+    ) -> ValidationReport:
+        report = self._report
+        settings = self._settings
+        events = report.events
+        report.timestamps.parsed = self._timestamp_ok
+        report.timestamps.ratio = self._timestamp_ok / events if events else 0.0
+        report.truncated_ratio = report.truncated_events / events if events else 0.0
+        report.field_event_ratio = report.events_with_fields / events if events else 0.0
+        report.fields = [
+            FieldCoverage(
+                name=name,
+                events=count,
+                ratio=count / events,
+                example=self._field_examples.get(name, ""),
+            )
+            for name, count in sorted(self._field_events.items(), key=lambda kv: (-kv[1], kv[0]))
+        ]
+        tally = self.cim
+        report.cim = CimReport(
+            tagged_events=tally.tagged_events,
+            compliant_events=tally.compliant_events,
+            ratio=tally.ratio,
+            multi_model_events=tally.multi_model_events,
+            stanza_models=stanza_models,
+            datasets=sorted(tally.summaries.values(), key=lambda s: (s.stanza, s.dataset)),
+        )
+        report.lint = lint
+        report.warnings = [
+            message if count == 1 else f"{message} ({count} times)"
+            for message, count in self._warnings.items()
+        ]
+        report.thresholds = {
+            "min_timestamp_ratio": settings.min_timestamp_ratio,
+            "min_field_coverage": settings.min_field_coverage,
+            "max_truncated_ratio": settings.max_truncated_ratio,
+            "min_cim_compliance": settings.min_cim_compliance,
+            "fail_on_lint_errors": settings.fail_on_lint_errors,
+        }
+        report.reasons = verdict_reasons(report, settings)
+        report.verdict = Verdict.FAILED if report.reasons else Verdict.PASSED
+        return report
+
+
+def verdict_reasons(report: ValidationReport, settings: SandboxSettings) -> list[str]:
+    """Why the report fails its thresholds; empty means PASSED."""
+    reasons: list[str] = []
+    if report.events == 0:
+        if settings.require_events:
+            reasons.append("no events were produced from the samples")
+        return reasons + _lint_reasons(report, settings)
+    if report.timestamps.ratio < settings.min_timestamp_ratio:
+        reasons.append(
+            f"timestamps parsed for {report.timestamps.ratio:.1%} of events "
+            f"(minimum {settings.min_timestamp_ratio:.1%})"
+        )
+    if report.field_event_ratio < settings.min_field_coverage:
+        reasons.append(
+            f"fields extracted in {report.field_event_ratio:.1%} of events "
+            f"(minimum {settings.min_field_coverage:.1%})"
+        )
+    if report.truncated_ratio > settings.max_truncated_ratio:
+        reasons.append(
+            f"{report.truncated_ratio:.1%} of events truncated by TRUNCATE "
+            f"(maximum {settings.max_truncated_ratio:.1%})"
+        )
+    if report.cim.tagged_events and report.cim.ratio < settings.min_cim_compliance:
+        reasons.append(
+            f"CIM: {report.cim.compliant_events} of {report.cim.tagged_events} mapped events "
+            f"compliant ({report.cim.ratio:.1%}, minimum {settings.min_cim_compliance:.1%})"
+        )
+    return reasons + _lint_reasons(report, settings)
+
+
+def _lint_reasons(report: ValidationReport, settings: SandboxSettings) -> list[str]:
+    errors = [item for item in report.lint if item.severity == "error"]
+    if not errors or not settings.fail_on_lint_errors:
+        return []
+    first = errors[0]
+    more = f" and {len(errors) - 1} more" if len(errors) > 1 else ""
+    return [f"lint error at {first.location}: {first.message}{more}"]

@@ -1,0 +1,149 @@
+"""The report's measurements and verdict, the scorer's JSONL and the debug bundle."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from datetime import UTC, datetime, timedelta, timezone
+from pathlib import Path
+
+import pytest
+
+from engine.conf.parse import parse_conf
+from engine.conf.ta import TA
+from engine.sandbox.bundle import write_bundle
+from engine.sandbox.events import Event
+from engine.sandbox.events_out import EventsWriter, event_record
+from engine.sandbox.report import LintItem, ReportBuilder, SampleRun, Verdict
+from engine.settings import SandboxSettings
+
+T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
+
+
+def _event(raw: str, *, time: datetime | None = T0, error: str | None = None, **fields) -> Event:
+    event = Event(raw=raw, sourcetype="st", source="/var/log/x.log", host="h1", time=time)
+    event.time_error = error
+    for name, value in fields.items():
+        event.set_field(name, value)
+    return event
+
+
+def _builder(**overrides) -> ReportBuilder:
+    builder = ReportBuilder(ta="TA-x", ta_version="1.0.0", settings=SandboxSettings(**overrides))
+    builder.start_sample(SampleRun(path="x.log", sourcetype="st", source="s", host="h"))
+    return builder
+
+
+def test_a_clean_run_passes_and_measures_coverage() -> None:
+    builder = _builder()
+    builder.add_event(_event("a=1 b=2", a="1", b="2", punct="=_=", date_hour="12"), sample="x")
+    builder.add_event(_event("a=3", a="3"), sample="x")
+    report = builder.build(lint=[], stanza_models={})
+    assert report.verdict is Verdict.PASSED
+    assert report.reasons == []
+    assert (report.events, report.samples[0].events) == (2, 2)
+    assert [(item.name, item.events, item.ratio) for item in report.fields] == [
+        ("a", 2, 1.0),
+        ("b", 1, 0.5),
+    ]
+    assert report.timestamps.ratio == 1.0
+
+
+def test_each_threshold_fails_with_a_reason_naming_it() -> None:
+    builder = _builder(min_timestamp_ratio=0.9, min_field_coverage=0.9, max_truncated_ratio=0.1)
+    truncated = _event("x" * 50, a="1")
+    truncated.truncated = True
+    builder.add_event(truncated, sample="x")
+    builder.add_event(_event("no time", time=None, error="no timestamp found"), sample="x")
+    report = builder.build(lint=[], stanza_models={})
+    assert report.verdict is Verdict.FAILED
+    joined = " | ".join(report.reasons)
+    assert "timestamps parsed for 50.0% of events (minimum 90.0%)" in joined
+    assert "fields extracted in 50.0% of events" in joined
+    assert "50.0% of events truncated" in joined
+    failure = report.timestamps.failures[0]
+    assert (failure.raw, failure.error) == ("no time", "no timestamp found")
+
+
+def test_lint_errors_fail_only_when_configured() -> None:
+    lint = [LintItem(file="default/props.conf", line=7, severity="error", message="bad REPORT")]
+    strict = _builder()
+    strict.add_event(_event("a=1", a="1"), sample="x")
+    report = strict.build(lint=lint, stanza_models={})
+    assert report.reasons == ["lint error at default/props.conf:7: bad REPORT"]
+    lenient = _builder(fail_on_lint_errors=False)
+    lenient.add_event(_event("a=1", a="1"), sample="x")
+    assert lenient.build(lint=lint, stanza_models={}).passed
+
+
+def test_no_events_is_a_failure() -> None:
+    report = _builder().build(lint=[], stanza_models={})
+    assert report.reasons == ["no events were produced from the samples"]
+
+
+def test_repeated_warnings_are_counted_once() -> None:
+    builder = _builder()
+    for _ in range(3):
+        builder.warn("regex limit hit in EXTRACT-x")
+    builder.warn("other")
+    report = builder.build(lint=[], stanza_models={})
+    assert report.warnings == ["regex limit hit in EXTRACT-x (3 times)", "other"]
+
+
+def test_event_record_keeps_extracted_fields_and_iso_time_with_offset() -> None:
+    plus2 = timezone(timedelta(hours=2))
+    event = _event("raw", time=datetime(2024, 1, 2, 3, 4, 5, 678000, tzinfo=plus2), user="bob")
+    event.set_field("ip", ["10.0.0.1", "10.0.0.2"])
+    for internal in ("_raw", "linecount", "punct", "date_wday", "timestartpos", "eventtype"):
+        event.set_field(internal, "x")
+    assert event_record(event) == {
+        "raw": "raw",
+        "time": "2024-01-02T03:04:05.678000+02:00",
+        "fields": {"user": "bob", "ip": ["10.0.0.1", "10.0.0.2"]},
+    }
+    extracted_host = _event("raw", time=None, host="web01")
+    assert event_record(extracted_host) == {"raw": "raw", "time": None, "fields": {"host": "web01"}}
+
+
+def test_events_writer_is_atomic(tmp_path: Path) -> None:
+    out = tmp_path / "deep" / "events.jsonl"
+    with EventsWriter(out) as writer:
+        writer.write(_event("one", a="1"))
+        writer.write(_event("two"))
+    lines = [json.loads(line) for line in out.read_text(encoding="utf-8").splitlines()]
+    assert [line["raw"] for line in lines] == ["one", "two"]
+    failed = tmp_path / "failed.jsonl"
+    with pytest.raises(RuntimeError), EventsWriter(failed) as writer:
+        writer.write(_event("one"))
+        raise RuntimeError("boom")
+    assert not failed.exists()
+    assert list(tmp_path.glob("*.partial")) == []
+
+
+def test_bundle_holds_report_confs_failing_events_and_sample_heads(tmp_path: Path) -> None:
+    sample = tmp_path / "app.log"
+    sample.write_text("line one\nline two\n", encoding="utf-8")
+    ta = TA(app_id="TA-x", version="1.0.0")
+    ta.confs["props"] = parse_conf("[st]\nEXTRACT-a = a=(?<a>\\d+)\n", path="default/props.conf")
+    builder = _builder()
+    bad = _event("line one", time=None, error="no timestamp found")
+    builder.add_event(bad, sample=str(sample))
+    report = builder.build(lint=[], stanza_models={})
+    bundle = tmp_path / "bundle.zip"
+    write_bundle(bundle, report=report, ta=ta, failing_events=[bad], samples=[sample])
+    with zipfile.ZipFile(bundle) as archive:
+        names = archive.namelist()
+        assert names == [
+            "report.json",
+            "ta/props.conf",
+            "failing_events.jsonl",
+            "samples/1_app.log",
+        ]
+        assert json.loads(archive.read("report.json"))["verdict"] == "FAILED"
+        assert "EXTRACT-a" in archive.read("ta/props.conf").decode()
+        failing = json.loads(archive.read("failing_events.jsonl").decode().splitlines()[0])
+        assert failing["time_error"] == "no timestamp found"
+        assert archive.read("samples/1_app.log").decode() == "line one\nline two\n"
+    again = tmp_path / "again.zip"
+    write_bundle(again, report=report, ta=ta, failing_events=[bad], samples=[sample])
+    assert again.read_bytes() == bundle.read_bytes()
