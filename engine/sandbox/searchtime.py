@@ -1,0 +1,332 @@
+"""The search-time half of the sandbox: Splunk's "sequence of search-time operations".
+
+Per event, in order: EXTRACT- (class names in ASCII order) -> REPORT- (classes in ASCII order,
+transforms in list order) -> KV_MODE -> FIELDALIAS- -> EVAL- -> LOOKUP- -> eventtypes -> tags.
+Everything a props stanza asks for is compiled once into a plan (cached per props mapping), so
+applying it to 200k events does no parsing. Configuration problems (a regex PCRE2 refuses, a
+missing transform, an eval that does not parse) and per-event failures (a regex over its match
+limit) come back from :meth:`SearchTimeProcessor.apply` as error strings naming the setting;
+the rest of the event is still processed.
+
+FIELDALIAS: all aliases read the pre-alias values; ``AS`` overwrites the alias (and removes it
+when the original field is missing), ``ASNEW`` keeps an existing alias. EVAL: all expressions
+read the pre-EVAL values; a null result removes the field.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from engine.regex import RegexLimitError
+from engine.sandbox.events import Event
+from engine.sandbox.eventtypes import EventtypeMatcher
+from engine.sandbox.extractions import (
+    DEPTH_LIMIT,
+    MATCH_LIMIT,
+    EventView,
+    ExtractionConfigError,
+    FieldSink,
+    InlineExtraction,
+    Transform,
+    parse_int,
+    parse_transform_list,
+)
+from engine.sandbox.kvmode import KvMode, KvModeError
+from engine.sandbox.lookups import (
+    AutomaticLookup,
+    LookupConfigError,
+    LookupSpec,
+    LookupTable,
+    is_lookup_key,
+)
+from engine.sandbox.spl_eval import (
+    Compiled,
+    EvalLimitError,
+    EvalSyntaxError,
+    EvalTypeError,
+    compile_eval,
+    to_values,
+)
+from engine.sandbox.tags import TagIndex
+
+
+class FieldAliasError(ValueError):
+    """A FIELDALIAS- value that is not ``<field> AS|ASNEW <alias> ...``."""
+
+
+@dataclass(frozen=True, slots=True)
+class FieldAlias:
+    source: str
+    alias: str
+    only_new: bool
+
+
+def _alias_words(value: str) -> list[str]:
+    words: list[str] = []
+    buf: list[str] = []
+    in_quote = False
+    for ch in value:
+        if ch == '"':
+            in_quote = not in_quote
+            continue
+        if not in_quote and (ch.isspace() or ch == ","):
+            if buf:
+                words.append("".join(buf))
+                buf = []
+            continue
+        buf.append(ch)
+    if buf:
+        words.append("".join(buf))
+    return words
+
+
+def parse_field_aliases(name: str, value: str) -> list[FieldAlias]:
+    words = _alias_words(value)
+    if not words or len(words) % 3:
+        raise FieldAliasError(f"{name} = {value!r}: expected <field> AS|ASNEW <alias> ...")
+    aliases: list[FieldAlias] = []
+    for i in range(0, len(words), 3):
+        source, keyword, alias = words[i : i + 3]
+        if keyword.upper() not in ("AS", "ASNEW"):
+            raise FieldAliasError(f"{name}: expected AS or ASNEW after {source!r}, got {keyword!r}")
+        aliases.append(FieldAlias(source, alias, keyword.upper() == "ASNEW"))
+    return aliases
+
+
+@dataclass(frozen=True, slots=True)
+class SearchTimePlan:
+    """One props stanza's search-time operations, compiled."""
+
+    extracts: tuple[InlineExtraction, ...]
+    reports: tuple[tuple[str, Transform], ...]
+    kv_mode: KvMode | None
+    aliases: tuple[FieldAlias, ...]
+    evals: tuple[tuple[str, Compiled], ...]
+    lookups: tuple[AutomaticLookup, ...]
+    errors: tuple[str, ...]
+
+
+def _classes(props: Mapping[str, str], prefix: str) -> list[tuple[str, str, str]]:
+    """(setting name, class, value) for ``<prefix><class>`` settings, classes in ASCII order."""
+    found = [
+        (key, key[len(prefix) :], value) for key, value in props.items() if key.startswith(prefix)
+    ]
+    return sorted(found, key=lambda item: item[1])
+
+
+class SearchTimeProcessor:
+    """Applies a TA's search-time knowledge (props, transforms, eventtypes, tags, lookups)."""
+
+    def __init__(
+        self,
+        *,
+        transforms: Mapping[str, Mapping[str, str]],
+        eventtypes: Mapping[str, Mapping[str, str]],
+        tags: Mapping[str, Mapping[str, str]],
+        lookup_files: Mapping[str, bytes],
+    ) -> None:
+        self._transforms = transforms
+        self._lookup_files = lookup_files
+        self._transform_cache: dict[str, Transform | str] = {}
+        self._table_cache: dict[str, LookupTable | str] = {}
+        self._eventtypes = EventtypeMatcher.build(eventtypes)
+        self._tags = TagIndex.build(tags)
+        self._plans_by_id: dict[int, tuple[Mapping[str, str], SearchTimePlan]] = {}
+        self._plans_by_items: dict[frozenset[tuple[str, str]], SearchTimePlan] = {}
+
+    @property
+    def config_errors(self) -> list[str]:
+        """Problems in eventtypes.conf and tags.conf (they concern every event alike)."""
+        return [*self._eventtypes.errors, *self._tags.errors]
+
+    # ------------------------------------------------------------------ compilation
+
+    def plan(self, props: Mapping[str, str]) -> SearchTimePlan:
+        cached = self._plans_by_id.get(id(props))
+        if cached is not None and cached[0] is props:
+            return cached[1]
+        key = frozenset(props.items())
+        plan = self._plans_by_items.get(key)
+        if plan is None:
+            plan = self._compile(props)
+            self._plans_by_items[key] = plan
+        self._plans_by_id[id(props)] = (props, plan)
+        return plan
+
+    def _transform(self, name: str) -> Transform | str:
+        cached = self._transform_cache.get(name)
+        if cached is None:
+            stanza = self._transforms.get(name)
+            if stanza is None:
+                cached = f"transform {name!r} is not defined in transforms.conf"
+            else:
+                try:
+                    cached = Transform.parse(name, stanza)
+                except ExtractionConfigError as exc:
+                    cached = str(exc)
+            self._transform_cache[name] = cached
+        return cached
+
+    def _table(self, name: str) -> LookupTable | str:
+        cached = self._table_cache.get(name)
+        if cached is None:
+            stanza = self._transforms.get(name)
+            if stanza is None:
+                cached = f"lookup {name!r} is not defined in transforms.conf"
+            else:
+                try:
+                    cached = LookupTable.load(name, stanza, self._lookup_files)
+                except LookupConfigError as exc:
+                    cached = str(exc)
+            self._table_cache[name] = cached
+        return cached
+
+    def _compile(self, props: Mapping[str, str]) -> SearchTimePlan:
+        errors: list[str] = []
+        match_limit = parse_int(props.get("MATCH_LIMIT"), default=MATCH_LIMIT)
+        depth_limit = parse_int(props.get("DEPTH_LIMIT"), default=DEPTH_LIMIT)
+        extracts: list[InlineExtraction] = []
+        for key, _, value in _classes(props, "EXTRACT-"):
+            try:
+                extracts.append(
+                    InlineExtraction.parse(
+                        key, value, match_limit=match_limit, depth_limit=depth_limit
+                    )
+                )
+            except ExtractionConfigError as exc:
+                errors.append(f"{key}: {exc}")
+        reports: list[tuple[str, Transform]] = []
+        for key, _, value in _classes(props, "REPORT-"):
+            for name in parse_transform_list(value):
+                transform = self._transform(name)
+                if isinstance(transform, str):
+                    errors.append(f"{key}: {transform}")
+                else:
+                    reports.append((key, transform))
+        kv_mode: KvMode | None = None
+        try:
+            kv_mode = KvMode.from_props(props)
+        except KvModeError as exc:
+            errors.append(str(exc))
+        aliases: list[FieldAlias] = []
+        for key, _, value in _classes(props, "FIELDALIAS-"):
+            try:
+                aliases.extend(parse_field_aliases(key, value))
+            except FieldAliasError as exc:
+                errors.append(str(exc))
+        evals: list[tuple[str, Compiled]] = []
+        for key, field_name, value in _classes(props, "EVAL-"):
+            try:
+                evals.append((field_name, compile_eval(value)))
+            except EvalSyntaxError as exc:
+                errors.append(f"{key}: {exc}")
+        return SearchTimePlan(
+            extracts=tuple(extracts),
+            reports=tuple(reports),
+            kv_mode=kv_mode,
+            aliases=tuple(aliases),
+            evals=tuple(evals),
+            lookups=tuple(self._compile_lookups(props, errors)),
+            errors=tuple(errors),
+        )
+
+    def _compile_lookups(
+        self, props: Mapping[str, str], errors: list[str]
+    ) -> list[AutomaticLookup]:
+        found = [
+            (cls, key, value)
+            for key, value in props.items()
+            if (cls := is_lookup_key(key)) is not None
+        ]
+        lookups: list[AutomaticLookup] = []
+        for _, key, value in sorted(found):
+            try:
+                spec = LookupSpec.parse(value)
+                table = self._table(spec.table)
+                if isinstance(table, str):
+                    raise LookupConfigError(table)
+                lookups.append(AutomaticLookup.build(key, spec, table))
+            except LookupConfigError as exc:
+                errors.append(f"{key}: {exc}")
+        return lookups
+
+    # ------------------------------------------------------------------ per event
+
+    def apply(self, event: Event, props: Mapping[str, str]) -> list[str]:
+        """Run the search-time sequence on ``event`` (mutating it); returns error strings."""
+        plan = self.plan(props)
+        errors = list(plan.errors)
+        view = EventView(event)
+        touched: set[str] = set()
+        for extract in plan.extracts:
+            try:
+                extract.apply(view, FieldSink(event, touched))
+            except RegexLimitError as exc:
+                errors.append(f"{extract.name}: {exc}")
+        for key, transform in plan.reports:
+            sink = FieldSink(
+                event,
+                touched,
+                accumulate=transform.mv_add,
+                append_existing=transform.mv_add,
+                keep_empty=transform.keep_empty,
+            )
+            try:
+                transform.apply(view, sink)
+            except RegexLimitError as exc:
+                errors.append(f"{key} ({transform.name}): {exc}")
+        if plan.kv_mode is not None:
+            plan.kv_mode.apply(event.raw, FieldSink(event, touched, accumulate=True))
+        self._apply_aliases(plan.aliases, event, view)
+        self._apply_evals(plan.evals, event, view, errors)
+        for lookup in plan.lookups:
+            try:
+                lookup.apply(event, view)
+            except RegexLimitError as exc:
+                errors.append(f"{lookup.name}: {exc}")
+        self._apply_knowledge(event, view)
+        return errors
+
+    @staticmethod
+    def _apply_aliases(aliases: tuple[FieldAlias, ...], event: Event, view: EventView) -> None:
+        if not aliases:
+            return
+        before = {alias.source: view.get(alias.source) for alias in aliases}
+        fields = event.fields
+        for alias in aliases:
+            values = before[alias.source]
+            if alias.only_new:
+                if values and not view.get(alias.alias):
+                    fields[alias.alias] = list(values)
+            elif values:
+                fields[alias.alias] = list(values)
+            else:
+                fields.pop(alias.alias, None)
+
+    @staticmethod
+    def _apply_evals(
+        evals: tuple[tuple[str, Compiled], ...], event: Event, view: EventView, errors: list[str]
+    ) -> None:
+        results: list[tuple[str, list[str] | None]] = []
+        for name, expression in evals:
+            try:
+                results.append((name, to_values(expression(view.get))))
+            except (EvalLimitError, EvalTypeError) as exc:
+                errors.append(f"EVAL-{name}: {exc}")
+        for name, values in results:
+            if values is None:
+                event.fields.pop(name, None)
+            else:
+                event.fields[name] = values
+
+    def _apply_knowledge(self, event: Event, view: EventView) -> None:
+        field_tags = self._tags.for_fields(view.get)
+        names = self._eventtypes.match(get=view.get, raw=event.raw, field_tags=field_tags)
+        tags = sorted(field_tags | self._tags.for_eventtypes(names))
+        event.eventtypes = names
+        event.tags = tags
+        if names:
+            event.fields["eventtype"] = list(names)
+        if tags:
+            event.fields["tag"] = list(tags)
