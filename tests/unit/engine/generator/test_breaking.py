@@ -1,0 +1,95 @@
+"""Event breaking per layout, checked by breaking the sample with the plan's PCRE LINE_BREAKER."""
+
+from __future__ import annotations
+
+from engine.generator.breaking import SINGLE_LINE, plan_breaking
+from engine.generator.formats import detect_format
+from engine.generator.model import BreakingPlan
+from engine.regex import compile_regex
+
+
+def _plan(text: str) -> BreakingPlan:
+    lines = text.split("\n")
+    return plan_breaking(lines, detect_format(text, lines))
+
+
+def _break(text: str, plan: BreakingPlan) -> list[str]:
+    """Split ``text`` as Splunk does with LINE_BREAKER: group 1 is dropped between events."""
+    events, position = [], 0
+    for match in compile_regex(plan.line_breaker).finditer(text):
+        start, end = match.span(1)
+        events.append(text[position:start])
+        position = end
+    events.append(text[position:])
+    return [event for event in events if event.strip()]
+
+
+JAVA = (
+    "2024-01-05 10:00:00,001 INFO  [main] App - started\n"
+    "2024-01-05 10:00:01,002 ERROR [main] App - boom\n"
+    "java.lang.IllegalStateException: bad\n"
+    "\tat com.example.App.run(App.java:10)\n"
+    "\tat com.example.App.main(App.java:5)\n"
+    "Caused by: java.io.IOException: disk\n"
+    "\t... 2 more\n"
+    "2024-01-05 10:00:02,003 INFO  [main] App - stopped\n"
+)
+
+
+def test_java_stack_traces_stay_in_their_event() -> None:
+    plan = _plan(JAVA)
+    assert plan.multiline and plan.settings()["SHOULD_LINEMERGE"] == "false"
+    events = _break(JAVA, plan)
+    assert len(events) == 3
+    assert events[1].startswith("2024-01-05 10:00:01,002 ERROR") and events[1].endswith("more")
+    assert plan.event_breaker == plan.line_breaker
+
+
+def test_indented_syslog_continuations_and_new_months() -> None:
+    text = (
+        "Dec 31 23:59:59 mac app[1]: first\n"
+        "\tdetail=a\n"
+        "\t\tdetail=b\n"
+        "Jan  1 00:00:01 mac app[1]: second\n"
+        "Jan  1 00:00:02 mac app[1]: third\n"
+    )
+    plan = _plan(text)
+    assert plan.multiline
+    assert [event.split()[0] for event in _break(text, plan)] == ["Dec", "Jan", "Jan"]
+
+
+def test_one_event_per_line_when_every_line_starts_with_a_timestamp() -> None:
+    text = "".join(f"2024-01-0{i} 00:00:00 host msg {i}\n" for i in range(1, 10))
+    plan = _plan(text)
+    assert not plan.multiline and plan.line_breaker == SINGLE_LINE
+    assert len(_break(text, plan)) == 9
+
+
+def test_structured_lines_without_timestamps_are_single_line() -> None:
+    text = '{"a": 1}\n{"a": 2}\n{"a": 3}\n'
+    assert _plan(text).line_breaker == SINGLE_LINE
+    zeek = "#separator \\x09\n#fields\tts\tuid\n1700000000.1\tC1\n1700000001.2\tC2\n"
+    assert not _plan(zeek).multiline
+
+
+def test_xml_records_break_on_their_root_element() -> None:
+    text = (
+        "<Event>\n  <System><EventID>1</EventID></System>\n</Event>\n"
+        "<Event>\n  <System><EventID>2</EventID></System>\n</Event>\n"
+    )
+    plan = _plan(text)
+    assert plan.multiline and plan.event_start == "<Event[\\s>/]"
+    assert len(_break(text, plan)) == 2
+
+
+def test_json_array_breaks_between_objects() -> None:
+    text = '[\n  {"a": 1,\n   "b": 2},\n  {"a": 3,\n   "b": 4}\n]\n'
+    events = _break(text, _plan(text))
+    assert len(events) == 2 and events[1].startswith("{") and '"a": 3' in events[1]
+
+
+def test_truncate_fits_the_longest_event() -> None:
+    long_line = "2024-01-01 00:00:00 " + "x" * 30_000
+    plan = _plan(f"{long_line}\n2024-01-01 00:00:01 short\n")
+    assert plan.truncate >= 30_020 and plan.truncate % 1000 == 0
+    assert _plan("2024-01-01 00:00:00 a\n").truncate == 10_000
