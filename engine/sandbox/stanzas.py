@@ -113,3 +113,49 @@ def resolve_props(
         merged.update(settings)
     merged.pop("priority", None)
     return merged
+
+
+class SettingError(ValueError):
+    """A props.conf/transforms.conf setting whose value the sandbox cannot use."""
+
+
+_TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
+_FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
+
+
+def setting_bool(settings: Mapping[str, str], key: str, default: bool) -> bool:
+    """A boolean setting as Splunk reads it (true/false, 1/0, yes/no, t/f)."""
+    raw = settings.get(key)
+    if raw is None or not raw.strip():
+        return default
+    value = raw.strip().lower()
+    if value in _TRUE:
+        return True
+    if value in _FALSE:
+        return False
+    raise SettingError(f"{key} = {raw!r} is not a boolean (use true or false)")
+
+
+def setting_int(settings: Mapping[str, str], key: str, default: int, *, minimum: int = 0) -> int:
+    """A non-negative integer setting; a clear error names the key when it is not one."""
+    raw = settings.get(key)
+    if raw is None or not raw.strip():
+        return default
+    try:
+        value = int(raw.strip())
+    except ValueError as exc:
+        raise SettingError(f"{key} = {raw!r} is not an integer") from exc
+    if value < minimum:
+        raise SettingError(f"{key} = {raw!r} must be at least {minimum}")
+    return value
+
+
+def setting_regex(settings: Mapping[str, str], key: str) -> Regex | None:
+    """A regex setting compiled with PCRE2 (None when unset or empty)."""
+    raw = settings.get(key)
+    if raw is None or not raw.strip():
+        return None
+    try:
+        return compile_regex(raw)
+    except RegexError as exc:
+        raise SettingError(f"{key}: {exc}") from exc

@@ -1,0 +1,122 @@
+"""SHOULD_LINEMERGE: Splunk's aggregator joining lines into multi-line events.
+
+props.conf.spec rules, checked for each new line in this order:
+MAX_EVENTS (default 256) lines already in the event -> break; the previous line matched
+MUST_BREAK_AFTER -> break; a line since the last MUST_BREAK_AFTER matched MUST_NOT_BREAK_AFTER
+-> no break; the line matches MUST_NOT_BREAK_BEFORE -> no break; it matches BREAK_ONLY_BEFORE
+-> break; BREAK_ONLY_BEFORE_DATE (default true) and the line has a date (found with the
+TIME_PREFIX/TIME_FORMAT settings) -> break; otherwise the line joins the event. Lines are
+joined with ``\\n``: the text LINE_BREAKER matched is gone, as in Splunk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
+
+from engine.regex import Regex
+from engine.sandbox.linebreak import Line
+from engine.sandbox.stanzas import setting_bool, setting_int, setting_regex
+from engine.sandbox.strptime import ParsedTime
+
+DEFAULT_MAX_EVENTS = 256
+
+
+@dataclass(frozen=True, slots=True)
+class MergeRules:
+    """The line-merging settings of one resolved props stanza set."""
+
+    break_only_before_date: bool
+    break_only_before: Regex | None
+    must_break_after: Regex | None
+    must_not_break_after: Regex | None
+    must_not_break_before: Regex | None
+    max_events: int
+
+    @classmethod
+    def from_props(cls, settings: Mapping[str, str]) -> MergeRules:
+        return cls(
+            break_only_before_date=setting_bool(settings, "BREAK_ONLY_BEFORE_DATE", True),
+            break_only_before=setting_regex(settings, "BREAK_ONLY_BEFORE"),
+            must_break_after=setting_regex(settings, "MUST_BREAK_AFTER"),
+            must_not_break_after=setting_regex(settings, "MUST_NOT_BREAK_AFTER"),
+            must_not_break_before=setting_regex(settings, "MUST_NOT_BREAK_BEFORE"),
+            max_events=setting_int(settings, "MAX_EVENTS", DEFAULT_MAX_EVENTS, minimum=1),
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class MergedEvent:
+    """Lines joined into one event; ``first_date`` is the date test of a one-line event."""
+
+    text: str
+    linecount: int
+    truncated: bool
+    first_date: ParsedTime | bool | None = True  # True: not computed
+
+
+def _matches(regex: Regex | None, line: str) -> bool:
+    return regex is not None and regex.search(line) is not None
+
+
+class _Pending:
+    __slots__ = ("date", "lines", "no_break", "truncated")
+
+    def __init__(self, line: Line, date: ParsedTime | bool | None) -> None:
+        self.lines = [line.text]
+        self.truncated = line.truncated
+        self.no_break = False
+        self.date = date
+
+    def add(self, line: Line) -> None:
+        self.lines.append(line.text)
+        self.truncated = self.truncated or line.truncated
+
+    def event(self) -> MergedEvent:
+        date = self.date if len(self.lines) == 1 else True
+        return MergedEvent("\n".join(self.lines), len(self.lines), self.truncated, date)
+
+
+def merge_lines(
+    lines: Iterable[Line], rules: MergeRules, *, detect_date: Callable[[str], ParsedTime | None]
+) -> Iterator[MergedEvent]:
+    """Aggregate lines into events by the SHOULD_LINEMERGE rules."""
+    pending: _Pending | None = None
+    must_break = False
+    for line in lines:
+        if pending is None:
+            pending = _Pending(line, True)
+        else:
+            starts, date = _breaks_before(line, pending, rules, must_break, detect_date)
+            if starts:
+                yield pending.event()
+                pending = _Pending(line, date)
+            else:
+                pending.add(line)
+        must_break = _matches(rules.must_break_after, line.text)
+        if must_break:
+            pending.no_break = False
+        elif _matches(rules.must_not_break_after, line.text):
+            pending.no_break = True
+    if pending is not None:
+        yield pending.event()
+
+
+def _breaks_before(
+    line: Line,
+    pending: _Pending,
+    rules: MergeRules,
+    must_break: bool,
+    detect_date: Callable[[str], ParsedTime | None],
+) -> tuple[bool, ParsedTime | bool | None]:
+    """Whether ``line`` starts a new event, and its date test if one was run."""
+    if len(pending.lines) >= rules.max_events or must_break:
+        return True, True
+    if pending.no_break or _matches(rules.must_not_break_before, line.text):
+        return False, True
+    if _matches(rules.break_only_before, line.text):
+        return True, True
+    if rules.break_only_before_date:
+        date = detect_date(line.text)
+        return date is not None, date
+    return False, True

@@ -1,0 +1,334 @@
+"""Splunk's strptime: TIME_FORMAT directives, including Splunk's extensions.
+
+Splunk parses TIME_FORMAT with a glibc-like strptime plus extensions (%N/%3N/%6N/%9N and %Q
+subseconds, %s epoch, %z/%:z/%::z offsets, %Z zone names, %k/%l/%e space-padded numbers).
+A format compiles to one anchored PCRE2 pattern (so backtracking resolves e.g. ``%s.%3N``)
+and a list of converters for its groups. Parsing returns the parts and the end offset, so
+callers can enforce MAX_TIMESTAMP_LOOKAHEAD.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, timedelta, timezone, tzinfo
+from functools import lru_cache
+
+from engine.regex import Regex, RegexError, compile_regex
+
+_MONTHS = {
+    "jan": 1,
+    "feb": 2,
+    "mar": 3,
+    "apr": 4,
+    "may": 5,
+    "jun": 6,
+    "jul": 7,
+    "aug": 8,
+    "sep": 9,
+    "oct": 10,
+    "nov": 11,
+    "dec": 12,
+}
+_MONTH_RX = (
+    "(?i:jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?"
+    "|sep(?:t(?:ember)?)?|oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)"
+)
+_WEEKDAY_RX = (
+    "(?i:mon(?:day)?|tue(?:s(?:day)?)?|wed(?:nesday)?|thu(?:r(?:s(?:day)?)?)?|fri(?:day)?"
+    "|sat(?:urday)?|sun(?:day)?)"
+)
+_ZONE_HOURS: dict[str, float] = {
+    "UTC": 0,
+    "GMT": 0,
+    "UT": 0,
+    "Z": 0,
+    "WET": 0,
+    "WEST": 1,
+    "BST": 1,
+    "CET": 1,
+    "CEST": 2,
+    "MET": 1,
+    "MEST": 2,
+    "EET": 2,
+    "EEST": 3,
+    "MSK": 3,
+    "IST": 5.5,
+    "SGT": 8,
+    "HKT": 8,
+    "JST": 9,
+    "KST": 9,
+    "AEST": 10,
+    "AEDT": 11,
+    "ACST": 9.5,
+    "AWST": 8,
+    "NZST": 12,
+    "NZDT": 13,
+    "AST": -4,
+    "ADT": -3,
+    "EST": -5,
+    "EDT": -4,
+    "CST": -6,
+    "CDT": -5,
+    "MST": -7,
+    "MDT": -6,
+    "PST": -8,
+    "PDT": -7,
+    "AKST": -9,
+    "AKDT": -8,
+    "HST": -10,
+}
+_ZONE_RX = "(?i:[a-z]{1,5}(?![a-z]))"
+
+
+class TimeFormatError(ValueError):
+    """A TIME_FORMAT that cannot be compiled (unknown directive, dangling %)."""
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedTime:
+    """The parts a format found; absent parts are None (the caller fills them in)."""
+
+    end: int
+    year: int | None = None
+    month: int | None = None
+    day: int | None = None
+    yday: int | None = None
+    hour: int | None = None
+    minute: int | None = None
+    second: int | None = None
+    microsecond: int = 0
+    pm: bool | None = None
+    tz: tzinfo | None = None
+    epoch: float | None = None
+
+    @property
+    def has_date(self) -> bool:
+        return self.epoch is not None or self.month is not None or self.yday is not None
+
+
+# Each directive: (regex body with one group, converter key).
+_DIRECTIVES: dict[str, tuple[str, str]] = {
+    "Y": (r"([+-]?\d{4})", "year"),
+    "y": (r"(\d{2})", "year2"),
+    "m": (r" *(\d{1,2})", "month"),
+    "d": (r" *(\d{1,2})", "day"),
+    "e": (r" *(\d{1,2})", "day"),
+    "j": (r" *(\d{1,3})", "yday"),
+    "H": (r" *(\d{1,2})", "hour"),
+    "k": (r" *(\d{1,2})", "hour"),
+    "I": (r" *(\d{1,2})", "hour12"),
+    "l": (r" *(\d{1,2})", "hour12"),
+    "M": (r" *(\d{1,2})", "minute"),
+    "S": (r" *(\d{1,2})", "second"),
+    "p": (r"((?i:[ap]\.?m\.?))", "ampm"),
+    "b": (f"({_MONTH_RX})", "monthname"),
+    "B": (f"({_MONTH_RX})", "monthname"),
+    "h": (f"({_MONTH_RX})", "monthname"),
+    "a": (f"({_WEEKDAY_RX})", "skip"),
+    "A": (f"({_WEEKDAY_RX})", "skip"),
+    "N": (r"(\d{1,9})", "subsec"),
+    "Q": (r"(\d{1,9})", "subsec"),
+    "q": (r"(\d{1,9})", "subsec"),
+    "f": (r"(\d{1,9})", "subsec"),
+    "s": (r"(\d{1,10}(?:\.\d{1,9})?)", "epoch"),
+    "z": (r"([+-]\d{2}:?\d{2}|[+-]\d{2}(?![\d:])|Z(?![A-Za-z]))", "offset"),
+    "Z": (f"([+-]\\d{{2}}:?\\d{{2}}|{_ZONE_RX})", "zone"),
+}
+_COMPOSITES = {
+    "T": "%H:%M:%S",
+    "F": "%Y-%m-%d",
+    "D": "%m/%d/%y",
+    "R": "%H:%M",
+    "r": "%I:%M:%S %p",
+    "c": "%a %b %e %H:%M:%S %Y",
+    "+": "%a %b %e %H:%M:%S %Z %Y",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class TimeFormat:
+    """A compiled TIME_FORMAT."""
+
+    text: str
+    regex: Regex
+    kinds: tuple[str, ...]
+
+    def parse(self, text: str, pos: int = 0) -> ParsedTime | None:
+        """Parse at exactly ``pos`` (no searching); None when the text does not fit."""
+        encoded = text.encode("utf-8")
+        byte_pos = pos if text.isascii() else len(text[:pos].encode("utf-8"))
+        match = self.regex.search_bytes(encoded, byte_pos)
+        if match is None:
+            return None
+        end_bytes = match.end()
+        end = end_bytes if text.isascii() else len(encoded[:end_bytes].decode("utf-8", "replace"))
+        values = [match.group(i + 1) for i in range(len(self.kinds))]
+        return _convert(self.kinds, values, end)
+
+
+def _expand(fmt: str) -> str:
+    out = fmt
+    for _ in range(3):
+        for key, value in _COMPOSITES.items():
+            out = out.replace(f"%{key}", value)
+    return out
+
+
+def _translate(fmt: str) -> tuple[str, tuple[str, ...]]:
+    parts: list[str] = []
+    kinds: list[str] = []
+    i = 0
+    fmt = _expand(fmt)
+    while i < len(fmt):
+        char = fmt[i]
+        if char != "%":
+            if char.isspace():
+                parts.append(r"\s*")
+                while i + 1 < len(fmt) and fmt[i + 1].isspace():
+                    i += 1
+            else:
+                parts.append(_escape(char))
+            i += 1
+            continue
+        j = i + 1
+        width = ""
+        while j < len(fmt) and fmt[j].isdigit():
+            width += fmt[j]
+            j += 1
+        colons = 0
+        while j < len(fmt) and fmt[j] == ":":
+            colons += 1
+            j += 1
+        if j < len(fmt) and fmt[j] == "E" and fmt[j + 1 : j + 2] == "z":
+            j += 1
+        if j >= len(fmt):
+            raise TimeFormatError(f"TIME_FORMAT {fmt!r}: dangling '%' at the end")
+        directive = fmt[j]
+        i = j + 1
+        if directive == "%":
+            parts.append("%")
+        elif directive in "nt":
+            parts.append(r"\s*")
+        elif directive == "z" and colons:
+            body = r"[+-]\d{2}:\d{2}" + (r":\d{2}" if colons > 1 else "")
+            parts.append(f"({body})")
+            kinds.append("offset")
+        elif directive in _DIRECTIVES:
+            body, kind = _DIRECTIVES[directive]
+            parts.append(body)
+            kinds.append(f"subsec{width or 9}" if kind == "subsec" else kind)
+        else:
+            raise TimeFormatError(f"TIME_FORMAT {fmt!r}: unsupported directive '%{directive}'")
+    return "".join(parts), tuple(kinds)
+
+
+def _escape(char: str) -> str:
+    return "\\" + char if not char.isalnum() else char
+
+
+@lru_cache(maxsize=512)
+def compile_time_format(fmt: str, *, digit_guard: bool = False) -> TimeFormat:
+    """Compile a TIME_FORMAT (cached). ``digit_guard`` forbids a digit right after the match."""
+    body, kinds = _translate(fmt)
+    if not kinds:
+        raise TimeFormatError(f"TIME_FORMAT {fmt!r} has no time directives")
+    guard = r"(?!\d)" if digit_guard else ""
+    try:
+        regex = compile_regex(rf"\G(?:{body}){guard}")
+    except RegexError as exc:
+        raise TimeFormatError(f"TIME_FORMAT {fmt!r} cannot be compiled: {exc}") from exc
+    return TimeFormat(fmt, regex, kinds)
+
+
+def format_regex_body(fmt: str) -> str:
+    """The unanchored regex body of a format (for building search patterns)."""
+    return _translate(fmt)[0]
+
+
+def zone_from_name(name: str) -> tzinfo | None:
+    """A fixed-offset zone for a known abbreviation or a +hhmm text; None when unknown."""
+    if name[:1] in "+-":
+        return _offset_zone(name)
+    hours = _ZONE_HOURS.get(name.upper())
+    if hours is None:
+        return None
+    return UTC if hours == 0 else timezone(timedelta(hours=hours), name.upper())
+
+
+def _offset_zone(text: str) -> tzinfo | None:
+    if text in ("Z", "z"):
+        return UTC
+    sign = -1 if text[0] == "-" else 1
+    digits = text[1:].replace(":", "")
+    if not digits.isdigit() or len(digits) not in (2, 4, 6):
+        return None
+    hours, minutes = int(digits[:2]), int(digits[2:4] or 0)
+    seconds = int(digits[4:6] or 0)
+    if hours > 23 or minutes > 59 or seconds > 59:
+        return None
+    delta = timedelta(hours=hours, minutes=minutes, seconds=seconds) * sign
+    return UTC if not delta else timezone(delta)
+
+
+def _convert(kinds: tuple[str, ...], values: list[bytes | None], end: int) -> ParsedTime | None:
+    parts: dict[str, object] = {}
+    for kind, raw in zip(kinds, values, strict=True):
+        if raw is None:
+            continue
+        value = raw.decode("ascii", "replace").strip()
+        if kind == "skip":
+            continue
+        if kind == "year2":
+            two = int(value)
+            parts["year"] = 1900 + two if two >= 69 else 2000 + two
+        elif kind == "hour12":
+            parts["hour12"] = int(value)
+        elif kind == "monthname":
+            parts["month"] = _MONTHS[value[:3].lower()]
+        elif kind == "ampm":
+            parts["pm"] = value[:1].lower() == "p"
+        elif kind.startswith("subsec"):
+            # %3N reads the digits present but keeps only its width of precision.
+            digits = value[: min(int(kind[6:]), 6)]
+            parts["microsecond"] = int(digits.ljust(6, "0"))
+        elif kind == "epoch":
+            parts["epoch"] = float(value)
+        elif kind in ("offset", "zone"):
+            zone = zone_from_name(value)
+            if zone is None and kind == "offset":
+                return None
+            if zone is not None:
+                parts["tz"] = zone
+        else:
+            parts[kind] = int(value)
+    return _assemble(parts, end)
+
+
+def _assemble(parts: dict[str, object], end: int) -> ParsedTime | None:
+    hour12 = parts.pop("hour12", None)
+    pm = parts.get("pm")
+    if isinstance(hour12, int):
+        if not 1 <= hour12 <= 12:
+            return None
+        parts["hour"] = (hour12 % 12) + (12 if pm else 0)
+    elif isinstance(parts.get("hour"), int) and pm is not None:
+        hour = parts["hour"]
+        assert isinstance(hour, int)
+        if hour <= 12:
+            parts["hour"] = (hour % 12) + (12 if pm else 0)
+    parsed = ParsedTime(end=end, **parts)  # type: ignore[arg-type]
+    if not _in_range(parsed):
+        return None
+    return parsed
+
+
+def _in_range(parsed: ParsedTime) -> bool:
+    checks = (
+        (parsed.month, 1, 12),
+        (parsed.day, 1, 31),
+        (parsed.yday, 1, 366),
+        (parsed.hour, 0, 23),
+        (parsed.minute, 0, 59),
+        (parsed.second, 0, 60),
+    )
+    return all(value is None or low <= value <= high for value, low, high in checks)

@@ -1,0 +1,298 @@
+"""Timestamp assignment at index time (props.conf TIME_* settings, Getting Data In).
+
+Order as Splunk applies it: DATETIME_CONFIG=CURRENT/NONE stamps the index time; otherwise
+TIME_PREFIX is searched (no match: no timestamp from the event), the next
+MAX_TIMESTAMP_LOOKAHEAD characters are parsed with TIME_FORMAT at their start or, without a
+TIME_FORMAT, searched for a commonly used format. The zone is the event's own offset, then TZ,
+then the default zone. Dates outside MAX_DAYS_AGO / MAX_DAYS_HENCE around ``now`` are rejected.
+When nothing usable is found, the event takes the previous event's time and records why.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta, tzinfo
+from functools import lru_cache
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from engine.regex import Regex, compile_regex
+from engine.sandbox.stanzas import SettingError, setting_int, setting_regex
+from engine.sandbox.strptime import (
+    ParsedTime,
+    TimeFormat,
+    TimeFormatError,
+    compile_time_format,
+    format_regex_body,
+)
+
+DEFAULT_LOOKAHEAD = 128
+DEFAULT_MAX_DAYS_AGO = 2000
+DEFAULT_MAX_DAYS_HENCE = 2
+MAX_DAYS_AGO_LIMIT = 10951
+
+_ISO_TIMES = (
+    "%H:%M:%S.%N %z",
+    "%H:%M:%S,%N %z",
+    "%H:%M:%S.%N %Z",
+    "%H:%M:%S,%N",
+    "%H:%M:%S %z",
+    "%H:%M:%S %Z",
+    "%H:%M:%S",
+    "%H:%M",
+)
+# Formats tried when TIME_FORMAT is absent, most specific first (they also decide which
+# alternative wins at one position). A search body replaces the format's own regex when the
+# plain translation would be too loose (epoch digits).
+AUTO_FORMATS: tuple[tuple[str, str | None], ...] = (
+    *((f"%Y-%m-%dT{t}", None) for t in _ISO_TIMES),
+    *((f"%Y-%m-%d {t}", None) for t in _ISO_TIMES),
+    ("%Y/%m/%d %H:%M:%S.%N", None),
+    ("%Y/%m/%d %H:%M:%S", None),
+    ("%a %b %d %H:%M:%S.%N %Y", None),
+    ("%a %b %d %H:%M:%S %Z %Y", None),
+    ("%a %b %d %H:%M:%S %Y", None),
+    ("%a, %d %b %Y %H:%M:%S %z", None),
+    ("%a %d %b %Y %I:%M:%S %p %Z", None),
+    ("%b %d %Y %H:%M:%S", None),
+    ("%b %d %H:%M:%S.%N", None),
+    ("%b %d %H:%M:%S", None),
+    ("%d/%b/%Y:%H:%M:%S.%N %z", None),
+    ("%d/%b/%Y:%H:%M:%S %z", None),
+    ("%d/%b/%Y:%H:%M:%S", None),
+    ("%d/%b/%Y %H:%M:%S", None),
+    ("%d %b %Y %H:%M:%S.%N", None),
+    ("%d %b %Y %H:%M:%S", None),
+    ("%d-%b-%Y %H:%M:%S.%N", None),
+    ("%d-%b-%Y %H:%M:%S", None),
+    ("%m/%d/%Y %I:%M:%S %p", None),
+    ("%m/%d/%Y %H:%M:%S.%N", None),
+    ("%m/%d/%Y %H:%M:%S", None),
+    ("%m/%d/%Y:%H:%M:%S", None),
+    ("%m/%d/%y %I:%M:%S %p", None),
+    ("%m/%d/%y %H:%M:%S", None),
+    ("%d.%m.%Y %H:%M:%S", None),
+    ("%Y%m%dT%H%M%S", None),
+    ("%y%m%d %H:%M:%S", None),
+    ("%y%m%d %H%M%S", None),
+    ("%s.%N", r"1\d{9}\.\d{1,9}"),
+    ("%s%3N", r"1\d{12}"),
+    ("%s", r"1\d{9}"),
+    ("%Y-%m-%d", None),
+    ("%m/%d/%Y", None),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class _AutoRecognizer:
+    """One PCRE2 alternation over :data:`AUTO_FORMATS` and the anchored parser of each."""
+
+    search: Regex
+    groups: tuple[int, ...]
+    formats: tuple[TimeFormat, ...]
+
+    def find(self, text: str) -> ParsedTime | None:
+        encoded = text.encode("utf-8")
+        for match in self.search.finditer_bytes(encoded):
+            start_bytes = match.start()
+            start = (
+                start_bytes
+                if text.isascii()
+                else len(encoded[:start_bytes].decode("utf-8", "replace"))
+            )
+            for group, time_format in zip(self.groups, self.formats, strict=True):
+                if match.start(group) < 0:
+                    continue
+                parsed = time_format.parse(text, start)
+                if parsed is not None:
+                    return parsed
+        return None
+
+
+def _build_auto() -> _AutoRecognizer:
+    alternatives: list[str] = []
+    for index, (fmt, body) in enumerate(AUTO_FORMATS):
+        source = body if body is not None else format_regex_body(fmt)
+        lead = r"(?<![\d])" if fmt[:2] in ("%Y", "%y", "%m", "%d", "%s") else r"(?<![A-Za-z])"
+        alternatives.append(f"(?<a{index}>{lead}(?:{source})(?!\\d))")
+    search = compile_regex("|".join(alternatives))
+    index_of = search.groupindex
+    return _AutoRecognizer(
+        search=search,
+        groups=tuple(index_of[f"a{i}"] for i in range(len(AUTO_FORMATS))),
+        formats=tuple(compile_time_format(fmt, digit_guard=True) for fmt, _ in AUTO_FORMATS),
+    )
+
+
+@lru_cache(maxsize=1)
+def auto_recognizer() -> _AutoRecognizer:
+    """The shared recognizer, built on first use (not at import)."""
+    return _build_auto()
+
+
+def zone_setting(name: str) -> tzinfo:
+    """An IANA zone name from TZ (or a fixed offset such as UTC)."""
+    try:
+        return UTC if name.upper() in ("UTC", "GMT", "Z") else ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise SettingError(f"TZ = {name!r} is not a known time zone") from exc
+
+
+@dataclass(frozen=True, slots=True)
+class TimestampSettings:
+    """The TIME_* settings of one resolved props stanza set."""
+
+    mode: str  # "extract", "current" or "none"
+    prefix: Regex | None
+    lookahead: int
+    time_format: TimeFormat | None
+    tz: tzinfo | None
+    max_days_ago: int
+    max_days_hence: int
+
+    @classmethod
+    def from_props(cls, settings: Mapping[str, str]) -> TimestampSettings:
+        config = settings.get("DATETIME_CONFIG", "").strip().upper()
+        mode = {"CURRENT": "current", "NONE": "none"}.get(config, "extract")
+        raw_format = settings.get("TIME_FORMAT", "")
+        try:
+            time_format = compile_time_format(raw_format) if raw_format.strip() else None
+        except TimeFormatError as exc:
+            raise SettingError(str(exc)) from exc
+        tz_name = settings.get("TZ", "").strip()
+        return cls(
+            mode=mode,
+            prefix=setting_regex(settings, "TIME_PREFIX"),
+            lookahead=setting_int(settings, "MAX_TIMESTAMP_LOOKAHEAD", DEFAULT_LOOKAHEAD),
+            time_format=time_format,
+            tz=zone_setting(tz_name) if tz_name else None,
+            max_days_ago=min(
+                setting_int(settings, "MAX_DAYS_AGO", DEFAULT_MAX_DAYS_AGO, minimum=1),
+                MAX_DAYS_AGO_LIMIT,
+            ),
+            max_days_hence=setting_int(settings, "MAX_DAYS_HENCE", DEFAULT_MAX_DAYS_HENCE),
+        )
+
+
+class Timestamper:
+    """Assigns times to consecutive events of one source (it remembers the previous time)."""
+
+    def __init__(self, settings: TimestampSettings, *, now: datetime, default_tz: tzinfo) -> None:
+        if now.tzinfo is None:
+            raise ValueError("now must be timezone-aware")
+        self.settings = settings
+        self.now = now
+        self.default_tz = default_tz
+        self.previous: datetime | None = None
+
+    def detect(self, raw: str, *, use_prefix: bool = True) -> ParsedTime | None:
+        """The timestamp parts found in ``raw`` (no range checks): also the "has a date" test."""
+        settings = self.settings
+        if settings.mode != "extract":
+            return None
+        start = 0
+        if use_prefix and settings.prefix is not None:
+            match = settings.prefix.search(raw)
+            if match is None:
+                return None
+            start = match.end()
+        window = raw[start : start + settings.lookahead] if settings.lookahead else raw[start:]
+        if settings.time_format is not None:
+            return settings.time_format.parse(window)
+        return auto_recognizer().find(window)
+
+    def assign(
+        self, raw: str, *, parsed: ParsedTime | bool | None = True, use_prefix: bool = True
+    ) -> tuple[datetime | None, str | None]:
+        """(time, error) for an event; ``parsed`` passes an earlier :meth:`detect` result."""
+        if self.settings.mode != "extract":
+            return self.now, None
+        found = self.detect(raw, use_prefix=use_prefix) if parsed is True else parsed
+        if not isinstance(found, ParsedTime):
+            return self._fallback(self._why_missing(raw, use_prefix=use_prefix))
+        moment = self._to_datetime(found)
+        if moment is None:
+            return self._fallback("timestamp parts do not form a valid date")
+        error = self._out_of_range(moment)
+        if error is not None:
+            return self._fallback(error)
+        self.previous = moment
+        return moment, None
+
+    def _why_missing(self, raw: str, *, use_prefix: bool) -> str:
+        settings = self.settings
+        if use_prefix and settings.prefix is not None and settings.prefix.search(raw) is None:
+            return f"TIME_PREFIX {settings.prefix.pattern!r} did not match"
+        if settings.time_format is not None:
+            return (
+                f"TIME_FORMAT {settings.time_format.text!r} did not match within "
+                f"MAX_TIMESTAMP_LOOKAHEAD={settings.lookahead}"
+            )
+        return f"no timestamp recognized in the first {settings.lookahead} characters"
+
+    def _fallback(self, error: str) -> tuple[datetime | None, str]:
+        return self.previous, error
+
+    def _zone(self, parsed: ParsedTime) -> tzinfo:
+        if parsed.tz is not None:
+            return parsed.tz
+        return self.settings.tz or self.default_tz
+
+    def _to_datetime(self, parsed: ParsedTime) -> datetime | None:
+        if parsed.epoch is not None:
+            moment = datetime.fromtimestamp(int(parsed.epoch), UTC)
+            fraction = parsed.microsecond or round((parsed.epoch % 1) * 1_000_000)
+            return moment + timedelta(microseconds=fraction)
+        zone = self._zone(parsed)
+        local_now = self.now.astimezone(zone)
+        try:
+            day = self._date(parsed, local_now)
+            if day is None:
+                return None
+            moment = datetime(
+                day.year,
+                day.month,
+                day.day,
+                parsed.hour or 0,
+                parsed.minute or 0,
+                min(parsed.second or 0, 59),
+                parsed.microsecond,
+                tzinfo=zone,
+            )
+        except ValueError:
+            return None
+        if parsed.year is None and parsed.has_date:
+            limit = self.now + timedelta(days=self.settings.max_days_hence)
+            if moment > limit:
+                try:
+                    moment = moment.replace(year=moment.year - 1)
+                except ValueError:
+                    return None
+        return moment
+
+    def _date(self, parsed: ParsedTime, local_now: datetime) -> date | None:
+        if not parsed.has_date:
+            reference = self.previous.astimezone(local_now.tzinfo) if self.previous else local_now
+            return reference.date()
+        year = parsed.year if parsed.year is not None else local_now.year
+        if parsed.month is None:
+            if parsed.yday is None:
+                return None
+            return date(year, 1, 1) + timedelta(days=parsed.yday - 1)
+        if parsed.day is None:
+            return date(year, parsed.month, 1)
+        return date(year, parsed.month, parsed.day)
+
+    def _out_of_range(self, moment: datetime) -> str | None:
+        settings = self.settings
+        if moment < self.now - timedelta(days=settings.max_days_ago):
+            return (
+                f"timestamp {moment.isoformat()} is more than MAX_DAYS_AGO="
+                f"{settings.max_days_ago} days before now ({self.now.date().isoformat()})"
+            )
+        if moment > self.now + timedelta(days=settings.max_days_hence):
+            return (
+                f"timestamp {moment.isoformat()} is more than MAX_DAYS_HENCE="
+                f"{settings.max_days_hence} days after now ({self.now.date().isoformat()})"
+            )
+        return None
