@@ -1,0 +1,214 @@
+"""Known log grammars: syslog (RFC 3164/5424), Apache/nginx access and error logs, CEF, LEEF.
+
+A grammar is recognised by matching its anchored pattern against the sampled events, never by
+the file's name: the first one that matches most events wins. Header grammars (syslog, error
+logs) end where the free-text message starts, so the message can still be mined for templates;
+full grammars (access logs, CEF, LEEF) describe the whole event.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.generator.fields.builder import PlanBuilder
+from engine.generator.fields.naming import field_name
+from engine.regex import RegexLimitError, compile_regex
+
+MIN_SHARE = 0.6
+
+_SYSLOG_TIME = (
+    r"(?:[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:\s+\d{4})?"
+    r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
+)
+_IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)"
+
+
+@dataclass(frozen=True)
+class Grammar:
+    """A named, anchored pattern; ``header`` grammars leave the message to template mining."""
+
+    name: str
+    pattern: str
+    header: bool
+
+
+SYSLOG_5424 = Grammar(
+    "syslog5424",
+    r"^<(?<syslog_pri>\d{1,3})>1\s+\S+\s+(?<syslog_host>\S+)\s+(?<app_name>\S+)"
+    r"\s+(?<procid>\S+)\s+(?<msgid>\S+)\s+(?:-|(?:\[(?:[^\]\\\"]|\\.|\"(?:[^\"\\]|\\.)*\")*\])+)"
+    r"\s*",
+    header=True,
+)
+SYSLOG_3164 = Grammar(
+    "syslog3164",
+    rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}\s+(?<syslog_host>[^\s\[:]+)"
+    r"\s+(?<process>[^\s\[:]+)(?:\[(?<pid>\d+)\])?:\s*",
+    header=True,
+)
+APACHE_ERROR = Grammar(
+    "apache_error",
+    r"^\[[^\]]+\]\s+\[(?:(?<module>[^:\]\s]+):)?(?<level>[A-Za-z]+\d?)\]"
+    r"(?:\s+\[pid\s+(?<pid>\d+)(?::tid\s+(?<tid>\d+))?\])?"
+    r"(?:\s+(?<source_file>[^\s\[]+\(\d+\)):)?"
+    r"(?:\s+\[client\s+(?<client>(?:\d{1,3}\.){3}\d{1,3}|[^\]\s]+?)(?::(?<client_port>\d+))?\])?"
+    r"\s*",
+    header=True,
+)
+NGINX_ERROR = Grammar(
+    "nginx_error",
+    r"^\d{4}/\d{2}/\d{2}\s+\d{2}:\d{2}:\d{2}\s+\[(?<level>[a-z]+)\]\s+(?<pid>\d+)#(?<tid>\d+):"
+    r"(?:\s+\*(?<connection_id>\d+))?\s*",
+    header=True,
+)
+ACCESS = Grammar(
+    "access_combined",
+    rf"^(?:(?<site>[^\s,]+)\s+(?=(?:{_IP},\s+)*{_IP}\s+\S+\s+\S+\s+\[))?"
+    rf"(?<clientip_list>(?:{_IP},\s+)*(?<clientip>{_IP}|\S+))\s+(?<ident>\S+)\s+(?<user>\S+)"
+    r"\s+\[[^\]]+\]\s+\"",
+    header=False,
+)
+SSL_REQUEST = Grammar(
+    "access_ssl_request",
+    rf"^\[[^\]]+\]\s+(?<clientip>{_IP})\s+(?<ssl_protocol>[A-Za-z]+v[\d.]+|-)"
+    r"\s+(?<ssl_cipher>[\w\-]+)\s+\"",
+    header=False,
+)
+REQUEST = (
+    r"^[^\"]*\"(?:(?<method>[A-Z]+)\s+(?<uri>(?<uri_path>[^\s?\"]*)(?:\?(?<uri_query>[^\s\"]*))?)"
+    r"(?:\s+(?<protocol>[A-Z]+/(?<http_version>[\d.]+)))?|-|[^\"]*)\""
+    r"\s+(?:(?<status>\d{3})\s+)?(?<bytes>\d+|-)"
+    r"(?:\s+\"(?<http_referrer>[^\"]*)\"\s+\"(?<http_user_agent>[^\"]*)\")?"
+)
+"""The request, status, size, referrer and user agent of any access-log line."""
+USER_AGENT = (
+    r"(?<ua_os>Windows NT|Mac OS X|Android|iPhone OS|CPU OS|Linux)[ _]?(?<ua_os_version>[\d._]*)"
+)
+BROWSER = (
+    r"(?<ua_browser>Edge|Edg|OPR|Firefox|Chrome|CriOS|Safari|MSIE|Wget|curl|Googlebot|bingbot)"
+    r"[/ ](?<ua_browser_version>[\w.]+)"
+)
+CEF = Grammar(
+    "cef",
+    r"^(?:[^|]*?\s)?CEF:(?<cef_version>\d+)\|(?<vendor>(?:[^|\\]|\\.)*)\|(?<product>(?:[^|\\]|\\.)*)"
+    r"\|(?<version>(?:[^|\\]|\\.)*)\|(?<signature_id>(?:[^|\\]|\\.)*)\|(?<name>(?:[^|\\]|\\.)*)"
+    r"\|(?<severity>(?:[^|\\]|\\.)*)\|",
+    header=False,
+)
+LEEF = Grammar(
+    "leef",
+    r"^(?:[^|]*?\s)?LEEF:(?<leef_version>[\d.]+)\|(?<vendor>[^|]*)\|(?<product>[^|]*)"
+    r"\|(?<version>[^|]*)\|(?<event_id>[^|]*)\|",
+    header=False,
+)
+
+HEADERS = (SYSLOG_5424, SYSLOG_3164, APACHE_ERROR, NGINX_ERROR)
+FULL = (CEF, LEEF, SSL_REQUEST, ACCESS)
+
+
+def share(pattern: str, events: Sequence[str]) -> float:
+    """The fraction of ``events`` that ``pattern`` matches."""
+    if not events:
+        return 0.0
+    regex = compile_regex(pattern)
+    hits = 0
+    for event in events:
+        try:
+            hits += regex.search(event) is not None
+        except RegexLimitError:
+            continue
+    return hits / len(events)
+
+
+def recognise(events: Sequence[str], candidates: Sequence[Grammar]) -> Grammar | None:
+    """The first grammar of ``candidates`` that matches at least MIN_SHARE of the events."""
+    for grammar in candidates:
+        if share(grammar.pattern, events) >= MIN_SHARE:
+            return grammar
+    return None
+
+
+_CEF_EXTENSION = r"(?:^|\s)([A-Za-z][\w.\[\]]*)=((?:[^\s=\\]|\\.|\s(?!\s*[A-Za-z][\w.\[\]]*=))*)"
+_CEF_LABEL = re.compile(r"(?:^|\s)((?:c[sn]\d|cfp\d|deviceCustomDate\d|flexString\d)Label)=(\S+)")
+
+
+def plan_access(builder: PlanBuilder, grammar: Grammar) -> None:
+    """Access logs: the client part, the request line, and the user agent's browser and OS."""
+    builder.set("KV_MODE", "none")
+    builder.extract("access_client", grammar.pattern)
+    builder.extract("access_request", REQUEST)
+    builder.extract("access_user_agent_os", USER_AGENT)
+    builder.extract("access_user_agent_browser", BROWSER)
+
+
+def plan_cef(builder: PlanBuilder) -> None:
+    """CEF: the pipe-separated header, the extensions, and labelled custom fields aliased."""
+    builder.set("KV_MODE", "none")
+    builder.extract("cef_header", CEF.pattern)
+    builder.report(
+        "cef_extensions",
+        "cef_extensions",
+        {"REGEX": _CEF_EXTENSION, "FORMAT": "$1::$2", "CLEAN_KEYS": "false"},
+        {},
+    )
+    labels: dict[str, set[str]] = {}
+    for event in builder.events:
+        for key, label in _CEF_LABEL.findall(event):
+            labels.setdefault(key[: -len("Label")], set()).add(label)
+    aliases = [
+        f"{field} AS {field_name(next(iter(values)))}"
+        for field, values in sorted(labels.items())
+        if len(values) == 1
+    ]
+    if aliases:
+        builder.set("FIELDALIAS-cef_labels", " ".join(aliases))
+    regex = compile_regex(_CEF_EXTENSION)
+    for event in builder.events:
+        for match in regex.finditer(event):
+            key, value = match.group(1), match.group(2)
+            if key and value:
+                builder.note(key, [value], "REPORT-cef_extensions")
+
+
+def plan_leef(builder: PlanBuilder) -> None:
+    """LEEF: the header, then attributes split by tab (1.0) or the declared delimiter (2.0)."""
+    builder.set("KV_MODE", "none")
+    builder.extract("leef_header", LEEF.pattern)
+    delimiter = "\\t"
+    for event in builder.events:
+        declared_match = re.match(r"^.*?LEEF:2\.0\|(?:[^|]*\|){4}(\S{1,4})\|", event)
+        if declared_match:
+            declared = declared_match.group(1)
+            hexa = declared.lower().startswith(("0x", "x"))
+            delimiter = "\\x" + declared[-2:] if hexa else re.escape(declared)
+            break
+    regex = rf"(?:\||{delimiter})([^=|\t]+?)=([^{delimiter}]*)"
+    builder.report("leef_attributes", "leef_attributes", {"REGEX": regex, "FORMAT": "$1::$2"}, {})
+    compiled = compile_regex(regex)
+    for event in builder.events:
+        for match in compiled.finditer(event):
+            key, value = match.group(1), match.group(2)
+            if key and value:
+                builder.note(key, [value], "REPORT-leef_attributes")
+
+
+_XML_DATA = r"<Data Name=['\"]([^'\"]+)['\"]>([^<]*)</Data>"
+
+
+def plan_xml(builder: PlanBuilder) -> None:
+    """XML events: KV_MODE=xml, plus Windows-style ``<Data Name='x'>v</Data>`` pairs."""
+    builder.set("KV_MODE", "xml")
+    data = compile_regex(_XML_DATA)
+    if any(data.search(event) for event in builder.events):
+        examples: dict[str, list[str]] = {}
+        for event in builder.events:
+            for match in data.finditer(event):
+                examples.setdefault(match.group(1) or "", []).append(match.group(2) or "")
+        builder.report(
+            "xml_data", "xml_data_pairs", {"REGEX": _XML_DATA, "FORMAT": "$1::$2"}, examples
+        )
+    tag = compile_regex(r"<([A-Za-z_][\w.\-]*)(?:\s[^>]*)?>([^<]+)</\1>")
+    for event in builder.events:
+        for match in tag.finditer(event):
+            builder.note(match.group(1) or "", [match.group(2) or ""], "KV_MODE=xml")

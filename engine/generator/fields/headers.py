@@ -1,0 +1,118 @@
+"""Learn the fixed header of unstructured application log lines (``<time> <level> [thread] x:``).
+
+Many application logs start every line with the same columns: a timestamp, maybe a pid or a
+node name, a level word, a ``[thread]`` and a ``component:``. The level word is the anchor:
+when most lines carry one at the same token position, the tokens before it are typed columns
+and the optional bracket/dash/component after it are recognised by shape. The result is one
+anchored regex whose named groups are the columns; it ends after the header's whitespace so the
+rest of the line can be mined for templates.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from engine.generator.fields.naming import unique_name
+
+LEVELS = frozenset(
+    [
+        "trace",
+        "debug",
+        "info",
+        "information",
+        "informational",
+        "notice",
+        "warn",
+        "warning",
+        "error",
+        "err",
+        "crit",
+        "critical",
+        "alert",
+        "emerg",
+        "emergency",
+        "fatal",
+        "severe",
+        "fine",
+        "finer",
+        "finest",
+        "config",
+        "verbose",
+    ]
+)
+MAX_HEADER_TOKENS = 12
+MIN_SHARE = 0.7
+OPTIONAL_SHARE = 0.3
+
+_TIMESTAMP_PART = re.compile(
+    r"(?:\d+[-/:.,T]){1,}\d+(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{6}|\d{8}"
+    r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*,?"
+)
+_INT = re.compile(r"-?\d+")
+_BRACKET = r"\[(?<{name}>[^\]\n]*(?:\][^\s\]][^\]\n]*)*)\]"
+_COMPONENT = re.compile(r"[A-Za-z_$][\w.$\-]*:")
+
+
+def _level_index(tokens: Sequence[str]) -> int | None:
+    for i, token in enumerate(tokens[:MAX_HEADER_TOKENS]):
+        if token.strip("[]():<>").lower() in LEVELS:
+            return i
+    return None
+
+
+def _after_bracket(tokens: Sequence[str]) -> Sequence[str]:
+    """The tokens after a leading ``[...]`` that may span several tokens."""
+    if not tokens or not tokens[0].startswith("["):
+        return tokens
+    for i, token in enumerate(tokens):
+        if token.endswith("]"):
+            return tokens[i + 1 :]
+    return ()
+
+
+def _column(values: Sequence[str], used: set[str], *, last: bool) -> str:
+    """The regex piece for one pre-level column, given its tokens across lines."""
+    if all(_TIMESTAMP_PART.fullmatch(v) for v in values):
+        return r"\S+"
+    if len(set(values)) == 1 and not any(c.isalnum() for c in values[0]):
+        return re.escape(values[0])
+    if all(_INT.fullmatch(v) for v in values):
+        return rf"(?<{unique_name('pid' if last else 'id', used)}>-?\d+)"
+    if all(v.startswith("[") and v.endswith("]") for v in values):
+        return rf"\[(?<{unique_name('component', used)}>[^\]\s]*)\]"
+    return rf"(?<{unique_name('component', used)}>\S+)"
+
+
+def learn_header(lines: Sequence[str]) -> str | None:
+    """An anchored header regex shared by most lines, or None when there is no level anchor."""
+    split = [line.split(None, MAX_HEADER_TOKENS + 2) for line in lines if line.strip()]
+    if not split:
+        return None
+    positions = Counter(i for tokens in split if (i := _level_index(tokens)) is not None)
+    if not positions:
+        return None
+    index, count = positions.most_common(1)[0]
+    if count < MIN_SHARE * len(split):
+        return None
+    anchored = [t for t in split if _level_index(t) == index and len(t) > index]
+    used: set[str] = set()
+    pieces = [_column([t[i] for t in anchored], used, last=i == index - 1) for i in range(index)]
+    level = anchored[0][index]
+    if level.startswith("["):
+        pieces.append(rf"\[(?<{unique_name('level', used)}>[A-Za-z]+)\]")
+    else:
+        pieces.append(rf"(?<{unique_name('level', used)}>[A-Za-z]+)")
+    rest: list[Sequence[str]] = [t[index + 1 :] for t in anchored]
+    if sum(1 for r in rest if r and r[0].startswith("[")) >= OPTIONAL_SHARE * len(rest):
+        pieces.append(r"(?:\s+" + _BRACKET.format(name=unique_name("thread", used)) + ")?")
+        rest = [_after_bracket(r) for r in rest]
+    if sum(1 for r in rest if r and r[0] == "-") >= OPTIONAL_SHARE * len(rest):
+        pieces.append(r"(?:\s+-)?")
+        rest = [r[1:] if r and r[0] == "-" else r for r in rest]
+    if sum(1 for r in rest if r and _COMPONENT.fullmatch(r[0])) >= OPTIONAL_SHARE * len(rest):
+        name = unique_name("component", used)
+        pieces.append(rf"(?:\s+(?<{name}>[A-Za-z_$][\w.$\-]*):)?")
+    joined = "".join(p if p.startswith("(?:\\s+") else rf"\s+{p}" for p in pieces[1:])
+    return "^" + pieces[0] + joined + r"\s*"

@@ -1,0 +1,63 @@
+"""JSON events: KV_MODE=json, with the field names Splunk's JSON extraction produces.
+
+Splunk names nested keys with dots (``user.name``) and array elements with ``{}``
+(``tags{}``); the names are listed here for the README, the extraction is Splunk's own.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from engine.generator.fields.builder import PlanBuilder
+
+MIN_SHARE = 0.6
+
+
+def parse_object(event: str) -> dict[str, Any] | None:
+    text = event.strip()
+    if not text.startswith("{"):
+        return None
+    try:
+        value = json.loads(text)
+    except ValueError:
+        return None
+    return value if isinstance(value, dict) else None
+
+
+def is_json(events: Sequence[str]) -> bool:
+    """True when most events are JSON objects."""
+    return bool(events) and sum(parse_object(e) is not None for e in events) >= MIN_SHARE * len(
+        events
+    )
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
+    """(name, value) leaves of a JSON value, named as Splunk's KV_MODE=json names them."""
+    if isinstance(value, dict):
+        for key, item in value.items():
+            yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
+    elif isinstance(value, list):
+        for item in value:
+            yield from flatten(item, f"{prefix}{{}}")
+    elif value is not None:
+        yield prefix, _text(value)
+
+
+def plan_json(builder: PlanBuilder) -> None:
+    """KV_MODE=json (search time), never together with INDEXED_EXTRACTIONS=json."""
+    builder.set("KV_MODE", "json")
+    builder.set("AUTO_KV_JSON", "true")
+    for event in builder.events:
+        document = parse_object(event)
+        if document is None:
+            continue
+        for name, value in flatten(document):
+            builder.note(name, [value], "KV_MODE=json")

@@ -1,0 +1,86 @@
+"""key=value pairs: Splunk's KV_MODE=auto when pairs are space-separated, else a transform.
+
+KV_MODE=auto already reads ``k=v`` and ``k="v w"`` separated by whitespace. Pairs separated by
+``;``, ``,``, ``|`` or ``&`` need a ``_KEY_1``/``_VAL_1`` style transform (FORMAT ``$1::$2``) so
+values do not swallow the separator. ``key: value`` pairs (``client: 1.2.3.4, server: x``) get
+their own transform.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Sequence
+
+from engine.generator.fields.builder import PlanBuilder
+
+MIN_EVENT_SHARE = 0.1
+_PAIR = re.compile(r"(?:^|(?<=[\s;,|&]))([A-Za-z_][\w.\-]*)=(\"[^\"]*\"|[^\s\"]*)")
+_COLON_PAIR = re.compile(r"(?:^|(?<=,\s))([A-Za-z_][\w\-]*): (\"[^\"]*\"|[^\s,\"]+)")
+_SEPARATORS = (";", ",", "|", "&")
+
+
+def _separator(events: Sequence[str]) -> str | None:
+    """The character that separates pairs when it is not whitespace."""
+    counts: Counter[str] = Counter()
+    for event in events:
+        for match in _PAIR.finditer(event):
+            value = match.group(2)
+            if value and value[-1] in _SEPARATORS and not value.startswith('"'):
+                counts[value[-1]] += 1
+    if not counts:
+        return None
+    char, count = counts.most_common(1)[0]
+    pairs = sum(len(_PAIR.findall(e)) for e in events)
+    return char if count >= 0.3 * pairs else None
+
+
+def _examples(pattern: re.Pattern[str], events: Sequence[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for event in events:
+        for key, value in pattern.findall(event):
+            found.setdefault(key, []).append(value.strip('"'))
+    return found
+
+
+def _share(pattern: re.Pattern[str], events: Sequence[str], *, minimum: int) -> float:
+    hits = sum(1 for e in events if len(pattern.findall(e)) >= minimum)
+    return hits / len(events) if events else 0.0
+
+
+def plan_kv(builder: PlanBuilder) -> bool:
+    """Set KV_MODE or add pair transforms; True when the events carry key=value pairs."""
+    events = builder.events
+    found = _share(_PAIR, events, minimum=1) >= MIN_EVENT_SHARE
+    if found:
+        sep = _separator(events)
+        if sep is None:
+            builder.set("KV_MODE", "auto")
+            for key, values in _examples(_PAIR, events).items():
+                builder.note(key, values, "KV_MODE=auto")
+        else:
+            escaped = re.escape(sep)
+            builder.set("KV_MODE", "none")
+            builder.report(
+                "pairs",
+                "kv_pairs",
+                {
+                    "REGEX": rf"(?:^|[{escaped}\s])([A-Za-z_][\w.\-]*)="
+                    rf"(?:\"([^\"]*)\"|([^{escaped}\"]*))",
+                    "FORMAT": "$1::$2 $1::$3",
+                },
+                _examples(_PAIR, events),
+            )
+    else:
+        builder.set("KV_MODE", "none")
+    if _share(_COLON_PAIR, events, minimum=2) >= MIN_EVENT_SHARE:
+        builder.report(
+            "colon_pairs",
+            "kv_colon_pairs",
+            {
+                "REGEX": r"(?:^|,\s)([A-Za-z_][\w\-]*):\s(?:\"([^\"]*)\"|([^\s,\"]+))",
+                "FORMAT": "$1::$2 $1::$3",
+            },
+            _examples(_COLON_PAIR, events),
+        )
+    return found

@@ -1,0 +1,261 @@
+"""Message-template mining for unstructured logs (a Drain-like clustering) and regex writing.
+
+Lines are split into whitespace tokens and clustered by length and token similarity; a position
+whose tokens differ inside a cluster is a variable. Each variable becomes a named group with a
+type-specific pattern (int, float, hex, ip, ip:port) or ``\\S+``; the name comes from the words
+around it ("from <ip>" -> src, "port <n>" -> port, "size: <n>" -> size). Patterns only join
+tokens with ``\\s+`` and keep every group inside one token, so matching stays linear.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from engine.generator.fields.naming import field_name, unique_name
+
+SIMILARITY = 0.5
+SMALL_CLUSTER = 3
+MAX_TOKENS = 80
+_LEAD = "[({<\"'"
+_TRAIL = "])}>\"',;:.!?"
+_HAS_DIGIT = re.compile(r"\d")
+_DIGITS = re.compile(r"\d+")
+_KEY_VALUE = re.compile(r"^([A-Za-z_][\w.\-]{0,40})([=:])(.*)$", re.S)
+_ID_PREFIX = re.compile(r"^([A-Za-z]+[_.#\-])(.+)$", re.S)
+_STOPWORDS = frozenset(
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "but",
+        "by",
+        "for",
+        "has",
+        "have",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "no",
+        "not",
+        "of",
+        "on",
+        "or",
+        "so",
+        "that",
+        "the",
+        "then",
+        "this",
+        "was",
+        "were",
+        "will",
+        "with",
+    ]
+)
+_CONTEXT = {
+    "from": "src",
+    "to": "dest",
+    "user": "user",
+    "port": "port",
+    "pid": "pid",
+    "uid": "uid",
+    "gid": "gid",
+    "rhost": "src",
+}
+
+
+@dataclass(frozen=True)
+class VarType:
+    name: str
+    check: re.Pattern[str]
+    pattern: str
+
+
+_TYPES = (
+    VarType("ip_port", re.compile(r"/?\d{1,3}(?:\.\d{1,3}){3}:\d+"), ""),
+    VarType("ip", re.compile(r"\d{1,3}(?:\.\d{1,3}){3}"), r"\d{1,3}(?:\.\d{1,3}){3}"),
+    VarType("hex", re.compile(r"0x[0-9a-fA-F]+"), r"0x[0-9a-fA-F]+"),
+    VarType("int", re.compile(r"-?\d+"), r"-?\d+"),
+    VarType("float", re.compile(r"-?\d+(?:\.\d+)?"), r"-?\d+(?:\.\d+)?"),
+)
+_TYPE_NAMES = {"ip_port": "address", "ip": "ip", "hex": "hex", "int": "number", "float": "value"}
+
+
+@dataclass
+class Cluster:
+    """Lines of one template: ``tokens[i]`` is None where the lines differ."""
+
+    tokens: list[str | None]
+    members: list[list[str]] = field(default_factory=list)
+    shapes: list[str] = field(default_factory=list)
+
+    def similarity(self, tokens: Sequence[str]) -> float:
+        same = sum(
+            1 for s, u in zip(self.shapes, tokens, strict=True) if s != "*" and s == _shape(u)
+        )
+        return same / len(tokens)
+
+    def add(self, tokens: list[str]) -> None:
+        self.members.append(tokens)
+        for i, token in enumerate(tokens):
+            if self.tokens[i] is not None and self.tokens[i] != token:
+                self.tokens[i] = None
+            if self.shapes[i] != "*" and self.shapes[i] != _shape(token):
+                self.shapes[i] = "*"
+
+
+def _shape(token: str) -> str:
+    """A token with its digit runs masked: ``euid=0`` and ``euid=1`` look alike."""
+    return _DIGITS.sub("0", token)
+
+
+def _route(token: str) -> str:
+    return "*" if _HAS_DIGIT.search(token) else token
+
+
+def mine(messages: Sequence[str]) -> list[Cluster]:
+    """Cluster messages into templates (Drain: token count, first token, then similarity)."""
+    buckets: dict[tuple[int, str], list[Cluster]] = {}
+    ordered: list[Cluster] = []
+    for message in messages:
+        tokens = message.split()[:MAX_TOKENS]
+        if not tokens:
+            continue
+        candidates = buckets.setdefault((len(tokens), _route(tokens[0])), [])
+        best: Cluster | None = None
+        best_score = SIMILARITY
+        for cluster in candidates:
+            score = cluster.similarity(tokens)
+            if score >= best_score and (best is None or score > best_score):
+                best, best_score = cluster, score
+        if best is None:
+            best = Cluster(tokens=list(tokens), shapes=[_shape(t) for t in tokens])
+            candidates.append(best)
+            ordered.append(best)
+        best.add(tokens)
+    return ordered
+
+
+def _escape(text: str) -> str:
+    return "".join(f"\\{c}" if c.isascii() and not c.isalnum() and c != "_" else c for c in text)
+
+
+def _common_prefix(values: Sequence[str], allowed: str) -> str:
+    out = ""
+    for chars in zip(*values, strict=False):
+        if len(set(chars)) != 1 or chars[0] not in allowed:
+            break
+        out += chars[0]
+    return out
+
+
+def _common_suffix(values: Sequence[str], allowed: str) -> str:
+    return _common_prefix([v[::-1] for v in values], allowed)[::-1]
+
+
+def _type_of(values: Sequence[str]) -> VarType | None:
+    for kind in _TYPES:
+        if all(kind.check.fullmatch(v) for v in values):
+            return kind
+    return None
+
+
+@dataclass
+class _Namer:
+    used: set[str] = field(default_factory=set)
+    direction: str = ""
+
+    def name(self, previous: str | None, kind: VarType | None, key: str | None) -> str:
+        base = None
+        if key is not None:
+            base = field_name(key)
+        elif previous is not None:
+            word = previous.strip(_LEAD + _TRAIL).lower()
+            if previous.endswith((":", "=")) and word:
+                base = field_name(word)
+            elif word in _CONTEXT:
+                base = _CONTEXT[word]
+                if base == "port" and self.direction:
+                    base = f"{self.direction}_port"
+            elif word.isalpha() and 2 <= len(word) <= 20 and word not in _STOPWORDS:
+                base = field_name(word)
+        if base is None:
+            base = _TYPE_NAMES.get(kind.name, "value") if kind else "value"
+        if base in ("src", "dest"):
+            self.direction = base
+        return unique_name(base, self.used)
+
+
+def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> str:
+    """The regex piece for one variable token position."""
+    lead = _common_prefix(values, _LEAD)
+    trail = _common_suffix([v[len(lead) :] for v in values], _TRAIL)
+    cores = [v[len(lead) : len(v) - len(trail)] for v in values]
+    if not all(cores):
+        lead, trail, cores = "", "", list(values)
+    key = None
+    pairs = [_KEY_VALUE.match(c) for c in cores]
+    key_prefix = ""
+    if all(pairs) and len({(p.group(1), p.group(2)) for p in pairs if p}) == 1:
+        first = pairs[0]
+        assert first is not None
+        key = first.group(1)
+        key_prefix = _escape(first.group(1) + first.group(2))
+        cores = [p.group(3) for p in pairs if p]
+    kind = _type_of([c for c in cores if c]) if any(cores) else None
+    name = namer.name(previous, kind, key)
+    if kind is not None and kind.name == "ip_port":
+        host = unique_name(f"{name}_host", namer.used)
+        port = unique_name(f"{name}_port", namer.used)
+        body = rf"(?<{name}>(?<{host}>/?[\d.]+):(?<{port}>\d+))"
+    elif kind is not None:
+        body = rf"(?<{name}>{kind.pattern})"
+    else:
+        prefixes = [_ID_PREFIX.match(c) for c in cores]
+        common = {p.group(1) for p in prefixes if p}
+        if all(prefixes) and len(common) == 1:
+            part = unique_name(f"{name}_id", namer.used)
+            body = rf"(?<{name}>{_escape(common.pop())}(?<{part}>\S+?))"
+        else:
+            body = rf"(?<{name}>\S+?)" if trail else rf"(?<{name}>\S+)"
+    if key is not None and not all(cores):
+        body = body.replace("\\S+", "\\S*")
+    return _escape(lead) + key_prefix + body + _escape(trail)
+
+
+def template_regex(cluster: Cluster) -> tuple[str, int]:
+    """The regex body (no anchor) for a cluster and its number of named groups."""
+    tokens: list[str | None] = list(cluster.tokens)
+    if len(cluster.members) < SMALL_CLUSTER:
+        tokens = [None if t is not None and _HAS_DIGIT.search(t) else t for t in tokens]
+    namer = _Namer()
+    pieces: list[str] = []
+    previous: str | None = None
+    for i, token in enumerate(tokens):
+        if token is None:
+            values = [m[i] for m in cluster.members]
+            pieces.append(_variable(values, previous, namer))
+            previous = None
+        else:
+            pieces.append(_escape(token))
+            previous = token
+    return r"\s+".join(pieces), len(namer.used)
+
+
+def template_label(cluster: Cluster) -> str:
+    """A short, readable class-name part from the template's first constant words."""
+    words = [
+        re.sub(r"[^a-z0-9]+", "_", t.lower()).strip("_")
+        for t in cluster.tokens
+        if t is not None and not _HAS_DIGIT.search(t)
+    ]
+    label = "_".join(w for w in words if w)[:40].strip("_")
+    return label or "event"

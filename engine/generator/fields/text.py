@@ -1,0 +1,62 @@
+"""Line-oriented text (syslog, error logs, application logs): header fields plus templates.
+
+The header comes from a known grammar (syslog, Apache/nginx error) or is learned from the
+lines; the rest of each event's first line is mined for message templates. Each template with
+variables becomes one anchored EXTRACT that repeats the header as a non-capturing prefix, so
+Splunk can run them independently and in any order.
+"""
+
+from __future__ import annotations
+
+from engine.generator.fields.builder import PlanBuilder, non_capturing
+from engine.generator.fields.grammars import HEADERS, recognise
+from engine.generator.fields.headers import learn_header
+from engine.generator.fields.kv import plan_kv
+from engine.generator.fields.templates import mine, template_label, template_regex
+from engine.regex import RegexLimitError, compile_regex
+
+MAX_TEMPLATES = 200
+
+
+def _first_line(event: str) -> str:
+    return event.split("\n", 1)[0]
+
+
+def plan_text(builder: PlanBuilder) -> None:
+    """Header EXTRACT, key=value handling, and one EXTRACT per message template."""
+    lines = [_first_line(e) for e in builder.events if e.strip()]
+    grammar = recognise(lines, HEADERS)
+    header = grammar.pattern if grammar is not None else learn_header(lines)
+    plan_kv(builder)
+    messages: list[tuple[str, str]] = []
+    if header is not None:
+        builder.extract("a_header", header)
+        regex = compile_regex(header)
+        prefix = non_capturing(header)
+        for line in lines:
+            try:
+                match = regex.search(line)
+            except RegexLimitError:
+                match = None
+            if match is not None:
+                messages.append((prefix, line[match.end() :]))
+            else:
+                messages.append(("^\\s*", line))
+    else:
+        messages = [("^\\s*", line) for line in lines]
+    by_prefix: dict[str, list[str]] = {}
+    for prefix, message in messages:
+        by_prefix.setdefault(prefix, []).append(message)
+    added = 0
+    for prefix, group in by_prefix.items():
+        for cluster in mine(group):
+            if added >= MAX_TEMPLATES:
+                builder.caveats.append(
+                    f"Only the {MAX_TEMPLATES} most frequent message templates were extracted."
+                )
+                return
+            body, groups = template_regex(cluster)
+            if groups == 0:
+                continue
+            added += 1
+            builder.extract(f"t{added:03d}_{template_label(cluster)}", prefix + body + r"\s*$")

@@ -1,0 +1,109 @@
+"""Known grammars: syslog, Apache/nginx access and error logs, CEF, LEEF, XML."""
+
+from __future__ import annotations
+
+from engine.generator.fields import infer_fields
+from engine.generator.model import FieldPlan, FormatGuess
+from engine.regex import compile_regex
+
+
+def extracted(plan: FieldPlan, event: str) -> dict[str, str]:
+    """Named groups of every EXTRACT in the plan that matches ``event`` (Splunk adds (?ms))."""
+    out: dict[str, str] = {}
+    for key, pattern in sorted(plan.props.items()):
+        if key.startswith("EXTRACT-"):
+            match = compile_regex("(?ms)" + pattern).search(event)
+            if match is not None:
+                out.update(match.groupdict())
+    return out
+
+
+ACCESS = [
+    '10.1.1.1 - frank [26/Dec/2016:16:22:13 +0000] "GET /a/b.php?x=1 HTTP/1.1" 404 499 "-" '
+    '"Mozilla/5.0 (Macintosh; Intel Mac OS X 10.12; rv:50.0) Gecko/20100101 Firefox/50.0"',
+    '::1 - - [26/Dec/2016:16:16:48 +0200] "-" 408 -',
+    'www.example.org 10.1.1.2 - - [26/Dec/2016:16:22:14 +0000] "POST /login HTTP/1.0" 200 12',
+]
+
+
+def test_access_log_fields() -> None:
+    plan = infer_fields(ACCESS, FormatGuess(kind="apache_access", confidence=1.0))
+    first = extracted(plan, ACCESS[0])
+    assert first["clientip"] == "10.1.1.1"
+    assert first["user"] == "frank"
+    assert first["method"] == "GET"
+    assert first["uri_path"] == "/a/b.php"
+    assert first["uri_query"] == "x=1"
+    assert first["status"] == "404"
+    assert first["bytes"] == "499"
+    assert first["http_user_agent"].startswith("Mozilla/5.0")
+    assert first["ua_browser"] == "Firefox"
+    assert first["ua_os_version"] == "10.12"
+    assert extracted(plan, ACCESS[1])["status"] == "408"
+    vhost = extracted(plan, ACCESS[2])
+    assert vhost["site"] == "www.example.org"
+    assert vhost["clientip"] == "10.1.1.2"
+
+
+SYSLOG = [
+    "Feb 21 21:54:44 web01 sshd[3402]: Accepted publickey for alice from 10.0.2.2 port 63673 ssh2",
+    "Feb 21 21:56:12 web01 sshd[3430]: Accepted publickey for bob from 10.0.2.9 port 50000 ssh2",
+    "Feb 21 21:57:12 web01 thermald: constraint exceeded.",
+]
+
+
+def test_syslog_header_and_message_template() -> None:
+    plan = infer_fields(SYSLOG, FormatGuess(kind="syslog3164", confidence=1.0))
+    fields = extracted(plan, SYSLOG[1])
+    assert fields["syslog_host"] == "web01"
+    assert fields["process"] == "sshd"
+    assert fields["pid"] == "3430"
+    assert fields["src"] == "10.0.2.9"
+    assert fields["src_port"] == "50000"
+    assert "bob" in fields.values()
+    assert extracted(plan, SYSLOG[2])["process"] == "thermald"
+
+
+def test_apache_error_header() -> None:
+    events = [
+        "[Fri Sep 09 10:42:29.902022 2011] [core:error] [pid 35708:tid 4328636416] "
+        "[client 89.160.20.156:8080] File does not exist: /usr/local/apache2/htdocs/favicon.ico",
+        "[Mon Dec 26 16:22:08 2016] [error] [client 192.168.33.1] File does not exist: /var/x",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="apache_error", confidence=1.0))
+    first = extracted(plan, events[0])
+    assert (first["module"], first["level"], first["pid"], first["tid"]) == (
+        "core",
+        "error",
+        "35708",
+        "4328636416",
+    )
+    assert (first["client"], first["client_port"]) == ("89.160.20.156", "8080")
+    assert extracted(plan, events[1])["client"] == "192.168.33.1"
+
+
+def test_cef_header_extensions_and_labels() -> None:
+    events = [
+        "CEF:0|Acme|Gate|1.0|100|Login failed|5|src=10.0.0.1 suser=bob msg=bad password "
+        "cs1Label=Policy cs1=Default Deny",
+        "CEF:0|Acme|Gate|1.0|101|Login ok|1|src=10.0.0.2 suser=amy msg=fine cs1Label=Policy cs1=x",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="cef", confidence=1.0))
+    header = extracted(plan, events[0])
+    assert (header["vendor"], header["product"], header["signature_id"]) == ("Acme", "Gate", "100")
+    transform = plan.transforms[plan.props["REPORT-cef_extensions"]]
+    pairs = {m.group(1): m.group(2) for m in compile_regex(transform["REGEX"]).finditer(events[0])}
+    assert pairs["msg"] == "bad password"
+    assert pairs["cs1"] == "Default Deny"
+    assert plan.props["FIELDALIAS-cef_labels"] == "cs1 AS policy"
+
+
+def test_xml_events_use_kv_mode_xml_and_data_pairs() -> None:
+    events = [
+        "<Event><System><EventID>4624</EventID></System><EventData>"
+        "<Data Name='TargetUserName'>bob</Data></EventData></Event>"
+    ]
+    plan = infer_fields(events, FormatGuess(kind="xml", confidence=1.0))
+    assert plan.props["KV_MODE"] == "xml"
+    names = {f.name for f in plan.fields}
+    assert {"EventID", "TargetUserName"} <= names

@@ -1,0 +1,66 @@
+"""JSON, delimited and key=value families."""
+
+from __future__ import annotations
+
+from engine.generator.fields import infer_fields
+from engine.generator.model import FormatGuess
+from engine.regex import compile_regex
+
+
+def test_json_uses_kv_mode_json_with_splunk_names() -> None:
+    events = ['{"user": {"name": "bob"}, "tags": ["a", "b"], "n": 3, "ok": true}']
+    plan = infer_fields(events, FormatGuess(kind="ndjson", confidence=1.0))
+    assert plan.props["KV_MODE"] == "json"
+    examples = {f.name: f.examples for f in plan.fields}
+    assert examples["user.name"] == ("bob",)
+    assert examples["tags{}"] == ("a", "b")
+    assert examples["ok"] == ("true",)
+
+
+ZEEK = [
+    "#separator \\x09",
+    "#fields\tts\tuid\tid.orig_h\tid.orig_p\tservice",
+    "1521911741.356590\tCT1orU31\t10.128.0.233\t33692\t-",
+]
+
+
+def test_zeek_tsv_columns_from_fields_header() -> None:
+    plan = infer_fields(ZEEK, FormatGuess(kind="zeek_tsv", confidence=1.0))
+    stanza = plan.transforms[plan.props["REPORT-columns"]]
+    match = compile_regex(stanza["REGEX"]).search(ZEEK[2])
+    assert match is not None
+    pairs = dict(part.split("::") for part in stanza["FORMAT"].split())
+    values = {name: match.group(int(ref[1:])) for name, ref in pairs.items()}
+    assert values["id.orig_h"] == "10.128.0.233"
+    assert values["ts"] == "1521911741.356590"
+    assert compile_regex(stanza["REGEX"]).search(ZEEK[1]) is None
+
+
+def test_csv_with_quotes_and_cleaned_header() -> None:
+    events = ['1,bob,"hello, world"', "2,amy,plain"]
+    guess = FormatGuess(kind="csv", confidence=1.0, header=("id", "user name", "msg"))
+    plan = infer_fields(events, guess)
+    stanza = plan.transforms[plan.props["REPORT-columns"]]
+    assert "user_name::" in stanza["FORMAT"]
+    match = compile_regex(stanza["REGEX"]).search(events[0])
+    assert match is not None
+    assert "hello, world" in match.groups()
+
+
+def test_space_separated_pairs_use_kv_mode_auto() -> None:
+    events = ['action=success user=admin msg="a b"', "action=failure user=root msg=x"]
+    plan = infer_fields(events, FormatGuess(kind="kv", confidence=1.0))
+    assert plan.props["KV_MODE"] == "auto"
+    assert {"action", "user", "msg"} <= {f.name for f in plan.fields}
+
+
+def test_semicolon_pairs_get_a_transform() -> None:
+    events = ["action=success;user=admin;msg=a b;", "action=failure;user=root;msg=x;"]
+    plan = infer_fields(events, FormatGuess(kind="kv", confidence=1.0))
+    assert plan.props["KV_MODE"] == "none"
+    stanza = plan.transforms[plan.props["REPORT-pairs"]]
+    found = {
+        m.group(1): m.group(2) or m.group(3)
+        for m in compile_regex(stanza["REGEX"]).finditer(events[0])
+    }
+    assert found == {"action": "success", "user": "admin", "msg": "a b"}

@@ -1,0 +1,66 @@
+"""Template mining: clustering, variable positions, typed groups and context names."""
+
+from __future__ import annotations
+
+from engine.generator.fields.headers import learn_header
+from engine.generator.fields.templates import mine, template_regex
+from engine.regex import compile_regex
+
+MESSAGES = [
+    "Failed password for root from 1.2.3.4 port 22 ssh2",
+    "Failed password for admin from 1.2.3.5 port 2222 ssh2",
+    "Failed password for guest from 10.0.0.7 port 4000 ssh2",
+    "PacketResponder 1 for block blk_-123 terminating",
+    "PacketResponder 2 for block blk_456 terminating",
+    "PacketResponder 0 for block blk_789 terminating",
+]
+
+
+def test_lines_cluster_into_templates_with_typed_named_groups() -> None:
+    clusters = mine(MESSAGES)
+    assert len(clusters) == 2
+    body, groups = template_regex(clusters[0])
+    regex = compile_regex("^" + body + r"\s*$")
+    match = regex.search("Failed password for oracle from 192.168.0.1 port 51234 ssh2")
+    assert match is not None
+    assert match.group("src") == "192.168.0.1"
+    assert match.group("src_port") == "51234"
+    assert "oracle" in match.groupdict().values()
+    assert regex.search("Failed password for x from notanip port 1 ssh2") is None
+    assert groups == 3
+
+
+def test_identifier_tokens_keep_whole_value_and_id_part() -> None:
+    body, _ = template_regex(mine(MESSAGES)[1])
+    match = compile_regex("^" + body).search("PacketResponder 3 for block blk_-42 terminating")
+    assert match is not None
+    assert match.group("block") == "blk_-42"
+    assert match.group("block_id") == "-42"
+
+
+def test_key_value_tokens_capture_the_value() -> None:
+    clusters = mine(["uid=0 euid=0 rhost=1.2.3.4", "uid=0 euid=5 rhost=2.2.3.4"])
+    body, _ = template_regex(clusters[0])
+    match = compile_regex("^" + body).search("uid=0 euid=7 rhost=9.9.9.9")
+    assert match is not None
+    assert (match.group("euid"), match.group("rhost")) == ("7", "9.9.9.9")
+
+
+def test_header_learned_from_level_anchor() -> None:
+    lines = [
+        "2015-10-18 18:01:47,978 INFO [main] org.app.Master: Created app 1",
+        "2015-10-18 18:01:48,963 WARN [IPC Server listener on 62260] org.ipc.Server: Starting",
+        "2015-10-18 18:01:49,228 INFO [main] org.app.Master: Using committer",
+    ]
+    header = learn_header(lines)
+    assert header is not None
+    match = compile_regex(header).search(lines[1])
+    assert match is not None
+    assert match.group("level") == "WARN"
+    assert match.group("thread") == "IPC Server listener on 62260"
+    assert match.group("component") == "org.ipc.Server"
+    assert lines[1][match.end() :] == "Starting"
+
+
+def test_no_header_without_a_level_word() -> None:
+    assert learn_header(["just some text 1", "more text 2"]) is None
