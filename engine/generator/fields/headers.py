@@ -51,7 +51,9 @@ _TIMESTAMP_PART = re.compile(
     r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*,?"
 )
 _INT = re.compile(r"-?\d+")
-_BRACKET = r"\[(?<{name}>[^\]\n]*(?:\][^\s\]][^\]\n]*)*)\]"
+_BRACKET_BODY = r"[^\]\n]*(?:\][^\s\]][^\]\n]*)*"
+_LOCATION = re.compile(r"\[[^\s@]+@\d+\]")
+_LOCATED_BODY = r"(?:(?<{thread}>[^:\s\]]+(?:\][^:\s\]]*)*):)?(?<{source}>[^\s@\]]+)@(?<{line}>\d+)"
 _COMPONENT = re.compile(r"[A-Za-z_$][\w.$\-]*:")
 
 
@@ -106,7 +108,15 @@ def learn_header(lines: Sequence[str]) -> str | None:
         pieces.append(rf"(?<{unique_name('level', used)}>[A-Za-z]+)")
     rest: list[Sequence[str]] = [t[index + 1 :] for t in anchored]
     if sum(1 for r in rest if r and r[0].startswith("[")) >= OPTIONAL_SHARE * len(rest):
-        pieces.append(r"(?:\s+" + _BRACKET.format(name=unique_name("thread", used)) + ")?")
+        body = _BRACKET_BODY
+        if sum(1 for r in rest if r and _LOCATION.fullmatch(r[0])) >= OPTIONAL_SHARE * len(rest):
+            located = _LOCATED_BODY.format(
+                thread=unique_name("thread_name", used),
+                source=unique_name("source_class", used),
+                line=unique_name("line", used),
+            )
+            body = f"{located}|{body}"
+        pieces.append(rf"(?:\s+\[(?<{unique_name('thread', used)}>{body})\])?")
         rest = [_after_bracket(r) for r in rest]
     if sum(1 for r in rest if r and r[0] == "-") >= OPTIONAL_SHARE * len(rest):
         pieces.append(r"(?:\s+-)?")

@@ -9,6 +9,7 @@ Splunk can run them independently and in any order.
 from __future__ import annotations
 
 from engine.generator.fields.builder import PlanBuilder, non_capturing
+from engine.generator.fields.context import plan_context
 from engine.generator.fields.grammars import HEADERS, recognise
 from engine.generator.fields.headers import learn_header
 from engine.generator.fields.kv import plan_kv
@@ -28,6 +29,7 @@ def plan_text(builder: PlanBuilder) -> None:
     grammar = recognise(lines, HEADERS)
     header = grammar.pattern if grammar is not None else learn_header(lines)
     plan_kv(builder)
+    plan_context(builder)
     messages: list[tuple[str, str]] = []
     if header is not None:
         builder.extract("a_header", header)

@@ -64,3 +64,18 @@ def test_header_learned_from_level_anchor() -> None:
 
 def test_no_header_without_a_level_word() -> None:
     assert learn_header(["just some text 1", "more text 2"]) is None
+
+
+def test_log4j_thread_class_line_bracket_is_split() -> None:
+    lines = [
+        "2015-07-29 19:04:29,071 - WARN  [SendWorker:1889:QuorumCnxManager$SendWorker@688] - x",
+        "2015-07-29 19:04:30,071 - INFO  [/10.10.34.11:3888:Listener@493] - Received request",
+        "2015-07-29 19:04:31,071 - INFO  [main:Server@12] - Started",
+    ]
+    header = learn_header(lines)
+    assert header is not None
+    match = compile_regex(header).search(lines[1])
+    assert match is not None
+    assert match.group("thread_name") == "/10.10.34.11"
+    assert match.group("source_class") == "3888:Listener"
+    assert match.group("line") == "493"

@@ -1,0 +1,60 @@
+"""Extractions that do not depend on a learned template: context words and typed tokens.
+
+Templates only cover the message shapes seen in the samples. These rules run on every event, so
+lines of an unseen shape still yield their addresses, paths, numbers and the values named by
+context words ("from <ip>", "port <n>", "user <x>"). Each is a multi-valued REPORT transform
+and is only emitted when it matches some sampled events.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from engine.generator.fields.builder import PlanBuilder
+from engine.regex import compile_regex
+
+MIN_SHARE = 0.05
+_BEFORE = r"(?:^|(?<=[\s(\[{=,<\"'/]))"
+_AFTER = r"(?=$|[\s)\]},;:>\"'!?]|\.(?!\d))"
+
+
+@dataclass(frozen=True)
+class TokenRule:
+    stanza: str
+    field: str
+    regex: str
+
+
+RULES = (
+    TokenRule("token_ip", "ip", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}){_AFTER}"),
+    TokenRule(
+        "token_address", "address", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}:\d{{1,5}}){_AFTER}"
+    ),
+    TokenRule("token_path", "path", r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])"),
+    TokenRule("token_hex", "hex", rf"{_BEFORE}(0x[0-9a-fA-F]+){_AFTER}"),
+    TokenRule("token_number", "number", rf"{_BEFORE}(-?\d+(?:\.\d+)?){_AFTER}"),
+    TokenRule("context_src", "src", r"\bfrom\s+/?([\w.\-:]*\w)"),
+    TokenRule("context_dest", "dest", r"\bto\s+/?(\d{1,3}(?:\.\d{1,3}){3})"),
+    TokenRule("context_port", "port", r"\bport\s+(\d{1,5})\b"),
+    TokenRule("context_user", "user", r"\buser\s+([^\s:;,()\[\]]+)"),
+)
+
+
+def plan_context(builder: PlanBuilder) -> None:
+    """Add each rule that matches at least MIN_SHARE of the events (one REPORT class)."""
+    stanzas: list[str] = []
+    for rule in RULES:
+        regex = compile_regex(rule.regex)
+        examples = [
+            value
+            for event in builder.events
+            if (match := regex.search(event)) is not None and (value := match.group(1))
+        ]
+        if len(examples) < max(1, MIN_SHARE * len(builder.events)):
+            continue
+        settings = {"REGEX": rule.regex, "FORMAT": f"{rule.field}::$1", "MV_ADD": "true"}
+        builder.transforms[rule.stanza] = settings
+        builder.note(rule.field, examples, "REPORT-context")
+        stanzas.append(rule.stanza)
+    if stanzas:
+        builder.set("REPORT-context", ", ".join(stanzas))

@@ -1,0 +1,41 @@
+"""Template-independent extractions: typed tokens and context words."""
+
+from __future__ import annotations
+
+from engine.generator.fields.builder import PlanBuilder
+from engine.generator.fields.context import plan_context
+from engine.regex import compile_regex
+
+EVENTS = [
+    "connection from 10.0.0.1 port 2222 for user alice",
+    "loaded /etc/app/conf.yml with 12 entries at 0x1f00 (size 3.5)",
+]
+
+
+def _values(builder: PlanBuilder, field: str, event: str) -> list[str]:
+    out: list[str] = []
+    for stanza in builder.props["REPORT-context"].split(", "):
+        settings = builder.transforms[stanza]
+        if settings["FORMAT"].startswith(f"{field}::"):
+            regex = compile_regex(settings["REGEX"])
+            out.extend(m.group(1) or "" for m in regex.finditer(event))
+    return out
+
+
+def test_typed_tokens_and_context_words_are_extracted() -> None:
+    builder = PlanBuilder(EVENTS)
+    plan_context(builder)
+    assert _values(builder, "src", EVENTS[0]) == ["10.0.0.1"]
+    assert _values(builder, "port", EVENTS[0]) == ["2222"]
+    assert _values(builder, "user", EVENTS[0]) == ["alice"]
+    assert _values(builder, "ip", EVENTS[0]) == ["10.0.0.1"]
+    assert _values(builder, "path", EVENTS[1]) == ["/etc/app/conf.yml"]
+    assert _values(builder, "hex", EVENTS[1]) == ["0x1f00"]
+    assert _values(builder, "number", EVENTS[1]) == ["12", "3.5"]
+    assert all(s["MV_ADD"] == "true" for s in builder.transforms.values())
+
+
+def test_rules_that_match_nothing_are_left_out() -> None:
+    builder = PlanBuilder(["plain words only here"])
+    plan_context(builder)
+    assert "REPORT-context" not in builder.props
