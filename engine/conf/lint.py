@@ -27,6 +27,19 @@ IN_FIELD = re.compile(r"^(?P<regex>.*?)\s+in\s+(?P<field>[A-Za-z0-9_.{}:@-]+)$",
 FORMAT_GROUP = re.compile(r"\$(\d+)")
 FORMAT_FIELD = re.compile(r"(?:^|\s)([^\s:$]+)::")
 SPECIAL_STANZA = ("source::", "host::", "rule::", "delayedrule::")
+# Pretrained source types (Getting Data In, "List of pretrained source types") and Splunk's own
+# logs: an add-on that redefines them changes every app's data (AppInspect warns).
+BUILTIN_SOURCETYPES = frozenset(
+    """access_combined access_combined_wcookie access_common apache_error asterisk_cdr
+    asterisk_event asterisk_messages asterisk_queue catalina cisco_syslog csv db2_diag dmesg
+    exim_main exim_reject ftp iis json _json linux_audit linux_bootlog linux_messages_syslog
+    linux_secure log4j log4php mysqld mysqld_bin mysqld_error novell_groupwise osx_asl
+    osx_crash_log osx_crashreporter osx_daily osx_install osx_monthly osx_secure osx_weekly
+    osx_window_server postfix_syslog psv ruby_on_rails sendmail_syslog snort splunk_web_access
+    splunkd splunkd_access splunkd_ui_access ssl_error sugarcrm_log4php syslog tsv w3c
+    weblogic_stdout websphere_activity websphere_core websphere_trlog
+    windows_snare_syslog""".split()  # noqa: SIM905
+)
 # props.conf settings whose value is a regex splunkd compiles, and whether it needs a group.
 PROPS_REGEXES: dict[str, bool] = {
     "LINE_BREAKER": True,
@@ -150,6 +163,15 @@ class _Linter:
                 )
             elif not name.startswith(SPECIAL_STANZA):
                 self.sourcetype_name(conf, name, None, name)
+                if name in BUILTIN_SOURCETYPES:
+                    self.report(
+                        conf,
+                        name,
+                        None,
+                        "warning",
+                        "sourcetype-builtin",
+                        f"[{name}] redefines a sourcetype Splunk ships; use a vendor:product name",
+                    )
             settings = stanza.settings
             if "sourcetype" in settings and name.startswith(("source::", "host::")):
                 self.sourcetype_name(conf, name, "sourcetype", settings["sourcetype"])

@@ -13,6 +13,7 @@ import os
 import re
 import shutil
 import tempfile
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
@@ -35,6 +36,19 @@ export = system
 """
 FILE_MODE = 0o644
 DIR_MODE = 0o755
+# Configuration files Splunk defines (Admin Manual, "List of configuration files"). Any other
+# .conf an app ships is custom: it needs an app.conf [triggers] reload entry and server.conf
+# [shclustering] replication (AppInspect cloud).
+SPLUNK_CONFS = frozenset(
+    """alert_actions app audit authentication authorize bookmarks checklist collections commands
+    datamodels datatypesbnf default-mode deployment deploymentclient distsearch event_renderers
+    eventdiscoverer eventtypes federated fields global-banner health indexes inputs limits
+    literals macros messages metric_alerts metric_rollups multikv outputs passwords
+    procmon-filters props pubsub restmap savedsearches searchbnf segmenters server serverclass
+    source-classifier sourcetypes splunk-launch tags telemetry times transactiontypes transforms
+    ui-prefs ui-tour user-prefs user-seed viewstates visualizations web-features web wmi
+    workflow_actions workload_policy workload_pools workload_rules""".split()  # noqa: SIM905
+)
 
 
 class InvalidTAError(ValueError):
@@ -119,8 +133,11 @@ class AppConf:
             "id": {"name": self.app_id, "version": self.version},
         }
 
-    def to_conf(self, base: ConfFile | None = None) -> ConfFile:
-        """app.conf: ``base``'s other settings kept, the typed ones set from this model."""
+    def to_conf(
+        self, base: ConfFile | None = None, *, custom_confs: Iterable[str] = ()
+    ) -> ConfFile:
+        """app.conf: ``base``'s other settings kept, the typed ones set from this model, and a
+        reload trigger for each of ``custom_confs`` (so a change needs no restart)."""
         conf = ConfFile(path="default/app.conf")
         if base is not None:
             for stanza in base.stanzas.values():
@@ -128,6 +145,9 @@ class AppConf:
         for stanza_name, values in self.settings().items():
             for key, value in values.items():
                 conf.set(stanza_name, key, " ".join(value.split()))
+        for name in custom_confs:
+            if f"reload.{name}" not in conf.get("triggers"):
+                conf.set("triggers", f"reload.{name}", "simple")
         return conf
 
 
@@ -343,21 +363,32 @@ def _readme(ta: TA, app: AppConf) -> str:
     return "\n".join(lines)
 
 
+def _with_replication(server: ConfFile | None, custom: list[str]) -> ConfFile:
+    """server.conf replicating the custom confs across a search head cluster."""
+    out = ConfFile(path="default/server.conf")
+    for stanza in server.stanzas.values() if server else ():
+        out.stanzas[stanza.name] = Stanza(stanza.name, dict(stanza.settings))
+    for name in custom:
+        out.set("shclustering", f"conf_replication_include.{name}", "true")
+    return out
+
+
 def _files(ta: TA) -> dict[PurePosixPath, bytes]:
     """Every file of the app, app-relative, after validating the model."""
     app = ta.app.validate()
     files: dict[PurePosixPath, bytes] = {}
-    for name, conf in sorted(ta.confs.items()):
+    confs = {name: conf for name, conf in ta.confs.items() if name != "app" and conf.stanzas}
+    custom = sorted(set(confs) - SPLUNK_CONFS)
+    if custom:
+        confs["server"] = _with_replication(confs.get("server"), custom)
+    for name, conf in sorted(confs.items()):
         if not CONF_NAME.match(name):
             raise InvalidTAError(f"conf name {name!r} is not a valid file name")
-        if name != "app" and not conf.stanzas:
-            continue
         if name == "props" and "default" in conf.stanzas:
             raise InvalidTAError("props.conf must not define a [default] stanza in an add-on")
-        rendered = render_conf(app.to_conf(conf) if name == "app" else conf)
-        files[PurePosixPath("default", f"{name}.conf")] = rendered.encode()
-    if "app" not in ta.confs:
-        files[PurePosixPath("default/app.conf")] = render_conf(app.to_conf()).encode()
+        files[PurePosixPath("default", f"{name}.conf")] = render_conf(conf).encode()
+    app_conf = app.to_conf(ta.confs.get("app"), custom_confs=custom)
+    files[PurePosixPath("default/app.conf")] = render_conf(app_conf).encode()
     for name, content in ta.lookups.items():
         if "/" in name or name in ("", ".", "..") or name.startswith("."):
             raise InvalidTAError(f"lookup file name {name!r} is not a plain file name")

@@ -234,3 +234,10 @@ def test_splunk_engineers_fixture_add_ons_lint_clean_of_errors() -> None:
     for name in ("TA_fiction", "TA_fiction_indextime", "TA_cim_addon"):
         errors = [f for f in lint_ta(load_ta(FIXTURES / name)) if f.severity == "error"]
         assert errors == [], name
+
+
+@pytest.mark.parametrize("name", ["syslog", "access_combined", "splunkd"])
+def test_redefining_a_builtin_sourcetype_is_a_warning(name: str) -> None:
+    props = CLEAN["props"] + f"\n[{name}]\nEXTRACT-x = (?<x>\\d+)\n"
+    found = only(lint_ta(make_ta(props=props)), "sourcetype-builtin")
+    assert (found.severity, found.line) == ("warning", 14)

@@ -169,3 +169,14 @@ def test_app_conf_keeps_other_loaded_settings(tmp_path: Path) -> None:
     app = parse_conf((folder / "default/app.conf").read_text())
     assert app.get("triggers") == {"reload.addon_builder": "simple"}
     assert app.get("id")["version"] == "1.2.3"
+
+
+def test_custom_confs_get_a_reload_trigger_and_splunk_confs_do_not(tmp_path: Path) -> None:
+    ta = make_ta()
+    ta.conf("acme_settings").set("general", "poll", "60")
+    folder = write_ta(ta, tmp_path)
+    app = parse_conf((folder / "default/app.conf").read_text())
+    assert app.get("triggers") == {"reload.acme_settings": "simple"}
+    assert (folder / "default/acme_settings.conf").is_file()
+    server = parse_conf((folder / "default/server.conf").read_text())
+    assert server.get("shclustering") == {"conf_replication_include.acme_settings": "true"}

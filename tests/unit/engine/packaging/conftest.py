@@ -7,6 +7,7 @@ import pytest
 from engine.conf.ta import TA, write_ta
 
 
+@pytest.fixture
 def example_ta() -> TA:
     """A small but complete add-on: index-time and search-time settings, a lookup, a sample."""
     ta = TA(app_id="TA-example-fw", version="2.0.1", label="Example Firewall", author="Sec team")
@@ -25,5 +26,5 @@ def example_ta() -> TA:
 
 
 @pytest.fixture
-def ta_dir(tmp_path: Path) -> Path:
-    return write_ta(example_ta(), tmp_path / "src")
+def ta_dir(tmp_path: Path, example_ta: TA) -> Path:
+    return write_ta(example_ta, tmp_path / "src")

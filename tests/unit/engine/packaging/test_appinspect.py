@@ -6,10 +6,12 @@ import json
 import shutil
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
 
+from engine.conf.ta import TA, write_ta
 from engine.packaging.archive import build_package
 
 pytestmark = pytest.mark.appinspect
@@ -34,7 +36,17 @@ def _non_passing(report: dict[str, object]) -> list[str]:
     return out
 
 
-def test_built_package_passes_appinspect_cloud_precert(ta_dir: Path, tmp_path: Path) -> None:
+def _with_custom_conf(ta: TA) -> TA:
+    ta.conf("example_settings").set("general", "poll_interval", "60")
+    ta.readme = "# Example Firewall\n\nSearch-time extractions for example:fw.\n"
+    return ta
+
+
+@pytest.mark.parametrize("variant", [lambda ta: ta, _with_custom_conf], ids=["plain", "custom"])
+def test_built_package_passes_appinspect_cloud_precert(
+    tmp_path: Path, example_ta: TA, variant: Callable[[TA], TA]
+) -> None:
+    ta_dir = write_ta(variant(example_ta), tmp_path / "src")
     package = build_package(ta_dir, tmp_path / "out")
     result_file = tmp_path / "appinspect.json"
     completed = subprocess.run(
