@@ -263,22 +263,35 @@ def parse_quoted_list(value: str) -> list[str]:
 
 
 def _split_unquoted(text: str, delims: str, *, collapse: bool) -> list[str]:
-    """Split on any delimiter character, not inside double quotes; quotes are removed."""
+    """Split on delimiter characters outside double quotes; quotes are removed.
+
+    With ``collapse`` (no FIELDS) runs of delimiters act as one and empty parts are dropped.
+    Without it (FIELDS given) a run still counts as one separator while no character repeats
+    in it (``", "`` between values, the spec's commalist example) and a repeated character
+    starts a new one, so ``a,,c`` keeps an empty second value.
+    """
     parts: list[str] = []
     buf: list[str] = []
+    run: set[str] = set()
     in_quote = False
     i, n = 0, len(text)
     while i < n:
         ch = text[i]
+        if ch in delims and not in_quote:
+            if not run or (not collapse and ch in run):
+                parts.append("".join(buf))
+                buf = []
+                run = set()
+            run.add(ch)
+            i += 1
+            continue
+        run = set()
         if ch == "\\" and in_quote and i + 1 < n and text[i + 1] in '"\\':
             buf.append(text[i + 1])
             i += 2
             continue
         if ch == '"':
             in_quote = not in_quote
-        elif ch in delims and not in_quote:
-            parts.append("".join(buf))
-            buf = []
         else:
             buf.append(ch)
         i += 1

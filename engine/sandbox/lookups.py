@@ -8,7 +8,8 @@ output fields; OUTPUTNEW writes only fields the event does not have. The transfo
 ``filename``, ``case_sensitive_match`` (default true), ``match_type = WILDCARD(f), CIDR(f)``,
 ``max_matches`` (default 1000; several matching rows give multivalued outputs in file order),
 ``min_matches`` (default 0) and ``default_match`` (used to pad up to min_matches).
-A multivalued event field matches when any of its values matches.
+A multivalued event field matches when any of its values matches. CSV cells are trimmed of
+surrounding spaces (lookup files written by hand often pad them).
 """
 
 from __future__ import annotations
@@ -154,13 +155,13 @@ class LookupTable:
         if data is None:
             raise LookupConfigError(f"lookup {name}: file {filename!r} not found")
         text = data.decode("utf-8-sig", "replace")
-        reader = csv.reader(io.StringIO(text))
+        reader = csv.reader(io.StringIO(text), skipinitialspace=True)
         header = next(reader, None)
         if not header:
             raise LookupConfigError(f"lookup {name}: {filename} has no header row")
         columns = tuple(col.strip() for col in header)
         rows = tuple(
-            tuple(row[i] if i < len(row) else "" for i in range(len(columns)))
+            tuple(row[i].strip() if i < len(row) else "" for i in range(len(columns)))
             for row in reader
             if row
         )
