@@ -13,9 +13,17 @@ app = typer.Typer(
 )
 
 
+@app.callback()
+def _root() -> None:
+    # A callback keeps the `tagen <command>` form even while one command is registered.
+    pass
+
+
 def _register() -> None:
     # Imported here so `tagen --help` stays cheap and modules register their own commands.
-    pass
+    from tagen.cli import validate
+
+    validate.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,270 @@
+"""The sandbox run: a TA applied to sample files, event by event, into a validation report.
+
+Each sample is streamed through index time (event breaking, timestamps, index-time transforms)
+and search time (extractions, aliases, evals, lookups, eventtypes, tags), then measured and
+checked against the CIM. Events are handed to sinks as they are produced (the scorer's JSONL,
+for instance), so memory stays bounded whatever the sample size; only a few failing events are
+kept as examples.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from functools import lru_cache
+from pathlib import Path
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+from engine.cim.compliance import CimChecker, FieldView, tag_stanzas
+from engine.conf.lint import lint_ta
+from engine.conf.parse import ConfFile
+from engine.conf.ta import TA
+from engine.regex import RegexLimitError
+from engine.samples import read_sample_chunks
+from engine.sandbox.events import Event
+from engine.sandbox.eventtypes import (
+    EventtypeSearchError,
+    MatchContext,
+    Predicate,
+    compile_search,
+)
+from engine.sandbox.indextime import index_events
+from engine.sandbox.report import LintItem, ReportBuilder, SampleRun, ValidationReport
+from engine.sandbox.searchtime import SearchTimeProcessor
+from engine.sandbox.spl_eval import (
+    Compiled,
+    EvalLimitError,
+    EvalSyntaxError,
+    compile_eval,
+    to_values,
+)
+from engine.sandbox.stanzas import resolve_props
+from engine.settings import SandboxSettings
+
+DEFAULT_HOST = "localhost"
+"""Splunk's host for a monitored file is the indexing machine; the sandbox names it this."""
+
+_LAYER_PREFIXES = ("source::", "host::", "rule::", "delayedrule::")
+
+
+class EventSink(Protocol):
+    """Receives every event the sandbox produces, in order."""
+
+    def write(self, event: Event) -> None: ...
+
+
+@dataclass
+class SandboxResult:
+    report: ValidationReport
+    failing_events: list[Event] = field(default_factory=list)
+
+
+def _settings_of(conf: ConfFile) -> dict[str, dict[str, str]]:
+    return {name: dict(stanza.settings) for name, stanza in conf.stanzas.items()}
+
+
+def sourcetype_stanzas(ta: TA) -> list[str]:
+    """The props.conf stanzas of a TA that name a sourcetype (not source::/host::/default)."""
+    return [
+        name
+        for name in ta.props.stanzas
+        if name != "default" and not name.startswith(_LAYER_PREFIXES)
+    ]
+
+
+def default_sourcetype(ta: TA, sample: Path) -> str:
+    """The TA's only sourcetype stanza, else what Splunk names an unknown file: its stem."""
+    stanzas = sourcetype_stanzas(ta)
+    if len(stanzas) == 1:
+        return stanzas[0]
+    return sample.stem or sample.name
+
+
+class SandboxSpl:
+    """The CIM rules' SPL (filters and eval expressions) run on the sandbox's own evaluators."""
+
+    def search_matches(self, search: str, fields: FieldView) -> bool:
+        predicate = _search_predicate(search)
+        if predicate is None:
+            return False
+        eventtypes = set(fields.get("eventtype", ()))
+        context = MatchContext(
+            get=lambda name: list(fields[name]) if name in fields else None,
+            raw="".join(fields.get("_raw", ())),
+            field_tags=set(fields.get("tag", ())),
+            resolve_eventtype=lambda name: name in eventtypes,
+        )
+        try:
+            return predicate(context)
+        except RegexLimitError:
+            return False
+
+    def eval_values(self, expression: str, fields: FieldView) -> list[str] | None:
+        compiled = _eval_expression(expression)
+        if compiled is None:
+            return None
+        try:
+            value = compiled(lambda name: list(fields[name]) if name in fields else None)
+        except (EvalLimitError, ValueError, TypeError):
+            return None
+        if isinstance(value, bool):
+            return ["true"] if value else None
+        return to_values(value)
+
+
+@lru_cache(maxsize=512)
+def _search_predicate(search: str) -> Predicate | None:
+    try:
+        return compile_search(search)
+    except EventtypeSearchError:
+        return None
+
+
+@lru_cache(maxsize=512)
+def _eval_expression(expression: str) -> Compiled | None:
+    try:
+        return compile_eval(expression)
+    except EvalSyntaxError:
+        return None
+
+
+def _field_view(event: Event) -> dict[str, list[str]]:
+    view = dict(event.fields)
+    view["_raw"] = [event.raw]
+    view.setdefault("sourcetype", [event.sourcetype])
+    view.setdefault("source", [event.source])
+    view.setdefault("host", [event.host])
+    view["eventtype"] = list(event.eventtypes)
+    view["tag"] = list(event.tags)
+    return view
+
+
+def _lint_items(ta: TA) -> list[LintItem]:
+    return [
+        LintItem(
+            file=finding.file,
+            line=finding.line,
+            severity=str(finding.severity),
+            message=finding.message,
+            code=str(getattr(finding, "code", "")),
+        )
+        for finding in lint_ta(ta)
+    ]
+
+
+class _Run:
+    """State of one sandbox run over several samples."""
+
+    def __init__(self, *, ta: TA, settings: SandboxSettings, sinks: Sequence[EventSink]) -> None:
+        self.ta = ta
+        self.settings = settings
+        self.sinks = sinks
+        self.props = _settings_of(ta.props)
+        self.transforms = _settings_of(ta.transforms)
+        self.processor = SearchTimeProcessor(
+            transforms=self.transforms,
+            eventtypes=_settings_of(ta.eventtypes),
+            tags=_settings_of(ta.tags),
+            lookup_files=dict(ta.lookups),
+        )
+        self.spl = SandboxSpl()
+        self.checker = CimChecker(stanza_tags=tag_stanzas(_settings_of(ta.tags)), spl=self.spl)
+        self.builder = ReportBuilder(ta=ta.app_id, ta_version=ta.version, settings=settings)
+        self.failing: list[Event] = []
+        self.now = settings.now or datetime.now(UTC)
+        self.zone = ZoneInfo(settings.default_tz)
+        self._resolved: dict[tuple[str, str, str], dict[str, str]] = {}
+
+    def props_for(self, sourcetype: str, source: str, host: str) -> dict[str, str]:
+        key = (sourcetype, source, host)
+        found = self._resolved.get(key)
+        if found is None:
+            found = resolve_props(self.props, sourcetype=sourcetype, source=source, host=host)
+            self._resolved[key] = found
+        return found
+
+    def budget_left(self) -> bool:
+        limit = self.settings.max_events
+        return not limit or self.builder.events < limit
+
+    def run_sample(self, run: SampleRun, chunks: Iterator[str]) -> None:
+        self.builder.start_sample(run)
+        if run.sourcetype not in self.props:
+            self.builder.warn(
+                f"no props.conf stanza [{run.sourcetype}]: Splunk's defaults apply to it"
+            )
+        events = index_events(
+            chunks,
+            props=self.props,
+            transforms=self.transforms,
+            sourcetype=run.sourcetype,
+            source=run.source,
+            host=run.host,
+            now=self.now,
+            default_tz=self.zone,
+        )
+        for event in events:
+            self.search_time(event, sample=run.path)
+            if not self.budget_left():
+                self.builder.warn(
+                    f"stopped after {self.settings.max_events} events (max_events); "
+                    "the rest of the samples was not analysed"
+                )
+                break
+
+    def search_time(self, event: Event, *, sample: str) -> None:
+        props = self.props_for(event.sourcetype, event.source, event.host)
+        for error in self.processor.apply(event, props):
+            self.builder.warn(error)
+        checks = self.checker.check(_field_view(event))
+        self.builder.cim.add(checks, models=self.checker.models_of_tags(event.tags))
+        problem = self.builder.add_event(event, sample=sample)
+        if (problem or not all(check.compliant for check in checks)) and len(
+            self.failing
+        ) < self.settings.max_examples:
+            self.failing.append(event)
+        for sink in self.sinks:
+            sink.write(event)
+
+
+def run_sandbox(
+    *,
+    ta: TA,
+    samples: Sequence[Path],
+    sourcetype: str | None,
+    source: str | None,
+    host: str | None,
+    settings: SandboxSettings,
+    sinks: Sequence[EventSink] = (),
+) -> SandboxResult:
+    """Apply ``ta`` to ``samples`` as Splunk would and judge the result.
+
+    Every sample is opened and checked (empty, binary, unreadable: :class:`SampleError`) before
+    any event is produced, so bad input fails before sinks receive anything.
+    """
+    opened = [(path, read_sample_chunks(path)) for path in samples]
+    state = _Run(ta=ta, settings=settings, sinks=sinks)
+    for error in state.processor.config_errors:
+        state.builder.warn(error)
+    for path, chunks in opened:
+        if not state.budget_left():
+            chunks.close()
+            continue
+        run = SampleRun(
+            path=str(path),
+            sourcetype=sourcetype or default_sourcetype(ta, path),
+            source=source or str(path.resolve()),
+            host=host or DEFAULT_HOST,
+        )
+        state.run_sample(run, chunks)
+    stanza_models = state.checker.mapped_models()
+    for stanza, models in stanza_models.items():
+        if len(models) > 1:
+            state.builder.warn(
+                f"tags.conf [{stanza}] maps to {len(models)} data models ({', '.join(models)}); "
+                "an event type should map to one"
+            )
+    report = state.builder.build(lint=_lint_items(ta), stanza_models=stanza_models)
+    return SandboxResult(report=report, failing_events=state.failing)

@@ -1,0 +1,197 @@
+"""`tagen validate`: run a TA over samples in the local sandbox and print the verdict.
+
+Exit codes: 0 PASSED, 1 FAILED, 2 bad input or usage (one line on stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from pydantic import ValidationError
+from rich.console import Console
+from rich.table import Table
+
+from engine.conf.ta import TA, load_ta
+from engine.packaging.unpack import unpacked_ta
+from engine.sandbox.bundle import write_bundle
+from engine.sandbox.events_out import EventsWriter
+from engine.sandbox.pipeline import EventSink, SandboxResult, run_sandbox
+from engine.sandbox.report import ValidationReport
+from engine.settings import SandboxSettings, get_sandbox_settings
+
+FIELDS_SHOWN = 20
+
+
+class UsageError(ValueError):
+    """A command-line value that cannot be used."""
+
+
+@contextlib.contextmanager
+def _open_ta(path: Path) -> Iterator[TA]:
+    if path.is_dir():
+        yield load_ta(path)
+    elif path.is_file():
+        with unpacked_ta(path) as folder:
+            yield load_ta(folder)
+    else:
+        raise UsageError(f"TA {path}: no such file or directory")
+
+
+def _settings(now: str | None) -> SandboxSettings:
+    settings = get_sandbox_settings()
+    if now is None:
+        return settings
+    try:
+        moment = datetime.fromisoformat(now)
+    except ValueError as exc:
+        raise UsageError(f"--now {now!r} is not an ISO-8601 date/time") from exc
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return settings.model_copy(update={"now": moment})
+
+
+def _print_summary(console: Console, report: ValidationReport) -> None:
+    console.print(f"[bold]{report.ta}[/bold] {report.ta_version}")
+    samples = Table(title="Samples", show_lines=False)
+    for column in ("sample", "sourcetype", "source", "host", "events"):
+        samples.add_column(column, justify="right" if column == "events" else "left")
+    for run in report.samples:
+        samples.add_row(run.path, run.sourcetype, run.source, run.host, str(run.events))
+    console.print(samples)
+    console.print(
+        f"events {report.events}  truncated {report.truncated_events} "
+        f"({report.truncated_ratio:.1%})  timestamps {report.timestamps.parsed} "
+        f"({report.timestamps.ratio:.1%})  events with fields {report.events_with_fields} "
+        f"({report.field_event_ratio:.1%})"
+    )
+    for failure in report.timestamps.failures[:3]:
+        console.print(f"  timestamp: {failure.error}: {failure.raw[:120]!r}", markup=False)
+    if report.fields:
+        fields = Table(title=f"Field coverage (top {FIELDS_SHOWN})")
+        for column in ("field", "events", "coverage", "example"):
+            fields.add_column(column)
+        for coverage in report.fields[:FIELDS_SHOWN]:
+            fields.add_row(
+                coverage.name, str(coverage.events), f"{coverage.ratio:.1%}", coverage.example[:40]
+            )
+        console.print(fields)
+    if report.cim.datasets:
+        cim = Table(title="CIM compliance")
+        for column in ("stanza", "dataset", "events", "compliant", "problems"):
+            cim.add_column(column)
+        for summary in report.cim.datasets:
+            problems = ", ".join(
+                f"{name}: {'/'.join(tally.problems)}"
+                for name, tally in summary.fields.items()
+                if tally.problems
+            )
+            cim.add_row(
+                summary.stanza,
+                summary.dataset,
+                str(summary.events),
+                str(summary.compliant_events),
+                problems or "-",
+            )
+        console.print(cim)
+    for finding in report.lint:
+        console.print(
+            f"lint {finding.severity}: {finding.location}: {finding.message}", markup=False
+        )
+    for warning in report.warnings:
+        console.print(f"warning: {warning}", markup=False)
+    if report.passed:
+        console.print("[bold green]PASSED[/bold green]")
+    else:
+        console.print("[bold red]FAILED[/bold red]")
+        for reason in report.reasons:
+            console.print(f"  - {reason}", markup=False)
+
+
+def _run(
+    ta: TA,
+    samples: list[Path],
+    *,
+    sourcetype: str | None,
+    source: str | None,
+    host: str | None,
+    settings: SandboxSettings,
+    events_out: Path | None,
+) -> SandboxResult:
+    with contextlib.ExitStack() as stack:
+        sinks: list[EventSink] = []
+        if events_out is not None:
+            sinks.append(stack.enter_context(EventsWriter(events_out)))
+        return run_sandbox(
+            ta=ta,
+            samples=samples,
+            sourcetype=sourcetype,
+            source=source,
+            host=host,
+            settings=settings,
+            sinks=sinks,
+        )
+
+
+def validate(
+    ta_path: Annotated[Path, typer.Argument(metavar="TA", help="TA folder or .tgz/.spl/.zip")],
+    samples: Annotated[list[Path], typer.Argument(metavar="SAMPLE...", help="sample log files")],
+    sourcetype: Annotated[str | None, typer.Option(help="sourcetype of the samples")] = None,
+    source: Annotated[str | None, typer.Option(help="source of the samples")] = None,
+    host: Annotated[str | None, typer.Option(help="host of the samples")] = None,
+    events_out: Annotated[
+        Path | None, typer.Option(help="write events as JSONL for shared/tools/score.py")
+    ] = None,
+    report: Annotated[Path | None, typer.Option(help="write the report as JSON")] = None,
+    bundle: Annotated[Path | None, typer.Option(help="write a debug bundle (zip)")] = None,
+    now: Annotated[
+        str | None, typer.Option(help="ISO-8601 clock for MAX_DAYS_AGO/HENCE and CURRENT")
+    ] = None,
+) -> None:
+    """Apply a TA to log samples in the local Splunk sandbox: exit 0 PASSED, 1 FAILED."""
+    console = Console()
+    errors = Console(stderr=True)
+    try:
+        settings = _settings(now)
+        with _open_ta(ta_path) as ta:
+            result = _run(
+                ta,
+                samples,
+                sourcetype=sourcetype,
+                source=source,
+                host=host,
+                settings=settings,
+                events_out=events_out,
+            )
+            if report is not None:
+                report.parent.mkdir(parents=True, exist_ok=True)
+                report.write_text(result.report.model_dump_json(indent=2), encoding="utf-8")
+            if bundle is not None:
+                write_bundle(
+                    bundle,
+                    report=result.report,
+                    ta=ta,
+                    failing_events=result.failing_events,
+                    samples=samples,
+                )
+    except (ValueError, ValidationError, OSError) as exc:
+        errors.print(f"error: {_one_line(exc)}", markup=False, highlight=False)
+        raise typer.Exit(code=2) from None
+    _print_summary(console, result.report)
+    raise typer.Exit(code=0 if result.report.passed else 1)
+
+
+def _one_line(exc: BaseException) -> str:
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first.get("loc", ()))
+        return f"setting {where}: {first.get('msg', 'invalid')}"
+    return " ".join(str(exc).split()) or type(exc).__name__
+
+
+def register(app: typer.Typer) -> None:
+    app.command("validate")(validate)

@@ -1,0 +1,162 @@
+"""`tagen validate` end to end: the installed command, its outputs and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import zipfile
+from pathlib import Path
+
+import pytest
+
+APP_CONF = """\
+[install]
+build = 1
+
+[launcher]
+version = 1.0.0
+
+[ui]
+label = Acme
+
+[package]
+id = TA-acme
+
+[id]
+name = TA-acme
+version = 1.0.0
+"""
+PROPS = """\
+[acme:auth]
+SHOULD_LINEMERGE = false
+TIME_FORMAT = %Y-%m-%d %H:%M:%S
+MAX_TIMESTAMP_LOOKAHEAD = 19
+EXTRACT-user = user=(?<user>\\S+)
+"""
+EVENTTYPES = "[acme_auth]\nsearch = sourcetype=acme:auth\n"
+TAGS = "[eventtype=acme_auth]\nauthentication = enabled\n"
+GOOD = "".join(
+    f"2024-05-0{day} 10:00:0{day} action=success app=sshd user=u{day} src=10.0.0.{day} dest=srv\n"
+    for day in range(1, 6)
+)
+
+
+def _tagen() -> list[str]:
+    """The console script installed beside the interpreter running the tests."""
+    return [str(Path(sys.executable).with_name("tagen"))]
+
+
+def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "COLUMNS": "200"}
+    return subprocess.run(
+        [*_tagen(), "validate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=120,
+    )
+
+
+@pytest.fixture
+def ta_dir(tmp_path: Path) -> Path:
+    root = tmp_path / "TA-acme"
+    (root / "default").mkdir(parents=True)
+    for name, text in (
+        ("app", APP_CONF),
+        ("props", PROPS),
+        ("eventtypes", EVENTTYPES),
+        ("tags", TAGS),
+    ):
+        (root / "default" / f"{name}.conf").write_text(text, encoding="utf-8")
+    return root
+
+
+@pytest.fixture
+def sample(tmp_path: Path) -> Path:
+    path = tmp_path / "auth.log"
+    path.write_text(GOOD, encoding="utf-8")
+    return path
+
+
+def test_a_good_ta_passes_and_writes_every_output(
+    ta_dir: Path, sample: Path, tmp_path: Path
+) -> None:
+    events, report, bundle = tmp_path / "ev.jsonl", tmp_path / "r.json", tmp_path / "b.zip"
+    done = _run(
+        ta_dir, sample, "--events-out", events, "--report", report, "--bundle", bundle,
+        "--now", "2024-06-01T00:00:00Z",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "PASSED" in done.stdout
+    lines = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
+    assert len(lines) == 5
+    assert lines[0]["time"] == "2024-05-01T10:00:01+00:00"
+    assert lines[0]["fields"]["user"] == "u1"
+    assert lines[0]["fields"]["src"] == "10.0.0.1"
+    parsed = json.loads(report.read_text(encoding="utf-8"))
+    assert parsed["verdict"] == "PASSED"
+    assert parsed["samples"][0]["sourcetype"] == "acme:auth"
+    assert parsed["cim"]["tagged_events"] == 5
+    assert parsed["cim"]["compliant_events"] == 5
+    with zipfile.ZipFile(bundle) as archive:
+        assert "ta/props.conf" in archive.namelist()
+
+
+def test_a_packaged_ta_is_unpacked_and_validated(
+    ta_dir: Path, sample: Path, tmp_path: Path
+) -> None:
+    archive = tmp_path / "TA-acme-1.0.0.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(ta_dir, arcname="TA-acme")
+    done = _run(archive, sample, "--now", "2024-06-01T00:00:00Z")
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_failing_ta_exits_1_with_its_reasons(ta_dir: Path, tmp_path: Path) -> None:
+    sample = tmp_path / "bad.log"
+    sample.write_text("no time here user=a\nnor here user=b\n", encoding="utf-8")
+    report = tmp_path / "r.json"
+    done = _run(ta_dir, sample, "--report", report, "--now", "2024-06-01T00:00:00Z")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "FAILED" in done.stdout
+    assert "timestamps parsed for 0.0% of events" in done.stdout
+    assert json.loads(report.read_text(encoding="utf-8"))["verdict"] == "FAILED"
+
+
+@pytest.mark.parametrize(
+    ("make_input", "message"),
+    [
+        (lambda tmp: ("missing-ta", tmp / "s.log"), "no such file or directory"),
+        (lambda tmp: (None, tmp / "empty.log"), "file is empty"),
+        (lambda tmp: (None, tmp / "binary.log"), "binary file"),
+        (lambda tmp: (None, tmp / "nope.log"), "file not found"),
+        (lambda tmp: ("bad.tgz", tmp / "s.log"), "bad.tgz"),
+    ],
+    ids=["missing-ta", "empty-sample", "binary-sample", "missing-sample", "corrupt-archive"],
+)
+def test_bad_input_exits_2_with_one_line_and_writes_nothing(
+    make_input, message: str, ta_dir: Path, tmp_path: Path
+) -> None:
+    (tmp_path / "s.log").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "empty.log").write_bytes(b"")
+    (tmp_path / "binary.log").write_bytes(bytes(range(256)) * 8)
+    (tmp_path / "bad.tgz").write_bytes(b"\x1f\x8b\x08not really gzip")
+    ta_name, sample = make_input(tmp_path)
+    ta = ta_dir if ta_name is None else tmp_path / ta_name
+    events = tmp_path / "out" / "events.jsonl"
+    done = _run(ta, sample, "--events-out", events)
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert message in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in done.stderr
+    assert not events.exists()
+
+
+def test_usage_errors_exit_2(ta_dir: Path, sample: Path) -> None:
+    assert _run(ta_dir).returncode == 2
+    done = _run(ta_dir, sample, "--now", "yesterday")
+    assert done.returncode == 2
+    assert "--now 'yesterday' is not an ISO-8601 date/time" in done.stderr
