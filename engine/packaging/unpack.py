@@ -1,7 +1,7 @@
 """Safe unpacking of TA archives that users upload (.tgz, .tar.gz, .spl, .tar, .zip).
 
 An upload is hostile until proven otherwise: the format is sniffed from its bytes (never the
-file name), every member name and type is checked before anything is written, sizes are
+file name), each member's name and type is checked before it is written, sizes are
 counted on the decompressed bytes actually read (headers can lie), files are created with
 ``O_EXCL | O_NOFOLLOW`` under our own modes, and the result must be one top folder holding
 ``default/app.conf``. Everything goes into a fresh temporary directory that is removed on
@@ -77,7 +77,10 @@ def _sniff(archive: Path) -> str:
 
 
 def _member_path(name: str) -> PurePosixPath:
-    """The safe relative path of an archive member name, or an error naming the problem."""
+    """The safe relative path of an archive member name, or an error naming the problem.
+
+    ``.`` or ``./`` (``tar -C dir .``) maps to the empty path: the extraction root itself.
+    """
     if "\\" in name or "\x00" in name:
         raise UnsafeArchiveError(f"member {name!r}: backslash or NUL in name")
     if name.startswith("/") or (len(name) > 1 and name[1] == ":"):
@@ -85,8 +88,6 @@ def _member_path(name: str) -> PurePosixPath:
     parts = [p for p in PurePosixPath(name).parts if p not in ("", ".")]
     if ".." in parts:
         raise UnsafeArchiveError(f"member {name!r}: path traversal ('..')")
-    if not parts:
-        raise UnsafeArchiveError(f"member {name!r}: empty path")
     return PurePosixPath(*parts)
 
 
@@ -103,7 +104,9 @@ class _Extractor:
         self.skipped: list[str] = []
 
     def _register(self, relative: PurePosixPath) -> bool:
-        """Count a member; False when it is junk to leave out."""
+        """Count a member; False when it is junk (or the root folder entry) to leave out."""
+        if not relative.parts:
+            return False
         if is_junk(relative):
             self.skipped.append(str(relative))
             return False
@@ -121,7 +124,8 @@ class _Extractor:
             if target.is_symlink() or (target.exists() and not target.is_dir()):
                 raise UnsafeArchiveError(f"member {relative}: a file is in the way of a folder")
             if not target.exists():
-                target.mkdir(mode=DIR_MODE)
+                target.mkdir()
+                target.chmod(DIR_MODE)
         return target
 
     def directory(self, relative: PurePosixPath) -> None:
@@ -129,6 +133,8 @@ class _Extractor:
             self._mkdirs(relative)
 
     def file(self, relative: PurePosixPath, declared: int, stream: IO[bytes]) -> None:
+        if not relative.parts:
+            raise UnsafeArchiveError("a file member has an empty path")
         if not self._register(relative):
             return
         if declared > self.max_member:
@@ -138,6 +144,7 @@ class _Extractor:
         parent = self._mkdirs(relative.parent) if relative.parent.parts else self.root
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
         fd = os.open(parent / relative.name, flags, FILE_MODE)
+        os.fchmod(fd, FILE_MODE)  # whatever the umask
         written = 0
         with os.fdopen(fd, "wb") as out:
             while chunk := stream.read(CHUNK):

@@ -2,13 +2,15 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import shutil
 import stat
 import tarfile
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -27,7 +29,11 @@ def workdir(tmp_path: Path) -> Iterator[Path]:
     yield work
 
 
-def _tar(path: Path, members: list[tarfile.TarInfo | tuple[str, bytes]], mode: str = "w:gz"):
+def _tar(
+    path: Path,
+    members: Sequence[tarfile.TarInfo | tuple[str, bytes]],
+    mode: Literal["w:gz", "w"] = "w:gz",
+) -> Path:
     with tarfile.open(path, mode) as tar:
         for member in members:
             if isinstance(member, tarfile.TarInfo):
@@ -47,7 +53,7 @@ def _special(name: str, kind: bytes, linkname: str = "") -> tarfile.TarInfo:
     return info
 
 
-def _valid_members() -> list[tarfile.TarInfo | tuple[str, bytes]]:
+def _valid_members() -> list[tuple[str, bytes]]:
     return [("TA-up/default/app.conf", APP_CONF), ("TA-up/default/props.conf", b"[st]\nA = 1\n")]
 
 
@@ -76,6 +82,23 @@ def test_plain_tar_and_zip_are_accepted(tmp_path: Path, workdir: Path) -> None:
         zf.writestr("TA-up/default/app.conf", APP_CONF)
         zf.writestr("__MACOSX/TA-up/._app.conf", b"junk")
     assert safe_unpack(zipped, workdir=workdir).name == "TA-up"
+
+
+def test_dot_root_entries_and_a_strict_umask_are_handled(tmp_path: Path, workdir: Path) -> None:
+    """`tar -C dir .` archives start with a './' entry; modes do not depend on the umask."""
+    root = tarfile.TarInfo("./")
+    root.type = tarfile.DIRTYPE
+    members: list[tarfile.TarInfo | tuple[str, bytes]] = [root]
+    members += [("./" + name, data) for name, data in _valid_members()]
+    archive = _tar(tmp_path / "dot.tgz", members)
+    previous = os.umask(0o077)
+    try:
+        unpacked = safe_unpack(archive, workdir=workdir)
+    finally:
+        os.umask(previous)
+    assert unpacked.name == "TA-up"
+    assert stat.S_IMODE((unpacked / "default" / "app.conf").stat().st_mode) == 0o644
+    assert stat.S_IMODE((unpacked / "default").stat().st_mode) == 0o755
 
 
 def test_context_manager_removes_the_temporary_directory(tmp_path: Path, workdir: Path) -> None:
