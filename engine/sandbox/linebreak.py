@@ -71,6 +71,11 @@ class LineBreaker:
         self._scan_from = 0
         self._kept_head: bytes | None = None  # first TRUNCATE bytes of an overlong line
 
+    @property
+    def buffered(self) -> int:
+        """Bytes held for the line still waiting for its break (bounded by TRUNCATE)."""
+        return len(self._buffer) + len(self._kept_head or b"")
+
     def feed(self, data: bytes) -> Iterator[Line]:
         if data:
             self._buffer += data

@@ -72,9 +72,9 @@ AUTO_FORMATS: tuple[tuple[str, str | None], ...] = (
     ("%m/%d/%y %I:%M:%S %p", None),
     ("%m/%d/%y %H:%M:%S", None),
     ("%d.%m.%Y %H:%M:%S", None),
-    ("%Y%m%dT%H%M%S", None),
-    ("%y%m%d %H:%M:%S", None),
-    ("%y%m%d %H%M%S", None),
+    ("%Y%m%dT%H%M%S", r"\d{8}T\d{6}"),
+    ("%y%m%d %H:%M:%S", r"\d{6} {1,2}\d{1,2}:\d{2}:\d{2}"),
+    ("%y%m%d %H%M%S", r"\d{6} \d{6}"),
     ("%s.%N", r"1\d{9}\.\d{1,9}"),
     ("%s%3N", r"1\d{12}"),
     ("%s", r"1\d{9}"),
@@ -100,9 +100,9 @@ class _AutoRecognizer:
                 if text.isascii()
                 else len(encoded[:start_bytes].decode("utf-8", "replace"))
             )
-            for group, time_format in zip(self.groups, self.formats, strict=True):
-                if match.start(group) < 0:
-                    continue
+            # The alternative PCRE2 chose, then the later ones: it cannot check ranges.
+            first = next(i for i, group in enumerate(self.groups) if match.start(group) >= 0)
+            for time_format in self.formats[first:]:
                 parsed = time_format.parse(text, start)
                 if parsed is not None:
                     return parsed
