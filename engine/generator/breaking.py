@@ -199,9 +199,11 @@ def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
                 reason=f"{share:.0%} of lines start an event; the others continue it",
             )
     sample_lines = pick_lines(nonblank, MAX_LINES) if len(nonblank) > MAX_LINES else picked
+    comment = fmt.details.get("comment") if fmt.header_lines else None
     return BreakingPlan(
         line_breaker=SINGLE_LINE,
         truncate=_truncate(_longest_event(sample_lines, None)),
         event_breaker=SINGLE_LINE,
         reason="one event per line",
+        skip=f"^{re.escape(comment)}" if comment else None,
     )

@@ -79,7 +79,8 @@ class BreakingPlan:
     """Index-time event breaking: LINE_BREAKER with SHOULD_LINEMERGE=false.
 
     ``event_start`` is the regex (without anchors) an event's first line matches when events span
-    lines; ``None`` for one event per line.
+    lines; ``None`` for one event per line. ``skip`` matches lines that are not events (Zeek/W3C
+    ``#`` headers): an index-time transform sends them to the nullQueue.
     """
 
     line_breaker: str
@@ -88,6 +89,7 @@ class BreakingPlan:
     multiline: bool = False
     event_start: str | None = None
     reason: str = ""
+    skip: str | None = None
 
     def settings(self) -> Settings:
         return {

@@ -304,7 +304,7 @@ def _prefix_end(pattern: str, head: str) -> int | None:
     return None if match is None else match.end()
 
 
-def _read(text: str, time_format: str, zone: tzinfo) -> datetime | None:
+def read_time(text: str, time_format: str, zone: tzinfo) -> datetime | None:
     """``text`` read with Splunk's strptime (year 2000 when the format has none)."""
     try:
         parsed = compile_time_format(time_format).parse(text)
@@ -433,7 +433,7 @@ def _verify(
         if hit is None:
             continue
         lookahead = max(lookahead, hit.end - end)
-        got = _read(head[end : hit.end + LOOKAHEAD_MARGIN], time_format, zone)
+        got = read_time(head[end : hit.end + LOOKAHEAD_MARGIN], time_format, zone)
         if got is not None and _same_instant(got, hit.value, has_year=hit.has_year):
             ok += 1
     return TimestampPlan(

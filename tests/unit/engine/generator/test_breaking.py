@@ -69,7 +69,9 @@ def test_structured_lines_without_timestamps_are_single_line() -> None:
     text = '{"a": 1}\n{"a": 2}\n{"a": 3}\n'
     assert _plan(text).line_breaker == SINGLE_LINE
     zeek = "#separator \\x09\n#fields\tts\tuid\n1700000000.1\tC1\n1700000001.2\tC2\n"
-    assert not _plan(zeek).multiline
+    plan = _plan(zeek)
+    assert not plan.multiline and plan.skip == "^\\#"
+    assert plan_breaking(["a b c"], detect_format("a b c\n", ["a b c"])).skip is None
 
 
 def test_xml_records_break_on_their_root_element() -> None:

@@ -1,0 +1,176 @@
+"""Quality benchmark: generate a TA from half of each corpus dataset, score it on all of it.
+
+    python -m bench.quality [--corpus ../shared/corpus] [--out out] [--collection C ...]
+
+For every dataset: the TA is generated from the first half of ``raw.log`` (by expected events:
+the file is cut where the first event of the second half starts), then the sandbox applies it to
+the whole ``raw.log`` and writes ``out/<collection>/<dataset>/events.jsonl``; the scorer
+(``../shared/tools/score.py``) prints its table, AppInspect (cloud precert) checks every package,
+and the generation time of each dataset is printed. Nothing here knows any dataset by name.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import subprocess
+import sys
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from pathlib import Path
+
+from engine.conf.ta import load_ta
+from engine.generator.generate import generate_ta
+from engine.generator.model import GenerationRequest, GenerationResult
+from engine.sandbox.events_out import EventsWriter
+from engine.sandbox.pipeline import run_sandbox
+from engine.settings import SandboxSettings
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+
+
+@dataclass
+class Run:
+    collection: str
+    dataset: str
+    events: int
+    train_events: int
+    seconds: float
+    result: GenerationResult | None
+    error: str = ""
+
+
+def _train_text(raw: str, expected: list[dict[str, object]]) -> tuple[str, int]:
+    """The head of ``raw`` holding the first half of the expected events (at least one)."""
+    cut = (len(expected) + 1) // 2
+    if cut >= len(expected):
+        return raw, len(expected)
+    position = 0
+    for event in expected[:cut]:
+        found = raw.find(str(event["raw"]), position)
+        if found >= 0:
+            position = found + len(str(event["raw"]))
+    start = raw.find(str(expected[cut]["raw"]), position)
+    if start < 0:
+        return raw, len(expected)
+    return raw[:start], cut
+
+
+def _dataset(root: Path, out: Path) -> Run:
+    collection, dataset = root.parent.name, root.name
+    raw_path = root / "raw.log"
+    raw = raw_path.read_text(encoding="utf-8")
+    with (root / "expected.jsonl").open(encoding="utf-8") as handle:
+        expected = [json.loads(line) for line in handle if line.strip()]
+    work = out / collection / dataset
+    shutil.rmtree(work, ignore_errors=True)
+    work.mkdir(parents=True)
+    train_text, train_events = _train_text(raw, expected)
+    train = work / "train.log"
+    train.write_text(train_text, encoding="utf-8")
+    request = GenerationRequest(samples=(train,), source_system=dataset)
+    started = time.perf_counter()
+    try:
+        result = generate_ta(request, out_dir=work / "ta")
+    except Exception as exc:  # the benchmark reports a failing dataset and goes on
+        return Run(collection, dataset, len(expected), train_events, 0.0, None, repr(exc))
+    seconds = time.perf_counter() - started
+    with EventsWriter(work / "events.jsonl") as writer:
+        run_sandbox(
+            ta=load_ta(result.ta_dir),
+            samples=[raw_path],
+            sourcetype=result.sourcetype,
+            source=None,
+            host=None,
+            settings=SandboxSettings(),
+            sinks=[writer],
+        )
+    return Run(collection, dataset, len(expected), train_events, seconds, result)
+
+
+def _appinspect(package: Path) -> tuple[int, list[str]]:
+    """(failure count, failing check names) of AppInspect's cloud precert on ``package``."""
+    report = package.with_suffix(".appinspect.json")
+    command = [
+        str(Path(sys.executable).with_name("splunk-appinspect")),
+        "inspect",
+        str(package),
+        "--mode",
+        "precert",
+        "--included-tags",
+        "cloud",
+        "--data-format",
+        "json",
+        "--output-file",
+        str(report),
+    ]
+    subprocess.run(command, capture_output=True, check=False, timeout=600)
+    if not report.is_file():
+        return -1, ["appinspect produced no report"]
+    data = json.loads(report.read_text(encoding="utf-8"))
+    failures: list[str] = []
+    for item in data.get("reports", []):
+        for group in item.get("groups", []):
+            for check in group.get("checks", []):
+                if check.get("result") in ("failure", "error"):
+                    failures.append(str(check.get("name")))
+    return len(failures), failures
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", type=Path, default=SHARED / "corpus")
+    parser.add_argument("--out", type=Path, default=REPO / "out")
+    parser.add_argument("--collection", action="append", default=[])
+    parser.add_argument("--no-appinspect", action="store_true")
+    args = parser.parse_args(argv)
+    roots = sorted(
+        path.parent
+        for path in args.corpus.glob("*/*/raw.log")
+        if not args.collection or path.parent.parent.name in args.collection
+    )
+    runs = [_dataset(root, args.out) for root in roots]
+    score = [
+        sys.executable,
+        str(SHARED / "tools" / "score.py"),
+        "--corpus",
+        str(args.corpus),
+        "--got-root",
+        str(args.out),
+    ]
+    for collection in args.collection:
+        score += ["--collection", collection]
+    print(subprocess.run(score, capture_output=True, text=True, check=False).stdout)
+    packages = [run.result.package for run in runs if run.result is not None]
+    inspections: list[tuple[int, list[str]]] = []
+    if not args.no_appinspect:
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            inspections = list(pool.map(_appinspect, packages))
+    print(f"{'dataset':<52} {'events':>6} {'train':>5} {'gen s':>6} {'check':>6} {'AI fail':>7}")
+    failures_total = 0
+    index = 0
+    for run in runs:
+        name = f"{run.collection}/{run.dataset}"
+        if run.result is None:
+            print(f"{name:<52} {run.events:>6} {run.train_events:>5} ERROR {run.error}")
+            continue
+        failed = inspections[index][0] if inspections else 0
+        detail = ", ".join(inspections[index][1]) if inspections else ""
+        index += 1
+        failures_total += max(failed, 0)
+        check = "PASS" if run.result.check.passed else "FAIL"
+        print(
+            f"{name:<52} {run.events:>6} {run.train_events:>5} {run.seconds:>6.2f} {check:>6} "
+            f"{failed:>7} {detail}"
+        )
+    print(f"AppInspect failures: {failures_total} over {len(packages)} packages")
+    slowest = max(runs, key=lambda run: run.seconds)
+    print(f"slowest generation: {slowest.collection}/{slowest.dataset} {slowest.seconds:.2f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,481 @@
+"""Generate a TA from raw samples: analyse, plan, assemble, self-check and repair, package.
+
+The samples are streamed and only a bounded head of each (``MAX_ANALYSIS_CHARS`` in all) is
+analysed; the self-check then runs the sandbox over the whole samples (up to
+``MAX_CHECK_EVENTS`` events). Every plan, whoever proposed it (rules or, later, an LLM),
+goes through the same check, and failures are repaired for a bounded number of rounds:
+truncated events widen TRUNCATE, unread timestamps widen the lookahead or drop the prefix,
+extractions that match nothing or break the linter are dropped. The output is deterministic:
+the same samples and request give a byte-identical package.
+"""
+
+from __future__ import annotations
+
+import re
+import shutil
+import tempfile
+from collections.abc import Sequence
+from contextlib import closing
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
+from itertools import chain
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from engine.conf.parse import ConfFile, parse_conf, render_conf
+from engine.conf.ta import TA, InvalidTAError, validate_app_id, validate_version, write_ta
+from engine.generator.formats import pick_lines
+from engine.generator.model import (
+    AnalysisContext,
+    BreakingPlan,
+    CimPlan,
+    FieldPlan,
+    FormatGuess,
+    GenerationError,
+    GenerationRequest,
+    GenerationResult,
+    SampleSet,
+    SelfCheck,
+    Settings,
+    TimestampPlan,
+)
+from engine.generator.planner import Planner, RulePlanner
+from engine.generator.readme import ReadmeInput, render_readme
+from engine.generator.redact import Redactor
+from engine.generator.timestamps import read_time
+from engine.packaging.archive import build_package
+from engine.samples import SampleError, read_sample_chunks
+from engine.sandbox.linebreak import LineBreaker, compile_line_breaker
+from engine.sandbox.pipeline import SandboxResult, run_sandbox
+from engine.sandbox.report import ValidationReport, Verdict
+from engine.sandbox.timestamps import DEFAULT_MAX_DAYS_AGO, MAX_DAYS_AGO_LIMIT
+from engine.settings import SandboxSettings
+
+MAX_ANALYSIS_CHARS = 4 << 20
+"""Characters of sample text analysed (split evenly between the sample files)."""
+
+MAX_FIELD_EVENTS = 2000
+"""Events handed to field inference, picked evenly over the analysed subset."""
+
+MAX_CHECK_EVENTS = 20_000
+"""Events the self-check reads from the samples."""
+
+MAX_REPAIR_ROUNDS = 3
+SHIPPED_SAMPLE_EVENTS = 200
+
+_SOURCETYPE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.:-]{0,99}$")
+_KIND_SUFFIX = {
+    "syslog3164": "syslog",
+    "syslog5424": "syslog",
+    "apache_access": "access",
+    "nginx_access": "access",
+    "apache_error": "error",
+    "ndjson": "json",
+    "zeek_tsv": "tsv",
+    "unstructured": "log",
+    "multiline": "log",
+}
+_FIELD_KEYS = ("EXTRACT-", "REPORT-", "FIELDALIAS-", "EVAL-", "LOOKUP-")
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
+
+
+def read_sample_set(paths: Sequence[Path], *, max_chars: int = MAX_ANALYSIS_CHARS) -> SampleSet:
+    """The analysed subset of the samples: the head of each file, LF line endings, whole lines."""
+    if not paths:
+        raise GenerationError("no sample files given")
+    budget = max(max_chars // len(paths), 1)
+    parts: list[str] = []
+    total_bytes = 0
+    subset = False
+    for path in paths:
+        try:
+            chunks = read_sample_chunks(path, chunk_chars=min(budget, 1 << 20))
+            total_bytes += path.stat().st_size
+        except (SampleError, OSError) as exc:
+            raise GenerationError(str(exc)) from exc
+        collected: list[str] = []
+        size = 0
+        with closing(chunks):
+            for chunk in chunks:
+                collected.append(chunk)
+                size += len(chunk)
+                if size > budget:
+                    subset = True
+                    break
+        text = "".join(collected).replace("\r\n", "\n").replace("\r", "\n")
+        if size > budget and "\n" in text[:budget]:
+            text = text[: text.rindex("\n", 0, budget) + 1]
+        parts.append(text if text.endswith("\n") else text + "\n")
+    text = "".join(parts)
+    if not text.strip():
+        raise GenerationError("the samples hold only whitespace: nothing to analyse")
+    lines = tuple(text.split("\n")[:-1])
+    return SampleSet(
+        text=text,
+        lines=lines,
+        sources=tuple(str(path) for path in paths),
+        total_bytes=total_bytes,
+        total_lines=len(lines),
+        subset=subset,
+        max_line_bytes=max(len(line.encode("utf-8")) for line in lines),
+    )
+
+
+def split_events(text: str, plan: BreakingPlan) -> list[str]:
+    """``text`` broken into events exactly as the sandbox (and Splunk) will break it."""
+    breaker = LineBreaker(
+        compile_line_breaker(plan.line_breaker), truncate=plan.truncate, lookbehind=100
+    )
+    data = text.encode("utf-8")
+    return [line.text for line in chain(breaker.feed(data), breaker.finish())]
+
+
+def _names(request: GenerationRequest, fmt: FormatGuess) -> tuple[str, str]:
+    """(app id, sourcetype): the request's, or derived from the source system or file name."""
+    base = _slug(request.source_system) or _slug(Path(request.samples[0]).stem) or "custom"
+    sourcetype = request.sourcetype or f"{base}:{_KIND_SUFFIX.get(fmt.kind, fmt.kind)}"
+    if not _SOURCETYPE.match(sourcetype) or "::" in sourcetype:
+        raise GenerationError(
+            f"sourcetype {sourcetype!r} is not valid: use letters, digits and _ . : - "
+            "(no '::'), e.g. vendor:product"
+        )
+    name = request.name or "TA-" + base.replace("_", "-")
+    try:
+        validate_app_id(name)
+        validate_version(request.version)
+    except InvalidTAError as exc:
+        raise GenerationError(str(exc)) from exc
+    return name, sourcetype
+
+
+@dataclass(frozen=True)
+class Draft:
+    """The plans a TA is assembled from; repairs return a changed draft."""
+
+    breaking: BreakingPlan
+    timestamps: TimestampPlan
+    fields: FieldPlan
+    cim: CimPlan | None
+    extra: Settings
+
+    def props(self) -> Settings:
+        settings: Settings = {}
+        settings.update(self.breaking.settings())
+        settings.update(self.timestamps.settings())
+        settings.update(self.extra)
+        settings.update(self.fields.props)
+        if self.cim is not None:
+            settings.update(self.cim.props)
+        return settings
+
+
+SKIP_TRANSFORM = "tagen_skip_non_events"
+
+
+def _confs(draft: Draft, sourcetype: str) -> dict[str, ConfFile]:
+    props = ConfFile(path="default/props.conf")
+    for key, value in draft.props().items():
+        props.set(sourcetype, key, value)
+    confs = {"props": props}
+    transforms = ConfFile(path="default/transforms.conf")
+    if draft.breaking.skip is not None:
+        props.set(sourcetype, "TRANSFORMS-skip", SKIP_TRANSFORM)
+        for key, value in (
+            ("REGEX", draft.breaking.skip),
+            ("DEST_KEY", "queue"),
+            ("FORMAT", "nullQueue"),
+        ):
+            transforms.set(SKIP_TRANSFORM, key, value)
+    for stanza, settings in draft.fields.transforms.items():
+        for key, value in settings.items():
+            transforms.set(stanza, key, value)
+    confs["transforms"] = transforms
+    if draft.cim is not None:
+        for conf_name, stanzas in (("eventtypes", draft.cim.eventtypes), ("tags", draft.cim.tags)):
+            conf = ConfFile(path=f"default/{conf_name}.conf")
+            for stanza, settings in stanzas.items():
+                for key, value in settings.items():
+                    conf.set(stanza, key, value)
+            confs[conf_name] = conf
+    return confs
+
+
+def _ta(draft: Draft, *, name: str, sourcetype: str, request: GenerationRequest) -> TA:
+    title = request.source_system or sourcetype
+    ta = TA(
+        app_id=name,
+        version=request.version,
+        label=f"Add-on for {title}"[:80],
+        description=request.description or f"Index-time and search-time parsing of {sourcetype}.",
+        author="tagen",
+        confs=_confs(draft, sourcetype),
+    )
+    ta.confs["app"] = ta.app.to_conf()
+    return ta
+
+
+def _drop_keys(draft: Draft, keys: set[str]) -> Draft:
+    """``draft`` without the field settings ``keys`` (and transforms only they used)."""
+    props = {key: value for key, value in draft.fields.props.items() if key not in keys}
+    used = {
+        name.strip()
+        for key, value in props.items()
+        if key.startswith("REPORT-")
+        for name in value.split(",")
+    }
+    transforms = {name: value for name, value in draft.fields.transforms.items() if name in used}
+    fields = tuple(item for item in draft.fields.fields if item.source not in keys)
+    plan = replace(draft.fields, props=props, transforms=transforms, fields=fields)
+    return replace(draft, fields=plan)
+
+
+def _lint_keys(ta: TA, report: ValidationReport) -> set[str]:
+    """Field-extraction keys of props.conf that the linter reports as errors."""
+    rendered = parse_conf(render_conf(ta.props), path="default/props.conf")
+    by_line = {
+        line: key for stanza in rendered.stanzas.values() for key, line in stanza.key_lines.items()
+    }
+    keys: set[str] = set()
+    for item in report.lint:
+        if item.severity != "error":
+            continue
+        key = by_line.get(item.line) if item.file.endswith("props.conf") else None
+        if key and key.startswith(_FIELD_KEYS):
+            keys.add(key)
+        elif item.file.endswith("transforms.conf"):
+            keys |= _keys_using_transform(ta, item.line)
+    return keys
+
+
+def _keys_using_transform(ta: TA, line: int) -> set[str]:
+    rendered = parse_conf(render_conf(ta.transforms), path="default/transforms.conf")
+    stanza = next(
+        (
+            s.name
+            for s in rendered.stanzas.values()
+            if line >= s.line and line in s.key_lines.values()
+        ),
+        None,
+    )
+    if stanza is None:
+        return set()
+    return {
+        key
+        for settings in (ta.props.get(name) for name in ta.props.names())
+        for key, value in settings.items()
+        if key.startswith("REPORT-") and stanza in [part.strip() for part in value.split(",")]
+    }
+
+
+def _idle_keys(draft: Draft, report: ValidationReport) -> set[str]:
+    """EXTRACT-/REPORT- keys none of whose fields appeared in any event."""
+    seen = {item.name for item in report.fields if item.events > 0}
+    by_key: dict[str, list[str]] = {}
+    for item in draft.fields.fields:
+        if item.source.startswith(("EXTRACT-", "REPORT-")):
+            by_key.setdefault(item.source, []).append(item.name)
+    return {key for key, names in by_key.items() if not any(name in seen for name in names)}
+
+
+def _repair(draft: Draft, ta: TA, report: ValidationReport) -> tuple[Draft, list[str]]:
+    """One round of repairs for what ``report`` found wrong (no repairs: nothing to fix)."""
+    repairs: list[str] = []
+    if report.truncated_events:
+        wider = replace(draft.breaking, truncate=min(draft.breaking.truncate * 4, 10_000_000))
+        draft = replace(draft, breaking=wider)
+        repairs.append(f"TRUNCATE raised to {wider.truncate} ({report.truncated_events} cut)")
+    timestamps = draft.timestamps
+    if timestamps.time_format is not None and report.timestamps.ratio < 1.0:
+        errors = " ".join(failure.error for failure in report.timestamps.failures)
+        if "MAX_DAYS_AGO" in errors and "MAX_DAYS_AGO" not in draft.extra:
+            draft = replace(draft, extra={**draft.extra, "MAX_DAYS_AGO": str(MAX_DAYS_AGO_LIMIT)})
+            repairs.append("MAX_DAYS_AGO raised: the samples are older than Splunk's default")
+        elif "MAX_DAYS_HENCE" in errors and "MAX_DAYS_HENCE" not in draft.extra:
+            draft = replace(draft, extra={**draft.extra, "MAX_DAYS_HENCE": "3650"})
+            repairs.append("MAX_DAYS_HENCE raised: the samples carry future dates")
+        elif report.timestamps.ratio < timestamps.success - 0.01:
+            longer = replace(timestamps, lookahead=timestamps.lookahead * 2)
+            draft = replace(draft, timestamps=longer)
+            repairs.append(f"MAX_TIMESTAMP_LOOKAHEAD widened to {longer.lookahead}")
+    broken = _lint_keys(ta, report) | _idle_keys(draft, report)
+    if broken:
+        draft = _drop_keys(draft, broken)
+        repairs.append(f"dropped extractions that failed or matched nothing: {sorted(broken)}")
+    return draft, repairs
+
+
+def _age_settings(plan: TimestampPlan) -> Settings:
+    """MAX_DAYS_AGO raised when the samples are older than Splunk accepts by default."""
+    if plan.time_format is None or not plan.has_year or not plan.example:
+        return {}
+    when = read_time(plan.example, plan.time_format, ZoneInfo(plan.tz or "UTC"))
+    if when is None or datetime.now(UTC) - when < timedelta(days=DEFAULT_MAX_DAYS_AGO - 30):
+        return {}
+    return {"MAX_DAYS_AGO": str(MAX_DAYS_AGO_LIMIT)}
+
+
+def _check(ta: TA, request: GenerationRequest, sourcetype: str) -> SandboxResult:
+    settings = SandboxSettings(default_tz=request.default_tz, max_events=MAX_CHECK_EVENTS)
+    return run_sandbox(
+        ta=ta,
+        samples=list(request.samples),
+        sourcetype=sourcetype,
+        source=None,
+        host=None,
+        settings=settings,
+    )
+
+
+def _analyse(
+    request: GenerationRequest, planner: Planner
+) -> tuple[SampleSet, FormatGuess, BreakingPlan, TimestampPlan, list[str]]:
+    sample = read_sample_set(request.samples)
+    fmt = planner.detect_format(sample)
+    breaking = planner.plan_breaking(sample, fmt)
+    if fmt.kind == "unstructured" and breaking.multiline:
+        fmt = replace(fmt, kind="multiline")
+    events = pick_lines(split_events(sample.text, breaking), MAX_FIELD_EVENTS)
+    if not events:
+        raise GenerationError("the samples hold no events")
+    timestamps = planner.plan_timestamps(events, default_tz=request.default_tz)
+    return sample, fmt, breaking, timestamps, events
+
+
+def _shipped_samples(
+    sample: SampleSet, breaking: BreakingPlan, sourcetype: str, redactor: Redactor | None
+) -> dict[str, bytes]:
+    """samples/<sourcetype>.log (masked if asked) and its pytest-splunk-addon-data.conf."""
+    events = split_events(sample.text, breaking)[:SHIPPED_SAMPLE_EVENTS]
+    text = "\n".join(redactor.redact(event) if redactor else event for event in events) + "\n"
+    file_name = f"{_slug(sourcetype)}.log"
+    data_conf = ConfFile(path="samples/pytest-splunk-addon-data.conf")
+    for key, value in (
+        ("sourcetype", sourcetype),
+        ("source", f"pytest-splunk-addon:{file_name}"),
+        ("input_type", "file_monitor"),
+        ("host_type", "plugin"),
+        ("timestamp_type", "event"),
+        ("sample_count", "1"),
+    ):
+        data_conf.set(file_name, key, value)
+    return {
+        f"samples/{file_name}": text.encode("utf-8"),
+        "samples/pytest-splunk-addon-data.conf": render_conf(data_conf).encode("utf-8"),
+    }
+
+
+def _install(ta: TA, out_dir: Path) -> Path:
+    """Write ``ta`` as ``out_dir/<app id>``, replacing an earlier generation of the same app."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{ta.app_id}-", dir=out_dir))
+    try:
+        built = write_ta(ta, staging)
+        target = out_dir / ta.app_id
+        if target.exists():
+            if not (target / "default" / "app.conf").is_file():
+                raise GenerationError(f"{target} exists and is not a generated add-on")
+            shutil.rmtree(target)
+        built.rename(target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+    return target
+
+
+def generate_ta(
+    request: GenerationRequest, *, out_dir: Path, planner: Planner | None = None
+) -> GenerationResult:
+    """Generate, self-check, repair and package a TA for ``request``'s samples under ``out_dir``."""
+    planner = planner or RulePlanner()
+    sample, fmt, breaking, timestamps, events = _analyse(request, planner)
+    name, sourcetype = _names(request, fmt)
+    context = AnalysisContext(
+        sample=sample,
+        format=fmt,
+        breaking=breaking,
+        timestamps=timestamps,
+        events=tuple(events),
+        sourcetype=sourcetype,
+        source_system=request.source_system,
+        description=request.description,
+        knowledge=request.knowledge,
+        feedback=request.feedback,
+    )
+    fields = planner.plan_fields(context)
+    draft = Draft(breaking, timestamps, fields, None, _age_settings(timestamps))
+    repairs: list[str] = []
+    rounds = 0
+    while True:
+        rounds += 1
+        ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
+        result = _check(ta, request, sourcetype)
+        if result.report.verdict == Verdict.PASSED or rounds > MAX_REPAIR_ROUNDS:
+            break
+        draft, done = _repair(draft, ta, result.report)
+        if not done:
+            break
+        repairs.extend(done)
+    check = SelfCheck(
+        passed=result.report.verdict == Verdict.PASSED,
+        rounds=rounds,
+        problems=tuple(result.report.reasons),
+        repairs=tuple(repairs),
+    )
+    caveats = _caveats(sample, draft, check)
+    redactor = Redactor() if request.redact else None
+    ta.readme = render_readme(
+        ReadmeInput(
+            name=name,
+            sourcetype=sourcetype,
+            source_system=request.source_system,
+            description=request.description,
+            format=fmt,
+            breaking=draft.breaking,
+            timestamps=draft.timestamps,
+            fields=draft.fields,
+            cim=draft.cim,
+            caveats=caveats,
+            ships_samples=request.include_samples,
+        ),
+        redactor=redactor,
+    )
+    if request.include_samples:
+        ta.extra_files.update(_shipped_samples(sample, draft.breaking, sourcetype, redactor))
+    ta_dir = _install(ta, out_dir)
+    package = build_package(ta_dir, out_dir)
+    return GenerationResult(
+        name=name,
+        sourcetype=sourcetype,
+        ta_dir=ta_dir,
+        package=package.path,
+        sha256=package.sha256,
+        format=fmt,
+        breaking=draft.breaking,
+        timestamps=draft.timestamps,
+        fields=draft.fields,
+        cim=draft.cim,
+        check=check,
+        caveats=caveats,
+    )
+
+
+def _caveats(sample: SampleSet, draft: Draft, check: SelfCheck) -> tuple[str, ...]:
+    caveats: list[str] = []
+    if sample.subset:
+        caveats.append(
+            f"Only the first {len(sample.text):,} characters of {sample.total_bytes:,} bytes of "
+            "samples were analysed."
+        )
+    if draft.timestamps.time_format is None:
+        caveats.append("No timestamp was found: events are stamped with the time they arrive.")
+    elif draft.timestamps.success < 1.0:
+        caveats.append(
+            f"The timestamp rule read {draft.timestamps.success:.0%} of the sampled events."
+        )
+    if "MAX_DAYS_AGO" in draft.extra:
+        caveats.append("MAX_DAYS_AGO is raised so that old sample data keeps its own time.")
+    if not check.passed:
+        caveats.extend(f"Self-check: {problem}" for problem in check.problems)
+    return tuple(caveats)

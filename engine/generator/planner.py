@@ -1,0 +1,57 @@
+"""The planner seam: who proposes each plan of a TA.
+
+:class:`RulePlanner` is the deterministic default (no network, no model). A later LLM planner
+implements the same :class:`Planner` protocol; whatever a planner proposes goes through the
+same self-check and repair in :mod:`engine.generator.generate`, so a bad proposal is dropped or
+replaced, never shipped unchecked.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Protocol
+
+from engine.generator.breaking import plan_breaking
+from engine.generator.fields import infer_fields
+from engine.generator.formats import detect_format
+from engine.generator.model import (
+    AnalysisContext,
+    BreakingPlan,
+    FieldPlan,
+    FormatGuess,
+    SampleSet,
+    TimestampPlan,
+)
+from engine.generator.timestamps import infer_timestamps
+
+
+class Planner(Protocol):
+    """Proposes the plans of one sourcetype from the analysed samples."""
+
+    name: str
+
+    def detect_format(self, sample: SampleSet) -> FormatGuess: ...
+
+    def plan_breaking(self, sample: SampleSet, fmt: FormatGuess) -> BreakingPlan: ...
+
+    def plan_timestamps(self, events: Sequence[str], *, default_tz: str) -> TimestampPlan: ...
+
+    def plan_fields(self, context: AnalysisContext) -> FieldPlan: ...
+
+
+class RulePlanner:
+    """Deterministic rules: format families, learned event starts, timestamp catalogue, fields."""
+
+    name = "rules"
+
+    def detect_format(self, sample: SampleSet) -> FormatGuess:
+        return detect_format(sample.text, sample.lines)
+
+    def plan_breaking(self, sample: SampleSet, fmt: FormatGuess) -> BreakingPlan:
+        return plan_breaking(sample.lines, fmt)
+
+    def plan_timestamps(self, events: Sequence[str], *, default_tz: str) -> TimestampPlan:
+        return infer_timestamps(events, default_tz=default_tz)
+
+    def plan_fields(self, context: AnalysisContext) -> FieldPlan:
+        return infer_fields(context.events, context.format, knowledge=context.knowledge)

@@ -1,0 +1,124 @@
+"""The generated TA's README: what it parses, the fields with examples, CIM mapping, caveats.
+
+Written for the Splunk engineer installing the add-on; every example value goes through the
+redactor when the request asked for redaction, because the README ships inside the package.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.generator.model import (
+    BreakingPlan,
+    CimPlan,
+    FieldPlan,
+    FormatGuess,
+    TimestampPlan,
+)
+from engine.generator.redact import Redactor
+
+MAX_EXAMPLE_CHARS = 60
+
+
+@dataclass(frozen=True)
+class ReadmeInput:
+    """Everything the README describes."""
+
+    name: str
+    sourcetype: str
+    source_system: str
+    description: str
+    format: FormatGuess
+    breaking: BreakingPlan
+    timestamps: TimestampPlan
+    fields: FieldPlan
+    cim: CimPlan | None
+    caveats: Sequence[str]
+    ships_samples: bool
+
+
+def _cell(text: str) -> str:
+    """Markdown table cell: one line, pipes escaped, bounded length."""
+    flat = " ".join(text.split()).replace("|", "\\|").replace("`", "'")
+    return flat if len(flat) <= MAX_EXAMPLE_CHARS else flat[: MAX_EXAMPLE_CHARS - 1] + "…"
+
+
+def _timestamp_lines(plan: TimestampPlan) -> list[str]:
+    if plan.time_format is None:
+        return ["- Timestamps: none found in the samples; events get the index time."]
+    lines = [f"- Timestamps: `TIME_FORMAT = {plan.time_format}`"]
+    if plan.time_prefix:
+        lines.append(f"  after `TIME_PREFIX = {plan.time_prefix}`")
+    if plan.tz:
+        lines.append(f"  read in time zone `{plan.tz}` (the samples carry no UTC offset)")
+    if not plan.has_year:
+        lines.append("  (the timestamps carry no year: Splunk assumes the current one)")
+    return lines
+
+
+def render_readme(info: ReadmeInput, *, redactor: Redactor | None) -> str:
+    """The README.md text (deterministic for the same input)."""
+
+    def clean(text: str) -> str:
+        return _cell(redactor.redact(text) if redactor is not None else text)
+
+    title = info.source_system or info.sourcetype
+    lines = [f"# {info.name}", "", f"Splunk Technology Add-on for {title}.", ""]
+    if info.description:
+        lines += [info.description.strip(), ""]
+    lines += [
+        "## Sourcetypes",
+        "",
+        "| sourcetype | format | events |",
+        "|---|---|---|",
+        f"| `{info.sourcetype}` | {info.format.kind} | "
+        f"{'multi-line' if info.breaking.multiline else 'one per line'} |",
+        "",
+        "## Index time",
+        "",
+        f"- Event breaking: `LINE_BREAKER = {info.breaking.line_breaker}`, "
+        f"`SHOULD_LINEMERGE = false`, `TRUNCATE = {info.breaking.truncate}`",
+        *_timestamp_lines(info.timestamps),
+        "",
+        "## Fields",
+        "",
+    ]
+    if info.fields.fields:
+        lines += ["| field | extracted by | examples |", "|---|---|---|"]
+        for item in info.fields.fields:
+            examples = ", ".join(f"`{clean(value)}`" for value in item.examples)
+            lines.append(f"| `{item.name}` | {_cell(item.source)} | {examples} |")
+    else:
+        lines.append("No search-time fields are extracted.")
+    lines += ["", "## CIM mapping", ""]
+    if info.cim is None:
+        lines.append("CIM mapping was not requested.")
+    elif not info.cim.models:
+        lines.append("No CIM data model fits these events.")
+    else:
+        lines.append(f"Data models: {', '.join(info.cim.models)}.")
+        lines.append("")
+        if info.cim.mapped:
+            lines += ["| CIM field | from |", "|---|---|"]
+            lines += [f"| `{key}` | `{_cell(value)}` |" for key, value in info.cim.mapped.items()]
+        for model, missing in info.cim.unmapped.items():
+            if missing:
+                lines.append(f"- {model}: could not map {', '.join(sorted(missing))}")
+    caveats = [*info.caveats, *info.fields.caveats, *(info.cim.caveats if info.cim else ())]
+    lines += ["", "## Caveats", ""]
+    lines += [f"- {caveat}" for caveat in dict.fromkeys(caveats)] or ["None known."]
+    lines += [
+        "",
+        "## Installation",
+        "",
+        "Install on search heads (search-time fields, CIM) and on indexers or heavy forwarders",
+        "(event breaking, timestamps). Universal forwarders use `EVENT_BREAKER`.",
+    ]
+    if info.ships_samples:
+        lines += [
+            "",
+            "`samples/` holds the (masked) sample events with `pytest-splunk-addon-data.conf`",
+            "for pytest-splunk-addon.",
+        ]
+    return "\n".join(lines) + "\n"
