@@ -1,0 +1,280 @@
+"""CIM mapping: pick the data model the events fit and alias/compute its required fields.
+
+The model is chosen from evidence in the events themselves: field names that are (or alias
+to) the model's required fields, and keywords typical of its events (``Accepted password`` for
+Authentication, ``GET /x HTTP/1.1`` for Web). Required fields are then produced from existing
+fields through FIELDALIAS (known synonyms, nested JSON names), ``action`` through an EVAL over
+result words, and the rest is reported as unmapped. Eventtypes and tags make the events visible
+to the data model.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from engine.cim.models import NEGATIVE_VALUES, CimDatasetInfo, cim_models
+from engine.generator.model import CimPlan, FieldPlan, Settings
+
+MIN_SCORE = 0.3
+
+SYNONYMS: dict[str, tuple[str, ...]] = {
+    "src": (
+        "src_ip",
+        "clientip",
+        "client",
+        "client_ip",
+        "source_ip",
+        "src_host",
+        "rhost",
+        "srcip",
+        "remote_addr",
+        "id.orig_h",
+        "source.ip",
+        "sourceAddress",
+    ),
+    "dest": (
+        "dest_ip",
+        "dst",
+        "dst_ip",
+        "dest_host",
+        "destination",
+        "server",
+        "site",
+        "id.resp_h",
+        "destinationAddress",
+        "dvc",
+        "syslog_host",
+        "hostname",
+    ),
+    "src_port": (
+        "sport",
+        "src_port",
+        "srcport",
+        "source_port",
+        "client_port",
+        "id.orig_p",
+        "sourcePort",
+    ),
+    "dest_port": (
+        "dport",
+        "dstport",
+        "dst_port",
+        "destination_port",
+        "id.resp_p",
+        "destinationPort",
+        "port",
+    ),
+    "user": (
+        "username",
+        "user_name",
+        "usr",
+        "suser",
+        "duser",
+        "login",
+        "account",
+        "user.email",
+        "user.name",
+        "userName",
+        "uid",
+    ),
+    "src_user": ("suser", "source_user"),
+    "app": ("application", "app_name", "process", "program", "service"),
+    "dvc": ("syslog_host", "hostname", "device", "dvchost", "site"),
+    "http_method": ("method", "request_method", "requestMethod"),
+    "http_user_agent": ("useragent", "user_agent", "agent", "requestClientApplication"),
+    "http_referrer": ("referer", "referrer"),
+    "url": ("uri", "request", "request_url", "requestURL"),
+    "uri_path": ("path", "request_path"),
+    "status": ("status_code", "response_code", "http_status", "result"),
+    "bytes": ("bytes_sent", "size", "body_bytes_sent", "response_size"),
+    "signature": ("name", "event_name", "rule", "msg"),
+    "signature_id": ("event_id", "eventid", "sid", "rule_id"),
+    "severity": ("level", "log_level", "priority", "sev"),
+    "transport": ("proto", "protocol"),
+    "command": ("cmd", "operation"),
+    "query": ("qname", "domain"),
+    "recipient": ("to", "rcpt"),
+    "src_user_domain": ("sender_domain",),
+}
+"""Candidate source fields for a CIM field, best first (the CIM name itself always wins)."""
+
+KEYWORDS: dict[str, str] = {
+    "Authentication": r"(?i)\b(?:log(?:ged)?[ _-]?(?:in|on|off|out)|authenticat\w*|password"
+    r"|accepted \w+ for|session (?:opened|closed)|sudo|pam_unix|invalid user|kerberos)\b",
+    "Web": r"\b(?:GET|POST|PUT|DELETE|HEAD|OPTIONS|PATCH) \S+ HTTP/\d",
+    "Network_Traffic": r"(?i)\b(?:allowed|accepted|denied|deny|dropped|blocked|rejected|teardown"
+    r"|built (?:in|out)bound|session_(?:create|close|deny)|firewall)\b",
+    "Change": r"(?i)\b(?:creat(?:e|ed)|modif(?:y|ied)|delet(?:e|ed)|updat(?:e|ed)|chang(?:e|ed)"
+    r"|add(?:ed)?|remov(?:e|ed))\b",
+    "Intrusion_Detection": r"(?i)\b(?:attack|exploit|intrusion|ids|ips|signature|malicious)\b",
+    "Network_Resolution": r"(?i)\b(?:dns|query|nxdomain|a record|aaaa|cname)\b",
+    "Email": r"(?i)\b(?:smtp|mail from|rcpt to|recipient|sender|message-id)\b",
+    "Alerts": r"(?i)\balert\b",
+}
+"""Evidence in the raw text for each candidate model (PCRE-compatible, used for scoring)."""
+
+ACTION_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
+    "Authentication": (
+        ("success", r"(?i)accepted|success|succeeded|logged in|session opened|\bok\b"),
+        ("failure", r"(?i)fail|invalid|denied|incorrect|error|refused"),
+    ),
+    "Network_Traffic": (
+        ("allowed", r"(?i)allow|accept|permit|pass|built|create"),
+        ("blocked", r"(?i)block|den(?:y|ied)|drop|reject"),
+        ("teardown", r"(?i)teardown|close"),
+    ),
+    "Change": (
+        ("created", r"(?i)creat|add"),
+        ("deleted", r"(?i)delet|remov"),
+        ("modified", r"(?i)modif|updat|chang"),
+    ),
+}
+"""``action`` values a model expects and the words (in a result field or the raw) that mean them."""
+
+_RESULT_FIELDS = ("action", "result", "status", "outcome", "event_outcome", "disposition")
+
+
+@dataclass(frozen=True)
+class _Fit:
+    info: CimDatasetInfo
+    score: float
+    mapped: dict[str, str]
+
+
+def _roots() -> dict[str, CimDatasetInfo]:
+    """The root dataset of each model (the one its required fields are defined on)."""
+    roots: dict[str, CimDatasetInfo] = {}
+    for info in cim_models():
+        if "." not in info.path and info.model not in roots:
+            roots[info.model] = info
+    return roots
+
+
+def _source_for(
+    cim_field: str, available: dict[str, tuple[str, ...]], known: frozenset[str]
+) -> str | None:
+    """The produced field that best provides ``cim_field``, or None."""
+    if cim_field in available:
+        return cim_field
+    underscored = {name.replace(".", "_"): name for name in available if "." in name}
+    if cim_field in underscored:
+        return underscored[cim_field]
+    for candidate in (f"{cim_field}.email", f"{cim_field}.name", f"{cim_field}.id"):
+        if candidate in available and candidate.replace(".", "_") not in known:
+            return candidate
+    for candidate in SYNONYMS.get(cim_field, ()):
+        if candidate in available:
+            return candidate
+    return None
+
+
+def _usable(values: Sequence[str]) -> bool:
+    return any(v.strip().lower() not in NEGATIVE_VALUES for v in values)
+
+
+def _keyword_share(model: str, events: Sequence[str]) -> float:
+    pattern = KEYWORDS.get(model)
+    if pattern is None or not events:
+        return 0.0
+    regex = re.compile(pattern)
+    return sum(1 for e in events if regex.search(e)) / len(events)
+
+
+def _fit(
+    info: CimDatasetInfo, available: dict[str, tuple[str, ...]], events: Sequence[str]
+) -> _Fit:
+    known = frozenset(info.required + info.conditional + info.optional)
+    mapped: dict[str, str] = {}
+    for name in info.required + info.conditional:
+        source = _source_for(name, available, known)
+        if source is not None and _usable(available[source]):
+            mapped[name] = source
+    for name in info.optional:
+        source = _source_for(name, {k: v for k, v in available.items() if "." in k}, known)
+        if source is not None and _usable(available[source]):
+            mapped[name] = source
+    hits = [n for n in info.required if n in mapped]
+    coverage = len(hits) / max(1, len(info.required)) * min(1.0, len(hits) / 3)
+    keywords = _keyword_share(info.model, events)
+    score = 0.5 * coverage + 0.5 * keywords if keywords or len(hits) >= 3 else 0.0
+    return _Fit(info, score, mapped)
+
+
+def _quote(name: str) -> str:
+    return name if re.fullmatch(r"[A-Za-z_]\w*", name) else f'"{name}"'
+
+
+def _action_eval(model: str, source: str | None) -> str | None:
+    """An eval expression mapping result words (or the raw text) to the model's actions."""
+    words = ACTION_WORDS.get(model)
+    if not words:
+        return None
+    subject = f"'{source}'" if source else "_raw"
+    branches = ", ".join(f'match({subject}, "{pattern}"), "{value}"' for value, pattern in words)
+    return f"case({branches})"
+
+
+def _slug(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "events"
+
+
+def map_cim(
+    field_plan: FieldPlan,
+    events: Sequence[str],
+    *,
+    wanted: bool,
+    sourcetype: str,
+    vendor_product: str = "",
+) -> CimPlan:
+    """The CIM plan for one sourcetype: model, aliases, evals, eventtypes, tags, unmapped."""
+    if not wanted:
+        return CimPlan()
+    available = {f.name: f.examples for f in field_plan.fields}
+    roots = _roots()
+    fits = sorted(
+        (_fit(info, available, events) for info in roots.values() if info.model in KEYWORDS),
+        key=lambda fit: (-fit.score, fit.info.model),
+    )
+    if not fits or fits[0].score < MIN_SCORE:
+        return CimPlan(caveats=("No CIM data model fits these events well enough to map them.",))
+    best = fits[0]
+    model = best.info.model
+    props: Settings = {}
+    mapped: dict[str, str] = {}
+    for name, source in sorted(best.mapped.items()):
+        if name == "action" and source != "action":
+            continue
+        if source != name:
+            props[f"FIELDALIAS-cim_{name}"] = f"{_quote(source)} ASNEW {name}"
+        mapped[name] = source
+    required = best.info.required + best.info.conditional
+    if "action" in required and "action" not in available:
+        result = next((f for f in _RESULT_FIELDS if f in available), None)
+        if model == "Web":
+            result = next((f for f in ("status", "status_code") if f in available), None)
+        expression = _action_eval(model, result)
+        if expression is not None and (result is not None or model != "Web"):
+            props["EVAL-action"] = expression
+            mapped["action"] = expression
+    if "vendor_product" in required and "vendor_product" not in available and vendor_product:
+        props["EVAL-vendor_product"] = f'"{vendor_product}"'
+        mapped["vendor_product"] = props["EVAL-vendor_product"]
+    unmapped = tuple(name for name in best.info.required if name not in mapped)
+    eventtype = f"{_slug(sourcetype)}_{_slug(model)}"
+    eventtypes = {eventtype: {"search": f'sourcetype="{sourcetype}"'}}
+    tag_group = best.info.tags[0] if best.info.tags else ()
+    tags = {f"eventtype={eventtype}": {tag: "enabled" for tag in tag_group}}
+    caveats = []
+    if unmapped:
+        caveats.append(f"{model}: required fields without a source: {', '.join(unmapped)}.")
+    return CimPlan(
+        models=(model,),
+        props=props,
+        eventtypes=eventtypes,
+        tags=tags,
+        mapped=mapped,
+        unmapped={model: unmapped} if unmapped else {},
+        caveats=tuple(caveats),
+    )

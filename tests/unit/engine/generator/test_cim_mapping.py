@@ -1,0 +1,69 @@
+"""CIM mapping: model choice, aliases from synonyms and nested JSON, action evals, tags."""
+
+from __future__ import annotations
+
+from engine.generator.cim_mapping import map_cim
+from engine.generator.model import FieldInfo, FieldPlan
+
+
+def _plan(**examples: str) -> FieldPlan:
+    return FieldPlan(fields=tuple(FieldInfo(name=k, examples=(v,)) for k, v in examples.items()))
+
+
+AUTH_EVENTS = [
+    "Feb 21 21:54:44 web01 sshd[3402]: Accepted password for alice from 10.0.0.1 port 22 ssh2",
+    "Feb 21 21:55:44 web01 sshd[3403]: Failed password for bob from 10.0.0.2 port 22 ssh2",
+]
+
+
+def test_sshd_events_map_to_authentication_with_action_eval() -> None:
+    plan = _plan(syslog_host="web01", process="sshd", src="10.0.0.1", user="alice")
+    cim = map_cim(plan, AUTH_EVENTS, wanted=True, sourcetype="acme:auth")
+    assert cim.models == ("Authentication",)
+    assert cim.props["FIELDALIAS-cim_dest"] == "syslog_host ASNEW dest"
+    assert cim.props["FIELDALIAS-cim_app"] == "process ASNEW app"
+    assert cim.props["EVAL-action"].startswith('case(match(_raw, "(?i)accepted')
+    assert cim.unmapped == {}
+    assert cim.eventtypes == {"acme_auth_authentication": {"search": 'sourcetype="acme:auth"'}}
+    assert cim.tags == {"eventtype=acme_auth_authentication": {"authentication": "enabled"}}
+
+
+def test_nested_json_names_alias_to_cim_fields() -> None:
+    plan = _plan(
+        action="created",
+        change_type="resources",
+        command="run",
+        dest="d1",
+        dvc="dv1",
+        src="1.1.1.1",
+        status="failure",
+        **{"object.name": "o1", "object.attrs": "a1", "user.email": "u@x.org", "user.name": "u"},
+    )
+    events = ['{"action":"created","object":{"name":"o1"}}']
+    cim = map_cim(plan, events, wanted=True, sourcetype="acme:change", vendor_product="Acme")
+    assert cim.models == ("Change",)
+    assert cim.props["FIELDALIAS-cim_object"] == '"object.name" ASNEW object'
+    assert cim.props["FIELDALIAS-cim_object_attrs"] == '"object.attrs" ASNEW object_attrs'
+    assert cim.props["FIELDALIAS-cim_user"] == '"user.email" ASNEW user'
+    assert cim.props["FIELDALIAS-cim_user_name"] == '"user.name" ASNEW user_name'
+    assert cim.props["EVAL-vendor_product"] == '"Acme"'
+    assert "EVAL-action" not in cim.props
+    assert set(cim.unmapped["Change"]) == {"object_category", "object_id"}
+
+
+def test_web_access_fields_and_unmapped_report() -> None:
+    plan = _plan(clientip="10.0.0.1", method="GET", uri="/a", status="200", bytes="12")
+    events = ['10.0.0.1 - - [26/Dec/2016:16:22:13 +0000] "GET /a HTTP/1.1" 200 12']
+    cim = map_cim(plan, events, wanted=True, sourcetype="acme:web")
+    assert cim.models == ("Web",)
+    assert cim.mapped["src"] == "clientip"
+    assert cim.mapped["http_method"] == "method"
+    assert "vendor_product" in cim.unmapped["Web"]
+
+
+def test_not_wanted_or_no_fit_gives_no_mapping() -> None:
+    plan = _plan(level="INFO", component="x.Y")
+    assert map_cim(plan, ["INFO x.Y started"], wanted=False, sourcetype="a:b").models == ()
+    unfit = map_cim(plan, ["INFO x.Y started"], wanted=True, sourcetype="a:b")
+    assert unfit.models == ()
+    assert unfit.caveats
