@@ -20,11 +20,23 @@ from pathlib import Path, PurePosixPath
 from engine.conf.parse import ConfFile, Stanza, parse_conf, render_conf
 
 KNOWLEDGE_CONFS = ("props", "transforms", "eventtypes", "tags", "fields")
-SEMVER = re.compile(
+_PRERELEASE_ID = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
+SEMVER = re.compile(  # Semantic Versioning 2.0.0, as AppInspect checks it
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
-    r"(?:-[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
+    rf"(?:-{_PRERELEASE_ID}(?:\.{_PRERELEASE_ID})*)?(?:\+[0-9A-Za-z-]+(?:\.[0-9A-Za-z-]+)*)?$"
 )
-APP_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}$")
+APP_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]{0,79}(?<!\.)$")
+# Names an app id must not take: Windows device names (the folder could not exist there) and
+# apps that ship with Splunk Enterprise (installing ours would replace them).
+RESERVED_APP_IDS = frozenset(
+    {f"com{n}" for n in range(1, 10)}
+    | {f"lpt{n}" for n in range(1, 10)}
+    | {"con", "prn", "aux", "nul", "launcher", "search", "learned", "legacy", "sample_app"}
+    | {"splunk_httpinput", "splunkforwarder", "splunklightforwarder", "framework"}
+    | {"splunk_monitoring_console", "splunk_instrumentation", "splunk_internal_metrics"}
+    | {"splunk_metrics_workspace", "introspection_generator_addon", "alert_logevent"}
+    | {"alert_webhook", "appsbrowser", "splunk_archiver", "splunk_secure_gateway"}
+)
 CONF_NAME = re.compile(r"^[A-Za-z0-9_.-]+$")
 # Files that never belong in a Splunk app (AppInspect: prohibited or OS/editor droppings).
 PROHIBITED_NAMES = frozenset({".DS_Store", "Thumbs.db", "desktop.ini", "__MACOSX", "__pycache__"})
@@ -79,9 +91,11 @@ def validate_app_id(app_id: str) -> str:
     """Return ``app_id`` if Splunk accepts it as a package id and folder name."""
     if not APP_ID.match(app_id):
         raise InvalidTAError(
-            f"app id {app_id!r} must start with a letter and hold only letters, digits, "
-            "'_', '.', '-' (at most 80 characters)"
+            f"app id {app_id!r} must start with a letter, hold only letters, digits, "
+            "'_', '.', '-' (at most 80 characters) and not end with '.'"
         )
+    if app_id.lower() in RESERVED_APP_IDS:
+        raise InvalidTAError(f"app id {app_id!r} is reserved (a device name or a Splunk app)")
     return app_id
 
 

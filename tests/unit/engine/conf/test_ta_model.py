@@ -111,7 +111,7 @@ def test_load_rejects_non_utf8_conf(tmp_path: Path) -> None:
         load_ta(tmp_path)
 
 
-@pytest.mark.parametrize("version", ["1.0", "v1.0.0", "01.0.0", "1.0.0.0", ""])
+@pytest.mark.parametrize("version", ["1.0", "v1.0.0", "01.0.0", "1.0.0.0", "", "1.0.0-01"])
 def test_versions_must_be_semver(version: str) -> None:
     with pytest.raises(InvalidTAError, match="semantic versioning"):
         validate_version(version)
@@ -128,6 +128,9 @@ def test_semver_versions_accepted(version: str) -> None:
         ({"version": "1.0"}, "semantic versioning"),
         ({"app_id": "1-bad"}, "must start with a letter"),
         ({"app_id": "TA acme"}, "must start with a letter"),
+        ({"app_id": "TA-acme."}, "not end with"),
+        ({"app_id": "search"}, "reserved"),
+        ({"app_id": "COM1"}, "reserved"),
         ({"label": " "}, "label is empty"),
         ({"build": 0}, "positive integer"),
     ],
