@@ -19,6 +19,7 @@ from storage.db.repositories import (
     ValidationRunRepository,
 )
 from storage.db.repositories.base import translate_db_error
+from storage.db.repositories.knowledge_chunks import KnowledgeChunkRepository
 
 
 class UnitOfWork:
@@ -35,6 +36,7 @@ class UnitOfWork:
     revisions: TARevisionRepository
     validations: ValidationRunRepository
     knowledge: KnowledgeDocumentRepository
+    chunks: KnowledgeChunkRepository
     audit: AuditLogRepository
     config: SystemConfigRepository
 
@@ -63,6 +65,7 @@ class UnitOfWork:
         self.revisions = TARevisionRepository(session)
         self.validations = ValidationRunRepository(session)
         self.knowledge = KnowledgeDocumentRepository(session)
+        self.chunks = KnowledgeChunkRepository(session)
         self.audit = AuditLogRepository(session)
         self.config = SystemConfigRepository(session)
         return self

@@ -14,6 +14,7 @@ from storage.db.enums import (
     ValidationStatus,
 )
 from storage.db.models.audit_log import AuditLog
+from storage.db.models.knowledge_chunk import KnowledgeChunk
 from storage.db.models.knowledge_document import KnowledgeDocument
 from storage.db.models.log_sample import LogSample
 from storage.db.models.request import Request
@@ -30,6 +31,7 @@ __all__ = [
     "AuditLog",
     "Base",
     "ConfigValueType",
+    "KnowledgeChunk",
     "KnowledgeDocument",
     "LogSample",
     "Request",
