@@ -328,6 +328,8 @@ class EventtypeMatcher:
         self, *, get: Callable[[str], list[str] | None], raw: str, field_tags: set[str]
     ) -> list[str]:
         """Names of the eventtypes this event belongs to (templates resolved), sorted."""
+        if not self.eventtypes:
+            return []
         results: dict[str, bool] = {}
         active: set[str] = set()
 

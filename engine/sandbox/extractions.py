@@ -165,6 +165,20 @@ def _key_val_pairs(regex: Regex) -> list[tuple[str, str]]:
     ]
 
 
+def _named_groups(regex: Regex, pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int], ...]:
+    """Named groups that are not _KEY_/_VAL_ pairs, with their numbers (numbers are cheaper)."""
+    paired = {n for pair in pairs for n in pair}
+    return tuple((n, i) for n, i in regex.groupindex.items() if n not in paired)
+
+
+def _emit_named(match: object, named: tuple[tuple[str, int], ...], sink: FieldSink) -> None:
+    values = match.groups()  # type: ignore[attr-defined]
+    for name, index in named:
+        value = values[index - 1]
+        if value is not None:
+            sink.add(name, bytes(value).decode("utf-8", "replace"))
+
+
 def _group_text(match: object, group: int | str) -> str | None:
     value = match.group(group)  # type: ignore[attr-defined]
     return None if value is None else bytes(value).decode("utf-8", "replace")
@@ -177,7 +191,7 @@ class InlineExtraction:
     name: str
     regex: Regex
     src_field: str
-    named: tuple[str, ...]
+    named: tuple[tuple[str, int], ...]
     key_vals: tuple[tuple[str, str], ...]
 
     @classmethod
@@ -187,8 +201,7 @@ class InlineExtraction:
         pattern, src_field = split_src_field(value.strip())
         regex = _compile("(?ms)" + pattern, match_limit=match_limit, depth_limit=depth_limit)
         key_vals = tuple(_key_val_pairs(regex))
-        paired = {n for pair in key_vals for n in pair}
-        named = tuple(n for n in regex.groupindex if n not in paired)
+        named = _named_groups(regex, key_vals)
         if not named and not key_vals:
             raise ExtractionConfigError(f"{name}: regex has no named capturing group")
         return cls(name, regex, src_field, named, key_vals)
@@ -199,13 +212,8 @@ class InlineExtraction:
             if self.key_vals:
                 for match in self.regex.finditer_bytes(encoded):
                     _emit_key_vals(match, self.key_vals, sink, clean=True)
-            match = self.regex.search_bytes(encoded)
-            if match is None:
-                continue
-            for group in self.named:
-                text = _group_text(match, group)
-                if text is not None:
-                    sink.add(group, text)
+            if self.named and (match := self.regex.search_bytes(encoded)) is not None:
+                _emit_named(match, self.named, sink)
 
 
 def split_src_field(value: str) -> tuple[str, str]:
@@ -351,7 +359,7 @@ class Transform:
     keep_empty: bool
     regex: Regex | None = None
     format: tuple[_FormatPair, ...] = ()
-    named: tuple[str, ...] = ()
+    named: tuple[tuple[str, int], ...] = ()
     key_vals: tuple[tuple[str, str], ...] = ()
     pair_delims: str = ""
     kv_delims: str = ""
@@ -386,8 +394,7 @@ class Transform:
                             f"{regex.groups} group(s)"
                         )
             key_vals = tuple(_key_val_pairs(regex))
-            paired = {n for pair in key_vals for n in pair}
-            named = tuple(n for n in regex.groupindex if n not in paired)
+            named = _named_groups(regex, key_vals)
             return cls(regex=regex, format=fmt, named=named, key_vals=key_vals, **common)  # type: ignore[arg-type]
         delims = parse_quoted_list(stanza.get("DELIMS", ""))
         if not delims or not delims[0]:
@@ -427,10 +434,7 @@ class Transform:
                         continue
                     sink.add(self._key(name) if isinstance(pair.name, int) else name, value)
             else:
-                for group in self.named:
-                    text = _group_text(match, group)
-                    if text is not None:
-                        sink.add(group, text)
+                _emit_named(match, self.named, sink)
 
     def _apply_delims(self, subject: str, sink: FieldSink) -> None:
         if self.kv_delims:

@@ -17,8 +17,9 @@ from __future__ import annotations
 import csv
 import io
 import ipaddress
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from itertools import product
 
 from engine.regex import Regex, compile_regex
 from engine.sandbox.events import Event
@@ -142,6 +143,9 @@ class LookupTable:
     min_matches: int
     default_match: str
 
+    def normalize(self, value: str) -> str:
+        return value if self.case_sensitive else value.casefold()
+
     @classmethod
     def load(cls, name: str, stanza: Mapping[str, str], files: Mapping[str, bytes]) -> LookupTable:
         filename = stanza.get("filename", "").strip()
@@ -180,14 +184,21 @@ class LookupTable:
 
 @dataclass(frozen=True, slots=True)
 class AutomaticLookup:
-    """One LOOKUP-<class> bound to its table, with row matchers built once."""
+    """One LOOKUP-<class> bound to its table.
+
+    Exact-match columns are indexed once (a dict from their values to row numbers), so a large
+    table costs a dict probe per event; WILDCARD and CIDR columns are checked row by row on the
+    candidates.
+    """
 
     name: str
     spec: LookupSpec
     table: LookupTable
-    input_columns: tuple[int, ...]
     outputs: tuple[tuple[int, str], ...]
-    row_matchers: tuple[tuple[Matcher, ...], ...]
+    exact: tuple[int, ...]  # positions in spec.inputs matched exactly
+    fuzzy: tuple[int, ...]  # positions matched by WILDCARD/CIDR
+    row_index: Mapping[tuple[str, ...], list[int]]
+    row_matchers: tuple[tuple[Matcher, ...], ...]  # per row, one matcher per fuzzy position
 
     @classmethod
     def build(cls, name: str, spec: LookupSpec, table: LookupTable) -> AutomaticLookup:
@@ -201,18 +212,31 @@ class AutomaticLookup:
         else:
             used = set(inputs)
             outputs = tuple((i, col) for i, col in enumerate(table.columns) if i not in used)
+        kinds = [table.match_types.get(table.columns[col], "EXACT") for col in inputs]
+        exact = tuple(k for k, kind in enumerate(kinds) if kind == "EXACT")
+        fuzzy = tuple(k for k, kind in enumerate(kinds) if kind != "EXACT")
+        norm = table.normalize
+        row_index: dict[tuple[str, ...], list[int]] = {}
+        for number, row in enumerate(table.rows):
+            key = tuple(norm(row[inputs[k]]) for k in exact)
+            row_index.setdefault(key, []).append(number)
         matchers = tuple(
             tuple(
-                _matcher(
-                    table.match_types.get(table.columns[col], "EXACT"),
-                    row[col],
-                    case_sensitive=table.case_sensitive,
-                )
-                for col in inputs
+                _matcher(kinds[k], row[inputs[k]], case_sensitive=table.case_sensitive)
+                for k in fuzzy
             )
             for row in table.rows
         )
-        return cls(name, spec, table, inputs, outputs, matchers)
+        return cls(name, spec, table, outputs, exact, fuzzy, row_index, matchers)
+
+    def _candidates(self, event_values: list[list[str]]) -> Iterable[int]:
+        if not self.exact:
+            return range(len(self.table.rows))
+        norm = self.table.normalize
+        found: set[int] = set()
+        for combo in product(*(event_values[k] for k in self.exact)):
+            found.update(self.row_index.get(tuple(norm(v) for v in combo), ()))
+        return sorted(found)
 
     def apply(self, event: Event, view: EventView) -> None:
         event_values: list[list[str]] = []
@@ -222,12 +246,13 @@ class AutomaticLookup:
                 return
             event_values.append(values)
         matched: list[tuple[str, ...]] = []
-        for row, matchers in zip(self.table.rows, self.row_matchers, strict=True):
+        for number in self._candidates(event_values):
+            matchers = self.row_matchers[number]
             if all(
-                any(match(v) for v in values)
-                for match, values in zip(matchers, event_values, strict=True)
+                any(match(v) for v in event_values[k])
+                for match, k in zip(matchers, self.fuzzy, strict=True)
             ):
-                matched.append(row)
+                matched.append(self.table.rows[number])
                 if len(matched) >= self.table.max_matches:
                     break
         fields = event.fields

@@ -259,9 +259,10 @@ class SearchTimeProcessor:
         errors = list(plan.errors)
         view = EventView(event)
         touched: set[str] = set()
+        inline_sink = FieldSink(event, touched)  # first EXTRACT (ASCII order) to set a field wins
         for extract in plan.extracts:
             try:
-                extract.apply(view, FieldSink(event, touched))
+                extract.apply(view, inline_sink)
             except RegexLimitError as exc:
                 errors.append(f"{extract.name}: {exc}")
         for key, transform in plan.reports:

@@ -48,6 +48,8 @@ class TagIndex:
 
     def for_fields(self, get: Callable[[str], list[str] | None]) -> set[str]:
         tags: set[str] = set()
+        if not self.by_field:
+            return tags
         for name, values in self.by_field.items():
             for value in get(name) or ():
                 tags.update(values.get(value.casefold(), ()))

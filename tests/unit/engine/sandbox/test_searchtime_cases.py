@@ -11,7 +11,7 @@ from engine.sandbox.events import Event
 from engine.sandbox.searchtime import SearchTimeProcessor
 
 LOOKUP_CSV = b"code,description,severity\n200,OK,low\n404,Not Found,medium\n500,Server Error,high\n"
-HOSTS_CSV = b"host_pattern,owner\nweb*,web team\ndb-*,dba team\n*,ops\n"
+HOSTS_CSV = b"host_pattern,owner,site\nweb*,web team,paris\ndb-*,dba team,paris\n*,ops,oslo\n"
 NETS_CSV = b"subnet,zone\n10.0.0.0/8,internal\n192.168.1.0/24,lab\n2001:db8::/32,v6lab\n"
 USERS_CSV = b"\xef\xbb\xbfuser,dept\nAlice,finance\nbob,it\nbob,security\n"
 
@@ -38,6 +38,7 @@ LOOKUP_TRANSFORMS = {
         "max_matches": "1",
     },
     "zones": {"filename": "zones.csv", "match_type": "CIDR(subnet)"},
+    "site_owners": {"filename": "owners.csv", "match_type": "WILDCARD(host_pattern)"},
     "users": {"filename": "users.csv", "case_sensitive_match": "false"},
     "users_min": {
         "filename": "users.csv",
@@ -534,6 +535,19 @@ CASES = [
         {"LOOKUP-o": "owners_first host_pattern AS host OUTPUT owner"},
         "x",
         {"owner": ["web team"]},
+    ),
+    Case(
+        "lookup-exact-and-wildcard-columns",
+        {"LOOKUP-o": "site_owners site AS dc host_pattern AS host OUTPUT owner"},
+        "dc=oslo",
+        {"owner": ["ops"]},
+    ),
+    Case(
+        "lookup-multivalue-input-file-order",
+        {"REPORT-u": "users_mv", "LOOKUP-u": "users user OUTPUT dept"},
+        "user=bob user=alice",
+        {"user": ["bob", "alice"], "dept": ["finance", "it", "security"]},
+        transforms={"users_mv": {"REGEX": r"user=(?<user>\w+)", "MV_ADD": "true"}},
     ),
     Case(
         "lookup-cidr",
