@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.conf.parse import ConfFile, parse_conf, render_conf
 from engine.conf.ta import TA, InvalidTAError, validate_app_id, validate_version, write_ta
@@ -307,6 +307,15 @@ def _repair(draft: Draft, ta: TA, report: ValidationReport) -> tuple[Draft, list
     return draft, repairs
 
 
+def _check_zone(name: str) -> None:
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise GenerationError(
+            f"time zone {name!r} is unknown (use an IANA name such as UTC)"
+        ) from exc
+
+
 def _age_settings(plan: TimestampPlan) -> Settings:
     """MAX_DAYS_AGO raised when the samples are older than Splunk accepts by default."""
     if plan.time_format is None or not plan.has_year or not plan.example:
@@ -389,6 +398,7 @@ def generate_ta(
 ) -> GenerationResult:
     """Generate, self-check, repair and package a TA for ``request``'s samples under ``out_dir``."""
     planner = planner or RulePlanner()
+    _check_zone(request.default_tz)
     sample, fmt, breaking, timestamps, events = _analyse(request, planner)
     name, sourcetype = _names(request, fmt)
     context = AnalysisContext(
@@ -404,7 +414,8 @@ def generate_ta(
         feedback=request.feedback,
     )
     fields = planner.plan_fields(context)
-    draft = Draft(breaking, timestamps, fields, None, _age_settings(timestamps))
+    cim = planner.plan_cim(context, fields) if request.cim_required else None
+    draft = Draft(breaking, timestamps, fields, cim, _age_settings(timestamps))
     repairs: list[str] = []
     rounds = 0
     while True:

@@ -12,11 +12,13 @@ from collections.abc import Sequence
 from typing import Protocol
 
 from engine.generator.breaking import plan_breaking
+from engine.generator.cim_mapping import map_cim
 from engine.generator.fields import infer_fields
 from engine.generator.formats import detect_format
 from engine.generator.model import (
     AnalysisContext,
     BreakingPlan,
+    CimPlan,
     FieldPlan,
     FormatGuess,
     SampleSet,
@@ -38,6 +40,8 @@ class Planner(Protocol):
 
     def plan_fields(self, context: AnalysisContext) -> FieldPlan: ...
 
+    def plan_cim(self, context: AnalysisContext, fields: FieldPlan) -> CimPlan: ...
+
 
 class RulePlanner:
     """Deterministic rules: format families, learned event starts, timestamp catalogue, fields."""
@@ -55,3 +59,12 @@ class RulePlanner:
 
     def plan_fields(self, context: AnalysisContext) -> FieldPlan:
         return infer_fields(context.events, context.format, knowledge=context.knowledge)
+
+    def plan_cim(self, context: AnalysisContext, fields: FieldPlan) -> CimPlan:
+        return map_cim(
+            fields,
+            context.events,
+            wanted=True,
+            sourcetype=context.sourcetype,
+            vendor_product=context.source_system,
+        )

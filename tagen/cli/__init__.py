@@ -21,9 +21,10 @@ def _root() -> None:
 
 def _register() -> None:
     # Imported here so `tagen --help` stays cheap and modules register their own commands.
-    from tagen.cli import validate
+    from tagen.cli import generate, validate
 
     validate.register(app)
+    generate.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,132 @@
+"""`tagen generate`: build a TA from log samples, check it in the sandbox, package it.
+
+Exit codes: 0 generated and the self-check PASSED, 1 generated but the self-check FAILED (the
+TA is still written, with the problems in its README), 2 bad input or usage (one line on
+stderr, no traceback).
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+
+from engine.conf.ta import InvalidTAError
+from engine.generator.generate import generate_ta
+from engine.generator.model import GenerationError, GenerationRequest, GenerationResult
+from engine.packaging.archive import PackagingError
+
+FIELDS_SHOWN = 15
+
+
+def summary(result: GenerationResult) -> dict[str, Any]:
+    """The machine-readable summary printed by ``--json``."""
+    cim = result.cim
+    return {
+        "name": result.name,
+        "sourcetype": result.sourcetype,
+        "ta_dir": str(result.ta_dir),
+        "package": str(result.package),
+        "sha256": result.sha256,
+        "format": {"kind": result.format.kind, "confidence": result.format.confidence},
+        "breaking": result.breaking.settings(),
+        "timestamps": result.timestamps.settings(),
+        "fields": {item.name: list(item.examples) for item in result.fields.fields},
+        "cim": None
+        if cim is None
+        else {
+            "models": list(cim.models),
+            "mapped": dict(cim.mapped),
+            "unmapped": {model: list(names) for model, names in cim.unmapped.items()},
+        },
+        "self_check": {
+            "passed": result.check.passed,
+            "rounds": result.check.rounds,
+            "problems": list(result.check.problems),
+            "repairs": list(result.check.repairs),
+        },
+        "caveats": list(result.caveats),
+    }
+
+
+def _print(console: Console, result: GenerationResult) -> None:
+    console.print(f"[bold]{result.name}[/bold] -> {result.package}", highlight=False)
+    console.print(
+        f"format {result.format.kind} ({result.format.confidence:.0%})  "
+        f"sourcetype {result.sourcetype}  "
+        f"{'multi-line' if result.breaking.multiline else 'single-line'} events",
+        highlight=False,
+    )
+    time_format = result.timestamps.time_format or "none (index time)"
+    console.print(f"timestamps {time_format}", markup=False, highlight=False)
+    names = [item.name for item in result.fields.fields]
+    shown = ", ".join(names[:FIELDS_SHOWN]) + (" ..." if len(names) > FIELDS_SHOWN else "")
+    console.print(f"fields ({len(names)}): {shown}", markup=False, highlight=False)
+    if result.cim is None:
+        console.print("CIM: not requested")
+    elif not result.cim.models:
+        console.print("CIM: no data model fits")
+    else:
+        missing = sum(len(names) for names in result.cim.unmapped.values())
+        console.print(
+            f"CIM: {', '.join(result.cim.models)}; {len(result.cim.mapped)} fields mapped, "
+            f"{missing} required fields unmapped",
+            highlight=False,
+        )
+    for repair in result.check.repairs:
+        console.print(f"  repaired: {repair}", markup=False, highlight=False)
+    if result.check.passed:
+        console.print(f"self-check [bold green]PASSED[/bold green] ({result.check.rounds} rounds)")
+    else:
+        console.print(f"self-check [bold red]FAILED[/bold red] ({result.check.rounds} rounds)")
+        for problem in result.check.problems:
+            console.print(f"  - {problem}", markup=False, highlight=False)
+
+
+def generate(
+    samples: Annotated[list[Path], typer.Argument(metavar="SAMPLE...", help="sample log files")],
+    out: Annotated[Path, typer.Option("--out", help="folder for the TA and its .tgz")],
+    name: Annotated[str | None, typer.Option(help="app id, e.g. TA-acme-firewall")] = None,
+    sourcetype: Annotated[str | None, typer.Option(help="sourcetype, e.g. acme:fw")] = None,
+    source_system: Annotated[str, typer.Option(help="the system that wrote the logs")] = "",
+    description: Annotated[str, typer.Option(help="what the logs are")] = "",
+    no_cim: Annotated[bool, typer.Option("--no-cim", help="skip CIM mapping")] = False,
+    redact: Annotated[
+        bool, typer.Option("--redact", help="mask e-mails, IPs, tokens and secrets shipped")
+    ] = False,
+    include_samples: Annotated[
+        bool, typer.Option("--include-samples", help="ship samples/ for pytest-splunk-addon")
+    ] = False,
+    tz: Annotated[str, typer.Option(help="zone of timestamps without an offset")] = "UTC",
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Generate a Splunk TA from log samples, self-check it in the sandbox and package it."""
+    request = GenerationRequest(
+        samples=tuple(samples),
+        name=name,
+        sourcetype=sourcetype,
+        source_system=source_system,
+        description=description,
+        cim_required=not no_cim,
+        redact=redact,
+        include_samples=include_samples,
+        default_tz=tz,
+    )
+    try:
+        result = generate_ta(request, out_dir=out)
+    except (GenerationError, InvalidTAError, PackagingError, OSError) as exc:
+        message = " ".join(str(exc).split()) or type(exc).__name__
+        Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)
+        raise typer.Exit(code=2) from None
+    if as_json:
+        typer.echo(json.dumps(summary(result), indent=2))
+    else:
+        _print(Console(), result)
+    raise typer.Exit(code=0 if result.check.passed else 1)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("generate")(generate)
