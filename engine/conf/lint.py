@@ -83,8 +83,8 @@ class _Linter:
         code: str,
         message: str,
     ) -> None:
-        line = conf.line_of(stanza, key) if stanza is not None else 0
-        self.findings.append(LintFinding(conf.path, line, severity, code, message))
+        path, line = conf.location(stanza, key) if stanza is not None else (conf.path, 0)
+        self.findings.append(LintFinding(path, line, severity, code, message))
 
     def compile(self, conf: ConfFile, stanza: str, key: str, pattern: str) -> Regex | None:
         try:

@@ -36,12 +36,18 @@ class ConfRenderError(ValueError):
 
 @dataclass
 class Stanza:
-    """One ``[name]`` block; ``line``/``key_lines``: 1-based source lines (0: not from a file)."""
+    """One ``[name]`` block; ``line``/``key_lines``: 1-based source lines (0: not from a file).
+
+    After layering (``local/`` over ``default/``), ``path``/``key_paths`` name the file a
+    stanza or key came from when it is not the :class:`ConfFile`'s own path.
+    """
 
     name: str
     settings: dict[str, str] = field(default_factory=dict)
     line: int = 0
     key_lines: dict[str, int] = field(default_factory=dict)
+    path: str = ""
+    key_paths: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass
@@ -69,12 +75,17 @@ class ConfFile:
 
     def line_of(self, stanza: str, key: str | None = None) -> int:
         """Source line of a stanza header or of one of its keys (0 when unknown)."""
+        return self.location(stanza, key)[1]
+
+    def location(self, stanza: str, key: str | None = None) -> tuple[str, int]:
+        """(file, line) of a stanza header or of one of its keys (line 0 when unknown)."""
         found = self.stanzas.get(stanza)
         if found is None:
-            return 0
-        if key is None:
-            return found.line
-        return found.key_lines.get(key, found.line)
+            return self.path, 0
+        stanza_path = found.path or self.path
+        if key is None or key not in found.key_lines:
+            return stanza_path, found.line
+        return found.key_paths.get(key, stanza_path), found.key_lines[key]
 
 
 def _logical_lines(text: str) -> list[tuple[int, str]]:

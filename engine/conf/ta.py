@@ -271,11 +271,18 @@ def _read_text(path: Path, relative: str) -> str:
 
 
 def _layer(base: ConfFile, top: ConfFile) -> None:
-    """Overlay ``top`` (local/) on ``base`` (default/), key by key, as splunkd merges layers."""
+    """Overlay ``top`` (local/) on ``base`` (default/), key by key, as splunkd merges layers;
+    each overriding key remembers its file and line for file:line reports."""
     for stanza in top.stanzas.values():
-        target = base.stanzas.setdefault(stanza.name, Stanza(stanza.name, line=stanza.line))
-        target.settings.update(stanza.settings)
-        target.key_lines.update(stanza.key_lines)
+        target = base.stanzas.get(stanza.name)
+        if target is None:
+            target = base.stanzas[stanza.name] = Stanza(
+                stanza.name, line=stanza.line, path=top.path
+            )
+        for key, value in stanza.settings.items():
+            target.settings[key] = value
+            target.key_lines[key] = stanza.key_lines.get(key, 0)
+            target.key_paths[key] = top.path
 
 
 def _walk_files(root: Path) -> list[PurePosixPath]:

@@ -241,3 +241,17 @@ def test_redefining_a_builtin_sourcetype_is_a_warning(name: str) -> None:
     props = CLEAN["props"] + f"\n[{name}]\nEXTRACT-x = (?<x>\\d+)\n"
     found = only(lint_ta(make_ta(props=props)), "sourcetype-builtin")
     assert (found.severity, found.line) == ("warning", 14)
+
+
+def test_findings_in_local_overrides_point_at_the_local_file(tmp_path: Path) -> None:
+    for layer, text in (("default", CLEAN["props"]), ("local", "[acme:fw]\nREPORT-kv = gone\n")):
+        (tmp_path / layer).mkdir()
+        (tmp_path / layer / "props.conf").write_text(text)
+    for name in ("app", "transforms", "eventtypes", "tags"):
+        (tmp_path / "default" / f"{name}.conf").write_text(CLEAN[name])
+    (tmp_path / "lookups").mkdir()
+    (tmp_path / "lookups" / "acme_proto.csv").write_text("proto_num,proto\n")
+    found = lint_ta(load_ta(tmp_path))
+    assert [(f.file, f.line, f.code) for f in found] == [
+        ("local/props.conf", 2, "missing-transform")
+    ]

@@ -93,6 +93,10 @@ def test_load_layers_local_over_default(tmp_path: Path) -> None:
     assert ta.props.get("other") == {"C": "4"}
     assert ta.transforms.get("t") == {"REGEX": "x"}
     assert ta.extra_files == {}
+    assert ta.props.location("st", "A") == ("default/props.conf", 2)
+    assert ta.props.location("st", "B") == ("local/props.conf", 2)
+    assert ta.props.location("other") == ("local/props.conf", 3)
+    assert ta.props.location("st") == ("default/props.conf", 1)
 
 
 def test_load_reads_the_shared_fixture_add_ons() -> None:
