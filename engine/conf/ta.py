@@ -14,12 +14,11 @@ import re
 import shutil
 import tempfile
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
 from engine.conf.parse import ConfFile, Stanza, parse_conf, render_conf
 
-KNOWLEDGE_CONFS = ("props", "transforms", "eventtypes", "tags", "fields")
 _PRERELEASE_ID = r"(?:0|[1-9]\d*|\d*[A-Za-z-][0-9A-Za-z-]*)"
 SEMVER = re.compile(  # Semantic Versioning 2.0.0, as AppInspect checks it
     r"^(0|[1-9]\d*)\.(0|[1-9]\d*)\.(0|[1-9]\d*)"
@@ -245,18 +244,15 @@ class TA:
     def app(self) -> AppConf:
         """The typed app.conf of this TA (other app.conf settings stay in ``confs['app']``)."""
         loaded = self.confs.get("app")
-        base = app_conf_from(loaded, folder=self.app_id) if loaded else None
-        return AppConf(
+        base = app_conf_from(loaded, folder=self.app_id) if loaded else AppConf("", "", "")
+        return replace(
+            base,
             app_id=self.app_id,
             version=self.version,
             label=self.label or self.app_id,
             description=self.description,
             author=self.author,
             build=self.build,
-            is_visible=base.is_visible if base else False,
-            is_configured=base.is_configured if base else False,
-            state=base.state if base else "enabled",
-            check_for_updates=base.check_for_updates if base else False,
         )
 
 
