@@ -570,7 +570,6 @@ _FUNCTIONS: dict[str, tuple[int, int, Func]] = {
     "urldecode": (1, 1, lambda args: _each(args[0], unquote)),
 }
 _LAZY = frozenset({"if", "case", "coalesce", "validate"})
-KNOWN_FUNCTIONS = frozenset(_FUNCTIONS) | _LAZY
 
 
 # --------------------------------------------------------------------------- tokenizer
@@ -689,6 +688,7 @@ class _Parser:
         self.source = source
         self.tokens = _tokenize(source)
         self.pos = 0
+        self.refs: list[str] = []  # field names in parse order, for mvfilter
 
     def peek(self) -> _Token:
         return self.tokens[self.pos]
@@ -799,10 +799,16 @@ class _Parser:
         if token.kind == "num" or token.kind == "str":
             return _const(token.value)
         if token.kind == "field":
+            self.refs.append(str(token.value))
             return _field(str(token.value))
         if token.kind == "name":
             if self.accept("("):
-                return _call(token.text.lower(), self.parse_args(), self.source)
+                mark = len(self.refs)
+                args = self.parse_args()
+                if token.text.lower() == "mvfilter":
+                    return _mvfilter(args, self.refs[mark:], self.source)
+                return _call(token.text.lower(), args, self.source)
+            self.refs.append(token.text)
             return _field(token.text)
         if token.kind == "op" and token.text == "(":
             inner = self.parse_or()
@@ -859,6 +865,28 @@ def _lazy(name: str, args: Sequence[Compiled], source: str) -> Compiled:
         return None
 
     return coalesce
+
+
+def _mvfilter(args: list[Compiled], refs: list[str], source: str) -> Compiled:
+    """mvfilter(<predicate>): keeps the values of the one field the predicate names."""
+    if len(args) != 1 or len(set(refs)) != 1:
+        raise EvalSyntaxError(f"mvfilter() takes a predicate over exactly one field in {source!r}")
+    predicate, name = args[0], refs[0]
+
+    def keep(get: Getter) -> Value:
+        kept: list[str] = []
+        for value in get(name) or []:
+
+            def bound(field: str, value: str = value) -> list[str] | None:
+                return [value] if field == name else get(field)
+
+            if _truth(predicate(bound)):
+                kept.append(value)
+        if not kept:
+            return None
+        return kept[0] if len(kept) == 1 else kept
+
+    return keep
 
 
 def _call(name: str, args: list[Compiled], source: str) -> Compiled:

@@ -123,6 +123,9 @@ CASES: list[tuple[str, Value]] = [
     ('spath("{\\"a\\": {\\"b\\": [1, 2]}}", "a.b{}")', ["1", "2"]),
     ('validate(isnum(bytes), "not a number", bytes > 2000, "too small")', "too small"),
     ("typeof(user)", "String"),
+    ('mvfilter(mv != "b")', ["a", "c"]),
+    ('mvfilter(match(mv, "^c"))', "c"),
+    ('mvfilter(mv == "z")', None),
     ("sha256(user)", "3bc51062973c458d5a6f2d8d64a023246354ad7e064b1e4e009ec8a0699a3043"),
 ]
 
@@ -134,7 +137,17 @@ def test_eval(expression: str, expected: Value) -> None:
 
 @pytest.mark.parametrize(
     "expression",
-    ['if(a, "b")', "1 +", '"open', "nosuchfunc(1)", "(1", "a b", "substr()", ""],
+    [
+        'if(a, "b")',
+        "mvfilter(a == b)",
+        "1 +",
+        '"open',
+        "nosuchfunc(1)",
+        "(1",
+        "a b",
+        "substr()",
+        "",
+    ],
 )
 def test_syntax_errors(expression: str) -> None:
     with pytest.raises(EvalSyntaxError):
