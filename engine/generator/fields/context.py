@@ -20,19 +20,22 @@ _AFTER = r"(?=$|[\s)\]},;:>\"'!?]|\.(?!\d))"
 
 @dataclass(frozen=True)
 class TokenRule:
+    """``always``: typed tokens are cheap and general, so they stay even if samples lack them."""
+
     stanza: str
     field: str
     regex: str
+    always: bool = False
 
 
 RULES = (
-    TokenRule("token_ip", "ip", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}){_AFTER}"),
+    TokenRule("token_ip", "ip", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}){_AFTER}", True),
     TokenRule(
         "token_address", "address", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}:\d{{1,5}}){_AFTER}"
     ),
-    TokenRule("token_path", "path", r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])"),
-    TokenRule("token_hex", "hex", rf"{_BEFORE}(0x[0-9a-fA-F]+){_AFTER}"),
-    TokenRule("token_number", "number", rf"{_BEFORE}(-?\d+(?:\.\d+)?){_AFTER}"),
+    TokenRule("token_path", "path", r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])", True),
+    TokenRule("token_hex", "hex", rf"{_BEFORE}(0x[0-9a-fA-F]+){_AFTER}", True),
+    TokenRule("token_number", "number", rf"{_BEFORE}(-?\d+(?:\.\d+)?){_AFTER}", True),
     TokenRule("context_src", "src", r"\bfrom\s+/?([\w.\-:]*\w)"),
     TokenRule("context_dest", "dest", r"\bto\s+/?(\d{1,3}(?:\.\d{1,3}){3})"),
     TokenRule("context_port", "port", r"\bport\s+(\d{1,5})\b"),
@@ -41,7 +44,7 @@ RULES = (
 
 
 def plan_context(builder: PlanBuilder) -> None:
-    """Add each rule that matches at least MIN_SHARE of the events (one REPORT class)."""
+    """Add the typed-token rules, and each context rule matching MIN_SHARE of the events."""
     stanzas: list[str] = []
     for rule in RULES:
         regex = compile_regex(rule.regex)
@@ -50,7 +53,7 @@ def plan_context(builder: PlanBuilder) -> None:
             for event in builder.events
             if (match := regex.search(event)) is not None and (value := match.group(1))
         ]
-        if len(examples) < max(1, MIN_SHARE * len(builder.events)):
+        if not rule.always and len(examples) < max(1, MIN_SHARE * len(builder.events)):
             continue
         settings = {"REGEX": rule.regex, "FORMAT": f"{rule.field}::$1", "MV_ADD": "true"}
         builder.transforms[rule.stanza] = settings

@@ -11,6 +11,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from engine.generator.fields.builder import PlanBuilder
+from engine.generator.fields.naming import field_name, unique_name
 
 MIN_SHARE = 0.6
 
@@ -51,13 +52,29 @@ def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
         yield prefix, _text(value)
 
 
+def _hidden_key(builder: PlanBuilder, key: str, taken: set[str]) -> None:
+    """Splunk hides fields whose name starts with ``_``: extract such a top-level key visibly."""
+    name = unique_name(field_name(key.lstrip("_"), fallback="json_key"), taken)
+    literal = "".join(f"\\{c}" if not c.isalnum() else c for c in key)
+    builder.extract(
+        f"json_{name}",
+        rf'"{literal}"\s*:\s*(?:"(?<{name}>(?:[^"\\]|\\.)*)"|(?<{name}_value>[^\s,}}\]"]+))',
+    )
+
+
 def plan_json(builder: PlanBuilder) -> None:
     """KV_MODE=json (search time), never together with INDEXED_EXTRACTIONS=json."""
     builder.set("KV_MODE", "json")
     builder.set("AUTO_KV_JSON", "true")
+    hidden: list[str] = []
+    taken: set[str] = set()
     for event in builder.events:
         document = parse_object(event)
         if document is None:
             continue
         for name, value in flatten(document):
             builder.note(name, [value], "KV_MODE=json")
+            taken.add(name)
+        hidden.extend(k for k in document if k.startswith("_") and k not in hidden)
+    for key in hidden:
+        _hidden_key(builder, key, taken)

@@ -48,8 +48,12 @@ def _share(pattern: re.Pattern[str], events: Sequence[str], *, minimum: int) -> 
     return hits / len(events) if events else 0.0
 
 
-def plan_kv(builder: PlanBuilder) -> bool:
-    """Set KV_MODE or add pair transforms; True when the events carry key=value pairs."""
+def plan_kv(builder: PlanBuilder, *, text: bool = False) -> bool:
+    """Set KV_MODE or add pair transforms; True when the events carry key=value pairs.
+
+    ``text``: free-text logs keep Splunk's default KV_MODE=auto even when the samples show no
+    pairs, so lines of an unseen shape still yield theirs.
+    """
     events = builder.events
     found = _share(_PAIR, events, minimum=1) >= MIN_EVENT_SHARE
     if found:
@@ -72,7 +76,7 @@ def plan_kv(builder: PlanBuilder) -> bool:
                 _examples(_PAIR, events),
             )
     else:
-        builder.set("KV_MODE", "none")
+        builder.set("KV_MODE", "auto" if text else "none")
     if _share(_COLON_PAIR, events, minimum=2) >= MIN_EVENT_SHARE:
         builder.report(
             "colon_pairs",

@@ -28,7 +28,7 @@ def plan_text(builder: PlanBuilder) -> None:
     lines = [_first_line(e) for e in builder.events if e.strip()]
     grammar = recognise(lines, HEADERS)
     header = grammar.pattern if grammar is not None else learn_header(lines)
-    plan_kv(builder)
+    plan_kv(builder, text=True)
     plan_context(builder)
     messages: list[tuple[str, str]] = []
     if header is not None:

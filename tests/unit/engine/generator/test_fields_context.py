@@ -35,7 +35,8 @@ def test_typed_tokens_and_context_words_are_extracted() -> None:
     assert all(s["MV_ADD"] == "true" for s in builder.transforms.values())
 
 
-def test_rules_that_match_nothing_are_left_out() -> None:
+def test_context_rules_that_match_nothing_are_left_out_typed_tokens_stay() -> None:
     builder = PlanBuilder(["plain words only here"])
     plan_context(builder)
-    assert "REPORT-context" not in builder.props
+    stanzas = builder.props["REPORT-context"].split(", ")
+    assert stanzas == ["token_ip", "token_path", "token_hex", "token_number"]

@@ -64,3 +64,14 @@ def test_semicolon_pairs_get_a_transform() -> None:
         for m in compile_regex(stanza["REGEX"]).finditer(events[0])
     }
     assert found == {"action": "success", "user": "admin", "msg": "a b"}
+
+
+def test_underscore_json_keys_get_a_visible_extraction() -> None:
+    events = ['{"_path":"ftp","_write_ts":"2018-03-24T17:15:25Z","n":1}']
+    plan = infer_fields(events, FormatGuess(kind="ndjson", confidence=1.0))
+    match = compile_regex(plan.props["EXTRACT-json_path"]).search(events[0])
+    assert match is not None
+    assert match.group("path") == "ftp"
+    ts = compile_regex(plan.props["EXTRACT-json_write_ts"]).search(events[0])
+    assert ts is not None
+    assert ts.group("write_ts") == "2018-03-24T17:15:25Z"

@@ -1,0 +1,64 @@
+"""The emitted props/transforms extract the expected values when the sandbox applies them."""
+
+from __future__ import annotations
+
+from engine.generator.fields import infer_fields
+from engine.generator.model import FieldPlan, FormatGuess
+from engine.sandbox.events import Event
+from engine.sandbox.searchtime import SearchTimeProcessor
+
+
+def _run(plan: FieldPlan, raw: str) -> dict[str, list[str]]:
+    processor = SearchTimeProcessor(
+        transforms=plan.transforms, eventtypes={}, tags={}, lookup_files={}
+    )
+    event = Event(raw=raw, sourcetype="test")
+    assert processor.apply(event, plan.props) == []
+    return event.fields
+
+
+def _has(fields: dict[str, list[str]], value: str) -> bool:
+    return any(value in values for values in fields.values())
+
+
+APP_LOG = [
+    "2015-10-18 18:01:47,978 INFO [main] org.app.Master: Created job_1445_0020 in 35 ms",
+    "2015-10-18 18:01:48,978 INFO [main] org.app.Master: Created job_1445_0021 in 12 ms",
+    "2015-10-18 18:01:49,978 WARN [IPC Server on 62260] org.ipc.Server: Lost peer 10.1.2.3:50010",
+    "2015-10-18 18:01:50,978 WARN [IPC Server on 62260] org.ipc.Server: Lost peer 10.1.2.4:50010",
+    "2015-10-18 18:01:51,978 ERROR [main] org.app.Master: retry=3 path=/tmp/x failed",
+]
+
+
+def test_application_log_values_come_out_of_the_sandbox() -> None:
+    plan = infer_fields(APP_LOG[:4], FormatGuess(kind="unstructured", confidence=1.0))
+    fields = _run(
+        plan, "2015-10-18 18:02:00,000 INFO [main] org.app.Master: Created job_9_1 in 7 ms"
+    )
+    assert fields["level"] == ["INFO"]
+    assert fields["thread"] == ["main"]
+    assert fields["component"] == ["org.app.Master"]
+    assert _has(fields, "job_9_1")
+    assert _has(fields, "7")
+    unseen = _run(plan, APP_LOG[4])
+    assert unseen["level"] == ["ERROR"]
+    assert _has(unseen, "/tmp/x")
+    peer = _run(plan, APP_LOG[3])
+    assert _has(peer, "10.1.2.4:50010")
+
+
+def test_zeek_and_kv_plans_run_in_the_sandbox() -> None:
+    zeek = [
+        "#separator \\x09",
+        "#fields\tts\tuid\tid.orig_h",
+        "1521911741.356590\tCT1\t10.128.0.233",
+    ]
+    plan = infer_fields(zeek, FormatGuess(kind="zeek_tsv", confidence=1.0))
+    fields = _run(plan, zeek[2])
+    assert fields["id.orig_h"] == ["10.128.0.233"]
+    assert fields["uid"] == ["CT1"]
+    kv = ["action=success;user=admin;msg=a b;", "action=failure;user=root;msg=x;"]
+    plan = infer_fields(kv, FormatGuess(kind="kv", confidence=1.0))
+    fields = _run(plan, kv[0])
+    assert fields["user"] == ["admin"]
+    assert fields["msg"] == ["a b"]
