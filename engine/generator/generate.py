@@ -280,6 +280,17 @@ def _idle_keys(draft: Draft, report: ValidationReport) -> set[str]:
     return {key for key, names in by_key.items() if not any(name in seen for name in names)}
 
 
+def _cim_problems(report: ValidationReport) -> str:
+    """The CIM fields that kept events from compliance, e.g. ``src: multivalue``."""
+    found: dict[str, set[str]] = {}
+    for dataset in report.cim.datasets:
+        for name, tally in dataset.fields.items():
+            found.setdefault(name, set()).update(tally.problems)
+    return "; ".join(
+        f"{name}: {', '.join(sorted(kinds))}" for name, kinds in sorted(found.items()) if kinds
+    )
+
+
 def _repair(draft: Draft, ta: TA, report: ValidationReport) -> tuple[Draft, list[str]]:
     """One round of repairs for what ``report`` found wrong (no repairs: nothing to fix)."""
     repairs: list[str] = []
@@ -300,6 +311,16 @@ def _repair(draft: Draft, ta: TA, report: ValidationReport) -> tuple[Draft, list
             longer = replace(timestamps, lookahead=timestamps.lookahead * 2)
             draft = replace(draft, timestamps=longer)
             repairs.append(f"MAX_TIMESTAMP_LOOKAHEAD widened to {longer.lookahead}")
+    cim = draft.cim
+    if cim is not None and cim.tags and report.cim.tagged_events and report.cim.ratio < 1.0:
+        problems = _cim_problems(report)
+        caveat = (
+            f"CIM tags withheld: {report.cim.compliant_events} of {report.cim.tagged_events} "
+            f"sample events would be compliant ({problems}); the field aliases are kept."
+        )
+        untagged = replace(cim, eventtypes={}, tags={}, caveats=(*cim.caveats, caveat))
+        draft = replace(draft, cim=untagged)
+        repairs.append(f"CIM eventtypes/tags withheld: {problems}")
     broken = _lint_keys(ta, report) | _idle_keys(draft, report)
     if broken:
         draft = _drop_keys(draft, broken)

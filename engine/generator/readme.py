@@ -60,8 +60,8 @@ def _timestamp_lines(plan: TimestampPlan) -> list[str]:
 def render_readme(info: ReadmeInput, *, redactor: Redactor | None) -> str:
     """The README.md text (deterministic for the same input)."""
 
-    def clean(text: str) -> str:
-        return _cell(redactor.redact(text) if redactor is not None else text)
+    def clean(name: str, text: str) -> str:
+        return _cell(redactor.redact_field(name, text) if redactor is not None else text)
 
     title = info.source_system or info.sourcetype
     lines = [f"# {info.name}", "", f"Splunk Technology Add-on for {title}.", ""]
@@ -87,7 +87,7 @@ def render_readme(info: ReadmeInput, *, redactor: Redactor | None) -> str:
     if info.fields.fields:
         lines += ["| field | extracted by | examples |", "|---|---|---|"]
         for item in info.fields.fields:
-            examples = ", ".join(f"`{clean(value)}`" for value in item.examples)
+            examples = ", ".join(f"`{clean(item.name, value)}`" for value in item.examples)
             lines.append(f"| `{item.name}` | {_cell(item.source)} | {examples} |")
     else:
         lines.append("No search-time fields are extracted.")

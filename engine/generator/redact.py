@@ -18,6 +18,11 @@ _IPV4 = re.compile(
     r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"
 )
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(?![\w:])")
+_SECRET_NAME = re.compile(
+    r"pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
+    r"session[_-]?id|auth|cookie|credential",
+    re.IGNORECASE,
+)
 _SECRET_KV = re.compile(
     r"""(?P<key>\b[\w.-]*(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"""
     r"""private[_-]?key|session[_-]?id|auth)[\w.-]*"?\s*[=:]\s*"?)(?P<value>[^\s"',;&}]+)""",
@@ -59,6 +64,12 @@ class Redactor:
     def _email(self, match: re.Match[str]) -> str:
         value = match.group(0).lower()
         return self._emails.setdefault(value, f"user{len(self._emails) + 1}@example.com")
+
+    def redact_field(self, name: str, value: str) -> str:
+        """A field's value: masked whole when the field's name says it is a secret."""
+        if _SECRET_NAME.search(name):
+            return MASK
+        return self.redact(value)
 
     def redact(self, text: str) -> str:
         """``text`` with personal data and secrets masked."""

@@ -1,0 +1,60 @@
+"""`tagen generate` end to end: the installed command, what it writes and its exit codes."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+SAMPLE = "".join(
+    f"2024-05-0{day} 10:00:0{day} action=success app=sshd user=u{day} src=10.0.0.{day} dest=srv\n"
+    for day in range(1, 8)
+)
+
+
+def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
+    tagen = str(Path(sys.executable).with_name("tagen"))
+    return subprocess.run(
+        [tagen, "generate", *map(str, args)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "COLUMNS": "200"},
+        timeout=120,
+    )
+
+
+def test_generate_writes_ta_and_package_and_prints_a_summary(tmp_path: Path) -> None:
+    sample = tmp_path / "auth.log"
+    sample.write_text(SAMPLE, encoding="utf-8")
+    out = tmp_path / "out"
+    done = _run(sample, "--out", out, "--name", "TA-acme", "--sourcetype", "acme:auth", "--no-cim")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "acme:auth" in done.stdout and "self-check PASSED" in done.stdout
+    assert "format kv" in done.stdout
+    assert (out / "TA-acme" / "default" / "props.conf").is_file()
+    assert (out / "TA-acme-1.0.0.tgz").is_file()
+
+
+def test_json_summary(tmp_path: Path) -> None:
+    sample = tmp_path / "auth.log"
+    sample.write_text(SAMPLE, encoding="utf-8")
+    done = _run(sample, "--out", tmp_path / "out", "--source-system", "Acme", "--json")
+    assert done.returncode in (0, 1), done.stderr
+    summary = json.loads(done.stdout)
+    assert summary["sourcetype"] == "acme:kv"
+    assert summary["timestamps"]["TIME_FORMAT"] == "%Y-%m-%d %H:%M:%S"
+    assert {"user", "src"} <= set(summary["fields"])
+    assert summary["self_check"]["passed"] is (done.returncode == 0)
+
+
+def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    done = _run(empty, "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert done.stderr.strip().count("\n") == 0 and "empty" in done.stderr
+    assert "Traceback" not in done.stderr
+    missing = _run(tmp_path / "nope.log", "--out", tmp_path / "out")
+    assert missing.returncode == 2 and "not found" in missing.stderr

@@ -1,0 +1,192 @@
+"""generate_ta end to end on small hand-written samples: TA content, self-check, repair, package."""
+
+from __future__ import annotations
+
+import tarfile
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+from engine.conf.parse import parse_conf
+from engine.conf.ta import load_ta
+from engine.generator.generate import generate_ta, read_sample_set, split_events
+from engine.generator.model import (
+    AnalysisContext,
+    BreakingPlan,
+    FieldPlan,
+    FormatGuess,
+    GenerationError,
+    GenerationRequest,
+    SampleSet,
+)
+from engine.generator.planner import RulePlanner
+from engine.sandbox.pipeline import run_sandbox
+from engine.settings import SandboxSettings
+
+SYSLOG = "".join(
+    f"Mar {day:2d} 10:0{day % 10}:0{day % 6} gw{day % 3} sshd[{100 + day}]: "
+    f"Failed password for user{day % 4} from 10.0.{day}.{day + 1} port {2000 + day} ssh2\n"
+    for day in range(1, 21)
+)
+JAVA = "".join(
+    f"2024-01-05 10:00:{second:02d},{second:03d} ERROR [main] com.acme.App - job {second} "
+    "failed\njava.lang.IllegalStateException: bad state\n\tat com.acme.App.run(App.java:10)\n"
+    "\tat com.acme.App.main(App.java:5)\n"
+    for second in range(12)
+)
+
+
+def _sample(tmp_path: Path, text: str, name: str = "sample.log") -> Path:
+    path = tmp_path / name
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def _request(sample: Path, **changes: object) -> GenerationRequest:
+    request = GenerationRequest(samples=(sample,), source_system="Acme SSH")
+    return replace(request, **changes)  # type: ignore[arg-type]
+
+
+def test_syslog_ta_is_complete_and_checks_itself(tmp_path: Path) -> None:
+    result = generate_ta(_request(_sample(tmp_path, SYSLOG)), out_dir=tmp_path / "out")
+    assert (result.name, result.sourcetype) == ("TA-acme-ssh", "acme_ssh:syslog")
+    assert result.format.kind == "syslog3164" and result.check.passed
+    ta = load_ta(result.ta_dir)
+    assert ta.version == "1.0.0"
+    props = ta.props.get("acme_ssh:syslog")
+    assert props["SHOULD_LINEMERGE"] == "false" and props["LINE_BREAKER"] == "([\\r\\n]+)"
+    assert props["TIME_FORMAT"] == "%b %d %H:%M:%S" and props["TZ"] == "UTC"
+    readme = (result.ta_dir / "README.md").read_text(encoding="utf-8")
+    assert "`acme_ssh:syslog`" in readme and "## Fields" in readme and "## CIM mapping" in readme
+    assert not (result.ta_dir / "samples").exists()
+    assert result.package.is_file() and len(result.sha256) == 64
+    with tarfile.open(result.package) as archive:
+        assert all(name.startswith("TA-acme-ssh") for name in archive.getnames())
+
+
+def test_generation_is_deterministic(tmp_path: Path) -> None:
+    sample = _sample(tmp_path, SYSLOG)
+    first = generate_ta(_request(sample), out_dir=tmp_path / "a")
+    second = generate_ta(_request(sample), out_dir=tmp_path / "b")
+    assert first.sha256 == second.sha256
+    assert first.package.read_bytes() == second.package.read_bytes()
+    again = generate_ta(_request(sample), out_dir=tmp_path / "a")  # replaces the earlier TA
+    assert again.sha256 == first.sha256
+
+
+def test_multiline_events_are_broken_on_their_start(tmp_path: Path) -> None:
+    sample = _sample(tmp_path, JAVA)
+    result = generate_ta(_request(sample, cim_required=False), out_dir=tmp_path / "out")
+    assert result.breaking.multiline and result.format.kind == "multiline"
+    checked = run_sandbox(
+        ta=load_ta(result.ta_dir),
+        samples=[sample],
+        sourcetype=result.sourcetype,
+        source=None,
+        host=None,
+        settings=SandboxSettings(),
+    )
+    assert checked.report.events == 12
+    assert checked.report.timestamps.ratio == 1.0
+
+
+def test_comment_headers_never_become_events(tmp_path: Path) -> None:
+    text = "#separator \\x09\n#fields\tts\tuid\tproto\n" + "".join(
+        f"17000000{i:02d}.123456\tC{i}\ttcp\n" for i in range(10)
+    )
+    result = generate_ta(
+        _request(_sample(tmp_path, text), cim_required=False), out_dir=tmp_path / "out"
+    )
+    transforms = load_ta(result.ta_dir).transforms.get("tagen_skip_non_events")
+    assert transforms == {"REGEX": "^\\#", "DEST_KEY": "queue", "FORMAT": "nullQueue"}
+    assert result.check.passed
+
+
+def test_redacted_samples_ship_only_masked_data(tmp_path: Path) -> None:
+    text = "".join(
+        f"2024-02-0{i} 12:00:00 login user=bob{i}@corp.example src=172.16.5.{i} "
+        f"password=hunter{i}\n"
+        for i in range(1, 8)
+    )
+    request = _request(_sample(tmp_path, text), redact=True, include_samples=True)
+    result = generate_ta(request, out_dir=tmp_path / "out")
+    shipped = [p for p in result.ta_dir.rglob("*") if p.is_file()]
+    names = {p.relative_to(result.ta_dir).as_posix() for p in shipped}
+    assert {"samples/acme_ssh_kv.log", "samples/pytest-splunk-addon-data.conf"} <= names
+    for path in shipped:
+        content = path.read_text(encoding="utf-8")
+        assert "172.16.5." not in content and "@corp.example" not in content, path
+        assert "hunter" not in content, path
+    data_conf = parse_conf((result.ta_dir / "samples/pytest-splunk-addon-data.conf").read_text())
+    assert data_conf.get("acme_ssh_kv.log")["sourcetype"] == "acme_ssh:kv"
+
+
+class _BadFieldsPlanner(RulePlanner):
+    """A planner (as an LLM might) proposing a regex that matches nothing and a tiny TRUNCATE."""
+
+    def plan_breaking(self, sample: SampleSet, fmt: FormatGuess) -> BreakingPlan:
+        return replace(super().plan_breaking(sample, fmt), truncate=40)
+
+    def plan_fields(self, context: AnalysisContext) -> FieldPlan:
+        plan = super().plan_fields(context)
+        bogus = {"EXTRACT-bogus": r"^NEVER (?<never_seen>\d+)"}
+        return replace(plan, props={**plan.props, **bogus}, fields=plan.fields)
+
+
+def test_proposals_pass_through_repair(tmp_path: Path) -> None:
+    request = _request(_sample(tmp_path, SYSLOG), cim_required=False)
+    planner = _BadFieldsPlanner()
+    from engine.generator.model import FieldInfo
+
+    original = planner.plan_fields
+
+    def with_info(context: AnalysisContext) -> FieldPlan:
+        plan = original(context)
+        info = FieldInfo("never_seen", ("1",), "EXTRACT-bogus")
+        return replace(plan, fields=(*plan.fields, info))
+
+    planner.plan_fields = with_info  # type: ignore[method-assign]
+    result = generate_ta(request, out_dir=tmp_path / "out", planner=planner)
+    assert result.check.passed and result.check.rounds > 1
+    props = load_ta(result.ta_dir).props.get(result.sourcetype)
+    assert "EXTRACT-bogus" not in props
+    assert int(props["TRUNCATE"]) > 40
+    assert any("TRUNCATE" in repair for repair in result.check.repairs)
+
+
+def test_sample_subset_is_bounded_and_whole_lines(tmp_path: Path) -> None:
+    sample = _sample(tmp_path, SYSLOG * 20)
+    subset = read_sample_set([sample], max_chars=1000)
+    assert subset.subset and len(subset.text) <= 1000 and subset.text.endswith("\n")
+    assert all(line.startswith("Mar") for line in subset.lines)
+    crlf = _sample(tmp_path, SYSLOG.replace("\n", "\r\n"), "crlf.log")
+    assert "\r" not in read_sample_set([crlf]).text
+
+
+def test_split_events_follows_line_breaker() -> None:
+    plan = BreakingPlan(r"([\r\n]+)(?=\d{4}-)", 10_000, r"([\r\n]+)(?=\d{4}-)", True)
+    assert split_events("2024-01-01 a\n b\n2024-01-02 c\n", plan) == [
+        "2024-01-01 a\n b",
+        "2024-01-02 c",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [(b"", "empty"), (b"\x00\x01\x02binary\x00" * 50, "binary"), (b"\n\n  \n", "whitespace")],
+)
+def test_bad_samples_raise_a_clear_error(tmp_path: Path, content: bytes, message: str) -> None:
+    path = tmp_path / "bad.log"
+    path.write_bytes(content)
+    with pytest.raises(GenerationError, match=message):
+        generate_ta(_request(path), out_dir=tmp_path / "out")
+    assert not (tmp_path / "out").exists()
+
+
+def test_bad_names_are_refused(tmp_path: Path) -> None:
+    sample = _sample(tmp_path, SYSLOG)
+    with pytest.raises(GenerationError, match="sourcetype"):
+        generate_ta(_request(sample, sourcetype="bad::name"), out_dir=tmp_path / "out")
+    with pytest.raises(GenerationError):
+        generate_ta(_request(sample, name="../escape"), out_dir=tmp_path / "out")
