@@ -21,7 +21,7 @@ name: this is the double extraction the spec warns about (INDEXED_EXTRACTIONS wi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -37,8 +37,12 @@ _TRUE = frozenset({"1", "true", "t", "yes", "y", "on"})
 _FALSE = frozenset({"0", "false", "f", "no", "n", "off"})
 
 
-class ExtractionConfigError(ValueError):
-    """A search-time extraction that cannot be compiled (bad regex, missing transform...)."""
+class SearchTimeConfigError(ValueError):
+    """A search-time setting that cannot be used as written."""
+
+
+class ExtractionConfigError(SearchTimeConfigError):
+    """A search-time extraction that cannot be compiled (bad regex, missing groups...)."""
 
 
 def parse_bool(value: str | None, *, default: bool) -> bool:
@@ -59,7 +63,7 @@ def parse_int(value: str | None, *, default: int) -> int:
     try:
         return int(value.strip())
     except ValueError as exc:
-        raise ExtractionConfigError(f"expected an integer, got {value!r}") from exc
+        raise SearchTimeConfigError(f"expected an integer, got {value!r}") from exc
 
 
 def clean_key(name: str) -> str:
@@ -104,9 +108,6 @@ class EventView:
         if name == "_time":
             return [_epoch_text(event.time)] if event.time is not None else None
         return None
-
-
-FieldGetter = Callable[[str], "list[str] | None"]
 
 
 @dataclass(slots=True)

@@ -23,7 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from engine.sandbox.extractions import FieldSink, clean_key, parse_bool
+from engine.sandbox.extractions import FieldSink, SearchTimeConfigError, clean_key, parse_bool
 
 KV_LIMIT = 100
 KV_MAXCHARS = 10240
@@ -32,7 +32,7 @@ KV_MODES = frozenset({"auto", "auto_escaped", "json", "xml", "none", "multi"})
 _VALUE_STOPS = frozenset(' \t\r\n,;"')
 
 
-class KvModeError(ValueError):
+class KvModeError(SearchTimeConfigError):
     """An unknown KV_MODE value."""
 
 

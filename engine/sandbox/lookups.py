@@ -23,12 +23,12 @@ from itertools import product
 
 from engine.regex import Regex, compile_regex
 from engine.sandbox.events import Event
-from engine.sandbox.extractions import EventView, parse_bool, parse_int
+from engine.sandbox.extractions import EventView, SearchTimeConfigError, parse_bool, parse_int
 
 DEFAULT_MAX_MATCHES = 1000
 
 
-class LookupConfigError(ValueError):
+class LookupConfigError(SearchTimeConfigError):
     """A LOOKUP- setting or lookup definition that cannot be used."""
 
 

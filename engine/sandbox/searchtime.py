@@ -25,9 +25,9 @@ from engine.sandbox.extractions import (
     DEPTH_LIMIT,
     MATCH_LIMIT,
     EventView,
-    ExtractionConfigError,
     FieldSink,
     InlineExtraction,
+    SearchTimeConfigError,
     Transform,
     parse_int,
     parse_transform_list,
@@ -51,7 +51,7 @@ from engine.sandbox.spl_eval import (
 from engine.sandbox.tags import TagIndex
 
 
-class FieldAliasError(ValueError):
+class FieldAliasError(SearchTimeConfigError):
     """A FIELDALIAS- value that is not ``<field> AS|ASNEW <alias> ...``."""
 
 
@@ -163,7 +163,7 @@ class SearchTimeProcessor:
             else:
                 try:
                     cached = Transform.parse(name, stanza)
-                except ExtractionConfigError as exc:
+                except SearchTimeConfigError as exc:
                     cached = str(exc)
             self._transform_cache[name] = cached
         return cached
@@ -177,15 +177,19 @@ class SearchTimeProcessor:
             else:
                 try:
                     cached = LookupTable.load(name, stanza, self._lookup_files)
-                except LookupConfigError as exc:
+                except SearchTimeConfigError as exc:
                     cached = str(exc)
             self._table_cache[name] = cached
         return cached
 
     def _compile(self, props: Mapping[str, str]) -> SearchTimePlan:
         errors: list[str] = []
-        match_limit = parse_int(props.get("MATCH_LIMIT"), default=MATCH_LIMIT)
-        depth_limit = parse_int(props.get("DEPTH_LIMIT"), default=DEPTH_LIMIT)
+        try:
+            match_limit = parse_int(props.get("MATCH_LIMIT"), default=MATCH_LIMIT)
+            depth_limit = parse_int(props.get("DEPTH_LIMIT"), default=DEPTH_LIMIT)
+        except SearchTimeConfigError as exc:
+            errors.append(f"MATCH_LIMIT/DEPTH_LIMIT: {exc}; using the defaults")
+            match_limit, depth_limit = MATCH_LIMIT, DEPTH_LIMIT
         extracts: list[InlineExtraction] = []
         for key, _, value in _classes(props, "EXTRACT-"):
             try:
@@ -194,7 +198,7 @@ class SearchTimeProcessor:
                         key, value, match_limit=match_limit, depth_limit=depth_limit
                     )
                 )
-            except ExtractionConfigError as exc:
+            except SearchTimeConfigError as exc:
                 errors.append(f"{key}: {exc}")
         reports: list[tuple[str, Transform]] = []
         for key, _, value in _classes(props, "REPORT-"):
@@ -247,7 +251,7 @@ class SearchTimeProcessor:
                 if isinstance(table, str):
                     raise LookupConfigError(table)
                 lookups.append(AutomaticLookup.build(key, spec, table))
-            except LookupConfigError as exc:
+            except SearchTimeConfigError as exc:
                 errors.append(f"{key}: {exc}")
         return lookups
 

@@ -11,10 +11,6 @@ from dataclasses import dataclass, field
 from urllib.parse import unquote
 
 
-class TagsConfigError(ValueError):
-    """A tags.conf stanza that is not ``<field>=<value>``."""
-
-
 @dataclass(slots=True)
 class TagIndex:
     """Enabled tags by eventtype name and by (field, value), built once per TA."""

@@ -38,6 +38,7 @@ LOOKUP_TRANSFORMS = {
         "max_matches": "1",
     },
     "zones": {"filename": "zones.csv", "match_type": "CIDR(subnet)"},
+    "bad_max": {"filename": "http_codes.csv", "max_matches": "many"},
     "site_owners": {"filename": "owners.csv", "match_type": "WILDCARD(host_pattern)"},
     "users": {"filename": "users.csv", "case_sensitive_match": "false"},
     "users_min": {
@@ -129,6 +130,13 @@ CASES = [
         "42",
         {"y": ["42"]},
         errors=("EXTRACT-bad",),
+    ),
+    Case(
+        "extract-bad-match-limit-reported-defaults-used",
+        {"MATCH_LIMIT": "lots", "EXTRACT-a": r"(?<n>\d+)"},
+        "7",
+        {"n": ["7"]},
+        errors=("MATCH_LIMIT",),
     ),
     # ---------------------------------------------------------------- REPORT
     Case(
@@ -575,6 +583,14 @@ CASES = [
         {"EVAL-status": '"500"', "LOOKUP-codes": "http_codes code AS status OUTPUT severity"},
         "nothing here",
         {"severity": ["high"]},
+    ),
+    Case(
+        "lookup-bad-max-matches-reported",
+        {"LOOKUP-x": "bad_max code AS status OUTPUT severity"},
+        "status=200",
+        {},
+        absent=("severity",),
+        errors=("LOOKUP-x",),
     ),
     Case(
         "lookup-missing-file-reported",
