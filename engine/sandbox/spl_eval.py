@@ -898,7 +898,14 @@ def _call(name: str, args: list[Compiled], source: str) -> Compiled:
     low, high, fn = spec
     if not low <= len(args) <= high:
         raise EvalSyntaxError(f"{name}() takes {low}..{high} arguments, got {len(args)}")
-    return lambda get: fn([arg(get) for arg in args])
+
+    def call(get: Getter) -> Value:
+        try:
+            return fn([arg(get) for arg in args])
+        except (ArithmeticError, ValueError):
+            return None  # Splunk's functions return null on values they cannot handle
+
+    return call
 
 
 def compile_eval(source: str) -> Compiled:

@@ -123,6 +123,8 @@ CASES: list[tuple[str, Value]] = [
     ('spath("{\\"a\\": {\\"b\\": [1, 2]}}", "a.b{}")', ["1", "2"]),
     ('validate(isnum(bytes), "not a number", bytes > 2000, "too small")', "too small"),
     ("typeof(user)", "String"),
+    ('tostring(1e999, "hex")', None),
+    ("tonumber(hexstr, 99)", None),
     ('mvfilter(mv != "b")', ["a", "c"]),
     ('mvfilter(match(mv, "^c"))', "c"),
     ('mvfilter(mv == "z")', None),
