@@ -108,7 +108,7 @@ def test_report_transform_regex_without_group() -> None:
 def test_format_reference_beyond_group_count() -> None:
     transforms = CLEAN["transforms"].replace("FORMAT = $1::$2", "FORMAT = $1::$3")
     found = only(lint_ta(make_ta(transforms=transforms)), "format-group-out-of-range")
-    assert "$3" in found.message and "2 capturing" in found.message
+    assert "$3" in found.message and "REGEX has 2 group" in found.message
 
 
 def test_report_transform_without_regex_or_delims() -> None:
@@ -141,6 +141,11 @@ def test_eventtype_search_with_pipe_or_subsearch(search: str, code: str) -> None
 def test_pipe_inside_quotes_is_fine_but_empty_search_is_not() -> None:
     assert lint_ta(make_ta(eventtypes='[e]\nsearch = msg="a|[b]"\n', tags="")) == []
     assert codes(lint_ta(make_ta(eventtypes="[e]\nsearch =\n", tags=""))) == ["eventtype-no-search"]
+
+
+def test_empty_lookup_setting() -> None:
+    props = CLEAN["props"] + "LOOKUP-empty =\n"
+    assert codes(lint_ta(make_ta(props=props))) == ["lookup-syntax"]
 
 
 def test_lookup_definition_missing() -> None:
@@ -224,6 +229,10 @@ def test_invalid_lines_and_app_identity() -> None:
     found = lint_ta(ta)
     assert codes(found) == ["app-version", "conf-invalid-line"]
     assert found[1].line == 13
+    ta.version = "1.0.0"
+    ta.app_id = "9-lives"
+    found = only(lint_ta(ta), "app-id")
+    assert (found.file, found.line) == ("default/app.conf", 2)
     ta.confs.pop("app")
     assert "app-conf-missing" in codes(lint_ta(ta))
 
