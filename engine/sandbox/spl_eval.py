@@ -10,7 +10,8 @@ multivalue field. Regexes (match, replace, mvfind) run on engine.regex (PCRE2, b
 match limit hit raises :class:`EvalLimitError`.
 
 Operator precedence, loosest first: OR, XOR, AND, NOT, (= == != LIKE IN), (< > <= >=),
-(+ - .), (* / %), unary minus.
+(+ - .), (* / %), unary minus. Keywords are case-insensitive (Splunk's own TAs write ``or``);
+``like(...)``/``in(...)`` right before a parenthesis are the functions.
 """
 
 from __future__ import annotations
@@ -651,8 +652,10 @@ def _tokenize(source: str) -> list[_Token]:
             while j < n and (source[j].isalnum() or source[j] == "_"):
                 j += 1
             word = source[i:j]
-            kind = "op" if word in _KEYWORDS else "name"
-            tokens.append(_Token(kind, word, word))
+            if word.upper() in _KEYWORDS:  # Splunk's own TAs write `or`/`and` in lower case
+                tokens.append(_Token("op", word.upper(), word))
+            else:
+                tokens.append(_Token("name", word, word))
             i = j
         else:
             for op in _OPERATORS:
@@ -801,15 +804,16 @@ class _Parser:
         if token.kind == "field":
             self.refs.append(str(token.value))
             return _field(str(token.value))
-        if token.kind == "name":
+        function_keyword = token.kind == "op" and token.text in ("LIKE", "IN")
+        if token.kind == "name" or (function_keyword and self.peek().text == "("):
             if self.accept("("):
                 mark = len(self.refs)
                 args = self.parse_args()
                 if token.text.lower() == "mvfilter":
                     return _mvfilter(args, self.refs[mark:], self.source)
                 return _call(token.text.lower(), args, self.source)
-            self.refs.append(token.text)
-            return _field(token.text)
+            self.refs.append(str(token.value))
+            return _field(str(token.value))
         if token.kind == "op" and token.text == "(":
             inner = self.parse_or()
             self.expect(")")
