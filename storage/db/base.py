@@ -39,11 +39,14 @@ class UUIDPrimaryKeyMixin:
 
 
 class TimestampMixin:
-    """created_at/updated_at with database defaults; a trigger (migration 0001) keeps updated_at
-    current for raw SQL updates too."""
+    """created_at/updated_at from the database clock; a trigger (migration 0001) keeps updated_at
+    current for raw SQL updates too. clock_timestamp() rather than now(): rows written in one
+    transaction get distinct, ordered times, so "newest first" is well defined."""
 
-    created_at: Mapped[datetime] = mapped_column(server_default=func.now())
-    updated_at: Mapped[datetime] = mapped_column(server_default=func.now(), onupdate=func.now())
+    created_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
+    updated_at: Mapped[datetime] = mapped_column(
+        server_default=func.clock_timestamp(), onupdate=func.clock_timestamp()
+    )
 
 
 def pg_enum(enum_cls: type, name: str) -> Any:

@@ -17,7 +17,7 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -150,8 +150,17 @@ def _orphans(pgdata: Path) -> list[Any]:
     return found
 
 
-def _recover_stale_lock(pgdata: Path, lines: list[str]) -> None:
+def _alive(proc: Any) -> bool:
+    """Running and not a zombie (an unreaped dead process, e.g. under a PID 1 that never reaps)."""
     import psutil
+
+    try:
+        return bool(proc.is_running() and proc.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False
+
+
+def _recover_stale_lock(pgdata: Path, lines: list[str]) -> None:
 
     stale_pid = lines[0].strip() if lines else "?"
     logger.warning(
@@ -163,9 +172,12 @@ def _recover_stale_lock(pgdata: Path, lines: list[str]) -> None:
     orphans = _orphans(pgdata)
     for proc in orphans:
         proc.terminate()
-    _, alive = psutil.wait_procs(orphans, timeout=5)
-    for proc in alive:
-        proc.kill()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and any(_alive(proc) for proc in orphans):
+        time.sleep(0.05)
+    for proc in orphans:
+        if _alive(proc):
+            proc.kill()
     # The lock files name the dead pid; a zombie (unreaped) pid would still look alive to postgres.
     socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pgdata
     for stale in (socket_dir / f"{_SOCKET_NAME}.lock", socket_dir / _SOCKET_NAME):
@@ -196,8 +208,12 @@ def _prepare_pgdata(pgdata: Path) -> None:
         )
 
 
-def start(pgdata: Path) -> EmbeddedServer:
-    """Start the cluster in `pgdata` (initialising it if new) or reuse the one already running."""
+def start(pgdata: Path, *, options: Mapping[str, str] | None = None) -> EmbeddedServer:
+    """Start the cluster in `pgdata` (initialising it if new) or reuse the one already running.
+
+    `options` are server settings (`-c name=value`) for a fresh start, e.g. fsync=off for
+    throw-away test clusters; a reused server keeps the settings it was started with.
+    """
     pgdata = pgdata.expanduser().resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with _locked(pgdata):
@@ -222,7 +238,10 @@ def start(pgdata: Path) -> EmbeddedServer:
                 "-t",
                 str(_START_TIMEOUT_S),
                 "-o",
-                f'-h "" -k {shlex.quote(str(socket_dir))}',
+                " ".join(
+                    [f'-h "" -k {shlex.quote(str(socket_dir))}']
+                    + [f"-c {shlex.quote(f'{k}={v}')}" for k, v in (options or {}).items()]
+                ),
                 "-l",
                 str(pgdata / "log"),
                 "start",

@@ -76,12 +76,11 @@ class UnitOfWork:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        # close() rolls back whatever was not committed and detaches the loaded objects
+        # (still readable, e.g. to return ids), without expiring them.
         session = self.session
-        try:
-            await session.rollback()
-        finally:
-            await session.close()
-            self._session = None
+        self._session = None
+        await session.close()
 
     async def commit(self) -> None:
         try:

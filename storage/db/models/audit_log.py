@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import uuid
 from datetime import datetime
 from typing import Any
@@ -33,7 +34,7 @@ class AuditLog(UUIDPrimaryKeyMixin, Base):
     details: Mapped[dict[str, Any]] = mapped_column(
         default=dict, server_default=text("'{}'::jsonb")
     )
-    ip_address: Mapped[str | None] = mapped_column(INET)
+    ip_address: Mapped[ipaddress.IPv4Address | ipaddress.IPv6Address | None] = mapped_column(INET)
     user_agent: Mapped[str | None] = mapped_column(String(1000))
     correlation_id: Mapped[str | None] = mapped_column(String(255), index=True)
     timestamp: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp(), index=True)

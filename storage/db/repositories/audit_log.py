@@ -58,7 +58,7 @@ class AuditLogRepository(BaseRepository[AuditLog]):
     async def get_recent_activity(self, hours: int = 24, limit: int = 100) -> list[AuditLog]:
         stmt = (
             select(AuditLog)
-            .where(AuditLog.timestamp >= func.now() - timedelta(hours=hours))
+            .where(AuditLog.timestamp >= func.clock_timestamp() - timedelta(hours=hours))
             .order_by(AuditLog.timestamp.desc(), AuditLog.id)
             .limit(limit)
         )

@@ -209,7 +209,15 @@ class _TranslatedSavepoint:
             await self._nested.commit()
             return
         await self._nested.rollback()
+        await self._reload_expired()
         if isinstance(exc, IntegrityError | DBAPIError):
             raise translate_db_error(exc, self._entity) from exc
         if isinstance(exc, StatementError):
             raise InvalidValueError(f"{self._entity}: {exc.orig or exc}") from exc
+
+    async def _reload_expired(self) -> None:
+        """The rollback expired the attributes the refused write had changed; reload them now,
+        because an expired attribute would otherwise lazy-load outside the async context."""
+        for obj in list(self._session.identity_map.values()):
+            if inspect(obj).expired_attributes:
+                await self._session.refresh(obj)

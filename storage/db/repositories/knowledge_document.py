@@ -44,7 +44,7 @@ class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
         document.pinecone_indexed = True
         document.index_name = index_name
         document.embedding_count = embedding_count
-        document.indexed_at = func.now()
+        document.indexed_at = func.clock_timestamp()
         async with self._write():
             await self.session.flush()
         await self.session.refresh(document)

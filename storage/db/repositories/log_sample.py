@@ -39,7 +39,7 @@ class LogSampleRepository(BaseRepository[LogSample]):
         """Soft delete; marking twice keeps the first deletion time."""
         sample = await self.get(sample_id)
         if sample.deleted_at is None:
-            sample.deleted_at = func.now()
+            sample.deleted_at = func.clock_timestamp()
             async with self._write():
                 await self.session.flush()
             await self.session.refresh(sample)

@@ -76,7 +76,10 @@ class RequestRepository(BaseRepository[Request]):
     async def approve_request(self, request_id: uuid.UUID, approver_id: uuid.UUID) -> Request:
         request = await self._decide(request_id, approver_id, RequestStatus.APPROVED)
         return await self._move(
-            request, RequestStatus.APPROVED, approved_by=approver_id, approved_at=func.now()
+            request,
+            RequestStatus.APPROVED,
+            approved_by=approver_id,
+            approved_at=func.clock_timestamp(),
         )
 
     async def reject_request(
@@ -90,7 +93,7 @@ class RequestRepository(BaseRepository[Request]):
             request,
             RequestStatus.REJECTED,
             approved_by=approver_id,
-            approved_at=func.now(),
+            approved_at=func.clock_timestamp(),
             rejection_reason=reason.strip(),
         )
 
@@ -101,7 +104,7 @@ class RequestRepository(BaseRepository[Request]):
         async with self._write():
             request.status = target
             if target is RequestStatus.COMPLETED:
-                request.completed_at = func.now()
+                request.completed_at = func.clock_timestamp()
             for key, value in changes.items():
                 setattr(request, key, value)
             await self.session.flush()

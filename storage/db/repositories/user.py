@@ -75,7 +75,7 @@ class UserRepository(BaseRepository[User]):
 
     async def update_last_login(self, user_id: uuid.UUID) -> User:
         user = await self.get(user_id)
-        user.last_login = func.now()
+        user.last_login = func.clock_timestamp()
         async with self._write():
             await self.session.flush()
         await self.session.refresh(user)

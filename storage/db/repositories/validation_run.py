@@ -38,7 +38,7 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
             run_id,
             status=ValidationStatus.RUNNING,
             container_id=container_id,
-            started_at=func.now(),
+            started_at=func.clock_timestamp(),
         )
 
     async def complete_validation(
@@ -68,8 +68,10 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
             debug_bundle_key=debug_bundle_key,
             debug_bundle_bucket=debug_bundle_bucket,
             error_message=error_message,
-            completed_at=func.now(),
-            duration_seconds=func.extract("epoch", func.now() - ValidationRun.started_at),
+            completed_at=func.clock_timestamp(),
+            duration_seconds=func.extract(
+                "epoch", func.clock_timestamp() - ValidationRun.started_at
+            ),
         )
 
     async def _lock(self, run_id: uuid.UUID) -> ValidationRun:

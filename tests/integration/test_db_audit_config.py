@@ -1,0 +1,152 @@
+"""The append-only audit log and typed SystemConfig values."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
+
+from storage.db.enums import AuditAction, ConfigValueType
+from storage.db.errors import ImmutableAuditLogError, InvalidConfigValueError, InvalidValueError
+from storage.db.repositories import SECRET_MASK
+from storage.db.unit_of_work import UnitOfWork
+from tests.integration.builders import Builder
+
+
+async def test_create_log_and_reads(uow: UnitOfWork, build: Builder):
+    user = await build.user()
+    request = await build.request(user)
+    created = await uow.audit.create_log(
+        user.id,
+        AuditAction.CREATE,
+        "request",
+        request.id,
+        {"source": "nginx"},
+        "192.0.2.10",
+        "tagen-cli/0.1",
+        "flow-run-1",
+    )
+    upload = await uow.audit.create_log(
+        user.id, "UPLOAD", "log_sample", uuid.uuid4(), correlation_id="flow-run-1"
+    )
+    await uow.audit.create_log(None, AuditAction.LOGIN, "session", None)
+    assert created.timestamp is not None and str(created.ip_address) == "192.0.2.10"
+    assert created.entity_id == str(request.id) and created.details == {"source": "nginx"}
+    assert [a.id for a in await uow.audit.get_by_entity("request", request.id)] == [created.id]
+    assert [a.id for a in await uow.audit.get_by_user(user.id, 0, 10)] == [upload.id, created.id]
+    assert [a.id for a in await uow.audit.get_by_user(user.id, 1, 10)] == [created.id]
+    chain = await uow.audit.get_by_correlation_id("flow-run-1")
+    assert [a.id for a in chain] == [created.id, upload.id]
+    recent = await uow.audit.get_recent_activity(hours=1, limit=500)
+    assert {created.id, upload.id} <= {a.id for a in recent}
+
+
+async def test_bad_audit_input(uow: UnitOfWork):
+    with pytest.raises(InvalidValueError, match="'EXPLODE' is not one of CREATE"):
+        await uow.audit.create_log(None, "EXPLODE", "request")
+    with pytest.raises(InvalidValueError, match="inet"):
+        await uow.audit.create_log(None, "LOGIN", "session", ip_address="not-an-ip")
+
+
+async def test_repository_refuses_to_rewrite_history(uow: UnitOfWork):
+    log = await uow.audit.create_log(None, AuditAction.LOGIN, "session")
+    with pytest.raises(ImmutableAuditLogError, match="UPDATE"):
+        await uow.audit.update(log.id, {"entity_type": "x"})
+    with pytest.raises(ImmutableAuditLogError, match="DELETE"):
+        await uow.audit.delete(log.id)
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE audit_logs SET entity_type = 'forged' WHERE id = :id",
+        "DELETE FROM audit_logs WHERE id = :id",
+        "TRUNCATE audit_logs",
+    ],
+)
+async def test_trigger_refuses_raw_sql(uow: UnitOfWork, statement: str):
+    log = await uow.audit.create_log(None, AuditAction.LOGOUT, "session")
+    params = {"id": log.id} if ":id" in statement else {}
+    with pytest.raises(DBAPIError, match="append-only"):
+        async with uow.session.begin_nested():
+            await uow.session.execute(text(statement), params)
+    entity_type = await uow.session.scalar(
+        text("SELECT entity_type FROM audit_logs WHERE id = :id"), {"id": log.id}
+    )
+    assert entity_type == "session"
+
+
+@pytest.mark.parametrize(
+    ("value", "value_type", "stored", "parsed"),
+    [
+        ("hello", "string", "hello", "hello"),
+        (8, "integer", "8", 8),
+        ("12", ConfigValueType.INTEGER, "12", 12),
+        (True, "boolean", "true", True),
+        ("off", "boolean", "false", False),
+        (
+            {"model": "gpt", "t": 0.2},
+            "json",
+            '{"model": "gpt", "t": 0.2}',
+            {"model": "gpt", "t": 0.2},
+        ),
+        (["a", "b"], "list", '["a", "b"]', ["a", "b"]),
+    ],
+)
+async def test_typed_values_round_trip(uow: UnitOfWork, value, value_type, stored, parsed):
+    entry = await uow.config.set_value("k.typed", value, value_type)
+    assert entry.value == stored
+    assert await uow.config.get_value("k.typed") == parsed
+
+
+@pytest.mark.parametrize(
+    ("value", "value_type", "message"),
+    [
+        ("eight", "integer", "not a valid integer"),
+        (True, "integer", "not a valid integer"),
+        ("maybe", "boolean", "not a valid boolean"),
+        ({"a": 1}, "list", "not a valid list"),
+        (3, "string", "not a valid string"),
+        ({1, 2}, "json", "not a valid json"),
+    ],
+)
+async def test_values_that_do_not_fit_their_type(uow: UnitOfWork, value, value_type, message):
+    with pytest.raises(InvalidConfigValueError, match=message):
+        await uow.config.set_value("k.bad", value, value_type)
+    assert await uow.config.get_value("k.bad", "unset") == "unset"
+
+
+async def test_unknown_type_and_malformed_stored_value(uow: UnitOfWork):
+    with pytest.raises(InvalidValueError, match="'float' is not one of string"):
+        await uow.config.set_value("k", 1.5, "float")
+    await uow.session.execute(
+        text("INSERT INTO system_config (key, value, value_type) VALUES ('raw', '{x', 'json')")
+    )
+    with pytest.raises(InvalidConfigValueError, match="'raw' is not a valid json"):
+        await uow.config.get_value("raw")
+
+
+async def test_set_value_upserts_and_defaults(uow: UnitOfWork, build: Builder):
+    admin = await build.user()
+    assert await uow.config.get_value("MAX_PARALLEL_VALIDATIONS", 4) == 4
+    first = await uow.config.set_value(
+        "MAX_PARALLEL_VALIDATIONS", 2, "integer", admin.id, "sandbox slots"
+    )
+    second = await uow.config.set_value("MAX_PARALLEL_VALIDATIONS", 6, "integer")
+    assert second.id == first.id
+    assert second.description == "sandbox slots"  # kept when not given
+    assert second.updated_by is None
+    assert await uow.config.get_value("MAX_PARALLEL_VALIDATIONS", 4) == 6
+    assert await uow.config.count({"key": "MAX_PARALLEL_VALIDATIONS"}) == 1
+
+
+async def test_public_configs_mask_secrets(uow: UnitOfWork):
+    await uow.config.set_value("llm.api_key", "sk-secret", "string", is_secret=True)
+    await uow.config.set_value("llm.model", "gpt-4o-mini", "string")
+    public = await uow.config.get_public_configs()
+    assert public["llm.api_key"] == SECRET_MASK
+    assert public["llm.model"] == "gpt-4o-mini"
+    assert "sk-secret" not in repr(public)
+    assert await uow.config.get_value("llm.api_key") == "sk-secret"

@@ -1,0 +1,116 @@
+"""UserRepository and RoleRepository against real PostgreSQL."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+
+from storage.db.enums import UserRoleEnum
+from storage.db.errors import DuplicateError, InvalidValueError, NotFoundError
+from storage.db.repositories import DEFAULT_ROLES
+from storage.db.unit_of_work import UnitOfWork
+from tests.integration.builders import Builder
+
+
+async def test_lookups_by_username_email_and_external_identity(uow: UnitOfWork, build: Builder):
+    user = await build.user(
+        username="jdoe", email="John.Doe@Example.org", auth_provider="okta", external_id="00u1"
+    )
+    assert (await uow.users.get_by_username("jdoe")).id == user.id
+    assert await uow.users.get_by_username("JDOE") is None
+    assert (await uow.users.get_by_email("john.doe@example.org")).id == user.id
+    assert (await uow.users.get_by_external_id("00u1", "okta")).id == user.id
+    assert await uow.users.get_by_external_id("00u1", "azuread") is None
+    assert user.auth_provider == "okta" and user.is_active and not user.is_superuser
+
+
+async def test_defaults_come_from_the_database(uow: UnitOfWork, build: Builder):
+    user = await build.user()
+    assert user.auth_provider == "local"
+    assert user.created_at is not None and user.updated_at is not None
+    assert isinstance(user.id, uuid.UUID)
+
+
+async def test_duplicate_username_and_email_are_domain_errors(uow: UnitOfWork, build: Builder):
+    await build.user(username="dup", email="dup@example.org")
+    with pytest.raises(DuplicateError, match=r"username.*dup"):
+        await uow.users.create({"username": "dup", "email": "other@example.org"})
+    with pytest.raises(DuplicateError, match=r"email"):
+        await uow.users.create({"username": "other", "email": "dup@example.org"})
+    # the transaction is still usable after a refused row, nothing half-written
+    assert await uow.users.count({"username": "other"}) == 0
+    await build.user(username="after")
+
+
+async def test_same_external_identity_twice_is_refused(uow: UnitOfWork, build: Builder):
+    await build.user(auth_provider="okta", external_id="x1")
+    with pytest.raises(DuplicateError, match="external_id"):
+        await build.user(auth_provider="okta", external_id="x1")
+
+
+async def test_search_escapes_wildcards_and_pages(uow: UnitOfWork, build: Builder):
+    await build.user(username="alice_ops", full_name="Alice Ops")
+    await build.user(username="aliceXops", full_name="Not Matching Underscore")
+    await build.user(username="bob", full_name="Bob Alice-Smith")
+    found = await uow.users.search_users("alice_", 0, 10)
+    assert [u.username for u in found] == ["alice_ops"]
+    by_name = await uow.users.search_users("ALICE", 0, 10)
+    assert {u.username for u in by_name} == {"alice_ops", "aliceXops", "bob"}
+    assert len(await uow.users.search_users("alice", 1, 1)) == 1
+
+
+async def test_update_last_login_uses_the_database_clock(uow: UnitOfWork, build: Builder):
+    user = await build.user()
+    assert user.last_login is None
+    updated = await uow.users.update_last_login(user.id)
+    assert updated.last_login is not None
+    with pytest.raises(NotFoundError, match="User"):
+        await uow.users.update_last_login(uuid.uuid4())
+
+
+async def test_ensure_default_roles_is_idempotent(uow: UnitOfWork):
+    first = await uow.roles.ensure_default_roles()
+    second = await uow.roles.ensure_default_roles()
+    assert [r.id for r in first] == [r.id for r in second]
+    assert {r.name for r in first} == set(UserRoleEnum)
+    approver = await uow.roles.get_by_name(UserRoleEnum.APPROVER)
+    assert approver is not None
+    assert approver.description == DEFAULT_ROLES[UserRoleEnum.APPROVER][0]
+    assert "request:approve" in approver.permissions
+
+
+async def test_get_by_name_rejects_unknown_role(uow: UnitOfWork):
+    with pytest.raises(InvalidValueError, match="'SUPERHERO' is not one of REQUESTOR"):
+        await uow.roles.get_by_name("SUPERHERO")
+
+
+async def test_assign_and_remove_roles(uow: UnitOfWork, build: Builder):
+    await uow.roles.ensure_default_roles()
+    admin = await build.user(UserRoleEnum.ADMIN)
+    user = await build.user()
+    approver_role = await uow.roles.get_by_name("APPROVER")
+    grant = await uow.roles.assign_role_to_user(user.id, approver_role.id, assigned_by=admin.id)
+    assert grant.assigned_by == admin.id and grant.assigned_at is not None
+    again = await uow.roles.assign_role_to_user(user.id, approver_role.id)
+    assert again.id == grant.id and again.assigned_by == admin.id  # first grant kept
+
+    with_roles = await uow.users.get_with_roles(user.id)
+    assert [r.name for r in with_roles.roles] == [UserRoleEnum.APPROVER]
+    assert [u.id for u in await uow.users.get_users_by_role("APPROVER")] == [user.id]
+    assert await uow.users.get_role_names(user.id) == {UserRoleEnum.APPROVER}
+
+    assert await uow.roles.remove_role_from_user(user.id, approver_role.id) is True
+    assert await uow.roles.remove_role_from_user(user.id, approver_role.id) is False
+    assert await uow.users.get_users_by_role(UserRoleEnum.APPROVER) == []
+
+
+async def test_assign_role_to_unknown_user_or_role(uow: UnitOfWork, build: Builder):
+    roles = await uow.roles.ensure_default_roles()
+    user = await build.user()
+    with pytest.raises(NotFoundError, match="User"):
+        await uow.roles.assign_role_to_user(uuid.uuid4(), roles[0].id)
+    with pytest.raises(NotFoundError, match="Role"):
+        await uow.roles.assign_role_to_user(user.id, uuid.uuid4())
+    with pytest.raises(NotFoundError, match="User"):
+        await uow.roles.assign_role_to_user(user.id, roles[0].id, assigned_by=uuid.uuid4())

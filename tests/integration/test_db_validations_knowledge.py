@@ -1,0 +1,129 @@
+"""ValidationRunRepository and KnowledgeDocumentRepository."""
+
+from __future__ import annotations
+
+import uuid
+
+import pytest
+from sqlalchemy import text
+
+from storage.db.enums import RequestStatus, ValidationStatus
+from storage.db.errors import InvalidStatusTransitionError, InvalidValueError, NotFoundError
+from storage.db.unit_of_work import UnitOfWork
+from tests.integration.builders import Builder
+
+
+async def _revision(build: Builder):
+    request = await build.request(status=RequestStatus.VALIDATING)
+    return await build.revision(request)
+
+
+async def test_validation_lifecycle(uow: UnitOfWork, build: Builder):
+    revision = await _revision(build)
+    run = await build.validation(revision)
+    assert run.status is ValidationStatus.QUEUED
+    running = await uow.validations.start_validation(run.id, "sandbox-7")
+    assert running.status is ValidationStatus.RUNNING
+    assert running.container_id == "sandbox-7" and running.started_at is not None
+    assert await uow.validations.get_running_count() >= 1
+    # make the run measurably long without sleeping: move started_at back 90 s
+    await uow.session.execute(
+        text(
+            "UPDATE validation_runs SET started_at = started_at - interval '90 seconds' "
+            "WHERE id = :id"
+        ),
+        {"id": run.id},
+    )
+    done = await uow.validations.complete_validation(
+        run.id,
+        "PASSED",
+        {"coverage": 0.98},
+        "bundles/run.tgz",
+        debug_bundle_bucket="debug",
+    )
+    assert done.status is ValidationStatus.PASSED
+    assert done.results_json == {"coverage": 0.98}
+    assert (done.debug_bundle_key, done.debug_bundle_bucket) == ("bundles/run.tgz", "debug")
+    assert done.completed_at is not None
+    assert 90 <= done.duration_seconds < 3600
+
+
+async def test_invalid_validation_transitions(uow: UnitOfWork, build: Builder):
+    revision = await _revision(build)
+    run = await build.validation(revision)
+    with pytest.raises(InvalidStatusTransitionError, match="from QUEUED to PASSED"):
+        await uow.validations.complete_validation(run.id, ValidationStatus.PASSED)
+    await uow.validations.start_validation(run.id, "c1")
+    with pytest.raises(InvalidStatusTransitionError, match="from RUNNING to RUNNING"):
+        await uow.validations.start_validation(run.id, "c2")
+    with pytest.raises(InvalidStatusTransitionError, match="from RUNNING to QUEUED"):
+        await uow.validations.complete_validation(run.id, "QUEUED")
+    with pytest.raises(InvalidValueError, match="'OK' is not one of"):
+        await uow.validations.complete_validation(run.id, "OK")
+    await uow.validations.complete_validation(run.id, "FAILED", error_message="no events")
+    with pytest.raises(InvalidStatusTransitionError, match="from FAILED to PASSED"):
+        await uow.validations.complete_validation(run.id, "PASSED")
+    with pytest.raises(NotFoundError, match="ValidationRun"):
+        await uow.validations.start_validation(uuid.uuid4(), "c")
+
+
+async def test_queued_run_may_fail_without_starting(uow: UnitOfWork, build: Builder):
+    run = await build.validation(await _revision(build))
+    failed = await uow.validations.complete_validation(
+        run.id, ValidationStatus.FAILED, error_message="image pull failed"
+    )
+    assert failed.status is ValidationStatus.FAILED
+    assert failed.duration_seconds is None and failed.error_message == "image pull failed"
+
+
+async def test_failed_validations_and_statistics(uow: UnitOfWork, build: Builder):
+    revision = await _revision(build)
+    other = await _revision(build)
+    runs = [await build.validation(revision) for _ in range(3)]
+    for run, final in zip(runs, ["FAILED", "FAILED", "PASSED"], strict=True):
+        await uow.validations.start_validation(run.id, "c")
+        await uow.validations.complete_validation(run.id, final)
+    other_run = await build.validation(other)
+    await uow.validations.complete_validation(other_run.id, "FAILED")
+
+    failed = await uow.validations.get_failed_validations(revision.request_id)
+    assert [r.id for r in failed] == [runs[1].id, runs[0].id]
+    stats = await uow.validations.get_validation_statistics(revision.request_id)
+    assert stats.total == 3
+    assert stats.by_status[ValidationStatus.FAILED] == 2
+    assert stats.by_status[ValidationStatus.QUEUED] == 0
+    assert stats.pass_rate == pytest.approx(1 / 3)
+    assert stats.average_duration_seconds is not None
+    overall = await uow.validations.get_validation_statistics()
+    assert overall.total >= 4
+
+
+async def test_knowledge_indexing(uow: UnitOfWork, build: Builder):
+    manager = await build.user()
+    docs = [
+        await uow.knowledge.create(
+            {
+                "title": f"doc {n}",
+                "document_type": kind,
+                "storage_key": f"knowledge/{n}.md",
+                "uploaded_by": manager.id,
+            }
+        )
+        for n, kind in enumerate(["markdown", "pdf", "markdown"])
+    ]
+    await uow.knowledge.update(docs[2].id, {"is_active": False})
+    unindexed = await uow.knowledge.get_unindexed_documents()
+    assert [d.id for d in unindexed if d.id in {x.id for x in docs}] == [docs[0].id, docs[1].id]
+    indexed = await uow.knowledge.mark_as_indexed(docs[0].id, "tagen-knowledge", 42)
+    assert indexed.pinecone_indexed and indexed.indexed_at is not None
+    assert (indexed.index_name, indexed.embedding_count) == ("tagen-knowledge", 42)
+    assert docs[0].id not in {d.id for d in await uow.knowledge.get_unindexed_documents()}
+    with pytest.raises(InvalidValueError, match="embedding_count"):
+        await uow.knowledge.mark_as_indexed(docs[1].id, "idx", -1)
+    with pytest.raises(NotFoundError, match="KnowledgeDocument"):
+        await uow.knowledge.mark_as_indexed(uuid.uuid4(), "idx", 1)
+
+    stats = await uow.knowledge.get_statistics()
+    assert stats.total >= 3 and stats.active >= 2 and stats.indexed >= 1
+    assert stats.total_embeddings >= 42
+    assert stats.by_type["markdown"] >= 2 and stats.by_type["pdf"] >= 1
