@@ -9,7 +9,8 @@ boundaries, ``*`` matching within a token), NOT, OR, AND (also implicit), parent
 since eventtype tags depend on this very match). As in Splunk's search command, NOT binds
 tightest, then OR, then AND. ``index``/``splunk_server`` terms are true when the event does not
 carry that field (the sandbox has no indexes); ``earliest``/``latest`` are ignored.
-``disabled = 1`` eventtypes are skipped. Names like ``name-%host%`` are templates: the field's
+``disabled = 1`` eventtypes are skipped. Wildcard terms run on engine.regex; one that exceeds
+the match limit on an event does not match it. Names like ``name-%host%`` are templates: the field's
 value is substituted, and the eventtype does not apply when the field is missing.
 """
 
