@@ -173,6 +173,12 @@ def _named_groups(regex: Regex, pairs: tuple[tuple[str, str], ...]) -> tuple[tup
 
 
 def _emit_named(match: object, named: tuple[tuple[str, int], ...], sink: FieldSink) -> None:
+    if len(named) == 1:  # one group: a direct lookup is cheaper than materialising groups()
+        name, index = named[0]
+        value = match.group(index)  # type: ignore[attr-defined]
+        if value is not None:
+            sink.add(name, bytes(value).decode("utf-8", "replace"))
+        return
     values = match.groups()  # type: ignore[attr-defined]
     for name, index in named:
         value = values[index - 1]
