@@ -19,9 +19,11 @@ from engine.regex import Regex, RegexError, compile_regex
 Severity = Literal["error", "warning"]
 
 RULES: dict[str, Severity] = {
-    "app-conf-missing": "error",  # no default/app.conf
-    "app-id": "error",  # package id Splunk or AppInspect refuses
-    "app-version": "error",  # version not SemVer (AppInspect fails it)
+    # Identity problems AppInspect fails; write_ta and build_package refuse them outright, so
+    # here they only warn (Splunk itself runs such an app).
+    "app-conf-missing": "warning",  # no default/app.conf
+    "app-id": "warning",  # package id Splunk or AppInspect refuses
+    "app-version": "warning",  # version not SemVer
     "props-default-stanza": "error",  # [default] in props.conf changes every sourcetype
     "kv-mode-double-json": "error",  # KV_MODE=json with INDEXED_EXTRACTIONS=json
     "sourcetype-name": "warning",  # '::' or <>?&#[]/ in a sourcetype name
@@ -33,7 +35,7 @@ RULES: dict[str, Severity] = {
     "missing-transform": "error",  # REPORT-/TRANSFORMS- naming an absent stanza
     "transform-no-regex": "error",  # search-time transform with neither REGEX nor DELIMS
     "transform-no-destination": "error",  # index-time transform without DEST_KEY/WRITE_META
-    "transform-no-format": "error",  # index-time transform without FORMAT
+    "transform-no-format": "warning",  # index-time FORMAT left to its default <stanza>::$1
     "lookup-syntax": "error",  # empty LOOKUP- value
     "lookup-missing-definition": "error",  # LOOKUP- naming an absent transforms stanza
     "lookup-not-a-definition": "error",  # LOOKUP- naming a stanza that is not a lookup
@@ -41,7 +43,7 @@ RULES: dict[str, Severity] = {
     "fieldalias-syntax": "error",  # not '<field> AS|ASNEW <alias>' pairs
     "sedcmd-syntax": "error",  # not s/regex/replacement/flags or y/a/b/
     "field-name-invalid": "error",  # whitespace, quotes, '=' ... in a field name
-    "field-name-unusual": "warning",  # leading digit/underscore, dots, dashes
+    "field-name-unusual": "warning",  # leading digit/underscore, '-', '{}', '@'
     "eventtype-no-search": "error",
     "eventtype-pipe": "error",  # eventtype searches cannot hold pipes
     "eventtype-subsearch": "error",  # ... nor subsearches
@@ -51,9 +53,10 @@ RULES: dict[str, Severity] = {
     "conf-invalid-line": "warning",  # a line Splunk ignores
 }
 
-# Field names: letters, digits, underscores, starting with a letter (Knowledge Manager Manual).
-# Splunk tolerates more (dotted JSON paths, leading underscores for internal fields): warning.
-FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]*$")
+# Field names (Knowledge Manager Manual, "Proper field name syntax"): letters, digits, '.', ':'
+# and '_', not starting with a digit or '_'. Splunk tolerates more (JSON paths with '{}' and
+# '-', internal '_' fields): warning.
+FIELD_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_.:]*$")
 FIELD_NAME_TOLERATED = re.compile(r"^[A-Za-z0-9_.:{}@-]+$")
 SOURCETYPE_BAD_CHARS = frozenset("<>?&#[]/")
 IN_FIELD = re.compile(r"^(?P<regex>.*?)\s+in\s+(?P<field>[A-Za-z0-9_.{}:@-]+)$", re.DOTALL)
@@ -163,7 +166,7 @@ class _Linter:
             return
         if FIELD_NAME_TOLERATED.match(name):
             message = f"{where}: field name {name!r} should start with a letter and hold only "
-            self.report(at, "field-name-unusual", message + "letters, digits and underscores")
+            self.report(at, "field-name-unusual", message + "letters, digits, '_', '.', ':'")
         else:
             self.report(at, "field-name-invalid", f"{where}: {name!r} is not a valid field name")
 
@@ -276,6 +279,8 @@ class _Linter:
                     self.report(_At(self.transforms, name, "REGEX"), "regex-no-group", message)
 
     def index_time_transform(self, at: _At, target: dict[str, str]) -> None:
+        if "INGEST_EVAL" in target or "CLONE_SOURCETYPE" in target:
+            return  # neither needs DEST_KEY nor FORMAT
         if "DEST_KEY" not in target and target.get("WRITE_META", "").lower() not in ("true", "1"):
             message = f"[{at.stanza}] used at index time needs DEST_KEY or WRITE_META = true"
             self.report(at, "transform-no-destination", message)

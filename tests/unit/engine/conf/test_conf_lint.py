@@ -119,9 +119,22 @@ def test_report_transform_without_regex_or_delims() -> None:
 
 def test_index_time_transform_needs_destination_and_format() -> None:
     no_dest = CLEAN["transforms"].replace("DEST_KEY = queue\n", "")
-    assert "transform-no-destination" in codes(lint_ta(make_ta(transforms=no_dest)))
+    assert codes(lint_ta(make_ta(transforms=no_dest))) == ["transform-no-destination"]
     no_format = CLEAN["transforms"].replace("FORMAT = nullQueue\n", "")
-    assert "transform-no-format" in codes(lint_ta(make_ta(transforms=no_format)))
+    found = only(lint_ta(make_ta(transforms=no_format)), "transform-no-format")
+    assert found.severity == "warning"
+
+
+def test_ingest_eval_and_clone_transforms_need_no_destination() -> None:
+    transforms = CLEAN["transforms"] + "[ie]\nINGEST_EVAL = size=len(_raw)\n"
+    transforms += "[clone]\nREGEX = .\nCLONE_SOURCETYPE = acme:copy\n"
+    props = CLEAN["props"] + "TRANSFORMS-more = ie, clone\n"
+    assert lint_ta(make_ta(props=props, transforms=transforms)) == []
+
+
+def test_dotted_and_namespaced_field_names_are_valid() -> None:
+    props = CLEAN["props"] + "FIELDALIAS-ok = a AS http.status b AS ns:name\n"
+    assert lint_ta(make_ta(props=props)) == []
 
 
 @pytest.mark.parametrize(
@@ -170,6 +183,7 @@ def test_lookup_pointing_at_a_transform_that_is_not_a_lookup() -> None:
     [
         ("EXTRACT-u = (?<_user>\\S+)", "field-name-unusual"),
         ("FIELDALIAS-x = a AS 9lives", "field-name-unusual"),
+        ("FIELDALIAS-z = a AS b-c", "field-name-unusual"),
         ("FIELDALIAS-y = a AS b c", "fieldalias-syntax"),
         ("EVAL-bad name = 1", "field-name-invalid"),
         ("LOOKUP-x = acme_proto proto_num OUTPUT proto AS trans=port", "field-name-invalid"),
