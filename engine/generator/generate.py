@@ -299,7 +299,7 @@ def _repair(draft: Draft, ta: TA, report: ValidationReport) -> tuple[Draft, list
         draft = replace(draft, breaking=wider)
         repairs.append(f"TRUNCATE raised to {wider.truncate} ({report.truncated_events} cut)")
     timestamps = draft.timestamps
-    if timestamps.time_format is not None and report.timestamps.ratio < 1.0:
+    if timestamps.settings().get("MAX_TIMESTAMP_LOOKAHEAD") and report.timestamps.ratio < 1.0:
         errors = " ".join(failure.error for failure in report.timestamps.failures)
         if "MAX_DAYS_AGO" in errors and "MAX_DAYS_AGO" not in draft.extra:
             draft = replace(draft, extra={**draft.extra, "MAX_DAYS_AGO": str(MAX_DAYS_AGO_LIMIT)})
@@ -307,7 +307,7 @@ def _repair(draft: Draft, ta: TA, report: ValidationReport) -> tuple[Draft, list
         elif "MAX_DAYS_HENCE" in errors and "MAX_DAYS_HENCE" not in draft.extra:
             draft = replace(draft, extra={**draft.extra, "MAX_DAYS_HENCE": "3650"})
             repairs.append("MAX_DAYS_HENCE raised: the samples carry future dates")
-        elif report.timestamps.ratio < timestamps.success - 0.01:
+        elif "MAX_DAYS" not in errors and report.timestamps.ratio < timestamps.success - 0.01:
             longer = replace(timestamps, lookahead=timestamps.lookahead * 2)
             draft = replace(draft, timestamps=longer)
             repairs.append(f"MAX_TIMESTAMP_LOOKAHEAD widened to {longer.lookahead}")
@@ -339,7 +339,7 @@ def _check_zone(name: str) -> None:
 
 def _age_settings(plan: TimestampPlan) -> Settings:
     """MAX_DAYS_AGO raised when the samples are older than Splunk accepts by default."""
-    if plan.time_format is None or not plan.has_year or not plan.example:
+    if (plan.time_format is None and not plan.automatic) or not plan.has_year or not plan.example:
         return {}
     when = read_time(plan.example, plan.time_format, ZoneInfo(plan.tz or "UTC"))
     if when is None or datetime.now(UTC) - when < timedelta(days=DEFAULT_MAX_DAYS_AGO - 30):
@@ -500,7 +500,12 @@ def _caveats(sample: SampleSet, draft: Draft, check: SelfCheck) -> tuple[str, ..
             f"Only the first {len(sample.text):,} characters of {sample.total_bytes:,} bytes of "
             "samples were analysed."
         )
-    if draft.timestamps.time_format is None:
+    if draft.timestamps.automatic:
+        caveats.append(
+            "The samples mix timestamp layouts: Splunk's automatic recognition reads them "
+            "(no TIME_FORMAT)."
+        )
+    elif draft.timestamps.time_format is None:
         caveats.append("No timestamp was found: events are stamped with the time they arrive.")
     elif draft.timestamps.success < 1.0:
         caveats.append(

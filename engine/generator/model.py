@@ -106,8 +106,9 @@ class TimestampPlan:
     """Index-time timestamp recognition, verified against the samples.
 
     ``time_format`` is Splunk strptime. ``success`` is the share of sampled events whose time the
-    plan parsed; ``tz`` is set only when the data carries no offset. ``None`` format means the
-    events carry no timestamp the generator could trust (DATETIME_CONFIG=CURRENT).
+    plan parsed; ``tz`` is set only when the data carries no offset. ``None`` format without
+    ``automatic`` means the events carry no timestamp the generator could trust
+    (DATETIME_CONFIG=CURRENT).
     """
 
     time_prefix: str | None
@@ -117,14 +118,17 @@ class TimestampPlan:
     has_year: bool = True
     success: float = 0.0
     example: str = ""
+    automatic: bool = False
+    """No TIME_FORMAT: Splunk's own recognition reads mixed layouts that no single format can."""
 
     def settings(self) -> Settings:
-        if self.time_format is None:
+        if self.time_format is None and not self.automatic:
             return {"DATETIME_CONFIG": "CURRENT"}
         out: Settings = {}
         if self.time_prefix is not None:
             out["TIME_PREFIX"] = self.time_prefix
-        out["TIME_FORMAT"] = self.time_format
+        if self.time_format is not None:
+            out["TIME_FORMAT"] = self.time_format
         out["MAX_TIMESTAMP_LOOKAHEAD"] = str(self.lookahead)
         if self.tz is not None:
             out["TZ"] = self.tz

@@ -45,9 +45,12 @@ def _cell(text: str) -> str:
 
 
 def _timestamp_lines(plan: TimestampPlan) -> list[str]:
-    if plan.time_format is None:
+    if plan.automatic:
+        lines = ["- Timestamps: Splunk's automatic recognition (the layouts vary)"]
+    elif plan.time_format is None:
         return ["- Timestamps: none found in the samples; events get the index time."]
-    lines = [f"- Timestamps: `TIME_FORMAT = {plan.time_format}`"]
+    else:
+        lines = [f"- Timestamps: `TIME_FORMAT = {plan.time_format}`"]
     if plan.time_prefix:
         lines.append(f"  after `TIME_PREFIX = {plan.time_prefix}`")
     if plan.tz:

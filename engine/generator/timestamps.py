@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 from engine.generator.model import TimestampPlan
 from engine.regex import RegexError, RegexLimitError, compile_regex
 from engine.sandbox.strptime import TimeFormatError, compile_time_format
+from engine.sandbox.timestamps import auto_recognizer
 
 HEAD_CHARS = 512
 """How far into an event a timestamp is looked for."""
@@ -304,10 +305,16 @@ def _prefix_end(pattern: str, head: str) -> int | None:
     return None if match is None else match.end()
 
 
-def read_time(text: str, time_format: str, zone: tzinfo) -> datetime | None:
-    """``text`` read with Splunk's strptime (year 2000 when the format has none)."""
+def read_time(text: str, time_format: str | None, zone: tzinfo) -> datetime | None:
+    """``text`` read with Splunk's strptime, or its automatic recognition when no format.
+
+    The year is 2000 when the text has none (callers compare such times without the year).
+    """
     try:
-        parsed = compile_time_format(time_format).parse(text)
+        if time_format is None:
+            parsed = auto_recognizer().find(text)
+        else:
+            parsed = compile_time_format(time_format).parse(text)
     except (TimeFormatError, RegexLimitError):
         return None
     if parsed is None:
@@ -408,8 +415,28 @@ def infer_timestamps(events: Sequence[str], *, default_tz: str = "UTC") -> Times
                 best = plan
         if best is not None and best.success >= 0.999:
             break
+    if best is not None and best.success < 0.999:
+        best = _try_automatic(best, sampled, heads, found, hit_heads, hit_found, zone)
     if best is None or best.success < MIN_SUCCESS:
         return TimestampPlan(None, None, 0, success=best.success if best else 0.0)
+    return best
+
+
+def _try_automatic(
+    best: TimestampPlan,
+    sampled: Sequence[str],
+    heads: Sequence[str],
+    found: Sequence[Sequence[Found]],
+    hit_heads: Sequence[str],
+    hit_found: Sequence[Found],
+    zone: tzinfo,
+) -> TimestampPlan:
+    """Splunk's automatic recognition instead of ``best`` when it reads more events."""
+    for prefix in _prefix_candidates(hit_heads, hit_found):
+        ends = [_prefix_end(prefix, head) for head in heads]
+        plan = _verify(sampled, heads, ends, found, prefix, None, best.tz, zone)
+        if plan.success > best.success:
+            best = replace(plan, has_year=best.has_year, example=best.example, automatic=True)
     return best
 
 
@@ -419,11 +446,14 @@ def _verify(
     ends: Sequence[int | None],
     found: Sequence[Sequence[Found]],
     prefix: str,
-    time_format: str,
+    time_format: str | None,
     tz: str | None,
     zone: tzinfo,
 ) -> TimestampPlan:
-    """Read every event with ``prefix``/``time_format``; success counts agreeing readings."""
+    """Read every event with ``prefix``/``time_format``; success counts agreeing readings.
+
+    ``time_format`` None reads with Splunk's automatic recognition.
+    """
     ok = 0
     lookahead = 0
     for head, end, hits in zip(heads, ends, found, strict=True):

@@ -140,3 +140,17 @@ def test_settings_render_the_plan() -> None:
     assert settings["TIME_FORMAT"] == "%Y-%m-%dT%H:%M:%S%Z"
     assert settings["TIME_PREFIX"] == "^[^>]*>"
     assert "TZ" not in settings and int(settings["MAX_TIMESTAMP_LOOKAHEAD"]) >= 20
+
+
+def test_mixed_layouts_fall_back_to_automatic_recognition() -> None:
+    events = [
+        "[Mon Dec 26 16:22:08 2016] [error] a",
+        "[Mon Dec 26 16:15:55.103786 2016] [notice] b",
+        "[Tue Dec 27 10:00:00 2016] [error] c",
+        "[Tue Dec 27 10:00:01.5 2016] [error] d",
+    ]
+    plan = infer_timestamps(events)
+    assert plan.automatic and plan.time_format is None and plan.success == 1.0
+    settings = plan.settings()
+    assert "TIME_FORMAT" not in settings and "DATETIME_CONFIG" not in settings
+    assert settings["TIME_PREFIX"] == r"^[^\[]*\[" and settings["TZ"] == "UTC"
