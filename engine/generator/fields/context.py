@@ -31,15 +31,42 @@ class TokenRule:
 RULES = (
     TokenRule("token_ip", "ip", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}){_AFTER}", True),
     TokenRule(
-        "token_address", "address", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}:\d{{1,5}}){_AFTER}"
+        "token_address",
+        "address",
+        rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}:\d{{1,5}}){_AFTER}",
+        True,
+    ),
+    TokenRule(
+        "token_url", "url", r"\b([a-z][a-z0-9+.\-]{1,15}://[^\s\"'<>]+[^\s\"'<>.,;:)\]])", True
     ),
     TokenRule("token_path", "path", r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])", True),
-    TokenRule("token_hex", "hex", rf"{_BEFORE}(0x[0-9a-fA-F]+){_AFTER}", True),
-    TokenRule("token_number", "number", rf"{_BEFORE}(-?\d+(?:\.\d+)?){_AFTER}", True),
+    TokenRule(
+        "token_hex",
+        "hex",
+        rf"{_BEFORE}(0x[0-9a-fA-F]+|(?=[0-9a-f]{{6,}}\b)[a-f]*\d[0-9a-f]*){_AFTER}",
+        True,
+    ),
+    TokenRule("token_number", "number", rf"(?:{_BEFORE}|(?<=\.\.))(-?\d+(?:\.\d+)?){_AFTER}", True),
     TokenRule("context_src", "src", r"\bfrom\s+/?([\w.\-:]*\w)"),
     TokenRule("context_dest", "dest", r"\bto\s+/?(\d{1,3}(?:\.\d{1,3}){3})"),
     TokenRule("context_port", "port", r"\bport\s+(\d{1,5})\b"),
     TokenRule("context_user", "user", r"\buser\s+([^\s:;,()\[\]]+)"),
+    TokenRule(
+        "context_user_for",
+        "user",
+        r"\bfor\s+(?:invalid\s+user\s+|illegal\s+user\s+|user\s+)?([^\s:;,()\[\]]+)\s+from\b",
+    ),
+    TokenRule(
+        "context_auth_method",
+        "auth_method",
+        r"\b(password|publickey|keyboard-interactive(?:/pam)?|hostbased|gssapi-with-mic|none)"
+        r"\s+for\b",
+    ),
+    TokenRule(
+        "context_outcome",
+        "outcome",
+        r"(?i)\b(accepted|failed|failure|invalid|denied|rejected|refused|succeeded|successful)\b",
+    ),
 )
 
 

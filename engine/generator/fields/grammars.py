@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from engine.generator.fields.builder import PlanBuilder
+from engine.generator.fields.context import plan_context
 from engine.generator.fields.naming import field_name
 from engine.regex import RegexLimitError, compile_regex
 
@@ -44,7 +45,7 @@ SYSLOG_5424 = Grammar(
 SYSLOG_3164 = Grammar(
     "syslog3164",
     rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}\s+(?<syslog_host>[^\s\[:]+)"
-    r"\s+(?<process>[^\s\[:]+)(?:\[(?<pid>\d+)\])?:\s*",
+    r"\s+(?<process>[^\s\[:]+(?:\s[^\s\[:]+){0,3}?)(?:\[(?<pid>\d+)\])?:\s*",
     header=True,
 )
 APACHE_ERROR = Grammar(
@@ -76,14 +77,16 @@ SSL_REQUEST = Grammar(
     header=False,
 )
 REQUEST = (
-    r"^[^\"]*\"(?:(?<method>[A-Z]+)\s+(?<uri>(?<uri_path>[^\s?\"]*)(?:\?(?<uri_query>[^\s\"]*))?)"
+    r"^[^\"]*\"(?:(?<method>[A-Z]+)\s+(?<uri>(?<uri_path>[^\s?\"]*?(?:\.(?<uri_extension>\w{1,8}))?)"
+    r"(?=[\s?\"])(?:\?(?<uri_query>[^\s\"]*))?)"
     r"(?:\s+(?<protocol>[A-Z]+/(?<http_version>[\d.]+)))?|-|[^\"]*)\""
     r"\s+(?:(?<status>\d{3})\s+)?(?<bytes>\d+|-)"
     r"(?:\s+\"(?<http_referrer>[^\"]*)\"\s+\"(?<http_user_agent>[^\"]*)\")?"
 )
 """The request, status, size, referrer and user agent of any access-log line."""
 USER_AGENT = (
-    r"(?<ua_os>Windows NT|Mac OS X|Android|iPhone OS|CPU OS|Linux)[ _]?(?<ua_os_version>[\d._]*)"
+    r"(?<ua_os_full>(?<ua_os>(?<ua_os_family>Windows(?= NT)|Mac(?= OS X)|iPhone(?= OS)|CPU(?= OS)"
+    r"|Android|Linux)(?: NT| OS X| OS)?)[ _]?(?<ua_os_version>\d[\d._]*)?)"
 )
 BROWSER = (
     r"(?<ua_browser>Edge|Edg|OPR|Firefox|Chrome|CriOS|Safari|MSIE|Wget|curl|Googlebot|bingbot)"
@@ -140,6 +143,7 @@ def plan_access(builder: PlanBuilder, grammar: Grammar) -> None:
     builder.extract("access_request", REQUEST)
     builder.extract("access_user_agent_os", USER_AGENT)
     builder.extract("access_user_agent_browser", BROWSER)
+    plan_context(builder)
 
 
 def plan_cef(builder: PlanBuilder) -> None:

@@ -199,7 +199,7 @@ def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> str
     lead = _common_prefix(values, _LEAD)
     trail = _common_suffix([v[len(lead) :] for v in values], _TRAIL)
     cores = [v[len(lead) : len(v) - len(trail)] for v in values]
-    if not all(cores):
+    if not any(cores):
         lead, trail, cores = "", "", list(values)
     key = None
     pairs = [_KEY_VALUE.match(c) for c in cores]
@@ -210,7 +210,8 @@ def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> str
         key = first.group(1)
         key_prefix = _escape(first.group(1) + first.group(2))
         cores = [p.group(3) for p in pairs if p]
-    kind = _type_of([c for c in cores if c]) if any(cores) else None
+    present = [c for c in cores if c]
+    kind = _type_of(present) if present else None
     name = namer.name(previous, kind, key)
     if kind is not None and kind.name == "ip_port":
         host = unique_name(f"{name}_host", namer.used)
@@ -219,35 +220,128 @@ def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> str
     elif kind is not None:
         body = rf"(?<{name}>{kind.pattern})"
     else:
-        prefixes = [_ID_PREFIX.match(c) for c in cores]
+        prefixes = [_ID_PREFIX.match(c) for c in present]
         common = {p.group(1) for p in prefixes if p}
-        if all(prefixes) and len(common) == 1:
+        if present and all(prefixes) and len(common) == 1:
             part = unique_name(f"{name}_id", namer.used)
             body = rf"(?<{name}>{_escape(common.pop())}(?<{part}>\S+?))"
         else:
             body = rf"(?<{name}>\S+?)" if trail else rf"(?<{name}>\S+)"
-    if key is not None and not all(cores):
-        body = body.replace("\\S+", "\\S*")
+    if len(present) < len(cores):
+        loose = body.replace(r"\S+?)", r"\S*?)").replace(r"\S+)", r"\S*)")
+        body = loose if loose != body else f"(?:{body})?"
     return _escape(lead) + key_prefix + body + _escape(trail)
+
+
+_DATE = re.compile(
+    r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun),?\s+)?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)"
+    r"\s+\d{1,2},?\s+(?:\d{4}\s+)?\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?(?:\s+[A-Z]{3,4})?(?:\s+\d{4})?"
+)
+_DATE_SPANS = (6, 5, 4, 3)
+_UNITS = frozenset(
+    [
+        "b",
+        "kb",
+        "mb",
+        "gb",
+        "tb",
+        "k",
+        "m",
+        "g",
+        "bytes",
+        "ms",
+        "us",
+        "ns",
+        "s",
+        "sec",
+        "secs",
+        "seconds",
+        "min",
+        "mins",
+        "minutes",
+        "h",
+        "hours",
+        "%",
+    ]
+)
+_CONSTANT_VALUES = frozenset(["null", "none", "true", "false", "nil", "undefined"])
+
+
+def _date_spans(tokens: Sequence[str | None], members: Sequence[Sequence[str]]) -> dict[int, int]:
+    """Start -> length of token runs that hold a date in every member (``at Fri Jun 17 ...``)."""
+    spans: dict[int, int] = {}
+    sample = members[:20]
+    i = 0
+    while i < len(tokens):
+        for length in _DATE_SPANS:
+            if i + length > len(tokens):
+                continue
+            if all(tokens[j] is not None for j in range(i, i + length)):
+                continue
+            if all(_DATE.fullmatch(" ".join(m[i : i + length])) for m in sample):
+                spans[i] = length
+                break
+        i += spans.get(i, 1)
+    return spans
 
 
 def template_regex(cluster: Cluster) -> tuple[str, int]:
     """The regex body (no anchor) for a cluster and its number of named groups."""
     tokens: list[str | None] = list(cluster.tokens)
-    if len(cluster.members) < SMALL_CLUSTER:
-        tokens = [None if t is not None and _HAS_DIGIT.search(t) else t for t in tokens]
+    small = len(cluster.members) < SMALL_CLUSTER
+    for i, token in enumerate(tokens):
+        if token is None:
+            continue
+        if (small and (_HAS_DIGIT.search(token) or token.lower() in _CONSTANT_VALUES)) or (
+            i > 0 and (prev := tokens[i - 1]) is not None and _is_key(prev)
+        ):
+            tokens[i] = None
     namer = _Namer()
     pieces: list[str] = []
     previous: str | None = None
-    for i, token in enumerate(tokens):
+    spans = _date_spans(tokens, cluster.members)
+    i = 0
+    while i < len(tokens):
+        token = tokens[i]
+        if i in spans:
+            name = unique_name("date", namer.used)
+            pieces.append(rf"(?<{name}>" + r"\s+".join([r"\S+"] * spans[i]) + ")")
+            i += spans[i]
+            previous = None
+            continue
         if token is None:
             values = [m[i] for m in cluster.members]
-            pieces.append(_variable(values, previous, namer))
+            piece = _variable(values, previous, namer)
+            unit = tokens[i + 1] if i + 1 < len(tokens) else None
+            unit_core = unit.rstrip(_TRAIL) if unit is not None else ""
+            if (
+                unit is not None
+                and unit_core.lower() in _UNITS
+                and all(_HAS_DIGIT.search(v) for v in values)
+            ):
+                name = unique_name(f"{_group_name(piece)}_with_unit", namer.used)
+                rest = _escape(unit[len(unit_core) :])
+                pieces.append(rf"(?<{name}>{piece}\s+{_escape(unit_core)}){rest}")
+                i += 2
+                previous = unit
+                continue
+            pieces.append(piece)
             previous = None
         else:
             pieces.append(_escape(token))
             previous = token
+        i += 1
     return r"\s+".join(pieces), len(namer.used)
+
+
+def _is_key(token: str) -> bool:
+    """``size:`` or ``to:``: the token after it is a value even if the samples never vary it."""
+    return len(token) > 1 and token.endswith(":") and token[:-1].replace("_", "").isalpha()
+
+
+def _group_name(piece: str) -> str:
+    match = re.search(r"\(\?<(\w+)>", piece)
+    return match.group(1) if match else "value"
 
 
 def template_label(cluster: Cluster) -> str:

@@ -39,4 +39,21 @@ def test_context_rules_that_match_nothing_are_left_out_typed_tokens_stay() -> No
     builder = PlanBuilder(["plain words only here"])
     plan_context(builder)
     stanzas = builder.props["REPORT-context"].split(", ")
-    assert stanzas == ["token_ip", "token_path", "token_hex", "token_number"]
+    assert stanzas == [
+        "token_ip",
+        "token_address",
+        "token_url",
+        "token_path",
+        "token_hex",
+        "token_number",
+    ]
+
+
+def test_sshd_context_words_give_user_method_and_outcome() -> None:
+    events = ["Failed password for invalid user admin from 10.0.0.9 port 22 ssh2"]
+    builder = PlanBuilder(events)
+    plan_context(builder)
+    assert _values(builder, "user", events[0]) == ["admin", "admin"]
+    assert _values(builder, "auth_method", events[0]) == ["password"]
+    assert _values(builder, "outcome", events[0]) == ["Failed", "invalid"]
+    assert _values(builder, "src", events[0]) == ["10.0.0.9"]

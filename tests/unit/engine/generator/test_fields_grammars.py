@@ -39,6 +39,7 @@ def test_access_log_fields() -> None:
     assert first["http_user_agent"].startswith("Mozilla/5.0")
     assert first["ua_browser"] == "Firefox"
     assert first["ua_os_version"] == "10.12"
+    assert (first["ua_os_family"], first["ua_os_full"]) == ("Mac", "Mac OS X 10.12")
     assert extracted(plan, ACCESS[1])["status"] == "408"
     vhost = extracted(plan, ACCESS[2])
     assert vhost["site"] == "www.example.org"

@@ -79,3 +79,27 @@ def test_log4j_thread_class_line_bracket_is_split() -> None:
     assert match.group("thread_name") == "/10.10.34.11"
     assert match.group("source_class") == "3888:Listener"
     assert match.group("line") == "493"
+
+
+def test_dates_units_and_values_after_keys() -> None:
+    clusters = mine(
+        [
+            "connection from 1.2.3.4 (a.b.net) at Fri Jun 17 07:07:00 2005 size 5.2 KB, to: x",
+            "connection from 1.2.3.5 () at Sat Jul  9 12:59:44 2005 size 7 KB, to: x",
+            "connection from 1.2.3.6 (c.d) at Fri Jun 17 07:07:09 2005 size 1.0 KB, to: x",
+        ]
+    )
+    assert len(clusters) == 1
+    body, _ = template_regex(clusters[0])
+    regex = compile_regex("^" + body)
+    match = regex.search("connection from 9.9.9.9 () at Sun Jul 17 14:03:04 2005 size 3 KB, to: y")
+    assert match is not None
+    assert match.group("date") == "Sun Jul 17 14:03:04 2005"
+    assert match.group("size_with_unit") == "3 KB"
+    assert match.group("size") == "3"
+    assert match.group("to") == "y"
+    hosted = regex.search(
+        "connection from 9.9.9.9 (h.net) at Sun Jul 17 14:03:04 2005 size 3 KB, to: y"
+    )
+    assert hosted is not None
+    assert "h.net" in hosted.groupdict().values()
