@@ -101,14 +101,13 @@ class _Extractor:
         self.max_member = max_member
         self.total = 0
         self.seen: set[PurePosixPath] = set()
-        self.skipped: list[str] = []
 
     def _register(self, relative: PurePosixPath) -> bool:
-        """Count a member; False when it is junk (or the root folder entry) to leave out."""
+        """Count a member; False when it is OS junk (``__MACOSX``, ``.DS_Store``) or the root
+        folder entry, which are left out."""
         if not relative.parts:
             return False
         if is_junk(relative):
-            self.skipped.append(str(relative))
             return False
         if relative in self.seen:
             raise UnsafeArchiveError(f"member {relative}: appears twice in the archive")
