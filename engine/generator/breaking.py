@@ -64,16 +64,18 @@ def _shape_regex(texts: Sequence[str], *, names_from: Sequence[int] | None = Non
     stay open to the other values.
     """
     tokenised = [_tokens(text) for text in texts]
+    if len({len(tokens) for tokens in tokenised}) != 1:
+        return None  # the texts do not share one shape up to the end of the timestamp
     offsets = [
         [sum(map(len, tokens[:index])) for index in range(len(tokens))] for tokens in tokenised
     ]
-    length = min(len(tokens) for tokens in tokenised)
+    length = len(tokenised[0])
     parts: list[str] = []
     for position in range(length):
         column = [tokens[position] for tokens in tokenised]
         kinds = {_kind(token) for token in column}
         if len(kinds) != 1:
-            break
+            return None
         kind = kinds.pop()
         low, high = min(map(len, column)), max(map(len, column))
         in_time = names_from is not None and any(

@@ -95,3 +95,14 @@ def test_truncate_fits_the_longest_event() -> None:
     plan = _plan(f"{long_line}\n2024-01-01 00:00:01 short\n")
     assert plan.truncate >= 30_020 and plan.truncate % 1000 == 0
     assert _plan("2024-01-01 00:00:00 a\n").truncate == 10_000
+
+
+def test_varying_text_before_the_timestamp_is_not_an_event_start() -> None:
+    text = (
+        '10.0.0.2, 10.0.0.1 - - [07/Dec/2016:11:05:07 +0100] "GET / HTTP/1.1" 200 5\n'
+        '172.17.0.1 - - [29/May/2017:19:02:48 +0000] "GET /a HTTP/1.1" 404 6\n'
+        '"10.5.102.222, 199.96.1.1" 10.2.1.185 - - [22/Jan/2016:13:18:29 +0000] "GET /" 200 1\n'
+        'unix: - - [26/Feb/2019:15:39:42 +0100] "hello" 400 173 "-" "-"\n'
+    )
+    plan = _plan(text)
+    assert not plan.multiline and len(_break(text, plan)) == 4
