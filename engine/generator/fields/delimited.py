@@ -49,7 +49,8 @@ def plan_delimited(
     names = [name if zeek else clean_header(name) for name in header]
     sep = "\\t" if delimiter == "\t" else r"\s+" if delimiter == " " else f"\\{delimiter}"
     column = _column(delimiter, quoted)
-    regex = "^(?!#)" + sep.join([column] * len(names))
+    header_row = "".join(f"\\{c}" if not c.isalnum() else c for c in delimiter.join(header))
+    regex = f"^(?!#|{header_row}$)" + sep.join([column] * len(names))
     per_column = 2 if quoted else 1
     fmt = " ".join(
         f"{name}::${i * per_column + k + 1}"

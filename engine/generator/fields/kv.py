@@ -48,6 +48,13 @@ def _share(pattern: re.Pattern[str], events: Sequence[str], *, minimum: int) -> 
     return hits / len(events) if events else 0.0
 
 
+def pair_density(events: Sequence[str]) -> float:
+    """key=value pairs per whitespace token: near or above 1 when pairs make up the events."""
+    tokens = sum(len(e.split()) for e in events)
+    pairs = sum(len(_PAIR.findall(e)) for e in events)
+    return pairs / tokens if tokens else 0.0
+
+
 def plan_kv(builder: PlanBuilder, *, text: bool = False) -> bool:
     """Set KV_MODE or add pair transforms; True when the events carry key=value pairs.
 

@@ -12,11 +12,13 @@ from engine.generator.fields.builder import PlanBuilder, non_capturing
 from engine.generator.fields.context import plan_context
 from engine.generator.fields.grammars import HEADERS, recognise
 from engine.generator.fields.headers import learn_header
-from engine.generator.fields.kv import plan_kv
+from engine.generator.fields.kv import pair_density, plan_kv
 from engine.generator.fields.templates import mine, template_label, template_regex
 from engine.regex import RegexLimitError, compile_regex
 
 MAX_TEMPLATES = 200
+PAIRS_ONLY = 0.5
+"""Pair density above which events are key=value records: pairs, not templates, carry them."""
 
 
 def _first_line(event: str) -> str:
@@ -30,9 +32,12 @@ def plan_text(builder: PlanBuilder) -> None:
     header = grammar.pattern if grammar is not None else learn_header(lines)
     plan_kv(builder, text=True)
     plan_context(builder)
-    messages: list[tuple[str, str]] = []
     if header is not None:
         builder.extract("a_header", header)
+    if pair_density(lines) >= PAIRS_ONLY:
+        return
+    messages: list[tuple[str, str]] = []
+    if header is not None:
         regex = compile_regex(header)
         prefix = non_capturing(header)
         for line in lines:

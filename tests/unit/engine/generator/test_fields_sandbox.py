@@ -62,3 +62,32 @@ def test_zeek_and_kv_plans_run_in_the_sandbox() -> None:
     fields = _run(plan, kv[0])
     assert fields["user"] == ["admin"]
     assert fields["msg"] == ["a b"]
+
+
+def test_csv_header_row_is_not_an_event_with_fields() -> None:
+    events = ["id,user name,msg", '1,bob,"hello, world"']
+    plan = infer_fields(
+        events, FormatGuess(kind="csv", confidence=1.0, header=("id", "user name", "msg"))
+    )
+    assert _run(plan, events[0]) == {}
+    assert _run(plan, events[1]) == {"id": ["1"], "user_name": ["bob"], "msg": ["hello, world"]}
+
+
+def test_cef_and_key_value_records_in_the_sandbox() -> None:
+    cef = [
+        "CEF:0|Acme|Gate|1.0|100|Login failed|5|"
+        "src=10.0.0.1 msg=bad password cs1Label=Policy cs1=Deny"
+    ]
+    fields = _run(infer_fields(cef, FormatGuess(kind="cef", confidence=1.0)), cef[0])
+    assert fields["vendor"] == ["Acme"]
+    assert fields["msg"] == ["bad password"]
+    assert fields["policy"] == ["Deny"]
+    records = [
+        "2021-12-31 15:15:30 action=success user=admin",
+        "2021-12-31 15:16:30 action=failure user=bob",
+    ]
+    plan = infer_fields(records, FormatGuess(kind="kv", confidence=1.0))
+    assert not any(key.startswith("EXTRACT-t") for key in plan.props)
+    fields = _run(plan, records[1])
+    assert fields["action"] == ["failure"]
+    assert fields["user"] == ["bob"]
