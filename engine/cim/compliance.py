@@ -139,6 +139,7 @@ class CimChecker:
             ]
             if chains:
                 self._stanzas[stanza] = (selector, chains)
+        self._tag_models: dict[frozenset[str], tuple[str, ...]] = {}
         self._forbidden = {
             item.name for item in common_fields() if item.type in NOT_IN_SEARCH_TYPES
         }
@@ -150,12 +151,25 @@ class CimChecker:
             for stanza, (_, chains) in self._stanzas.items()
         }
 
+    @property
+    def active(self) -> bool:
+        """Whether any tags.conf stanza maps to a data model (else no event can be checked)."""
+        return bool(self._stanzas)
+
     def models_of_tags(self, tags: Iterable[str]) -> list[str]:
         """The data models an event with ``tags`` maps to."""
-        tag_set = frozenset(tags)
-        return [
-            model.name for model in self._models if any(True for _ in model.mapped_chains(tag_set))
-        ]
+        return list(self._models_of(frozenset(tags)))
+
+    def _models_of(self, tags: frozenset[str]) -> tuple[str, ...]:
+        found = self._tag_models.get(tags)
+        if found is None:
+            found = tuple(
+                model.name
+                for model in self._models
+                if next(model.mapped_chains(tags), None) is not None
+            )
+            self._tag_models[tags] = found
+        return found
 
     def check(self, fields: FieldView) -> list[DatasetCheck]:
         """Every mapped dataset chain this event falls in, with the problems found.

@@ -218,8 +218,9 @@ class _Run:
         props = self.props_for(event.sourcetype, event.source, event.host)
         for error in self.processor.apply(event, props):
             self.builder.warn(error)
-        checks = self.checker.check(_field_view(event))
-        self.builder.cim.add(checks, models=self.checker.models_of_tags(event.tags))
+        checks = self.checker.check(_field_view(event)) if self.checker.active else []
+        if checks:
+            self.builder.cim.add(checks, models=self.checker.models_of_tags(event.tags))
         problem = self.builder.add_event(event, sample=sample)
         if (problem or not all(check.compliant for check in checks)) and len(
             self.failing

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from enum import StrEnum
+from functools import lru_cache
 
 from pydantic import BaseModel, Field
 
@@ -40,6 +41,7 @@ INTERNAL_FIELDS = frozenset(
 METADATA_FIELDS = frozenset({"host", "source", "sourcetype"})
 
 
+@lru_cache(maxsize=4096)
 def is_extracted_field(name: str) -> bool:
     """Whether ``name`` is a field the TA produced (not a Splunk internal or date_* field)."""
     return not (name in INTERNAL_FIELDS or name.startswith(("_", "date_", "tag::")))

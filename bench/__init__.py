@@ -1,0 +1,1 @@
+"""Benchmarks: quality and speed figures printed for people, not asserted by tests."""
