@@ -104,7 +104,8 @@ async def health_check() -> HealthStatus:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:
         elapsed = (time.perf_counter() - started) * 1000
-        return HealthStatus("unhealthy", round(elapsed, 3), f"{type(exc).__name__}: {exc}")
+        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        return HealthStatus("unhealthy", round(elapsed, 3), f"{type(exc).__name__}: {detail}")
     return HealthStatus("healthy", round((time.perf_counter() - started) * 1000, 3))
 
 

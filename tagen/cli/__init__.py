@@ -21,10 +21,12 @@ def _root() -> None:
 
 def _register() -> None:
     # Imported here so `tagen --help` stays cheap and modules register their own commands.
-    from tagen.cli import generate, validate
+    from tagen.cli import db, generate, users, validate
 
     validate.register(app)
     generate.register(app)
+    db.register(app)
+    users.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,87 @@
+"""`tagen roles init` and `tagen users create`: the people and roles of tagen."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tagen.cli.db import cli_errors, run_async
+
+roles_app = typer.Typer(
+    help="Roles (REQUESTOR, APPROVER, ADMIN, KNOWLEDGE_MANAGER).", no_args_is_help=True
+)
+users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+
+
+@roles_app.command("init")
+def init_roles() -> None:
+    """Create the default roles with their descriptions and permissions (idempotent)."""
+    from storage.db.unit_of_work import UnitOfWork
+
+    async def _init() -> list[str]:
+        async with UnitOfWork() as uow:
+            roles = await uow.roles.ensure_default_roles()
+            await uow.commit()
+            return [f"{role.name}: {role.description}" for role in roles]
+
+    with cli_errors():
+        for line in run_async(_init):
+            typer.echo(line)
+
+
+@users_app.command("create")
+def create_user(
+    username: Annotated[str, typer.Option(help="unique login name")],
+    email: Annotated[str, typer.Option(help="unique e-mail address")],
+    role: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="role to grant (repeatable): REQUESTOR, APPROVER, ADMIN, KNOWLEDGE_MANAGER"
+        ),
+    ] = None,
+    full_name: Annotated[str | None, typer.Option(help="display name")] = None,
+    superuser: Annotated[bool, typer.Option(help="grant every permission")] = False,
+) -> None:
+    """Create a user with roles; the default roles are created first if missing."""
+    from storage.db.enums import AuditAction, UserRoleEnum
+    from storage.db.errors import InvalidValueError
+    from storage.db.repositories.base import to_enum
+    from storage.db.unit_of_work import UnitOfWork
+
+    async def _create() -> str:
+        wanted = [to_enum(UserRoleEnum, name.strip().upper(), "--role") for name in role or []]
+        if not username.strip() or "@" not in email:
+            raise InvalidValueError("--username must not be empty and --email must contain '@'")
+        async with UnitOfWork() as uow:
+            await uow.roles.ensure_default_roles()
+            user = await uow.users.create(
+                {
+                    "username": username.strip(),
+                    "email": email.strip(),
+                    "full_name": full_name,
+                    "is_superuser": superuser,
+                }
+            )
+            for name in wanted:
+                granted = await uow.roles.get_by_name(name)
+                assert granted is not None  # ensured above
+                await uow.roles.assign_role_to_user(user.id, granted.id)
+            await uow.audit.create_log(
+                None,
+                AuditAction.CREATE,
+                "user",
+                user.id,
+                {"username": user.username, "roles": [str(name) for name in wanted], "via": "cli"},
+            )
+            await uow.commit()
+            roles_text = ", ".join(str(name) for name in wanted) or "no roles"
+            return f"created user {user.username} ({user.id}) with {roles_text}"
+
+    with cli_errors():
+        typer.echo(run_async(_create))
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(roles_app, name="roles")
+    app.add_typer(users_app, name="users")

@@ -1,0 +1,155 @@
+"""The database CLI (`tagen db`, `tagen roles`, `tagen users`, `tagen health`) on the test
+database, through typer's CliRunner."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable, Iterator
+from typing import TypeVar
+
+import pytest
+import typer
+from typer.testing import CliRunner
+
+from storage.db import migrate
+from storage.db.enums import UserRoleEnum
+from storage.db.session import dispose_engine
+from storage.db.unit_of_work import UnitOfWork
+from storage.settings import clear_settings_cache
+from tagen.cli import _register, app
+from tests.db_fixtures import PgServer
+
+T = TypeVar("T")
+runner = CliRunner()
+
+
+@pytest.fixture(scope="module")
+def cli() -> typer.Typer:
+    _register()
+    return app
+
+
+def _read(query: Callable[[UnitOfWork], Awaitable[T]]) -> T:
+    """Read what the CLI committed, through the application's own engine (like the CLI)."""
+
+    async def read() -> T:
+        try:
+            async with UnitOfWork() as uow:
+                return await query(uow)
+        finally:
+            await dispose_engine()
+
+    return asyncio.run(read())
+
+
+def _superuser_and_roles(username: str) -> tuple[bool, set[UserRoleEnum]]:
+    async def query(uow: UnitOfWork) -> tuple[bool, set[UserRoleEnum]]:
+        user = await uow.users.get_by_username(username)
+        assert user is not None
+        return user.is_superuser, await uow.users.get_role_names(user.id)
+
+    return _read(query)
+
+
+def test_roles_init_and_users_create(cli, db_url: str, clean_db: None):
+    first = runner.invoke(cli, ["roles", "init"])
+    assert first.exit_code == 0, first.output
+    assert "APPROVER: Approves" in first.stdout
+    assert runner.invoke(cli, ["roles", "init"]).exit_code == 0  # idempotent
+
+    created = runner.invoke(
+        cli,
+        [
+            "users",
+            "create",
+            "--username",
+            "ann",
+            "--email",
+            "ann@example.org",
+            "--role",
+            "approver",
+            "--role",
+            "ADMIN",
+            "--superuser",
+        ],
+    )
+    assert created.exit_code == 0, created.output
+    assert "created user ann" in created.stdout and "APPROVER, ADMIN" in created.stdout
+    assert _superuser_and_roles("ann") == (True, {UserRoleEnum.APPROVER, UserRoleEnum.ADMIN})
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--username", "dup", "--email", "other@example.org"], "duplicate User"),
+        (["--username", "bo", "--email", "bo@example.org", "--role", "boss"], "'BOSS' is not one"),
+        (["--username", "cy", "--email", "no-at-sign"], "must contain '@'"),
+    ],
+)
+def test_users_create_bad_input_is_one_line_exit_2(cli, db_url, clean_db, args, message):
+    existing = ["users", "create", "--username", "dup", "--email", "dup@example.org"]
+    assert runner.invoke(cli, existing).exit_code == 0
+    result = runner.invoke(cli, ["users", "create", *args])
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
+    assert _read(lambda uow: uow.users.count()) == 1  # nothing half-written
+
+
+def test_health_reports_latency_and_pool(cli, db_url: str):
+    result = runner.invoke(cli, ["health", "--json"])
+    assert result.exit_code == 0, result.output
+    report = json.loads(result.stdout)
+    assert report["database"]["status"] == "healthy"
+    assert report["database"]["latency_ms"] > 0
+    assert set(report["pool"]) == {"pool_size", "checked_out", "checked_in", "overflow"}
+    assert report["pool"]["pool_size"] == 10
+    text = runner.invoke(cli, ["health"])
+    assert text.exit_code == 0 and text.stdout.startswith("database: healthy (")
+
+
+def test_db_url_prints_the_configured_database(cli, db_url: str):
+    result = runner.invoke(cli, ["db", "url", "--driver", "asyncpg"])
+    assert result.exit_code == 0
+    assert result.stdout.strip() == db_url.replace("postgresql+psycopg", "postgresql+asyncpg")
+
+
+@pytest.fixture
+def scratch_database(pg_server: PgServer, db_url: str, monkeypatch) -> Iterator[str]:
+    """DATABASE_URL pointing at an empty database for migration commands."""
+    url = pg_server.create_database("tagen_cli", fresh=True)
+    monkeypatch.setenv("DATABASE_URL", url)
+    clear_settings_cache()
+    yield url
+    monkeypatch.undo()
+    clear_settings_cache()
+
+
+def test_db_upgrade_current_downgrade(cli, scratch_database: str):
+    head = migrate.heads()[0]
+    assert runner.invoke(cli, ["db", "current"]).stdout.strip() == "base"
+    up = runner.invoke(cli, ["db", "upgrade"])
+    assert up.exit_code == 0, up.output
+    assert up.stdout.strip() == f"database at {head}"
+    assert runner.invoke(cli, ["db", "current"]).stdout.strip() == head
+    down = runner.invoke(cli, ["db", "downgrade", "base"])
+    assert down.exit_code == 0 and down.stdout.strip() == "database at base"
+    bad = runner.invoke(cli, ["db", "upgrade", "9999"])
+    assert bad.exit_code == 2
+    assert "9999" in bad.stderr and bad.stderr.count("\n") == 1
+
+
+def test_bad_database_url_is_one_line(cli, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@localhost/x")
+    clear_settings_cache()
+    try:
+        result = runner.invoke(cli, ["health"])
+    finally:
+        monkeypatch.undo()
+        clear_settings_cache()
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        "error: invalid setting url: Value error, DATABASE_URL must be a PostgreSQL URL "
+        "(postgresql://...), got scheme 'mysql'"
+    )

@@ -1,0 +1,144 @@
+"""Settings, engine/session helpers and the unit of work's transaction rules."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from pydantic import ValidationError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from storage.db import session as db_session
+from storage.db.unit_of_work import UnitOfWork
+from storage.settings import (
+    DatabaseSettings,
+    StorageSettings,
+    clear_settings_cache,
+    get_database_settings,
+)
+from tagen.settings import get_settings
+
+
+@pytest.fixture
+def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
+    """monkeypatch for the environment, with the settings caches cleared around the test."""
+    clear_settings_cache()
+    get_settings.cache_clear()
+    yield monkeypatch
+    monkeypatch.undo()
+    clear_settings_cache()
+    get_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("given", "expected"),
+    [
+        ("postgresql://u:p@db:5432/tagen", "postgresql+psycopg://u:p@db:5432/tagen"),
+        ("postgres://u@db/tagen", "postgresql+psycopg://u@db/tagen"),
+        ("postgresql+psycopg://u@db/tagen", "postgresql+psycopg://u@db/tagen"),
+        ("postgresql+asyncpg://u@db/tagen", "postgresql+asyncpg://u@db/tagen"),
+    ],
+)
+def test_database_url_is_normalised(env, given: str, expected: str):
+    env.setenv("DATABASE_URL", given)
+    url = get_database_settings().url
+    assert url is not None and url.get_secret_value() == expected
+    assert "p@db" not in repr(get_database_settings())  # the password never shows
+
+
+def test_database_defaults_and_overrides(env):
+    env.delenv("DATABASE_URL", raising=False)
+    defaults = DatabaseSettings()
+    assert (defaults.url, defaults.pool_size, defaults.max_overflow, defaults.echo) == (
+        None,
+        10,
+        20,
+        False,
+    )
+    assert defaults.pool_pre_ping is True and defaults.pool_recycle > 0
+    env.setenv("DATABASE_URL", "  ")
+    env.setenv("DATABASE_POOL_SIZE", "3")
+    env.setenv("DATABASE_ECHO", "true")
+    overridden = DatabaseSettings()
+    assert (overridden.url, overridden.pool_size, overridden.echo) == (None, 3, True)
+
+
+def test_bad_database_settings_fail_clearly(env):
+    env.setenv("DATABASE_URL", "sqlite:///x.db")
+    with pytest.raises(ValidationError, match=r"must be a PostgreSQL URL.*'sqlite'"):
+        DatabaseSettings()
+    env.setenv("DATABASE_URL", "postgresql://x/y")
+    env.setenv("DATABASE_POOL_SIZE", "0")
+    with pytest.raises(ValidationError, match="pool_size"):
+        DatabaseSettings()
+
+
+def test_home_and_composed_settings_are_read_lazily(env, tmp_path: Path):
+    env.setenv("TAGEN_HOME", str(tmp_path / "home"))
+    assert StorageSettings().pgdata == tmp_path / "home" / "pgdata"
+    settings = get_settings()
+    assert settings.storage.home == tmp_path / "home"
+    env.setenv("TAGEN_HOME", str(tmp_path / "elsewhere"))
+    assert get_settings() is settings  # cached until cleared
+    get_settings.cache_clear()
+    clear_settings_cache()
+    assert get_settings().storage.home == tmp_path / "elsewhere"
+    env.delenv("TAGEN_HOME")
+    assert StorageSettings().home.name == "tagen"  # the user data dir by default
+
+
+async def test_session_health_and_pool(db_url: str):
+    assert db_session.get_database_url() == db_url
+    async with db_session.get_session() as s:
+        assert (await s.connection()).engine.url.database == "tagen_test"
+    assert await db_session.check_db_connection() is True
+    status = await db_session.health_check()
+    assert status.status == "healthy" and status.latency_ms > 0 and status.error is None
+    stats = db_session.get_pool_stats()
+    assert stats.pool_size == 10 and stats.checked_out == 0 and stats.checked_in >= 1
+    async with db_session.get_session() as s:
+        await s.connection()
+        assert db_session.get_pool_stats().checked_out == 1
+    engine = db_session.get_engine()
+    await db_session.dispose_engine()
+    assert db_session.get_engine() is not engine
+
+
+async def test_unreachable_database_is_reported(db_url: str, env, tmp_path: Path):
+    await db_session.dispose_engine()
+    env.setenv("DATABASE_URL", f"postgresql://nobody@/none?host={tmp_path}")
+    try:
+        assert await db_session.check_db_connection() is False
+        status = await db_session.health_check()
+        assert status.status == "unhealthy"
+        assert status.error is not None and "\n" not in status.error
+    finally:
+        await db_session.dispose_engine()
+
+
+async def test_unit_of_work_commits_only_when_asked(
+    committed_session_factory: async_sessionmaker[AsyncSession],
+):
+    async with UnitOfWork(committed_session_factory) as uow:
+        kept = await uow.users.create({"username": "kept", "email": "kept@example.org"})
+        await uow.commit()
+        await uow.users.create({"username": "dropped", "email": "dropped@example.org"})
+    with pytest.raises(RuntimeError, match="boom"):
+        async with UnitOfWork(committed_session_factory) as uow:
+            await uow.users.create({"username": "boom", "email": "boom@example.org"})
+            raise RuntimeError("boom")
+    assert kept.username == "kept"  # still readable after the block
+    async with UnitOfWork(committed_session_factory) as uow:
+        assert await uow.users.get_by_username("kept") is not None
+        assert await uow.users.get_by_username("dropped") is None
+        assert await uow.users.get_by_username("boom") is None
+        await uow.rollback()
+    with pytest.raises(RuntimeError, match="outside its `async with`"):
+        _ = uow.session
+
+
+async def test_unit_of_work_uses_the_application_database_by_default(db_url: str):
+    async with UnitOfWork() as uow:
+        assert (await uow.session.connection()).engine.url.database == "tagen_test"
+    await db_session.dispose_engine()
