@@ -96,6 +96,8 @@ class Cluster:
     tokens: list[str | None]
     members: list[list[str]] = field(default_factory=list)
     shapes: list[str] = field(default_factory=list)
+    indices: list[int] = field(default_factory=list)
+    """Positions of the member messages in the list given to :func:`mine`."""
 
     def similarity(self, tokens: Sequence[str]) -> float:
         same = sum(
@@ -103,8 +105,9 @@ class Cluster:
         )
         return same / len(tokens)
 
-    def add(self, tokens: list[str]) -> None:
+    def add(self, tokens: list[str], index: int) -> None:
         self.members.append(tokens)
+        self.indices.append(index)
         for i, token in enumerate(tokens):
             if self.tokens[i] is not None and self.tokens[i] != token:
                 self.tokens[i] = None
@@ -125,7 +128,7 @@ def mine(messages: Sequence[str]) -> list[Cluster]:
     """Cluster messages into templates (Drain: token count, first token, then similarity)."""
     buckets: dict[tuple[int, str], list[Cluster]] = {}
     ordered: list[Cluster] = []
-    for message in messages:
+    for index, message in enumerate(messages):
         tokens = message.split()[:MAX_TOKENS]
         if not tokens:
             continue
@@ -140,7 +143,7 @@ def mine(messages: Sequence[str]) -> list[Cluster]:
             best = Cluster(tokens=list(tokens), shapes=[_shape(t) for t in tokens])
             candidates.append(best)
             ordered.append(best)
-        best.add(tokens)
+        best.add(tokens, index)
     return ordered
 
 

@@ -51,19 +51,25 @@ def plan_text(builder: PlanBuilder) -> None:
                 messages.append(("^\\s*", line))
     else:
         messages = [("^\\s*", line) for line in lines]
-    by_prefix: dict[str, list[str]] = {}
-    for prefix, message in messages:
-        by_prefix.setdefault(prefix, []).append(message)
+    by_prefix: dict[str, list[tuple[str, str]]] = {}
+    for (prefix, message), line in zip(messages, lines, strict=True):
+        by_prefix.setdefault(prefix, []).append((line, message))
+    clusters = [
+        (prefix, cluster, [group[i][0] for i in cluster.indices])
+        for prefix, group in by_prefix.items()
+        for cluster in mine([message for _, message in group])
+    ]
+    clusters.sort(key=lambda item: -len(item[1].members))
+    if len(clusters) > MAX_TEMPLATES:
+        builder.caveats.append(
+            f"Only the {MAX_TEMPLATES} most frequent message templates were extracted."
+        )
     added = 0
-    for prefix, group in by_prefix.items():
-        for cluster in mine(group):
-            if added >= MAX_TEMPLATES:
-                builder.caveats.append(
-                    f"Only the {MAX_TEMPLATES} most frequent message templates were extracted."
-                )
-                return
-            body, groups = template_regex(cluster)
-            if groups == 0:
-                continue
-            added += 1
-            builder.extract(f"t{added:03d}_{template_label(cluster)}", prefix + body + r"\s*$")
+    for prefix, cluster, members in clusters[:MAX_TEMPLATES]:
+        body, groups = template_regex(cluster)
+        if groups == 0:
+            continue
+        added += 1
+        builder.extract(
+            f"t{added:03d}_{template_label(cluster)}", prefix + body + r"\s*$", events=members
+        )
