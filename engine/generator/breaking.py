@@ -38,6 +38,10 @@ MAX_TRUNCATE = 1_000_000
 _TOKEN = re.compile(r"\d+|[A-Za-z]+| +|\t+|.", re.S)
 _ROOT_TAG = re.compile(r"^<([A-Za-z_][\w:.-]*)[\s>/]")
 _UNSTRUCTURED = frozenset({"unstructured", "multiline"})
+MAY_CONTINUE = frozenset(
+    {"unstructured", "multiline", "syslog3164", "syslog5424", "apache_error", "kv"}
+)
+"""Families whose events may gain continuation lines the sample did not show."""
 
 
 def _tokens(text: str) -> list[str]:
@@ -56,43 +60,32 @@ def _kind(token: str) -> str:
     return token
 
 
-def _shape_regex(texts: Sequence[str], *, names_from: Sequence[int] | None = None) -> str | None:
-    """A strict regex matching every text of ``texts`` from its start (None: no shared shape).
+def _shape_regex(texts: Sequence[str]) -> str | None:
+    """A regex matching every text of ``texts`` from its start (None: no shared shape).
 
-    Words are kept literally when every text has the same one, except from ``names_from[i]``
-    on (the timestamp), where words of three letters or more are month or day names and must
-    stay open to the other values.
+    It is as loose as the sample allows and no looser where unseen lines may differ: digit runs
+    keep their width only when it is fixed and long (years, compact dates, epochs), words stay
+    literal only when one or two letters (``T``), so new months, levels or PRI values still
+    start events.
     """
     tokenised = [_tokens(text) for text in texts]
     if len({len(tokens) for tokens in tokenised}) != 1:
         return None  # the texts do not share one shape up to the end of the timestamp
-    offsets = [
-        [sum(map(len, tokens[:index])) for index in range(len(tokens))] for tokens in tokenised
-    ]
-    length = len(tokenised[0])
     parts: list[str] = []
-    for position in range(length):
+    for position in range(len(tokenised[0])):
         column = [tokens[position] for tokens in tokenised]
         kinds = {_kind(token) for token in column}
         if len(kinds) != 1:
             return None
         kind = kinds.pop()
         low, high = min(map(len, column)), max(map(len, column))
-        in_time = names_from is not None and any(
-            offsets[row][position] >= names_from[row] for row in range(len(texts))
-        )
-        if in_time and kind == "d" and high <= 2:
-            low = 1  # day of month and hour may be unpadded or space-padded
-        if in_time and kind == " ":
-            high = 2
-        width = f"{{{low}}}" if low == high else f"{{{low},{high}}}"
         if kind == "d":
-            parts.append(r"\d" + width)
+            parts.append(f"\\d{{{low}}}" if low == high and low >= 4 else r"\d+")
         elif kind == "a":
-            constant = len(set(column)) == 1 and not (in_time and low >= 3)
-            parts.append(column[0] if constant else "[A-Za-z]" + width)
+            constant = len(set(column)) == 1 and high <= 2
+            parts.append(column[0] if constant else "[A-Za-z]+")
         elif kind == " ":
-            parts.append(" +" if high > 1 else " ")
+            parts.append(" +")
         elif kind == "\t":
             parts.append(r"\t+")
         else:
@@ -103,18 +96,17 @@ def _shape_regex(texts: Sequence[str], *, names_from: Sequence[int] | None = Non
 
 def _timestamp_start(lines: Sequence[str]) -> str | None:
     """The event-start regex built from where lines carry their leading timestamp."""
-    heads: dict[str, list[tuple[str, int]]] = {}
+    heads: dict[str, list[str]] = {}
     for line in lines:
         hits = find_timestamps(line[: START_WITHIN + 40])
         if hits and hits[0].start <= START_WITHIN:
-            head = (line[: hits[0].end], hits[0].start)
-            heads.setdefault(hits[0].time_format, []).append(head)
+            heads.setdefault(hits[0].shape, []).append(line[: hits[0].core_end])
     if not heads:
         return None
     found = max(heads.values(), key=len)
     if len(found) < MIN_START_SHARE * len(lines):
         return None
-    return _shape_regex([text for text, _ in found], names_from=[start for _, start in found])
+    return _shape_regex(found)
 
 
 def _xml_start(lines: Sequence[str]) -> str | None:
@@ -187,11 +179,12 @@ def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
             "JSON array: break between top-level objects",
         )
     start = _xml_start(picked) if fmt.kind == "xml" else _timestamp_start(picked)
+    comment = fmt.details.get("comment") if fmt.header_lines else None
     if start is not None:
         starts = _starts(start, picked)
         share = sum(starts) / len(picked)
+        breaker = f"([\\r\\n]+)(?={start})"
         if MIN_START_SHARE <= share < SINGLE_LINE_SHARE and _continuations(picked, starts, fmt):
-            breaker = f"([\\r\\n]+)(?={start})"
             return BreakingPlan(
                 line_breaker=breaker,
                 truncate=_truncate(_longest_event(picked, starts)),
@@ -200,8 +193,16 @@ def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
                 event_start=start,
                 reason=f"{share:.0%} of lines start an event; the others continue it",
             )
+        if share >= SINGLE_LINE_SHARE and fmt.kind in MAY_CONTINUE and comment is None:
+            return BreakingPlan(
+                line_breaker=breaker,
+                truncate=_truncate(_longest_event(picked, starts)),
+                event_breaker=breaker,
+                event_start=start,
+                reason="every line starts with its timestamp; breaking only before one keeps "
+                "any continuation lines (stack traces) with their event",
+            )
     sample_lines = pick_lines(nonblank, MAX_LINES) if len(nonblank) > MAX_LINES else picked
-    comment = fmt.details.get("comment") if fmt.header_lines else None
     return BreakingPlan(
         line_breaker=SINGLE_LINE,
         truncate=_truncate(_longest_event(sample_lines, None)),

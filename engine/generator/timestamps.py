@@ -141,6 +141,8 @@ class Found:
     value: datetime
     has_year: bool
     has_zone: bool
+    core_end: int
+    """Where the seconds (or epoch seconds) end: the part every layout variant shares."""
 
 
 def _directive(name: str, text: str) -> str:
@@ -238,6 +240,7 @@ def find_timestamps(head: str, *, default: tzinfo = UTC) -> list[Found]:
                     value=value,
                     has_year=bool(groups.get("Y") or groups.get("y") or groups.get("s")),
                     has_zone=bool(groups.get("z") or groups.get("s")),
+                    core_end=match.end("S" if groups.get("S") else "s"),
                 )
             )
     found.sort(key=lambda item: (item.start, -(item.end - item.start)))

@@ -58,11 +58,20 @@ def test_indented_syslog_continuations_and_new_months() -> None:
     assert [event.split()[0] for event in _break(text, plan)] == ["Dec", "Jan", "Jan"]
 
 
-def test_one_event_per_line_when_every_line_starts_with_a_timestamp() -> None:
+def test_lines_led_by_timestamps_break_only_before_a_timestamp() -> None:
     text = "".join(f"2024-01-0{i} 00:00:00 host msg {i}\n" for i in range(1, 10))
     plan = _plan(text)
-    assert not plan.multiline and plan.line_breaker == SINGLE_LINE
+    assert not plan.multiline and plan.event_start is not None
     assert len(_break(text, plan)) == 9
+    # Lines the sample never showed (a stack trace, a new month, PRI width) still break right.
+    later = "2024-12-31 23:59:59 host boom\njava.lang.Error: x\n\tat A.b(A.java:1)\n"
+    later += "2025-01-01 00:00:00 host ok\n"
+    assert len(_break(later, plan)) == 2
+
+
+def test_delimited_and_structured_lines_keep_the_plain_breaker() -> None:
+    text = "".join(f'{{"ts": "2024-01-0{i} 00:00:00", "n": {i}}}\n' for i in range(1, 6))
+    assert _plan(text).line_breaker == SINGLE_LINE
 
 
 def test_structured_lines_without_timestamps_are_single_line() -> None:

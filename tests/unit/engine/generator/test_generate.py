@@ -55,7 +55,8 @@ def test_syslog_ta_is_complete_and_checks_itself(tmp_path: Path) -> None:
     ta = load_ta(result.ta_dir)
     assert ta.version == "1.0.0"
     props = ta.props.get("acme_ssh:syslog")
-    assert props["SHOULD_LINEMERGE"] == "false" and props["LINE_BREAKER"] == "([\\r\\n]+)"
+    assert props["SHOULD_LINEMERGE"] == "false"
+    assert props["LINE_BREAKER"] == r"([\r\n]+)(?=[A-Za-z]+ +\d+ +\d+\:\d+\:\d+)"
     assert props["TIME_FORMAT"] == "%b %d %H:%M:%S" and props["TZ"] == "UTC"
     readme = (result.ta_dir / "README.md").read_text(encoding="utf-8")
     assert "`acme_ssh:syslog`" in readme and "## Fields" in readme and "## CIM mapping" in readme
