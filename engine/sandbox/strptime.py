@@ -9,7 +9,7 @@ callers can enforce MAX_TIMESTAMP_LOOKAHEAD.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, timedelta, timezone, tzinfo
 from functools import lru_cache
 
@@ -153,17 +153,28 @@ class TimeFormat:
     regex: Regex
     kinds: tuple[str, ...]
 
+    @property
+    def numbers(self) -> range:
+        return range(1, len(self.kinds) + 1)
+
     def parse(self, text: str, pos: int = 0) -> ParsedTime | None:
         """Parse at exactly ``pos`` (no searching); None when the text does not fit."""
         encoded = text.encode("utf-8")
-        byte_pos = pos if text.isascii() else len(text[:pos].encode("utf-8"))
+        if len(encoded) == len(text):
+            return self.parse_encoded(encoded, pos)
+        parsed = self.parse_encoded(encoded, len(text[:pos].encode("utf-8")))
+        if parsed is None:
+            return None
+        end = len(encoded[: parsed.end].decode("utf-8", "replace"))
+        return replace(parsed, end=end)
+
+    def parse_encoded(self, encoded: bytes, byte_pos: int) -> ParsedTime | None:
+        """:meth:`parse` on UTF-8 bytes; ``end`` is then a byte offset."""
         match = self.regex.search_bytes(encoded, byte_pos)
         if match is None:
             return None
-        end_bytes = match.end()
-        end = end_bytes if text.isascii() else len(encoded[:end_bytes].decode("utf-8", "replace"))
-        values = [match.group(i + 1) for i in range(len(self.kinds))]
-        return _convert(self.kinds, values, end)
+        values = [match[i] for i in self.numbers]
+        return _convert(self.kinds, values, match.end())
 
 
 def _expand(fmt: str) -> str:
@@ -174,7 +185,8 @@ def _expand(fmt: str) -> str:
     return out
 
 
-def _translate(fmt: str) -> tuple[str, tuple[str, ...]]:
+def _translate(fmt: str, *, capture: bool = True) -> tuple[str, tuple[str, ...]]:
+    """The regex of a format; ``capture=False`` makes every group non-capturing."""
     parts: list[str] = []
     kinds: list[str] = []
     i = 0
@@ -211,11 +223,11 @@ def _translate(fmt: str) -> tuple[str, tuple[str, ...]]:
             parts.append(r"\s*")
         elif directive == "z" and colons:
             body = r"[+-]\d{2}:\d{2}" + (r":\d{2}" if colons > 1 else "")
-            parts.append(f"({body})")
+            parts.append(f"({body})" if capture else f"(?:{body})")
             kinds.append("offset")
         elif directive in _DIRECTIVES:
             body, kind = _DIRECTIVES[directive]
-            parts.append(body)
+            parts.append(body if capture else body.replace("(", "(?:", 1))
             kinds.append(f"subsec{width or 9}" if kind == "subsec" else kind)
         else:
             raise TimeFormatError(f"TIME_FORMAT {fmt!r}: unsupported directive '%{directive}'")
@@ -227,22 +239,29 @@ def _escape(char: str) -> str:
 
 
 @lru_cache(maxsize=512)
-def compile_time_format(fmt: str, *, digit_guard: bool = False) -> TimeFormat:
-    """Compile a TIME_FORMAT (cached). ``digit_guard`` forbids a digit right after the match."""
+def compile_time_format(
+    fmt: str, *, digit_guard: bool = False, shape: str | None = None
+) -> TimeFormat:
+    """Compile a TIME_FORMAT (cached).
+
+    ``digit_guard`` forbids a digit right after the match; ``shape`` is a regex the text must
+    also match at the start (automatic recognition uses it to keep ``%s`` to 10 digits).
+    """
     body, kinds = _translate(fmt)
     if not kinds:
         raise TimeFormatError(f"TIME_FORMAT {fmt!r} has no time directives")
     guard = r"(?!\d)" if digit_guard else ""
+    ahead = f"(?=(?:{shape}))" if shape else ""
     try:
-        regex = compile_regex(rf"\G(?:{body}){guard}")
+        regex = compile_regex(rf"\G{ahead}(?:{body}){guard}")
     except RegexError as exc:
         raise TimeFormatError(f"TIME_FORMAT {fmt!r} cannot be compiled: {exc}") from exc
     return TimeFormat(fmt, regex, kinds)
 
 
-def format_regex_body(fmt: str) -> str:
-    """The unanchored regex body of a format (for building search patterns)."""
-    return _translate(fmt)[0]
+def format_search_body(fmt: str) -> str:
+    """The unanchored, group-free regex of a format (for building search patterns)."""
+    return _translate(fmt, capture=False)[0]
 
 
 def zone_from_name(name: str) -> tzinfo | None:
@@ -271,64 +290,61 @@ def _offset_zone(text: str) -> tzinfo | None:
 
 
 def _convert(kinds: tuple[str, ...], values: list[bytes | None], end: int) -> ParsedTime | None:
-    parts: dict[str, object] = {}
+    year = month = day = yday = hour = minute = second = hour12 = None
+    pm: bool | None = None
+    microsecond = 0
+    tz: tzinfo | None = None
+    epoch: float | None = None
     for kind, raw in zip(kinds, values, strict=True):
-        if raw is None:
+        if raw is None or kind == "skip":
             continue
-        value = raw.decode("ascii", "replace").strip()
-        if kind == "skip":
-            continue
-        if kind == "year2":
-            two = int(value)
-            parts["year"] = 1900 + two if two >= 69 else 2000 + two
-        elif kind == "hour12":
-            parts["hour12"] = int(value)
+        if kind == "month":
+            month = int(raw)
+        elif kind == "day":
+            day = int(raw)
+        elif kind == "hour":
+            hour = int(raw)
+        elif kind == "minute":
+            minute = int(raw)
+        elif kind == "second":
+            second = int(raw)
+        elif kind == "year":
+            year = int(raw)
         elif kind == "monthname":
-            parts["month"] = _MONTHS[value[:3].lower()]
-        elif kind == "ampm":
-            parts["pm"] = value[:1].lower() == "p"
+            month = _MONTHS[raw[:3].decode("ascii").lower()]
         elif kind.startswith("subsec"):
             # %3N reads the digits present but keeps only its width of precision.
-            digits = value[: min(int(kind[6:]), 6)]
-            parts["microsecond"] = int(digits.ljust(6, "0"))
+            digits = raw[: min(int(kind[6:]), 6)].decode("ascii")
+            microsecond = int(digits.ljust(6, "0"))
+        elif kind == "year2":
+            two = int(raw)
+            year = 1900 + two if two >= 69 else 2000 + two
+        elif kind == "yday":
+            yday = int(raw)
+        elif kind == "hour12":
+            hour12 = int(raw)
+        elif kind == "ampm":
+            pm = raw[:1] in (b"p", b"P")
         elif kind == "epoch":
-            parts["epoch"] = float(value)
-        elif kind in ("offset", "zone"):
-            zone = zone_from_name(value)
+            epoch = float(raw)
+        else:  # offset or zone
+            zone = zone_from_name(raw.decode("ascii"))
             if zone is None and kind == "offset":
                 return None
-            if zone is not None:
-                parts["tz"] = zone
-        else:
-            parts[kind] = int(value)
-    return _assemble(parts, end)
-
-
-def _assemble(parts: dict[str, object], end: int) -> ParsedTime | None:
-    hour12 = parts.pop("hour12", None)
-    pm = parts.get("pm")
-    if isinstance(hour12, int):
+            tz = zone or tz
+    if hour12 is not None:
         if not 1 <= hour12 <= 12:
             return None
-        parts["hour"] = (hour12 % 12) + (12 if pm else 0)
-    elif isinstance(parts.get("hour"), int) and pm is not None:
-        hour = parts["hour"]
-        assert isinstance(hour, int)
-        if hour <= 12:
-            parts["hour"] = (hour % 12) + (12 if pm else 0)
-    parsed = ParsedTime(end=end, **parts)  # type: ignore[arg-type]
-    if not _in_range(parsed):
+        hour = (hour12 % 12) + (12 if pm else 0)
+    elif hour is not None and pm is not None and hour <= 12:
+        hour = (hour % 12) + (12 if pm else 0)
+    if not (
+        (month is None or 1 <= month <= 12)
+        and (day is None or 1 <= day <= 31)
+        and (yday is None or 1 <= yday <= 366)
+        and (hour is None or hour <= 23)
+        and (minute is None or minute <= 59)
+        and (second is None or second <= 60)
+    ):
         return None
-    return parsed
-
-
-def _in_range(parsed: ParsedTime) -> bool:
-    checks = (
-        (parsed.month, 1, 12),
-        (parsed.day, 1, 31),
-        (parsed.yday, 1, 366),
-        (parsed.hour, 0, 23),
-        (parsed.minute, 0, 59),
-        (parsed.second, 0, 60),
-    )
-    return all(value is None or low <= value <= high for value, low, high in checks)
+    return ParsedTime(end, year, month, day, yday, hour, minute, second, microsecond, pm, tz, epoch)

@@ -11,7 +11,7 @@ When nothing usable is found, the event takes the previous event's time and reco
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -23,7 +23,7 @@ from engine.sandbox.strptime import (
     TimeFormat,
     TimeFormatError,
     compile_time_format,
-    format_regex_body,
+    format_search_body,
 )
 
 DEFAULT_LOOKAHEAD = 128
@@ -83,44 +83,58 @@ AUTO_FORMATS: tuple[tuple[str, str | None], ...] = (
 )
 
 
+_DIGITS = frozenset(b"0123456789")
+_MONTH_PREFIXES = frozenset(b"jan feb mar apr may jun jul aug sep oct nov dec".split())
+
+
+def _lead(fmt: str) -> str:
+    """What a format starts with: digits, a month name or a weekday name (disjoint sets)."""
+    if fmt[:2] in ("%b", "%B", "%h"):
+        return "month"
+    if fmt[:2] in ("%a", "%A"):
+        return "weekday"
+    return "digit"
+
+
 @dataclass(frozen=True, slots=True)
 class _AutoRecognizer:
-    """One PCRE2 alternation over :data:`AUTO_FORMATS` and the anchored parser of each."""
+    """One group-free PCRE2 alternation over :data:`AUTO_FORMATS` to find where a timestamp
+    starts, then the formats led the same way (digits, month or weekday) tried there in order."""
 
     search: Regex
-    groups: tuple[int, ...]
-    formats: tuple[TimeFormat, ...]
+    by_lead: dict[str, tuple[TimeFormat, ...]]
 
     def find(self, text: str) -> ParsedTime | None:
         encoded = text.encode("utf-8")
         for match in self.search.finditer_bytes(encoded):
-            start_bytes = match.start()
-            start = (
-                start_bytes
-                if text.isascii()
-                else len(encoded[:start_bytes].decode("utf-8", "replace"))
-            )
-            # The alternative PCRE2 chose, then the later ones: it cannot check ranges.
-            first = next(i for i, group in enumerate(self.groups) if match.start(group) >= 0)
-            for time_format in self.formats[first:]:
-                parsed = time_format.parse(text, start)
+            start = match.start()
+            if encoded[start] in _DIGITS:
+                lead = "digit"
+            elif encoded[start : start + 3].lower() in _MONTH_PREFIXES:
+                lead = "month"
+            else:
+                lead = "weekday"
+            for time_format in self.by_lead[lead]:
+                parsed = time_format.parse_encoded(encoded, start)
                 if parsed is not None:
-                    return parsed
+                    if len(encoded) == len(text):
+                        return parsed
+                    end = len(encoded[: parsed.end].decode("utf-8", "replace"))
+                    return replace(parsed, end=end)
         return None
 
 
 def _build_auto() -> _AutoRecognizer:
     alternatives: list[str] = []
-    for index, (fmt, body) in enumerate(AUTO_FORMATS):
-        source = body if body is not None else format_regex_body(fmt)
-        lead = r"(?<![\d])" if fmt[:2] in ("%Y", "%y", "%m", "%d", "%s") else r"(?<![A-Za-z])"
-        alternatives.append(f"(?<a{index}>{lead}(?:{source})(?!\\d))")
-    search = compile_regex("|".join(alternatives))
-    index_of = search.groupindex
+    by_lead: dict[str, list[TimeFormat]] = {"digit": [], "month": [], "weekday": []}
+    for fmt, shape in AUTO_FORMATS:
+        source = shape if shape is not None else format_search_body(fmt)
+        guard = r"(?<!\d)" if _lead(fmt) == "digit" else r"(?<![A-Za-z])"
+        alternatives.append(f"{guard}(?:{source})(?!\\d)")
+        by_lead[_lead(fmt)].append(compile_time_format(fmt, digit_guard=True, shape=shape))
     return _AutoRecognizer(
-        search=search,
-        groups=tuple(index_of[f"a{i}"] for i in range(len(AUTO_FORMATS))),
-        formats=tuple(compile_time_format(fmt, digit_guard=True) for fmt, _ in AUTO_FORMATS),
+        search=compile_regex("|".join(alternatives)),
+        by_lead={lead: tuple(formats) for lead, formats in by_lead.items()},
     )
 
 
