@@ -1,0 +1,22 @@
+"""Indexing: register the built-in knowledge pack, then index every unindexed document."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from tasks.knowledge import index_document, list_unindexed, register_builtin_pack
+
+
+@flow(name="knowledge-indexing", log_prints=True)
+async def knowledge_indexing(include_builtin_pack: bool = True) -> dict[str, int]:
+    if include_builtin_pack:
+        await register_builtin_pack()
+    indexed: dict[str, int] = {}
+    failed = 0
+    for document_id in await list_unindexed():
+        try:
+            indexed[document_id] = await index_document(document_id)
+        except ValueError as exc:  # one unreadable document must not stop the others
+            failed += 1
+            get_run_logger().error("document %s not indexed: %s", document_id, exc)
+    return {"documents": len(indexed), "chunks": sum(indexed.values()), "failed": failed}

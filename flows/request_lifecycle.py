@@ -1,0 +1,160 @@
+"""The request lifecycle: samples in, approval gate, generation, validation, repair, outcome.
+
+Every step is a task in `tasks/` (one unit of work, one audit entry, ids in and out). The
+approval gate suspends the run when it comes from a deployment (no process is held while a
+human decides; earlier tasks come back from persisted results when it resumes) and pauses
+in-process otherwise.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+from prefect import flow, get_run_logger
+from prefect.context import FlowRunContext
+from prefect.exceptions import FlowPauseTimeout
+from prefect.flow_runs import apause_flow_run, asuspend_flow_run
+
+from storage.db.unit_of_work import UnitOfWork
+from tasks.approval import ApprovalDecision, DecisionOutcome, approval_description, record_decision
+from tasks.artifacts import publish_report
+from tasks.errors import LifecycleError
+from tasks.generation import generate_revision, retrieve_knowledge
+from tasks.requests import (
+    complete_request,
+    create_request,
+    describe_request,
+    fail_request,
+    submit_for_approval,
+)
+from tasks.runtime import APPROVAL_TIMEOUT_SECONDS, REPAIR_ATTEMPTS, config_int
+from tasks.samples import ingest_samples
+from tasks.validation import queue_validation, run_validation
+
+POLL_INTERVAL_S = 1
+MAX_DECISIONS = 20
+"""Refused decisions after which the gate gives up (each one is audited)."""
+
+
+@dataclass(frozen=True)
+class LifecycleResult:
+    request_id: str
+    status: str
+    revision_id: str | None = None
+    reason: str | None = None
+
+
+async def _wait_for_decision(request_id: str, *, round_: int, refusal: str | None, timeout: int):
+    summary = await describe_request(request_id)
+    form = ApprovalDecision.with_initial_data(
+        description=approval_description(summary, refusal=refusal), approved=True
+    )
+    key = f"approval-{round_}"
+    context = FlowRunContext.get()
+    if context is not None and context.flow_run is not None and context.flow_run.deployment_id:
+        return await asuspend_flow_run(wait_for_input=form, timeout=timeout, key=key)
+    return await apause_flow_run(
+        wait_for_input=form, timeout=timeout, poll_interval=POLL_INTERVAL_S, key=key
+    )
+
+
+async def approval_gate(request_id: str) -> DecisionOutcome:
+    """Wait for a decision; refused decisions are audited and the gate waits again."""
+    async with UnitOfWork() as uow:
+        timeout = await config_int(uow, APPROVAL_TIMEOUT_SECONDS)
+    refusal: str | None = None
+    for round_ in range(1, MAX_DECISIONS + 1):
+        try:
+            decision = await _wait_for_decision(
+                request_id, round_=round_, refusal=refusal, timeout=timeout
+            )
+        except FlowPauseTimeout:
+            return DecisionOutcome("REFUSED", f"approval timed out after {timeout} s")
+        outcome = await record_decision(
+            request_id, decision.approved, decision.approver, decision.reason
+        )
+        if outcome.status != "REFUSED":
+            return outcome
+        refusal = outcome.message
+        get_run_logger().warning("decision refused: %s; waiting for another", refusal)
+    return DecisionOutcome("REFUSED", f"{MAX_DECISIONS} decisions were refused")
+
+
+async def _finish(request_id: str, status: str, *, revision_id: str | None = None, reason=None):
+    await publish_report(request_id)
+    return LifecycleResult(request_id, status, revision_id, reason)
+
+
+async def generate_and_validate(request_id: str) -> LifecycleResult:
+    """vN, validate, and on failure regenerate v(N+1) with the report (bounded)."""
+    async with UnitOfWork() as uow:
+        repairs = await config_int(uow, REPAIR_ATTEMPTS)
+    knowledge = await retrieve_knowledge(request_id)
+    feedback: list[str] = []
+    revision_id: str | None = None
+    for attempt in range(1, repairs + 2):
+        try:
+            revision_id = await generate_revision(
+                request_id, attempt=attempt, knowledge=knowledge, feedback=feedback
+            )
+        except LifecycleError as exc:
+            await fail_request(request_id, str(exc))
+            return await _finish(request_id, "FAILED", reason=str(exc))
+        outcome = await run_validation(await queue_validation(revision_id))
+        if outcome.passed:
+            await complete_request(request_id)
+            return await _finish(request_id, "COMPLETED", revision_id=revision_id)
+        feedback = outcome.reasons
+    reason = f"validation failed after {repairs} repair attempt(s): {'; '.join(feedback)}"
+    await fail_request(request_id, reason)
+    return await _finish(request_id, "FAILED", revision_id=revision_id, reason=reason)
+
+
+@flow(name="request-lifecycle", log_prints=True)
+async def request_lifecycle(
+    requester: str = "",
+    source_system: str = "",
+    description: str = "",
+    cim_required: bool = True,
+    samples: list[str] | None = None,
+    sourcetype: str | None = None,
+    idempotency_key: str | None = None,
+    request_id: str | None = None,
+) -> dict[str, str | None]:
+    """From log samples to a validated TA. `samples`: paths, file:// or s3:// URIs, or text.
+
+    Give `request_id` instead of the request fields to continue an existing request.
+    """
+    if request_id is None:
+        request_id = await create_request(
+            requester=requester,
+            source_system=source_system,
+            description=description,
+            cim_required=cim_required,
+            sourcetype=sourcetype,
+            idempotency_key=idempotency_key,
+        )
+    summary = await describe_request(request_id)
+    if summary.status in ("COMPLETED", "FAILED", "REJECTED"):
+        return asdict(LifecycleResult(request_id, summary.status, reason=summary.failure_reason))
+    if summary.status == "NEW":
+        try:
+            await ingest_samples(request_id, list(samples or []))
+        except LifecycleError as exc:
+            await fail_request(request_id, str(exc))
+            return asdict(await _finish(request_id, "FAILED", reason=str(exc)))
+        await submit_for_approval(request_id)
+    result = await _after_submission(request_id)
+    return asdict(result)
+
+
+async def _after_submission(request_id: str) -> LifecycleResult:
+    status = (await describe_request(request_id)).status
+    if status == "PENDING_APPROVAL":
+        decision = await approval_gate(request_id)
+        if decision.status == "REFUSED":
+            await fail_request(request_id, decision.message)
+            return await _finish(request_id, "FAILED", reason=decision.message)
+        if decision.status == "REJECTED":
+            return await _finish(request_id, "REJECTED", reason=decision.message)
+    return await generate_and_validate(request_id)

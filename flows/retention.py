@@ -1,0 +1,23 @@
+"""Nightly retention: delete samples whose retention ended (objects, then rows; audited)."""
+
+from __future__ import annotations
+
+from prefect import flow, get_run_logger
+
+from tasks.retention import delete_sample, find_expired_samples
+
+
+@flow(name="retention", log_prints=True)
+async def retention(dry_run: bool = False) -> dict[str, int]:
+    """With `dry_run`, only report what would be deleted."""
+    expired = await find_expired_samples()
+    logger = get_run_logger()
+    if dry_run:
+        for sample in expired:
+            logger.info("would delete %s (retention ended %s)", sample.key, sample.retention_until)
+        return {"expired": len(expired), "deleted": 0, "missing_objects": 0}
+    missing = 0
+    for sample in expired:
+        if not await delete_sample(sample.sample_id):
+            missing += 1
+    return {"expired": len(expired), "deleted": len(expired), "missing_objects": missing}

@@ -1,0 +1,61 @@
+"""Prefect artifacts on a lifecycle run: the validation report and where to download the TA."""
+
+from __future__ import annotations
+
+import uuid
+
+from prefect import task
+from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
+
+from storage.db.unit_of_work import UnitOfWork
+from tasks.backends import get_backends
+
+
+@task
+async def publish_report(request_id: str) -> str:
+    """Markdown report + table of validation runs; returns the markdown."""
+    async with UnitOfWork() as uow:
+        request = await uow.requests.get_full_details(uuid.UUID(request_id))
+        if request is None:
+            raise LookupError(f"no request {request_id}")
+        revisions = list(request.revisions)
+        runs = list(request.validation_runs)
+    objects = get_backends().objects
+    versions = {r.id: r.version for r in revisions}
+    rows = [
+        {
+            "version": f"v{versions.get(run.revision_id, '?')}",
+            "status": str(run.status),
+            "events": (run.results_json or {}).get("events", 0),
+            "reasons": "; ".join((run.results_json or {}).get("reasons", []))
+            or (run.error_message or ""),
+            "debug_bundle": objects.url(run.debug_bundle_key) if run.debug_bundle_key else "",
+        }
+        for run in runs
+    ]
+    latest = revisions[-1] if revisions else None
+    lines = [
+        f"# TA request {request_id}: {request.status}",
+        "",
+        f"- **Source system:** {request.source_system}",
+    ]
+    if request.failure_reason:
+        lines.append(f"- **Failure reason:** {request.failure_reason}")
+    if request.rejection_reason:
+        lines.append(f"- **Rejection reason:** {request.rejection_reason}")
+    if latest is not None and latest.storage_key:
+        lines += [
+            f"- **Latest revision:** v{latest.version} ({latest.revision_type})",
+            f"- **SHA-256:** `{latest.checksum}`",
+            f"- **Download:** {objects.url(latest.storage_key)}",
+            f"- **CLI:** `tagen ta download {request_id} --version {latest.version}`",
+        ]
+    lines += ["", "| version | status | events | reasons |", "|---|---|---|---|"]
+    lines += [f"| {r['version']} | {r['status']} | {r['events']} | {r['reasons']} |" for r in rows]
+    markdown = "\n".join(lines)
+    key = f"ta-request-{request_id[:8]}"
+    await acreate_markdown_artifact(markdown=markdown, key=key, description="TA request report")
+    await acreate_table_artifact(
+        table=rows, key=f"{key}-validations", description="Validation runs of the request"
+    )
+    return markdown

@@ -1,0 +1,192 @@
+"""GENERATING_TA: retrieve knowledge, run the generator, store the package, record vN (AUTO).
+
+The request moves to GENERATING_TA, the package is uploaded and the TARevision row written in one
+unit of work; if that commit fails, the uploaded package is deleted (no orphan object). A retry
+of the same attempt finds the revision it already wrote and returns it.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import uuid
+from dataclasses import dataclass
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+
+from engine.generator.generate import generate_ta
+from engine.generator.model import GenerationError, GenerationRequest, GenerationResult
+from storage.db.enums import AuditAction, RequestStatus, TARevisionType
+from storage.db.models import TARevision
+from storage.db.unit_of_work import UnitOfWork
+from tasks.backends import get_backends
+from tasks.errors import LifecycleError
+from tasks.runtime import (
+    KNOWLEDGE_SNIPPETS,
+    RETRY_DELAYS_S,
+    audit,
+    config_int,
+    correlation_id,
+    retry_transient,
+)
+
+
+@dataclass(frozen=True)
+class KnowledgeSnippet:
+    document_id: str
+    title: str
+    text: str
+
+
+def generator_version() -> str:
+    try:
+        return f"tagen-rules/{version('splunk-ta-generator')}"
+    except PackageNotFoundError:
+        return "tagen-rules/unknown"
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def retrieve_knowledge(request_id: str) -> list[KnowledgeSnippet]:
+    """Full-text search over indexed knowledge with the request's words."""
+    async with UnitOfWork() as uow:
+        request = await uow.requests.get(uuid.UUID(request_id))
+        limit = await config_int(uow, KNOWLEDGE_SNIPPETS)
+        terms = " ".join(
+            part
+            for part in (
+                request.source_system,
+                request.description or "",
+                request.extra_metadata.get("sourcetype") or "",
+                "CIM data model tags" if request.cim_required else "",
+            )
+            if part
+        )
+        hits = await uow.chunks.search(terms, limit=limit)
+    return [KnowledgeSnippet(str(h.document_id), h.title, h.content) for h in hits]
+
+
+def config_summary(result: GenerationResult) -> dict[str, Any]:
+    return {
+        "name": result.name,
+        "sourcetype": result.sourcetype,
+        "format": result.format.kind,
+        "line_breaker": result.breaking.line_breaker,
+        "time_format": result.timestamps.time_format,
+        "fields": [f.name for f in result.fields.fields],
+        "cim_models": list(result.cim.models) if result.cim else [],
+        "self_check_passed": result.check.passed,
+        "caveats": list(result.caveats),
+    }
+
+
+async def _download_samples(uow: UnitOfWork, request_id: uuid.UUID, workdir: Path) -> list[Path]:
+    objects = get_backends().objects
+    paths = []
+    for sample in await uow.samples.get_by_request(request_id):
+        paths.append(objects.get(sample.storage_key, destination=workdir / sample.filename))
+    if not paths:
+        raise LifecycleError("the request has no stored samples (deleted by retention?)")
+    return paths
+
+
+async def _existing_attempt(
+    uow: UnitOfWork, request_id: uuid.UUID, attempt: int
+) -> TARevision | None:
+    latest = await uow.revisions.get_latest_revision(request_id)
+    if latest is None:
+        return None
+    meta = latest.generation_metadata or {}
+    if meta.get("correlation_id") == correlation_id() and meta.get("attempt") == attempt:
+        return latest
+    return None
+
+
+@task(retries=2, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def generate_revision(
+    request_id: str,
+    *,
+    attempt: int,
+    knowledge: list[KnowledgeSnippet],
+    feedback: list[str],
+) -> str:
+    """Generate and store revision v(N+1); returns its id. GenerationError -> LifecycleError."""
+    rid = uuid.UUID(request_id)
+    backends = get_backends()
+    with tempfile.TemporaryDirectory(prefix="tagen-generate-") as tmp:
+        workdir = Path(tmp)
+        async with UnitOfWork() as uow:
+            found = await _existing_attempt(uow, rid, attempt)
+            if found is not None:
+                return str(found.id)
+            request = await uow.requests.get(rid)
+            previous = request.status
+            if previous is not RequestStatus.GENERATING_TA:
+                await uow.requests.transition_status(rid, RequestStatus.GENERATING_TA)
+            (workdir / "samples").mkdir()
+            samples = await _download_samples(uow, rid, workdir / "samples")
+            gen_request = GenerationRequest(
+                samples=tuple(samples),
+                sourcetype=request.extra_metadata.get("sourcetype"),
+                source_system=request.source_system,
+                description=request.description or "",
+                cim_required=request.cim_required,
+                knowledge=tuple(f"{k.title}\n{k.text}" for k in knowledge),
+                feedback=tuple(feedback),
+            )
+            try:
+                result = generate_ta(gen_request, out_dir=workdir / "out")
+            except (GenerationError, ValueError) as exc:
+                raise LifecycleError(f"generation failed: {exc}") from exc
+            revision = await uow.revisions.create_next_revision(
+                rid,
+                {
+                    "revision_type": TARevisionType.AUTO,
+                    "config_summary": config_summary(result),
+                    "generation_metadata": {
+                        "generator_version": generator_version(),
+                        "knowledge_document_ids": sorted({k.document_id for k in knowledge}),
+                        "knowledge_titles": [k.title for k in knowledge],
+                        "feedback": feedback,
+                        "attempt": attempt,
+                        "correlation_id": correlation_id(),
+                        "self_check": {
+                            "passed": result.check.passed,
+                            "rounds": result.check.rounds,
+                            "problems": list(result.check.problems),
+                        },
+                    },
+                },
+            )
+            key = f"tas/{request_id}/v{revision.version}/{result.package.name}"
+            stored = backends.objects.put_file(key, result.package, content_type="application/gzip")
+            try:
+                await uow.revisions.update(
+                    revision.id,
+                    {
+                        "storage_bucket": backends.bucket,
+                        "storage_key": stored.key,
+                        "checksum": stored.sha256,
+                        "file_size": stored.size,
+                    },
+                )
+                await audit(
+                    uow,
+                    action=AuditAction.CREATE,
+                    entity_type="TARevision",
+                    entity_id=revision.id,
+                    details={
+                        "request_id": request_id,
+                        "version": revision.version,
+                        "from_status": str(previous),
+                        "sha256": stored.sha256,
+                        "key": stored.key,
+                        "attempt": attempt,
+                    },
+                )
+                await uow.commit()
+            except BaseException:
+                backends.objects.delete(stored.key)
+                raise
+            return str(revision.id)

@@ -1,0 +1,138 @@
+"""Knowledge documents: register (built-in pack, CLI uploads) and index into full-text chunks."""
+
+from __future__ import annotations
+
+import hashlib
+import tempfile
+import uuid
+from pathlib import Path
+
+from prefect import task
+
+from engine.knowledge.chunk import chunk_sections
+from engine.knowledge.extract import (
+    DOCUMENT_KINDS,
+    KnowledgeExtractionError,
+    Section,
+    markdown_sections,
+    pdf_sections,
+    ta_directory_sections,
+    text_sections,
+)
+from engine.packaging.unpack import UnsafeArchiveError, unpacked_ta
+from engine.samples import read_sample_text
+from storage.db.enums import AuditAction
+from storage.db.repositories.knowledge_chunks import ChunkText
+from storage.db.unit_of_work import UnitOfWork
+from tasks.backends import get_backends
+from tasks.errors import LifecycleError
+from tasks.runtime import RETRY_DELAYS_S, audit, retry_transient
+
+INDEX_NAME = "postgres-fts"
+BUILTIN_PACK = Path(__file__).with_name("knowledge_pack")
+MAX_DOCUMENT_CHARS = 5_000_000
+
+
+def extract_sections(path: Path, *, kind: str, title: str) -> list[Section]:
+    """Sections of a stored document according to its kind."""
+    if kind == "pdf":
+        return pdf_sections(path, title=title)
+    if kind == "ta_archive":
+        try:
+            with unpacked_ta(path) as ta_dir:
+                return ta_directory_sections(ta_dir.parent, title=title)
+        except UnsafeArchiveError as exc:
+            raise KnowledgeExtractionError(f"document {title}: {exc}") from exc
+    text = read_sample_text(path, max_chars=MAX_DOCUMENT_CHARS)
+    if kind == "markdown":
+        return markdown_sections(text, title=title)
+    if kind == "text":
+        return text_sections(text, title=title)
+    raise KnowledgeExtractionError(
+        f"document {title}: unknown type {kind!r} (one of {', '.join(DOCUMENT_KINDS)})"
+    )
+
+
+async def register_document(
+    path: Path, *, kind: str, title: str, uploaded_by: uuid.UUID | None = None
+) -> tuple[str, bool]:
+    """Store a document and its row unless the same content is already registered."""
+    if kind not in DOCUMENT_KINDS:
+        raise LifecycleError(f"unknown document type {kind!r} (one of {', '.join(DOCUMENT_KINDS)})")
+    if not path.is_file():
+        raise LifecycleError(f"document {path}: file not found")
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    async with UnitOfWork() as uow:
+        same = await uow.knowledge.get_all(0, 1, filters={"content_hash": digest})
+        if same:
+            return str(same[0].id), False
+        backends = get_backends()
+        stored = backends.objects.put_file(f"knowledge/{digest[:16]}/{path.name}", path)
+        try:
+            document = await uow.knowledge.create(
+                {
+                    "title": title,
+                    "document_type": kind,
+                    "storage_key": stored.key,
+                    "file_size": stored.size,
+                    "content_hash": digest,
+                    "uploaded_by": uploaded_by,
+                }
+            )
+            await audit(
+                uow,
+                action=AuditAction.UPLOAD,
+                entity_type="KnowledgeDocument",
+                entity_id=document.id,
+                user_id=uploaded_by,
+                details={"title": title, "type": kind, "key": stored.key},
+            )
+            await uow.commit()
+        except BaseException:
+            backends.objects.delete(stored.key)
+            raise
+        return str(document.id), True
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def register_builtin_pack() -> list[str]:
+    """The knowledge pack shipped with tagen, registered once (by content hash)."""
+    ids = []
+    for path in sorted(BUILTIN_PACK.glob("*.md")):
+        title = path.stem.replace("_", " ")
+        document_id, _ = await register_document(path, kind="markdown", title=title)
+        ids.append(document_id)
+    return ids
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def list_unindexed(limit: int = 100) -> list[str]:
+    async with UnitOfWork() as uow:
+        return [str(d.id) for d in await uow.knowledge.get_unindexed_documents(limit)]
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def index_document(document_id: str) -> int:
+    """Extract, chunk and index one document; re-indexing replaces its chunks."""
+    did = uuid.UUID(document_id)
+    async with UnitOfWork() as uow:
+        document = await uow.knowledge.get(did)
+        with tempfile.TemporaryDirectory(prefix="tagen-knowledge-") as tmp:
+            local = get_backends().objects.get(
+                document.storage_key, destination=Path(tmp) / Path(document.storage_key).name
+            )
+            sections = extract_sections(local, kind=document.document_type, title=document.title)
+        chunks = chunk_sections(sections)
+        count = await uow.chunks.replace_for_document(
+            did, [ChunkText(c.ordinal, c.title, c.text) for c in chunks]
+        )
+        await uow.knowledge.mark_as_indexed(did, INDEX_NAME, count)
+        await audit(
+            uow,
+            action=AuditAction.UPDATE,
+            entity_type="KnowledgeDocument",
+            entity_id=did,
+            details={"indexed": True, "chunks": count, "index": INDEX_NAME},
+        )
+        await uow.commit()
+        return count

@@ -1,0 +1,67 @@
+"""Retention: delete sample objects past retention_until, then soft-delete their rows.
+
+Idempotent (a deleted sample is skipped) and tolerant of an object already gone (recorded in
+the audit entry). The object goes first: if the row update failed afterwards, the next run
+finds the sample again and the second delete is a no-op.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from prefect import task
+
+from storage.db.enums import AuditAction
+from storage.db.unit_of_work import UnitOfWork
+from tasks.backends import get_backends
+from tasks.runtime import RETRY_DELAYS_S, audit, retry_transient
+
+BATCH = 500
+
+
+@dataclass(frozen=True)
+class ExpiredSample:
+    sample_id: str
+    key: str
+    retention_until: str
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def find_expired_samples(now: datetime | None = None) -> list[ExpiredSample]:
+    cutoff = now or datetime.now(UTC)
+    async with UnitOfWork() as uow:
+        rows = await uow.samples.get_samples_for_cleanup(cutoff, limit=BATCH)
+    return [
+        ExpiredSample(
+            str(s.id), s.storage_key, s.retention_until.isoformat() if s.retention_until else ""
+        )
+        for s in rows
+    ]
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def delete_sample(sample_id: str) -> bool:
+    """Delete one expired sample; returns whether its object still existed."""
+    sid = uuid.UUID(sample_id)
+    async with UnitOfWork() as uow:
+        sample = await uow.samples.get(sid)
+        if sample.deleted_at is not None:
+            return False
+        existed = get_backends().objects.delete(sample.storage_key)
+        await uow.samples.mark_as_deleted(sid)
+        await audit(
+            uow,
+            action=AuditAction.DELETE,
+            entity_type="LogSample",
+            entity_id=sid,
+            details={
+                "reason": "retention",
+                "key": sample.storage_key,
+                "object_missing": not existed,
+                "request_id": str(sample.request_id),
+            },
+        )
+        await uow.commit()
+        return existed

@@ -1,0 +1,204 @@
+"""VALIDATING: run the local sandbox on a revision, at most MAX_PARALLEL_VALIDATIONS at once.
+
+The limit is a database guard, valid across every process and flow run: a run moves
+QUEUED -> RUNNING only inside a transaction holding one advisory lock while fewer than the
+limit are RUNNING; otherwise it waits and tries again. RUNNING is therefore the slot, and a
+run always leaves RUNNING (PASSED or FAILED) so the slot is released.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import socket
+import tempfile
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from prefect import task
+from sqlalchemy import text
+
+from engine.conf.ta import load_ta
+from engine.packaging.unpack import unpacked_ta
+from engine.sandbox.bundle import write_bundle
+from engine.sandbox.pipeline import run_sandbox
+from engine.settings import get_sandbox_settings
+from storage.db.enums import AuditAction, RequestStatus, ValidationStatus
+from storage.db.unit_of_work import UnitOfWork
+from tasks.backends import get_backends
+from tasks.runtime import (
+    MAX_PARALLEL_VALIDATIONS,
+    RETRY_DELAYS_S,
+    audit,
+    config_int,
+    retry_transient,
+)
+
+SLOT_LOCK_KEY = 0x7A6E_5641  # pg_advisory_xact_lock key of the validation slots
+SLOT_POLL_S = 0.5
+
+
+@dataclass(frozen=True)
+class ValidationOutcome:
+    run_id: str
+    passed: bool
+    reasons: list[str]
+    bundle_url: str | None
+    summary: dict[str, Any]
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def queue_validation(revision_id: str) -> str:
+    """A QUEUED ValidationRun for the revision; the request moves to VALIDATING."""
+    async with UnitOfWork() as uow:
+        revision = await uow.revisions.get(uuid.UUID(revision_id))
+        existing = await uow.validations.get_all(0, 1, filters={"revision_id": revision.id})
+        if existing:
+            return str(existing[0].id)
+        request = await uow.requests.get(revision.request_id)
+        if request.status is not RequestStatus.VALIDATING:
+            await uow.requests.transition_status(request.id, RequestStatus.VALIDATING)
+        run = await uow.validations.create(
+            {"request_id": revision.request_id, "revision_id": revision.id}
+        )
+        await audit(
+            uow,
+            action=AuditAction.CREATE,
+            entity_type="ValidationRun",
+            entity_id=run.id,
+            details={"revision_id": revision_id, "version": revision.version, "status": "QUEUED"},
+        )
+        await uow.commit()
+        return str(run.id)
+
+
+async def _acquire_slot(run_id: uuid.UUID) -> None:
+    """QUEUED -> RUNNING once fewer than MAX_PARALLEL_VALIDATIONS runs are RUNNING."""
+    worker = f"local-sandbox@{socket.gethostname()}:{os.getpid()}"
+    while True:
+        async with UnitOfWork() as uow:
+            run = await uow.validations.get(run_id)
+            if run.status is not ValidationStatus.QUEUED:
+                return  # a retry of a run that already holds its slot
+            await uow.session.execute(
+                text("SELECT pg_advisory_xact_lock(:key)"), {"key": SLOT_LOCK_KEY}
+            )
+            limit = await config_int(uow, MAX_PARALLEL_VALIDATIONS)
+            if await uow.validations.get_running_count() < limit:
+                await uow.validations.start_validation(run_id, worker)
+                await uow.commit()
+                return
+        await asyncio.sleep(SLOT_POLL_S)
+
+
+def _sandbox(
+    ta_archive: Path, samples: list[Path], sourcetype: str | None, bundle: Path
+) -> dict[str, Any]:
+    with unpacked_ta(ta_archive) as ta_dir:
+        ta = load_ta(ta_dir)
+        result = run_sandbox(
+            ta=ta,
+            samples=samples,
+            sourcetype=sourcetype,
+            source=None,
+            host=None,
+            settings=get_sandbox_settings(),
+        )
+        write_bundle(
+            bundle,
+            report=result.report,
+            ta=ta,
+            failing_events=result.failing_events,
+            samples=samples,
+        )
+    return result.report.model_dump(mode="json")
+
+
+@task(retries=2, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def run_validation(run_id: str) -> ValidationOutcome:
+    """Sandbox the revision on the request's samples; PASSED/FAILED with report and bundle."""
+    vid = uuid.UUID(run_id)
+    backends = get_backends()
+    await _acquire_slot(vid)
+    async with UnitOfWork() as uow:
+        run = await uow.validations.get(vid)
+        if run.status in (ValidationStatus.PASSED, ValidationStatus.FAILED):
+            return _outcome(run_id, run.status, run.results_json or {}, run.debug_bundle_key)
+        revision = await uow.revisions.get(run.revision_id)
+        request = await uow.requests.get(run.request_id)
+        samples = await uow.samples.get_by_request(run.request_id)
+    bundle_key = f"validations/{run.request_id}/{run_id}/debug-bundle.zip"
+    try:
+        with tempfile.TemporaryDirectory(prefix="tagen-validate-") as tmp:
+            workdir = Path(tmp)
+            if revision.storage_key is None:
+                raise ValueError(f"revision v{revision.version} has no stored package")
+            archive = backends.objects.get(
+                revision.storage_key, destination=workdir / Path(revision.storage_key).name
+            )
+            (workdir / "samples").mkdir()
+            paths = [
+                backends.objects.get(s.storage_key, destination=workdir / "samples" / s.filename)
+                for s in samples
+            ]
+            sourcetype = request.extra_metadata.get("sourcetype") or (
+                revision.config_summary or {}
+            ).get("sourcetype")
+            report = await asyncio.to_thread(
+                _sandbox, archive, paths, sourcetype, workdir / "bundle.zip"
+            )
+            bundle = backends.objects.put_file(
+                bundle_key, workdir / "bundle.zip", content_type="application/zip"
+            )
+        status = (
+            ValidationStatus.PASSED if report["verdict"] == "PASSED" else ValidationStatus.FAILED
+        )
+        error = None if status is ValidationStatus.PASSED else "; ".join(report["reasons"])
+    except Exception as exc:  # the run must leave RUNNING whatever happened
+        report, status, error, bundle = {}, ValidationStatus.FAILED, str(exc), None
+    async with UnitOfWork() as uow:
+        await uow.validations.complete_validation(
+            vid,
+            status,
+            report,
+            bundle.key if bundle else None,
+            debug_bundle_bucket=backends.bucket if bundle else None,
+            error_message=error,
+        )
+        await audit(
+            uow,
+            action=AuditAction.UPDATE,
+            entity_type="ValidationRun",
+            entity_id=vid,
+            details={
+                "status": str(status),
+                "revision_id": str(revision.id),
+                "version": revision.version,
+                "reasons": report.get("reasons", [error] if error else []),
+            },
+        )
+        await uow.commit()
+    return _outcome(run_id, status, report, bundle.key if bundle else None, error=error)
+
+
+def _outcome(
+    run_id: str,
+    status: ValidationStatus,
+    report: dict[str, Any],
+    bundle_key: str | None,
+    *,
+    error: str | None = None,
+) -> ValidationOutcome:
+    reasons = list(report.get("reasons") or ([error] if error else []))
+    summary = {
+        "events": report.get("events", 0),
+        "timestamp_ratio": (report.get("timestamps") or {}).get("ratio"),
+        "field_event_ratio": report.get("field_event_ratio"),
+        "cim_ratio": (report.get("cim") or {}).get("ratio"),
+        "fields": [f["name"] for f in report.get("fields", [])][:30],
+        "lint": len(report.get("lint", [])),
+    }
+    url = get_backends().objects.url(bundle_key) if bundle_key else None
+    return ValidationOutcome(run_id, status is ValidationStatus.PASSED, reasons, url, summary)

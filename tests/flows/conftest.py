@@ -1,0 +1,175 @@
+"""Prefect for real (a test server with its own temporary database) and the app's PostgreSQL.
+
+Flows run in a worker thread with their own event loop, as a deployment's process would;
+the tests talk to the Prefect API to watch and resume them.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import os
+import threading
+import time
+import uuid
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from typing import Any, TypeVar
+
+import pytest
+
+T = TypeVar("T")
+SAMPLE = Path(__file__).resolve().parents[2] / "tagen" / "demo_samples" / "nginx_access.log"
+
+
+def run(coro: Coroutine[Any, Any, T]) -> T:
+    """Run app code on a fresh loop and close its database engine afterwards."""
+
+    async def wrapped() -> T:
+        from storage.db.session import dispose_engine
+
+        try:
+            return await coro
+        finally:
+            await dispose_engine()
+
+    return asyncio.run(wrapped())
+
+
+@pytest.fixture(scope="session")
+def prefect_server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+    from prefect.testing.utilities import prefect_test_harness
+
+    with (
+        prefect_test_harness(server_startup_timeout=180),
+        temporary_settings({PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}),
+    ):
+        yield
+
+
+@pytest.fixture(scope="session")
+def backends(tmp_path_factory: pytest.TempPathFactory):
+    from storage.objects import LocalObjectStore
+    from tasks import backends as task_backends
+
+    def no_s3(uri: str, destination: Path) -> None:
+        raise AssertionError("no S3 in these tests")
+
+    installed = task_backends.Backends(
+        objects=LocalObjectStore(root=tmp_path_factory.mktemp("objects")),
+        bucket="local",
+        download_s3=no_s3,
+    )
+    task_backends.install(installed)
+    return installed
+
+
+@pytest.fixture(scope="session")
+def users(db_url: str) -> dict[str, str]:
+    from storage.db.enums import UserRoleEnum
+    from tasks.users import ensure_user
+
+    async def seed() -> dict[str, str]:
+        return {
+            "requester": await ensure_user("req-ann", roles=(UserRoleEnum.REQUESTOR,)),
+            "approver": await ensure_user("appr-bob", roles=(UserRoleEnum.APPROVER,)),
+            "nobody": await ensure_user("no-role-carl", roles=()),
+        }
+
+    return run(seed())
+
+
+@pytest.fixture
+def lifecycle_env(prefect_server: None, backends: Any, users: dict[str, str]) -> None:
+    return None
+
+
+async def set_config(key: str, value: int) -> None:
+    from storage.db.unit_of_work import UnitOfWork
+
+    async with UnitOfWork() as uow:
+        await uow.config.set_value(key, value, "integer")
+        await uow.commit()
+
+
+class FlowThread:
+    """A lifecycle flow running in its own thread; its result or exception after join()."""
+
+    def __init__(self, **parameters: Any) -> None:
+        from flows.request_lifecycle import request_lifecycle
+
+        self.key = parameters.setdefault("idempotency_key", f"test-{uuid.uuid4()}")
+        self.result: dict[str, Any] | None = None
+        self.error: BaseException | None = None
+
+        def target() -> None:
+            try:
+                self.result = run(request_lifecycle(**parameters))
+            except BaseException as exc:
+                self.error = exc
+
+        # Prefect's settings (the test server's URL) live in context variables: carry them over.
+        context = contextvars.copy_context()
+        self.thread = threading.Thread(target=context.run, args=(target,), daemon=True)
+        self.thread.start()
+
+    def join(self, timeout: float = 120) -> dict[str, Any]:
+        self.thread.join(timeout)
+        assert not self.thread.is_alive(), "flow did not finish"
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
+
+    def request_and_run(self, timeout: float = 60) -> tuple[str, uuid.UUID]:
+        """The request id and flow run id (from the CREATE audit entry's correlation id)."""
+        from storage.db.unit_of_work import UnitOfWork
+
+        async def lookup() -> tuple[str, uuid.UUID] | None:
+            async with UnitOfWork() as uow:
+                found = await uow.requests.get_all(0, 1, filters={"idempotency_key": self.key})
+                if not found:
+                    return None
+                entries = await uow.audit.get_by_entity("Request", found[0].id)
+                for entry in entries:
+                    if entry.correlation_id and entry.correlation_id != "local":
+                        return str(found[0].id), uuid.UUID(entry.correlation_id)
+                return None
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            found = run(lookup())
+            if found:
+                return found
+            if not self.thread.is_alive():
+                break
+            time.sleep(0.2)
+        raise AssertionError(f"no request for {self.key}: {self.error!r}")
+
+    def wait_paused(self, flow_run_id: uuid.UUID, *, key: str, timeout: float = 60) -> None:
+        from prefect import get_client
+
+        async def state() -> tuple[str | None, str | None]:
+            async with get_client() as client:
+                flow_run = await client.read_flow_run(flow_run_id)
+            if flow_run.state is None:
+                return None, None
+            return flow_run.state.type.value, flow_run.state.state_details.pause_key
+
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            kind, pause_key = asyncio.run(state())
+            if kind == "PAUSED" and pause_key == key:
+                return
+            if not self.thread.is_alive():
+                raise AssertionError(f"flow ended before pausing: {self.result} {self.error!r}")
+            time.sleep(0.2)
+        raise AssertionError(f"flow run {flow_run_id} did not pause at {key}")
+
+
+def resume(flow_run_id: uuid.UUID, **run_input: Any) -> None:
+    from prefect.flow_runs import resume_flow_run
+
+    resume_flow_run(flow_run_id, run_input=run_input)

@@ -1,0 +1,152 @@
+"""The request lifecycle end to end: real Prefect server, real PostgreSQL, local object store."""
+
+from __future__ import annotations
+
+import hashlib
+import uuid
+from typing import Any
+
+import pytest
+
+from tests.flows.conftest import SAMPLE, FlowThread, resume, run, set_config
+
+pytestmark = pytest.mark.usefixtures("lifecycle_env")
+
+
+def _start(**overrides: Any) -> tuple[FlowThread, str, uuid.UUID]:
+    parameters: dict[str, Any] = {
+        "requester": "req-ann",
+        "source_system": "shop nginx",
+        "description": "nginx access logs of the web shop",
+        "cim_required": True,
+        "samples": [str(SAMPLE)],
+    }
+    parameters.update(overrides)
+    flow = FlowThread(**parameters)
+    request_id, flow_run_id = flow.request_and_run()
+    return flow, request_id, flow_run_id
+
+
+async def _details(request_id: str):
+    from storage.db.unit_of_work import UnitOfWork
+
+    async with UnitOfWork() as uow:
+        request = await uow.requests.get_full_details(uuid.UUID(request_id))
+        assert request is not None
+        audit = await uow.audit.get_by_correlation_id(
+            next(
+                iter(
+                    {a.correlation_id for a in await uow.audit.get_by_entity("Request", request.id)}
+                )
+            )
+        )
+        return request, audit
+
+
+def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: Any):
+    flow, request_id, flow_run_id = _start()
+    flow.wait_paused(flow_run_id, key="approval-1")
+    resume(flow_run_id, approved=True, approver="appr-bob", reason="looks fine")
+    result = flow.join()
+    assert result["status"] == "COMPLETED", result
+
+    request, audit = run(_details(request_id))
+    assert str(request.status) == "COMPLETED"
+    assert len(request.samples) == 1
+    sample = request.samples[0]
+    assert sample.checksum == hashlib.sha256(SAMPLE.read_bytes()).hexdigest()
+    assert sample.retention_until is not None and sample.sample_preview
+    [revision] = request.revisions
+    assert revision.version == 1 and str(revision.revision_type) == "AUTO"
+    with backends.objects.open(revision.storage_key) as stored:
+        assert hashlib.sha256(stored.read()).hexdigest() == revision.checksum
+    assert revision.generation_metadata["generator_version"]
+    [validation] = request.validation_runs
+    assert str(validation.status) == "PASSED" and validation.debug_bundle_key
+    assert backends.objects.exists(validation.debug_bundle_key)
+    assert {a.correlation_id for a in audit} == {str(flow_run_id)}
+    actions = [(a.entity_type, str(a.action)) for a in audit]
+    for step in [
+        ("Request", "CREATE"),
+        ("Request", "UPLOAD"),
+        ("Request", "APPROVE"),
+        ("TARevision", "CREATE"),
+        ("ValidationRun", "CREATE"),
+        ("ValidationRun", "UPDATE"),
+    ]:
+        assert step in actions, (step, actions)
+
+
+def test_rejection_records_reason_and_generates_nothing():
+    flow, request_id, flow_run_id = _start()
+    flow.wait_paused(flow_run_id, key="approval-1")
+    resume(flow_run_id, approved=False, approver="appr-bob", reason="not our system")
+    assert flow.join()["status"] == "REJECTED"
+    request, audit = run(_details(request_id))
+    assert str(request.status) == "REJECTED"
+    assert request.rejection_reason == "not our system"
+    assert request.revisions == []
+    assert any(str(a.action) == "REJECT" for a in audit)
+
+
+@pytest.mark.parametrize(
+    ("approver", "refusal"),
+    [("no-role-carl", "needs the APPROVER or ADMIN role"), ("req-ann", "their own request")],
+)
+def test_refused_decisions_are_audited_and_the_gate_waits_again(approver: str, refusal: str):
+    flow, request_id, flow_run_id = _start()
+    flow.wait_paused(flow_run_id, key="approval-1")
+    resume(flow_run_id, approved=True, approver=approver, reason="")
+    flow.wait_paused(flow_run_id, key="approval-2")
+    request, audit = run(_details(request_id))
+    assert str(request.status) == "PENDING_APPROVAL"
+    refused = [a for a in audit if a.details.get("decision") == "refused"]
+    assert len(refused) == 1 and refusal in refused[0].details["reason"]
+    resume(flow_run_id, approved=False, approver="appr-bob", reason="tidy up")
+    assert flow.join()["status"] == "REJECTED"
+
+
+def test_resume_input_failing_its_schema_is_refused_by_the_server():
+    flow, request_id, flow_run_id = _start()
+    flow.wait_paused(flow_run_id, key="approval-1")
+    with pytest.raises(RuntimeError, match=r"(?i)validation"):
+        resume(flow_run_id, approved="maybe", approver="")
+    flow.wait_paused(flow_run_id, key="approval-1")
+    request, _ = run(_details(request_id))
+    assert str(request.status) == "PENDING_APPROVAL"
+    resume(flow_run_id, approved=False, approver="appr-bob", reason="cleanup")
+    assert flow.join()["status"] == "REJECTED"
+
+
+def test_approval_timeout_fails_the_request_with_a_clear_reason():
+    run(set_config("APPROVAL_TIMEOUT_SECONDS", 2))
+    try:
+        flow, request_id, _ = _start()
+        result = flow.join()
+    finally:
+        run(set_config("APPROVAL_TIMEOUT_SECONDS", 3600))
+    assert result["status"] == "FAILED"
+    request, _ = run(_details(request_id))
+    assert request.failure_reason == "approval timed out after 2 s"
+
+
+def test_bad_sample_fails_the_request_and_stores_nothing(backends: Any, tmp_path):
+    empty = tmp_path / "empty.log"
+    empty.write_bytes(b"")
+    flow = FlowThread(requester="req-ann", source_system="x", samples=[str(empty)])
+    result = flow.join()
+    assert result["status"] == "FAILED" and "empty" in result["reason"]
+    request, _ = run(_details(result["request_id"]))
+    assert request.samples == []
+
+
+def test_idempotent_resubmission_returns_the_same_request():
+    key = f"idem-{uuid.uuid4()}"
+    flow, request_id, flow_run_id = _start(idempotency_key=key)
+    flow.wait_paused(flow_run_id, key="approval-1")
+    resume(flow_run_id, approved=False, approver="appr-bob", reason="dup test")
+    flow.join()
+    again = FlowThread(
+        requester="req-ann", source_system="shop nginx", samples=[str(SAMPLE)], idempotency_key=key
+    ).join()
+    assert again["request_id"] == request_id and again["status"] == "REJECTED"
