@@ -41,7 +41,11 @@ Problem = Literal[
 
 
 class SplSupport(Protocol):
-    """The SPL pieces the CIM rules are written in, evaluated over an event's fields."""
+    """The SPL pieces the CIM rules are written in, evaluated over an event's fields.
+
+    Both methods raise ValueError for SPL they cannot parse; the checker then treats a search
+    constraint as holding, a condition as not holding and a validity expression as unchecked.
+    """
 
     def search_matches(self, search: str, fields: FieldView) -> bool:
         """Whether a search filter (``tag=x action="y" NOT (...)``) keeps the event."""
@@ -193,7 +197,10 @@ class CimChecker:
         filter_part = search.split("|", 1)[0].strip()
         if not filter_part or self._spl is None:
             return True
-        return self._spl.search_matches(filter_part, fields)
+        try:
+            return self._spl.search_matches(filter_part, fields)
+        except ValueError:
+            return True
 
     def _check_chain(
         self, stanza: str, model: DataModel, chain: tuple[Dataset, ...], fields: FieldView
@@ -235,9 +242,12 @@ class CimChecker:
             return True
         if self._spl is None:
             return False
-        if condition.startswith("|"):
-            return self._where_holds(condition, fields)
-        return self._spl.search_matches(condition, fields)
+        try:
+            if condition.startswith("|"):
+                return self._where_holds(condition, fields)
+            return self._spl.search_matches(condition, fields)
+        except ValueError:
+            return False
 
     def _where_holds(self, condition: str, fields: FieldView) -> bool:
         command, _, expression = condition.lstrip("| ").partition(" ")
@@ -245,6 +255,14 @@ class CimChecker:
             return False
         values = self._spl.eval_values(expression, fields)
         return values is not None and bool(values) and values[0].lower() not in ("", "false", "0")
+
+    def _valid(self, item: CimField, fields: FieldView) -> bool:
+        if self._spl is None or not item.validity or item.validity == item.name:
+            return True
+        try:
+            return bool(self._spl.eval_values(item.validity, fields))
+        except ValueError:
+            return True
 
     def _field_issues(self, item: CimField, fields: FieldView) -> list[FieldIssue]:
         values = _values(fields, item.name)
@@ -254,10 +272,8 @@ class CimChecker:
             return [FieldIssue(item.name, "multivalue", " | ".join(values))]
         checked = ["\n".join(values)] if item.multi_value else values
         for value in checked:
-            if self._spl is not None and item.validity and item.validity != item.name:
-                valid = self._spl.eval_values(item.validity, fields)
-                if not valid:
-                    return [FieldIssue(item.name, "invalid", value)]
+            if not self._valid(item, fields):
+                return [FieldIssue(item.name, "invalid", value)]
             if item.expected_values and not any(
                 _wildcard_match(pattern, value) for pattern in item.expected_values
             ):

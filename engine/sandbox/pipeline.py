@@ -88,7 +88,7 @@ class SandboxSpl:
     def search_matches(self, search: str, fields: FieldView) -> bool:
         predicate = _search_predicate(search)
         if predicate is None:
-            return False
+            raise ValueError(f"search {search!r} is outside the sandbox's search subset")
         eventtypes = set(fields.get("eventtype", ()))
         context = MatchContext(
             get=lambda name: list(fields[name]) if name in fields else None,
@@ -104,7 +104,7 @@ class SandboxSpl:
     def eval_values(self, expression: str, fields: FieldView) -> list[str] | None:
         compiled = _eval_expression(expression)
         if compiled is None:
-            return None
+            raise ValueError(f"eval expression {expression!r} does not parse")
         try:
             value = compiled(lambda name: list(fields[name]) if name in fields else None)
         except (EvalLimitError, ValueError, TypeError):
