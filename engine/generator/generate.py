@@ -442,18 +442,23 @@ def generate_ta(
     while True:
         rounds += 1
         ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
-        result = _check(ta, request, sourcetype)
-        if result.report.verdict == Verdict.PASSED or rounds > MAX_REPAIR_ROUNDS:
+        report = _check(ta, request, sourcetype).report
+        problems = list(report.reasons)
+        if report.verdict == Verdict.PASSED or rounds > MAX_REPAIR_ROUNDS:
             break
-        draft, done = _repair(draft, ta, result.report)
+        repaired, done = _repair(draft, ta, report)
         if not done:
             break
         repairs.extend(done)
+        tags_only = replace(repaired, cim=draft.cim) == draft
+        draft = repaired
+        if tags_only:
+            # Withholding CIM tags changes nothing but CIM compliance: no need to re-run.
+            ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
+            problems = [problem for problem in problems if not problem.startswith("CIM:")]
+            break
     check = SelfCheck(
-        passed=result.report.verdict == Verdict.PASSED,
-        rounds=rounds,
-        problems=tuple(result.report.reasons),
-        repairs=tuple(repairs),
+        passed=not problems, rounds=rounds, problems=tuple(problems), repairs=tuple(repairs)
     )
     caveats = _caveats(sample, draft, check)
     redactor = Redactor() if request.redact else None
