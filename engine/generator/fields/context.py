@@ -33,9 +33,11 @@ RULES = (
     TokenRule(
         "token_address",
         "address",
-        rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}:\d{{1,5}}){_AFTER}",
+        rf"{_BEFORE}((?:\d{{1,3}}(?:\.\d{{1,3}}){{3}}|(?=[\w.\-]*[A-Za-z])[A-Za-z0-9][\w\-]*[.\-][\w.\-]*)"
+        rf":\d{{1,5}}){_AFTER}",
         True,
     ),
+    TokenRule("token_bracketed", "bracketed", r"(?:^|(?<=\s))\[([^\s\[\]]+)\](?=[\s:,]|$)", True),
     TokenRule(
         "token_url", "url", r"\b([a-z][a-z0-9+.\-]{1,15}://[^\s\"'<>]+[^\s\"'<>.,;:)\]])", True
     ),

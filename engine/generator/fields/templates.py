@@ -199,20 +199,22 @@ class _Namer:
 
 def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> str:
     """The regex piece for one variable token position."""
-    lead = _common_prefix(values, _LEAD)
-    trail = _common_suffix([v[len(lead) :] for v in values], _TRAIL)
-    cores = [v[len(lead) : len(v) - len(trail)] for v in values]
-    if not any(cores):
-        lead, trail, cores = "", "", list(values)
-    key = None
-    pairs = [_KEY_VALUE.match(c) for c in cores]
-    key_prefix = ""
-    if all(pairs) and len({(p.group(1), p.group(2)) for p in pairs if p}) == 1:
-        first = pairs[0]
-        assert first is not None
-        key = first.group(1)
-        key_prefix = _escape(first.group(1) + first.group(2))
-        cores = [p.group(3) for p in pairs if p]
+    before, after, key, cores = "", "", None, list(values)
+    for _ in range(3):
+        lead = _common_prefix(cores, _LEAD)
+        trail = _common_suffix([c[len(lead) :] for c in cores], _TRAIL)
+        stripped = [c[len(lead) : len(c) - len(trail)] for c in cores]
+        if any(stripped):
+            before, after, cores = before + _escape(lead), _escape(trail) + after, stripped
+        pairs = [_KEY_VALUE.match(c) for c in cores]
+        keys = {(p.group(1), p.group(2)) for p in pairs if p}
+        if not (all(pairs) and len(keys) == 1) or any(c.startswith("//") for _, c in _rests(pairs)):
+            break
+        name, sep = keys.pop()
+        key = name
+        before += _escape(name + sep)
+        cores = [rest for _, rest in _rests(pairs)]
+    trail = after
     present = [c for c in cores if c]
     kind = _type_of(present) if present else None
     name = namer.name(previous, kind, key)
@@ -233,7 +235,11 @@ def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> str
     if len(present) < len(cores):
         loose = body.replace(r"\S+?)", r"\S*?)").replace(r"\S+)", r"\S*)")
         body = loose if loose != body else f"(?:{body})?"
-    return _escape(lead) + key_prefix + body + _escape(trail)
+    return before + body + after
+
+
+def _rests(pairs: Sequence[re.Match[str] | None]) -> list[tuple[str, str]]:
+    return [(p.group(1), p.group(3)) for p in pairs if p is not None]
 
 
 _DATE = re.compile(
@@ -288,8 +294,12 @@ def _date_spans(tokens: Sequence[str | None], members: Sequence[Sequence[str]]) 
     return spans
 
 
-def template_regex(cluster: Cluster) -> tuple[str, int]:
-    """The regex body (no anchor) for a cluster and its number of named groups."""
+def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> tuple[str, int]:
+    """The regex body (no anchor) for a cluster and its number of named groups.
+
+    ``taken`` are names an earlier extraction (the header) already sets on the same events;
+    Splunk keeps the first value of a field, so a template must not reuse them.
+    """
     tokens: list[str | None] = list(cluster.tokens)
     small = len(cluster.members) < SMALL_CLUSTER
     for i, token in enumerate(tokens):
@@ -299,7 +309,7 @@ def template_regex(cluster: Cluster) -> tuple[str, int]:
             i > 0 and (prev := tokens[i - 1]) is not None and _is_key(prev)
         ):
             tokens[i] = None
-    namer = _Namer()
+    namer = _Namer(used=set(taken))
     pieces: list[str] = []
     previous: str | None = None
     spans = _date_spans(tokens, cluster.members)
@@ -334,7 +344,7 @@ def template_regex(cluster: Cluster) -> tuple[str, int]:
             pieces.append(_escape(token))
             previous = token
         i += 1
-    return r"\s+".join(pieces), len(namer.used)
+    return r"\s+".join(pieces), len(namer.used - taken)
 
 
 def _is_key(token: str) -> bool:

@@ -32,8 +32,10 @@ def plan_text(builder: PlanBuilder) -> None:
     header = grammar.pattern if grammar is not None else learn_header(lines)
     plan_kv(builder, text=True)
     plan_context(builder)
+    taken: frozenset[str] = frozenset()
     if header is not None:
         builder.extract("a_header", header)
+        taken = frozenset(compile_regex(header).groupindex)
     if pair_density(lines) >= PAIRS_ONLY:
         return
     messages: list[tuple[str, str]] = []
@@ -66,7 +68,7 @@ def plan_text(builder: PlanBuilder) -> None:
         )
     added = 0
     for prefix, cluster, members in clusters[:MAX_TEMPLATES]:
-        body, groups = template_regex(cluster)
+        body, groups = template_regex(cluster, taken=taken)
         if groups == 0:
             continue
         added += 1

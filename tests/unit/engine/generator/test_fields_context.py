@@ -42,6 +42,7 @@ def test_context_rules_that_match_nothing_are_left_out_typed_tokens_stay() -> No
     assert stanzas == [
         "token_ip",
         "token_address",
+        "token_bracketed",
         "token_url",
         "token_path",
         "token_hex",

@@ -103,3 +103,19 @@ def test_dates_units_and_values_after_keys() -> None:
     )
     assert hosted is not None
     assert "h.net" in hosted.groupdict().values()
+
+
+def test_nested_keys_and_names_taken_by_the_header() -> None:
+    clusters = mine(
+        [
+            "schedule headroom=<memory:10240, vCores:-17> pid 12",
+            "schedule headroom=<memory:8192, vCores:-19> pid 13",
+            "schedule headroom=<memory:1024, vCores:-1> pid 14",
+        ]
+    )
+    body, groups = template_regex(clusters[0], taken=frozenset({"pid"}))
+    match = compile_regex("^" + body).search("schedule headroom=<memory:512, vCores:3> pid 99")
+    assert match is not None
+    assert (match.group("memory"), match.group("v_cores")) == ("512", "3")
+    assert match.group("pid_2") == "99"
+    assert groups == 3
