@@ -33,7 +33,7 @@ RULES = (
     TokenRule(
         "token_address",
         "address",
-        rf"{_BEFORE}((?:\d{{1,3}}(?:\.\d{{1,3}}){{3}}|(?=[\w.\-]*[A-Za-z])[A-Za-z0-9][\w\-]*[.\-][\w.\-]*)"
+        rf"{_BEFORE}((?:\d{{1,3}}(?:\.\d{{1,3}}){{3}}|(?!\d{{4}}-\d\d-\d\dT)(?=[\w.\-]*[A-Za-z])[A-Za-z0-9][\w\-]*[.\-][\w.\-]*)"
         rf":\d{{1,5}}){_AFTER}",
         True,
     ),
@@ -45,7 +45,7 @@ RULES = (
     TokenRule(
         "token_hex",
         "hex",
-        rf"{_BEFORE}(0x[0-9a-fA-F]+|(?=[0-9a-f]{{6,}}\b)[a-f]*\d[0-9a-f]*){_AFTER}",
+        rf"{_BEFORE}(0x[0-9a-fA-F]+|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{{6,}}){_AFTER}",
         True,
     ),
     TokenRule("token_number", "number", rf"(?:{_BEFORE}|(?<=\.\.))(-?\d+(?:\.\d+)?){_AFTER}", True),

@@ -98,6 +98,8 @@ class Cluster:
     shapes: list[str] = field(default_factory=list)
     indices: list[int] = field(default_factory=list)
     """Positions of the member messages in the list given to :func:`mine`."""
+    truncated: bool = False
+    """Some member had more than MAX_TOKENS tokens: the template covers only their start."""
 
     def similarity(self, tokens: Sequence[str]) -> float:
         same = sum(
@@ -129,7 +131,8 @@ def mine(messages: Sequence[str]) -> list[Cluster]:
     buckets: dict[tuple[int, str], list[Cluster]] = {}
     ordered: list[Cluster] = []
     for index, message in enumerate(messages):
-        tokens = message.split()[:MAX_TOKENS]
+        split = message.split()
+        tokens = split[:MAX_TOKENS]
         if not tokens:
             continue
         candidates = buckets.setdefault((len(tokens), _route(tokens[0])), [])
@@ -144,6 +147,7 @@ def mine(messages: Sequence[str]) -> list[Cluster]:
             candidates.append(best)
             ordered.append(best)
         best.add(tokens, index)
+        best.truncated = best.truncated or len(split) > MAX_TOKENS
     return ordered
 
 

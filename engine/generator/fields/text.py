@@ -72,6 +72,7 @@ def plan_text(builder: PlanBuilder) -> None:
         if groups == 0:
             continue
         added += 1
+        end = r"(?:\s|$)" if cluster.truncated else r"\s*$"
         builder.extract(
-            f"t{added:03d}_{template_label(cluster)}", prefix + body + r"\s*$", events=members
+            f"t{added:03d}_{template_label(cluster)}", prefix + body + end, events=members
         )

@@ -58,3 +58,11 @@ def test_sshd_context_words_give_user_method_and_outcome() -> None:
     assert _values(builder, "auth_method", events[0]) == ["password"]
     assert _values(builder, "outcome", events[0]) == ["Failed", "invalid"]
     assert _values(builder, "src", events[0]) == ["10.0.0.9"]
+
+
+def test_host_port_addresses_and_bare_hex_without_timestamp_noise() -> None:
+    events = ["# Time: 2019-01-01T00:00:00Z New: msra-sa-41:9000 iar 003a9260 id 1546300800"]
+    builder = PlanBuilder(events)
+    plan_context(builder)
+    assert _values(builder, "address", events[0]) == ["msra-sa-41:9000"]
+    assert _values(builder, "hex", events[0]) == ["003a9260"]

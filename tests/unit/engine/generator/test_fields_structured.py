@@ -75,3 +75,22 @@ def test_underscore_json_keys_get_a_visible_extraction() -> None:
     ts = compile_regex(plan.props["EXTRACT-json_write_ts"]).search(events[0])
     assert ts is not None
     assert ts.group("write_ts") == "2018-03-24T17:15:25Z"
+
+
+def test_colon_separated_pairs_get_a_transform() -> None:
+    events = [
+        "# Query_time: 0.000211  Lock_time: 0.000082 Rows_sent: 1  Rows_examined: 0",
+        "# Query_time: 1.5  Lock_time: 0.1 Rows_sent: 10  Rows_examined: 2000",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="multiline", confidence=1.0))
+    stanza = plan.transforms[plan.props["REPORT-colon_pairs"]]
+    found = {
+        m.group(1): m.group(2) or m.group(3)
+        for m in compile_regex(stanza["REGEX"]).finditer(events[1])
+    }
+    assert found == {
+        "Query_time": "1.5",
+        "Lock_time": "0.1",
+        "Rows_sent": "10",
+        "Rows_examined": "2000",
+    }
