@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import itertools
 import uuid
 from typing import Any
 
@@ -150,3 +151,65 @@ def test_idempotent_resubmission_returns_the_same_request():
         requester="req-ann", source_system="shop nginx", samples=[str(SAMPLE)], idempotency_key=key
     ).join()
     assert again["request_id"] == request_id and again["status"] == "REJECTED"
+
+
+def _approve_when_paused(flow: FlowThread, flow_run_id: uuid.UUID) -> dict[str, Any]:
+    flow.wait_paused(flow_run_id, key="approval-1")
+    resume(flow_run_id, approved=True, approver="appr-bob", reason="")
+    return flow.join()
+
+
+def test_generation_failure_fails_the_request_with_an_audited_reason():
+    flow, request_id, flow_run_id = _start(samples=["   \n\t\n   \n"])
+    result = _approve_when_paused(flow, flow_run_id)
+    assert result["status"] == "FAILED"
+    request, audit = run(_details(request_id))
+    assert request.failure_reason is not None
+    assert "generation failed" in request.failure_reason
+    assert "whitespace" in request.failure_reason
+    assert request.revisions == []
+    failed = [a for a in audit if a.details.get("to") == "FAILED"]
+    assert len(failed) == 1 and failed[0].details["reason"] == request.failure_reason
+
+
+def test_validation_failure_regenerates_v2_with_the_report_then_stops(tmp_path):
+    plain = tmp_path / "plain.log"
+    plain.write_text("the quick brown fox\njumps over the lazy dog\nnothing to see here\n")
+    run(set_config("REPAIR_ATTEMPTS", 1))
+    try:
+        flow, request_id, flow_run_id = _start(samples=[str(plain)], cim_required=False)
+        result = _approve_when_paused(flow, flow_run_id)
+    finally:
+        run(set_config("REPAIR_ATTEMPTS", 2))
+    assert result["status"] == "FAILED"
+    request, audit = run(_details(request_id))
+    assert [r.version for r in request.revisions] == [1, 2]
+    runs = sorted(request.validation_runs, key=lambda r: r.created_at)
+    assert [str(r.status) for r in runs] == ["FAILED", "FAILED"]
+    v1_reasons = runs[0].results_json["reasons"]
+    assert v1_reasons and request.revisions[1].generation_metadata["feedback"] == v1_reasons
+    assert request.failure_reason.startswith("validation failed after 1 repair attempt(s)")
+    statuses = [a.details.get("to") for a in audit if a.details.get("to")]
+    assert statuses.count("FAILED") == 1
+
+
+def test_concurrent_requests_respect_the_validation_limit():
+    run(set_config("MAX_PARALLEL_VALIDATIONS", 1))
+    try:
+        started = [_start() for _ in range(3)]
+        for flow, _, flow_run_id in started:
+            flow.wait_paused(flow_run_id, key="approval-1")
+        for _, _, flow_run_id in started:
+            resume(flow_run_id, approved=True, approver="appr-bob", reason="")
+        results = [flow.join() for flow, _, _ in started]
+    finally:
+        run(set_config("MAX_PARALLEL_VALIDATIONS", 2))
+    assert [r["status"] for r in results] == ["COMPLETED"] * 3
+    intervals = []
+    for _, request_id, _ in started:
+        request, _ = run(_details(request_id))
+        [validation] = request.validation_runs
+        intervals.append((validation.started_at, validation.completed_at))
+    intervals.sort()
+    for (_, first_end), (second_start, _) in itertools.pairwise(intervals):
+        assert first_end <= second_start, intervals

@@ -1,0 +1,83 @@
+"""The scheduled flows: retention (dry run, missing objects, idempotence) and indexing."""
+
+from __future__ import annotations
+
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.flows.conftest import SAMPLE, FlowThread, resume, run, set_config
+
+pytestmark = pytest.mark.usefixtures("lifecycle_env")
+
+
+async def _samples(request_id: str):
+    from storage.db.unit_of_work import UnitOfWork
+
+    async with UnitOfWork() as uow:
+        samples = await uow.samples.get_by_request(uuid.UUID(request_id), include_deleted=True)
+        audit = await uow.audit.get_by_entity("LogSample", samples[0].id)
+        return samples, audit
+
+
+def test_retention_deletes_expired_samples_once_and_survives_a_missing_object(
+    backends: Any, tmp_path: Path
+):
+    from flows.retention import retention
+
+    second = tmp_path / "second.log"
+    second.write_text(SAMPLE.read_text())
+    run(set_config("SAMPLE_RETENTION_DAYS", -1))
+    try:
+        flow = FlowThread(
+            requester="req-ann", source_system="expired", samples=[str(SAMPLE), str(second)]
+        )
+        request_id, flow_run_id = flow.request_and_run()
+        flow.wait_paused(flow_run_id, key="approval-1")
+        resume(flow_run_id, approved=False, approver="appr-bob", reason="retention test")
+        flow.join()
+    finally:
+        run(set_config("SAMPLE_RETENTION_DAYS", 30))
+    samples, _ = run(_samples(request_id))
+    assert len(samples) == 2
+    backends.objects.delete(samples[1].storage_key)  # gone already: retention must cope
+
+    dry = run(retention(dry_run=True))
+    assert dry["expired"] >= 2 and dry["deleted"] == 0
+    assert backends.objects.exists(samples[0].storage_key)
+
+    done = run(retention(dry_run=False))
+    assert done["deleted"] >= 2 and done["missing_objects"] >= 1
+    samples, audit = run(_samples(request_id))
+    assert all(s.deleted_at is not None for s in samples)
+    assert not backends.objects.exists(samples[0].storage_key)
+    assert [a.details["reason"] for a in audit] == ["retention"]
+
+    assert run(retention(dry_run=False))["expired"] == 0
+
+
+def test_indexing_registers_the_pack_indexes_documents_and_skips_unreadable_ones(tmp_path: Path):
+    from flows.knowledge_indexing import knowledge_indexing
+    from storage.db.unit_of_work import UnitOfWork
+    from tasks.knowledge import register_document
+
+    broken = tmp_path / "broken.pdf"
+    broken.write_bytes(b"%PDF-1.4\nnot really a pdf")
+    run(register_document(broken, kind="pdf", title="broken"))
+
+    first = run(knowledge_indexing())
+    assert first["documents"] >= 5 and first["chunks"] >= first["documents"]
+    assert first["failed"] == 1
+
+    async def search() -> list[str]:
+        async with UnitOfWork() as uow:
+            hits = await uow.chunks.search("LINE_BREAKER event breaking", limit=3)
+            return [h.title for h in hits]
+
+    titles = run(search())
+    assert titles and "event breaking" in titles[0].lower()
+
+    again = run(knowledge_indexing())
+    assert again["documents"] == 0 and again["failed"] == 1
