@@ -218,13 +218,13 @@ class _Run:
         props = self.props_for(event.sourcetype, event.source, event.host)
         for error in self.processor.apply(event, props):
             self.builder.warn(error)
-        checks = self.checker.check(_field_view(event)) if self.checker.active else []
-        if checks:
-            self.builder.cim.add(checks, models=self.checker.models_of_tags(event.tags))
         problem = self.builder.add_event(event, sample=sample)
-        if (problem or not all(check.compliant for check in checks)) and len(
-            self.failing
-        ) < self.settings.max_examples:
+        if self.checker.active:
+            checks = self.checker.check(_field_view(event))
+            if checks:
+                self.builder.cim.add(checks, models=self.checker.models_of_tags(event.tags))
+                problem = problem or not all(check.compliant for check in checks)
+        if problem and len(self.failing) < self.settings.max_examples:
             self.failing.append(event)
         for sink in self.sinks:
             sink.write(event)

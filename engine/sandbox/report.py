@@ -138,7 +138,7 @@ class ReportBuilder:
     def __init__(self, *, ta: str, ta_version: str, settings: SandboxSettings) -> None:
         self._settings = settings
         self._report = ValidationReport(ta=ta, ta_version=ta_version)
-        self._field_events: Counter[str] = Counter()
+        self._field_events: dict[str, int] = {}
         self._field_examples: dict[str, str] = {}
         self._warnings: Counter[str] = Counter()
         self._timestamp_ok = 0
@@ -178,17 +178,22 @@ class ReportBuilder:
                         error=event.time_error or "no timestamp",
                     )
                 )
-        extracted = [
-            name for name, values in event.fields.items() if values and is_extracted_field(name)
-        ]
+        counts = self._field_events
+        extracted = False
+        for name, values in event.fields.items():
+            if not values or not is_extracted_field(name):
+                continue
+            extracted = True
+            seen = counts.get(name)
+            if seen is None:
+                counts[name] = 1
+                self._field_examples[name] = excerpt(values[0], 80)
+            else:
+                counts[name] = seen + 1
         if extracted:
             report.events_with_fields += 1
         else:
             problem = True
-        for name in extracted:
-            self._field_events[name] += 1
-            if name not in self._field_examples:
-                self._field_examples[name] = excerpt(event.fields[name][0], 80)
         return problem
 
     def build(
