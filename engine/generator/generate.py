@@ -341,7 +341,8 @@ def _age_settings(plan: TimestampPlan) -> Settings:
     """MAX_DAYS_AGO raised when the samples are older than Splunk accepts by default."""
     if (plan.time_format is None and not plan.automatic) or not plan.has_year or not plan.example:
         return {}
-    when = read_time(plan.example, plan.time_format, ZoneInfo(plan.tz or "UTC"))
+    layout = None if plan.automatic else plan.time_format
+    when = read_time(plan.example, layout, ZoneInfo(plan.tz or "UTC"))
     if when is None or datetime.now(UTC) - when < timedelta(days=DEFAULT_MAX_DAYS_AGO - 30):
         return {}
     return {"MAX_DAYS_AGO": str(MAX_DAYS_AGO_LIMIT)}
@@ -507,8 +508,13 @@ def _caveats(sample: SampleSet, draft: Draft, check: SelfCheck) -> tuple[str, ..
         )
     if draft.timestamps.automatic:
         caveats.append(
-            "The samples mix timestamp layouts: Splunk's automatic recognition reads them "
-            "(no TIME_FORMAT)."
+            "No TIME_FORMAT: the samples mix timestamp layouts or hold too few timestamps to "
+            "pin one, so Splunk's automatic recognition reads them"
+            + (
+                f"; set TIME_FORMAT = {draft.timestamps.time_format} once more data confirms it."
+                if draft.timestamps.time_format
+                else "."
+            )
         )
     elif draft.timestamps.time_format is None:
         caveats.append("No timestamp was found: events are stamped with the time they arrive.")

@@ -119,7 +119,9 @@ class TimestampPlan:
     success: float = 0.0
     example: str = ""
     automatic: bool = False
-    """No TIME_FORMAT: Splunk's own recognition reads mixed layouts that no single format can."""
+    """No TIME_FORMAT is written: Splunk's own recognition reads the timestamps, because the
+    samples mix layouts or hold too few timestamps to pin one (``time_format`` is then the
+    layout seen most, for the README)."""
 
     def settings(self) -> Settings:
         if self.time_format is None and not self.automatic:
@@ -127,7 +129,7 @@ class TimestampPlan:
         out: Settings = {}
         if self.time_prefix is not None:
             out["TIME_PREFIX"] = self.time_prefix
-        if self.time_format is not None:
+        if self.time_format is not None and not self.automatic:
             out["TIME_FORMAT"] = self.time_format
         out["MAX_TIMESTAMP_LOOKAHEAD"] = str(self.lookahead)
         if self.tz is not None:

@@ -46,7 +46,9 @@ def _cell(text: str) -> str:
 
 def _timestamp_lines(plan: TimestampPlan) -> list[str]:
     if plan.automatic:
-        lines = ["- Timestamps: Splunk's automatic recognition (the layouts vary)"]
+        lines = ["- Timestamps: Splunk's automatic recognition (no `TIME_FORMAT`)"]
+        if plan.time_format:
+            lines.append(f"  layout seen most: `{plan.time_format}`")
     elif plan.time_format is None:
         return ["- Timestamps: none found in the samples; events get the index time."]
     else:

@@ -35,6 +35,12 @@ MIN_SUCCESS = 0.5
 
 LOOKAHEAD_MARGIN = 4
 
+SMALL_SAMPLE = 5
+"""Fewer timestamps than this are too little evidence to pin one TIME_FORMAT."""
+
+AUTOMATIC_MARGIN = 12
+"""Extra lookahead for automatic recognition on a small sample (room for ``.123+01:30``)."""
+
 TIME_KEYS = frozenset(
     (
         "ts",
@@ -418,8 +424,11 @@ def infer_timestamps(events: Sequence[str], *, default_tz: str = "UTC") -> Times
                 best = plan
         if best is not None and best.success >= 0.999:
             break
-    if best is not None and best.success < 0.999:
-        best = _try_automatic(best, sampled, heads, found, hit_heads, hit_found, zone)
+    small = len(hit_found) < SMALL_SAMPLE
+    if best is not None and (best.success < 0.999 or small):
+        best = _try_automatic(
+            best, sampled, heads, found, hit_heads, hit_found, zone, default_tz, prefer=small
+        )
     if best is None or best.success < MIN_SUCCESS:
         return TimestampPlan(None, None, 0, success=best.success if best else 0.0)
     return best
@@ -433,13 +442,28 @@ def _try_automatic(
     hit_heads: Sequence[str],
     hit_found: Sequence[Found],
     zone: tzinfo,
+    default_tz: str,
+    *,
+    prefer: bool,
 ) -> TimestampPlan:
-    """Splunk's automatic recognition instead of ``best`` when it reads more events."""
+    """Splunk's automatic recognition instead of ``best`` when it reads more events.
+
+    With ``prefer`` (a handful of timestamps: too little evidence to pin one layout) it also
+    wins ties, and its window leaves room for an offset or fraction the sample did not show.
+    """
     for prefix in _prefix_candidates(hit_heads, hit_found):
         ends = [_prefix_end(prefix, head) for head in heads]
-        plan = _verify(sampled, heads, ends, found, prefix, None, best.tz, zone)
-        if plan.success > best.success:
-            best = replace(plan, has_year=best.has_year, example=best.example, automatic=True)
+        margin = AUTOMATIC_MARGIN if prefer else LOOKAHEAD_MARGIN
+        plan = _verify(sampled, heads, ends, found, prefix, None, default_tz, zone, margin)
+        better = plan.success > best.success or (prefer and plan.success >= best.success)
+        if better and not best.automatic:
+            best = replace(
+                plan,
+                time_format=best.time_format,
+                has_year=best.has_year,
+                example=best.example,
+                automatic=True,
+            )
     return best
 
 
@@ -452,27 +476,28 @@ def _verify(
     time_format: str | None,
     tz: str | None,
     zone: tzinfo,
+    margin: int = LOOKAHEAD_MARGIN,
 ) -> TimestampPlan:
-    """Read every event with ``prefix``/``time_format``; success counts agreeing readings.
+    """Read every event as Splunk will; success counts readings that agree with the catalogue.
 
-    ``time_format`` None reads with Splunk's automatic recognition.
+    Each event is read in exactly the window MAX_TIMESTAMP_LOOKAHEAD gives it (the longest
+    timestamp plus ``margin``). ``time_format`` None reads with automatic recognition.
     """
-    ok = 0
-    lookahead = 0
+    starts: list[tuple[str, int, Found]] = []
     for head, end, hits in zip(heads, ends, found, strict=True):
-        if end is None:
-            continue
-        hit = next((item for item in hits if item.start == end), None)
-        if hit is None:
-            continue
-        lookahead = max(lookahead, hit.end - end)
-        got = read_time(head[end : hit.end + LOOKAHEAD_MARGIN], time_format, zone)
+        hit = None if end is None else next((item for item in hits if item.start == end), None)
+        if hit is not None and end is not None:
+            starts.append((head, end, hit))
+    lookahead = max((hit.end - end for _, end, hit in starts), default=0) + margin
+    ok = 0
+    for head, end, hit in starts:
+        got = read_time(head[end : end + lookahead], time_format, zone)
         if got is not None and _same_instant(got, hit.value, has_year=hit.has_year):
             ok += 1
     return TimestampPlan(
         time_prefix=None if prefix == "^" else prefix,
         time_format=time_format,
-        lookahead=lookahead + LOOKAHEAD_MARGIN,
+        lookahead=lookahead,
         tz=tz,
         success=round(ok / len(events), 4) if events else 0.0,
     )

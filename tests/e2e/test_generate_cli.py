@@ -44,7 +44,7 @@ def test_json_summary(tmp_path: Path) -> None:
     assert done.returncode in (0, 1), done.stderr
     summary = json.loads(done.stdout)
     assert summary["sourcetype"] == "acme:kv"
-    assert summary["timestamps"]["TIME_FORMAT"] == "%Y-%m-%d %H:%M:%S"
+    assert summary["timestamps"]["TIME_FORMAT"] == "%Y-%m-%d %H:%M:%S"  # 7 events: pinned
     assert {"user", "src"} <= set(summary["fields"])
     assert summary["self_check"]["passed"] is (done.returncode == 0)
 

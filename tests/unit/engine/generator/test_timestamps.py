@@ -78,7 +78,8 @@ from engine.regex import compile_regex
 def test_plans_per_family(
     events: list[str], prefix: str | None, time_format: str, tz: str | None, has_year: bool
 ) -> None:
-    plan = infer_timestamps(events)
+    plan = infer_timestamps(events * 3)  # enough timestamps to pin one layout
+    assert not plan.automatic
     assert (plan.time_prefix, plan.time_format, plan.tz, plan.has_year) == (
         prefix,
         time_format,
@@ -91,7 +92,7 @@ def test_plans_per_family(
 
 
 def test_lookahead_covers_the_timestamp_from_the_prefix_end() -> None:
-    plan = infer_timestamps(["[2024-01-01 00:00:00.123456] x", "[2024-01-01 00:00:01.5] y"])
+    plan = infer_timestamps(["[2024-01-01 00:00:00.123456] x", "[2024-01-01 00:00:01.5] y"] * 3)
     assert plan.time_prefix == r"^[^\[]*\["
     assert plan.lookahead >= len("2024-01-01 00:00:00.123456")
     # Mixed widths: the widest subsecond directive reads both events.
@@ -110,7 +111,7 @@ def test_no_timestamp_means_current_time() -> None:
 
 
 def test_the_most_common_shape_wins_over_a_stray_one() -> None:
-    events = [f"2024-01-0{i} 00:00:00 job done" for i in range(1, 6)]
+    events = [f"2024-01-0{i} 00:00:00 job done" for i in range(1, 9)]
     events[0] = "Jan  1 00:00:00 " + events[0]
     plan = infer_timestamps(events)
     assert plan.time_format == "%Y-%m-%d %H:%M:%S"
@@ -120,7 +121,7 @@ def test_conventional_time_key_beats_an_earlier_timestamp() -> None:
     events = [
         '{"written":"2024-01-01T00:00:09Z","ts":"2024-01-01T00:00:01Z"}',
         '{"written":"2024-01-01T00:00:19Z","ts":"2024-01-01T00:00:11Z"}',
-    ]
+    ] * 3
     assert infer_timestamps(events).time_prefix == r'"ts"\s*[:=]\s*"?'
 
 
@@ -135,7 +136,7 @@ def test_impossible_dates_are_not_timestamps() -> None:
 
 
 def test_settings_render_the_plan() -> None:
-    plan = infer_timestamps(["<1>2024-01-01T00:00:00Z a", "<1>2024-01-01T00:00:01Z b"])
+    plan = infer_timestamps(["<1>2024-01-01T00:00:00Z a", "<1>2024-01-01T00:00:01Z b"] * 3)
     settings = plan.settings()
     assert settings["TIME_FORMAT"] == "%Y-%m-%dT%H:%M:%S%Z"
     assert settings["TIME_PREFIX"] == "^[^>]*>"
@@ -148,9 +149,22 @@ def test_mixed_layouts_fall_back_to_automatic_recognition() -> None:
         "[Mon Dec 26 16:15:55.103786 2016] [notice] b",
         "[Tue Dec 27 10:00:00 2016] [error] c",
         "[Tue Dec 27 10:00:01.5 2016] [error] d",
-    ]
+    ] * 2
     plan = infer_timestamps(events)
-    assert plan.automatic and plan.time_format is None and plan.success == 1.0
+    assert plan.automatic and plan.success == 1.0
     settings = plan.settings()
     assert "TIME_FORMAT" not in settings and "DATETIME_CONFIG" not in settings
     assert settings["TIME_PREFIX"] == r"^[^\[]*\[" and settings["TZ"] == "UTC"
+
+
+def test_too_few_timestamps_leave_the_layout_to_splunk() -> None:
+    plan = infer_timestamps(["2019-06-14 10:40:20,912 localhost INFO opened"])
+    assert plan.automatic and plan.time_format == "%Y-%m-%d %H:%M:%S,%3N"
+    assert "TIME_FORMAT" not in plan.settings()
+    # Room for an offset the single sample did not show.
+    assert plan.lookahead >= len("2019-06-14 13:01:15,412 +01:30")
+
+
+def test_a_small_sample_keeps_its_format_when_automatic_recognition_misreads_it() -> None:
+    plan = infer_timestamps(["2019-06-14T10:40:20.912134 localhost sudo: opened"])
+    assert not plan.automatic and plan.time_format == "%Y-%m-%dT%H:%M:%S.%6N"
