@@ -18,11 +18,23 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 
 from engine.regex import Regex
-from engine.sandbox.stanzas import SettingError, setting_int, setting_regex
+from engine.sandbox.stanzas import SettingError, setting_bool, setting_int, setting_regex
 
 KINDS = ("csv", "tsv", "psv", "w3c", "json")
 _DELIMITERS = {"csv": ",", "tsv": "\t", "psv": "|", "w3c": " "}
-_NAMED_DELIMITERS = {"tab": "\t", "\\t": "\t", "space": " ", "comma": ",", "pipe": "|"}
+_NAMED_CHARACTERS = {
+    "space": " ",
+    "tab": "\t",
+    "\\t": "\t",
+    "fs": "\x1c",
+    "gs": "\x1d",
+    "rs": "\x1e",
+    "us": "\x1f",
+}
+WHITESPACE = "ws"
+"""FIELD_DELIMITER = whitespace / ws: any run of spaces and tabs separates fields."""
+NO_QUOTE = ""
+"""FIELD_QUOTE = none: values are never quoted."""
 JSON_PENDING_LIMIT = 1 << 20
 """Characters of an unterminated JSON value kept before it is given up as a plain line."""
 
@@ -36,6 +48,9 @@ class StructuredSettings:
     quote: str
     header_delimiter: str
     header_quote: str
+    acceptable: frozenset[str]
+    missing_value: Regex | None
+    trim_array_braces: bool
     header_line: int
     header_regex: Regex | None
     field_names: tuple[str, ...] | None
@@ -54,17 +69,23 @@ class StructuredSettings:
                 f"{', '.join(KINDS)})"
             )
         delimiter = _char_setting(settings, "FIELD_DELIMITER", _DELIMITERS.get(kind, ","))
-        quote = _char_setting(settings, "FIELD_QUOTE", '"')
+        quote = _char_setting(settings, "FIELD_QUOTE", '"', quote=True)
         names = settings.get("FIELD_NAMES", "").strip()
+        acceptable = settings.get("HEADER_FIELD_ACCEPTABLE_SPECIAL_CHARACTERS", "")
         return cls(
             kind=kind,
             delimiter=delimiter,
             quote=quote,
             header_delimiter=_char_setting(settings, "HEADER_FIELD_DELIMITER", delimiter),
-            header_quote=_char_setting(settings, "HEADER_FIELD_QUOTE", quote),
+            header_quote=_char_setting(settings, "HEADER_FIELD_QUOTE", quote, quote=True),
+            acceptable=frozenset(acceptable),
+            missing_value=setting_regex(settings, "MISSING_VALUE_REGEX"),
+            trim_array_braces=setting_bool(settings, "JSON_TRIM_BRACES_IN_ARRAY_NAMES", False),
             header_line=setting_int(settings, "HEADER_FIELD_LINE_NUMBER", 0),
             header_regex=setting_regex(settings, "FIELD_HEADER_REGEX"),
-            field_names=tuple(clean_name(n, i) for i, n in enumerate(_split_list(names)))
+            field_names=tuple(
+                clean_name(n, i, frozenset(acceptable)) for i, n in enumerate(_split_list(names))
+            )
             if names
             else None,
             timestamp_fields=tuple(_split_list(settings.get("TIMESTAMP_FIELDS", ""))),
@@ -72,23 +93,41 @@ class StructuredSettings:
         )
 
 
-def _char_setting(settings: Mapping[str, str], key: str, default: str) -> str:
+def _char_setting(
+    settings: Mapping[str, str], key: str, default: str, *, quote: bool = False
+) -> str:
+    """One delimiter or quote character; the spec's names (tab, fs, \\xHH...) are accepted."""
     raw = settings.get(key)
     if raw is None or raw == "":
         return default
-    value = _NAMED_DELIMITERS.get(raw.strip().lower(), raw if raw.strip() == "" else raw.strip())
-    if len(value) != 1:
-        raise SettingError(f"{key} = {raw!r} must be a single character (or tab/space)")
-    return value
+    name = raw.strip().lower() if raw.strip() else raw
+    if name in _NAMED_CHARACTERS:
+        return _NAMED_CHARACTERS[name]
+    if name in ("whitespace", "ws") and not quote:
+        return WHITESPACE
+    if name == "none" and quote:
+        return NO_QUOTE
+    if len(name) == 4 and name.startswith("\\x"):
+        try:
+            return chr(int(name[2:], 16))
+        except ValueError:
+            pass
+    if len(name) != 1:
+        raise SettingError(f"{key} = {raw!r} must be a single character (or tab, space, \\xHH...)")
+    return raw if not raw.strip() else raw.strip()
 
 
 def _split_list(raw: str) -> list[str]:
     return [part.strip() for part in raw.split(",") if part.strip()]
 
 
-def clean_name(name: str, index: int) -> str:
-    """A header name as Splunk indexes it: non-alphanumerics become ``_``."""
-    cleaned = "".join(c if (c.isascii() and c.isalnum()) or c == "_" else "_" for c in name.strip())
+def clean_name(name: str, index: int, acceptable: frozenset[str] = frozenset()) -> str:
+    """A header name as Splunk indexes it: characters that are neither alphanumeric nor a
+    space (nor listed in HEADER_FIELD_ACCEPTABLE_SPECIAL_CHARACTERS) become ``_``."""
+    cleaned = "".join(
+        c if (c.isascii() and c.isalnum()) or c == " " or c in acceptable else "_"
+        for c in name.strip()
+    )
     return cleaned or f"field{index + 1}"
 
 
@@ -122,8 +161,23 @@ def structured_records(chunks: Iterable[str], settings: StructuredSettings) -> I
 
 
 def _parse_row(text: str, delimiter: str, quote: str) -> list[str]:
-    row = next(csv.reader([text], delimiter=delimiter, quotechar=quote, strict=False), [])
-    return row
+    if delimiter == WHITESPACE:
+        text = text.replace("\t", " ").strip(" ")
+        delimiter = " "
+    collapse = delimiter == " "
+    if quote == NO_QUOTE:
+        reader = csv.reader(
+            [text],
+            delimiter=delimiter,
+            quoting=csv.QUOTE_NONE,
+            skipinitialspace=collapse,
+            strict=False,
+        )
+    else:
+        reader = csv.reader(
+            [text], delimiter=delimiter, quotechar=quote, skipinitialspace=collapse, strict=False
+        )
+    return next(reader, [])
 
 
 def _records_of(lines: Iterator[str], quote: str) -> Iterator[tuple[int, str]]:
@@ -132,7 +186,7 @@ def _records_of(lines: Iterator[str], quote: str) -> Iterator[tuple[int, str]]:
     for line in lines:
         number += 1
         record = line
-        while record.count(quote) % 2 == 1:
+        while quote and record.count(quote) % 2 == 1:
             following = next(lines, None)
             if following is None:
                 break
@@ -173,18 +227,26 @@ def _header(number: int, record: str, settings: StructuredSettings) -> tuple[str
             return None
         text = record[len("#Fields:") :].strip()
     row = _parse_row(text, settings.header_delimiter, settings.header_quote)
-    return tuple(clean_name(name, i) for i, name in enumerate(row))
+    return tuple(clean_name(name, i, settings.acceptable) for i, name in enumerate(row))
 
 
 def _row_record(record: str, names: tuple[str, ...], settings: StructuredSettings) -> Record:
     values = _parse_row(record, settings.delimiter, settings.quote)
     fields: dict[str, list[str]] = {}
     for index, value in enumerate(values):
-        if value == "" or (settings.kind == "w3c" and value == "-"):
+        if value == "" or _is_missing(value, settings):
             continue
         name = names[index] if index < len(names) else f"EXTRA_FIELD_{index + 1 - len(names)}"
         fields.setdefault(name, []).append(value)
     return Record(record, fields, _timestamp_text(fields, _timestamp_fields(settings, names)))
+
+
+def _is_missing(value: str, settings: StructuredSettings) -> bool:
+    """MISSING_VALUE_REGEX placeholders (W3C logs write ``-``) are not values."""
+    if settings.missing_value is None:
+        return settings.kind == "w3c" and value == "-"
+    match = settings.missing_value.search(value)
+    return match is not None and match.span() == (0, len(value))
 
 
 def _timestamp_fields(settings: StructuredSettings, names: tuple[str, ...]) -> tuple[str, ...]:
@@ -202,20 +264,21 @@ def _timestamp_text(fields: Mapping[str, list[str]], names: tuple[str, ...]) -> 
     return " ".join(parts) if parts else ""
 
 
-def flatten_json(value: object, prefix: str = "") -> dict[str, list[str]]:
-    """JSON keys as Splunk names them: ``a.b`` for nesting, ``a{}`` for array elements."""
+def flatten_json(value: object, *, trim_braces: bool = False) -> dict[str, list[str]]:
+    """JSON keys as Splunk names them: ``a.b`` for nesting, ``a{}`` for array elements
+    (``a`` with JSON_TRIM_BRACES_IN_ARRAY_NAMES = true)."""
     out: dict[str, list[str]] = {}
-    _flatten(value, prefix, out)
+    _flatten(value, "", out, "" if trim_braces else "{}")
     return out
 
 
-def _flatten(value: object, name: str, out: dict[str, list[str]]) -> None:
+def _flatten(value: object, name: str, out: dict[str, list[str]], braces: str) -> None:
     if isinstance(value, dict):
         for key, item in value.items():
-            _flatten(item, f"{name}.{key}" if name else str(key), out)
+            _flatten(item, f"{name}.{key}" if name else str(key), out, braces)
     elif isinstance(value, list):
         for item in value:
-            _flatten(item, f"{name}{{}}", out)
+            _flatten(item, f"{name}{braces}", out, braces)
     elif name:
         out.setdefault(name, []).append(_scalar(value))
 
@@ -268,6 +331,6 @@ def _take_json(
             index = end
             continue
         raw = buffer[index:end]
-        fields = flatten_json(value)
+        fields = flatten_json(value, trim_braces=settings.trim_array_braces)
         records.append(Record(raw, fields, _timestamp_text(fields, settings.timestamp_fields)))
         index = end

@@ -28,6 +28,7 @@ from engine.sandbox.linebreak import (
 )
 from engine.sandbox.linemerge import MergedEvent, MergeRules, merge_lines
 from engine.sandbox.stanzas import resolve_props, setting_bool, setting_int
+from engine.sandbox.strptime import ParsedTime
 from engine.sandbox.timestamps import Timestamper, TimestampSettings
 
 
@@ -90,8 +91,13 @@ def index_events(
     """Events of one sample as Splunk would index them.
 
     Settings are resolved and compiled before this returns, so a bad props/transforms value
-    raises :class:`~engine.sandbox.stanzas.SettingError` here, not mid-stream.
+    raises :class:`~engine.sandbox.stanzas.SettingError` here, not mid-stream. Without a
+    ``sourcetype``, a matching [source::...] stanza's ``sourcetype =`` assigns it, as Splunk's
+    file inputs do (an explicit sourcetype, like inputs.conf's, takes precedence).
     """
+    if not sourcetype:
+        assigned = resolve_props(props, sourcetype="", source=source, host=host).get("sourcetype")
+        sourcetype = (assigned or "").strip()
     settings = resolve_props(props, sourcetype=sourcetype, source=source, host=host)
     config = IndexTimeConfig.from_settings(settings, transforms)
     timestamper = Timestamper(config.timestamps, now=now, default_tz=default_tz)
@@ -143,7 +149,7 @@ class _Pipeline:
                 if self._finish(event):
                     yield event
             return
-        merged = merge_lines(lines, self.config.merge, detect_date=self.timestamper.detect)
+        merged = merge_lines(lines, self.config.merge, detect_date=self.timestamper.detect_date)
         for item in merged:
             event = self._merged_event(item)
             if self._finish(event):
@@ -165,7 +171,9 @@ class _Pipeline:
     def _merged_event(self, item: MergedEvent) -> Event:
         event = self._event(item.text, item.linecount, item.truncated)
         self.stats.lines_merged += item.linecount - 1 if item.linecount > 1 else 0
-        event.time, event.time_error = self.timestamper.assign(item.text, parsed=item.first_date)
+        # Reuse the merge step's date test; a line without a date may still carry a time.
+        known = item.first_date if isinstance(item.first_date, ParsedTime) else True
+        event.time, event.time_error = self.timestamper.assign(item.text, parsed=known)
         return event
 
     def _structured_event(self, record: Record) -> Event:

@@ -198,41 +198,12 @@ def _write_dest(event: Event, dest: str, value: str) -> str | None:
 
 @dataclass(frozen=True, slots=True)
 class SedCommand:
-    """One SEDCMD: substitution (``s``) or transliteration (``y``)."""
+    """One sed command: substitution (``s``) or transliteration (``y``)."""
 
-    text: str
     regex: Regex | None
     replacement: str
     occurrence: int  # 0 = every match (g)
     table: dict[int, str]
-
-    @classmethod
-    def parse(cls, key: str, text: str) -> SedCommand:
-        value = text.strip()
-        if len(value) < 2 or value[0] not in "sy":
-            raise SettingError(f"{key} = {text!r}: expected s/regex/replacement/flags or y/a/b/")
-        parts = _split_sed(value[2:], value[1])
-        if len(parts) != 3:
-            raise SettingError(f"{key} = {text!r}: expected three {value[1]!r}-separated parts")
-        first, second, flags = parts
-        if value[0] == "y":
-            if len(first) != len(second) or flags.strip():
-                raise SettingError(f"{key} = {text!r}: y/// needs equal-length character lists")
-            return cls(text, None, "", 0, {ord(a): b for a, b in zip(first, second, strict=True)})
-        flags = flags.strip()
-        if flags == "g":
-            occurrence = 0
-        elif flags == "":
-            occurrence = 1
-        elif flags.isdigit() and int(flags) > 0:
-            occurrence = int(flags)
-        else:
-            raise SettingError(f"{key} = {text!r}: flags must be g or a positive number")
-        try:
-            regex = compile_regex(first)
-        except RegexError as exc:
-            raise SettingError(f"{key}: {exc}") from exc
-        return cls(text, regex, second, occurrence, {})
 
     def apply(self, raw: str) -> str:
         if self.regex is None:
@@ -254,25 +225,72 @@ class SedCommand:
         return b"".join(out).decode("utf-8", "replace")
 
 
-def _split_sed(body: str, delimiter: str) -> list[str]:
+def parse_sed_script(key: str, text: str) -> list[SedCommand]:
+    """A SEDCMD value: space-separated ``s/regex/replacement/flags`` and ``y/abc/xyz/``."""
+    commands: list[SedCommand] = []
+    i = 0
+    while i < len(text):
+        if text[i].isspace():
+            i += 1
+            continue
+        command = text[i]
+        if command not in "sy" or i + 1 >= len(text):
+            raise SettingError(f"{key} = {text!r}: expected s/regex/replacement/flags or y/a/b/")
+        first, second, i = _sed_parts(key, text, i + 1)
+        end = i
+        while end < len(text) and not text[end].isspace():
+            end += 1
+        commands.append(_sed_command(key, text, command, first, second, text[i:end]))
+        i = end
+    if not commands:
+        raise SettingError(f"{key} is empty")
+    return commands
+
+
+def _sed_parts(key: str, text: str, at: int) -> tuple[str, str, int]:
+    """The two delimited parts after the delimiter at ``at``, and where the flags start."""
+    delimiter = text[at]
     parts: list[str] = []
     current: list[str] = []
-    i = 0
-    while i < len(body):
-        char = body[i]
-        if char == "\\" and i + 1 < len(body):
-            nxt = body[i + 1]
-            current.append(nxt if nxt == delimiter else body[i : i + 2])
+    i = at + 1
+    while i < len(text) and len(parts) < 2:
+        char = text[i]
+        if char == "\\" and i + 1 < len(text):
+            nxt = text[i + 1]
+            current.append(nxt if nxt == delimiter else text[i : i + 2])
             i += 2
             continue
-        if char == delimiter and len(parts) < 2:
+        if char == delimiter:
             parts.append("".join(current))
             current = []
         else:
             current.append(char)
         i += 1
-    parts.append("".join(current))
-    return parts
+    if len(parts) < 2:
+        raise SettingError(f"{key} = {text!r}: expected three {delimiter!r} delimiters")
+    return parts[0], parts[1], i
+
+
+def _sed_command(
+    key: str, text: str, command: str, first: str, second: str, flags: str
+) -> SedCommand:
+    if command == "y":
+        if len(first) != len(second) or flags:
+            raise SettingError(f"{key} = {text!r}: y/// needs equal-length character lists")
+        return SedCommand(None, "", 0, {ord(a): b for a, b in zip(first, second, strict=True)})
+    if flags == "g":
+        occurrence = 0
+    elif flags == "":
+        occurrence = 1
+    elif flags.isdigit() and int(flags) > 0:
+        occurrence = int(flags)
+    else:
+        raise SettingError(f"{key} = {text!r}: flags must be g or a positive number")
+    try:
+        regex = compile_regex(first)
+    except RegexError as exc:
+        raise SettingError(f"{key}: {exc}") from exc
+    return SedCommand(regex, second, occurrence, {})
 
 
 def _sed_replacement(template: str, match: pcre2.Match) -> bytes:
@@ -318,8 +336,9 @@ class IndexTimeRewrites:
                     )
                 chain.append(IndexTransform.from_stanza(name, stanza))
         seds = tuple(
-            SedCommand.parse(f"SEDCMD-{name}", value)
+            command
             for name, value in ordered_classes(settings, "SEDCMD-")
+            for command in parse_sed_script(f"SEDCMD-{name}", value)
         )
         return cls(tuple(chain), seds)
 

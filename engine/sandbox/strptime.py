@@ -100,6 +100,7 @@ class ParsedTime:
     pm: bool | None = None
     tz: tzinfo | None = None
     epoch: float | None = None
+    zone_text: str | None = None
 
     @property
     def has_date(self) -> bool:
@@ -265,9 +266,11 @@ def format_search_body(fmt: str) -> str:
 
 
 def zone_from_name(name: str) -> tzinfo | None:
-    """A fixed-offset zone for a known abbreviation or a +hhmm text; None when unknown."""
+    """A fixed-offset zone for a known abbreviation, a +hhmm text or GMT+hh:mm; else None."""
     if name[:1] in "+-":
         return _offset_zone(name)
+    if name[:3].upper() in ("GMT", "UTC") and name[3:4] in ("+", "-"):
+        return _offset_zone(name[3:])
     hours = _ZONE_HOURS.get(name.upper())
     if hours is None:
         return None
@@ -295,6 +298,7 @@ def _convert(kinds: tuple[str, ...], values: list[bytes | None], end: int) -> Pa
     microsecond = 0
     tz: tzinfo | None = None
     epoch: float | None = None
+    zone_text: str | None = None
     for kind, raw in zip(kinds, values, strict=True):
         if raw is None or kind == "skip":
             continue
@@ -328,7 +332,8 @@ def _convert(kinds: tuple[str, ...], values: list[bytes | None], end: int) -> Pa
         elif kind == "epoch":
             epoch = float(raw)
         else:  # offset or zone
-            zone = zone_from_name(raw.decode("ascii"))
+            zone_text = raw.decode("ascii")
+            zone = zone_from_name(zone_text)
             if zone is None and kind == "offset":
                 return None
             tz = zone or tz
@@ -347,4 +352,6 @@ def _convert(kinds: tuple[str, ...], values: list[bytes | None], end: int) -> Pa
         and (second is None or second <= 60)
     ):
         return None
-    return ParsedTime(end, year, month, day, yday, hour, minute, second, microsecond, pm, tz, epoch)
+    return ParsedTime(
+        end, year, month, day, yday, hour, minute, second, microsecond, pm, tz, epoch, zone_text
+    )

@@ -17,13 +17,14 @@ from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from engine.regex import Regex, compile_regex
-from engine.sandbox.stanzas import SettingError, setting_int, setting_regex
+from engine.sandbox.stanzas import SettingError, setting_bool, setting_int, setting_regex
 from engine.sandbox.strptime import (
     ParsedTime,
     TimeFormat,
     TimeFormatError,
     compile_time_format,
     format_search_body,
+    zone_from_name,
 )
 
 DEFAULT_LOOKAHEAD = 128
@@ -80,6 +81,8 @@ AUTO_FORMATS: tuple[tuple[str, str | None], ...] = (
     ("%s", r"1\d{9}"),
     ("%Y-%m-%d", None),
     ("%m/%d/%Y", None),
+    ("%H:%M:%S.%N", None),
+    ("%H:%M:%S", None),
 )
 
 
@@ -144,12 +147,28 @@ def auto_recognizer() -> _AutoRecognizer:
     return _build_auto()
 
 
-def zone_setting(name: str) -> tzinfo:
-    """An IANA zone name from TZ (or a fixed offset such as UTC)."""
+def zone_setting(name: str, *, key: str = "TZ") -> tzinfo:
+    """A zone from a setting: an IANA name, UTC/GMT, an abbreviation or GMT+hh:mm."""
+    fixed = zone_from_name(name)
+    if fixed is not None:
+        return fixed
     try:
-        return UTC if name.upper() in ("UTC", "GMT", "Z") else ZoneInfo(name)
+        return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
-        raise SettingError(f"TZ = {name!r} is not a known time zone") from exc
+        raise SettingError(f"{key} = {name!r} is not a known time zone") from exc
+
+
+def _zone_aliases(raw: str) -> dict[str, tzinfo]:
+    """TZ_ALIAS = EST=GMT+10:00,EDT=GMT+11:00: zone texts in events mapped to other zones."""
+    aliases: dict[str, tzinfo] = {}
+    for pair in raw.split(","):
+        if not pair.strip():
+            continue
+        name, sep, value = pair.partition("=")
+        if not sep or not name.strip() or not value.strip():
+            raise SettingError(f"TZ_ALIAS entry {pair.strip()!r} is not key=value")
+        aliases[name.strip().upper()] = zone_setting(value.strip(), key="TZ_ALIAS")
+    return aliases
 
 
 @dataclass(frozen=True, slots=True)
@@ -163,6 +182,8 @@ class TimestampSettings:
     tz: tzinfo | None
     max_days_ago: int
     max_days_hence: int
+    zone_aliases: dict[str, tzinfo]
+    date_from_system_time: bool
 
     @classmethod
     def from_props(cls, settings: Mapping[str, str]) -> TimestampSettings:
@@ -174,10 +195,12 @@ class TimestampSettings:
         except TimeFormatError as exc:
             raise SettingError(str(exc)) from exc
         tz_name = settings.get("TZ", "").strip()
+        # MAX_TIMESTAMP_LOOKAHEAD = 0 or -1 turns the limit off.
+        lookahead = setting_int(settings, "MAX_TIMESTAMP_LOOKAHEAD", DEFAULT_LOOKAHEAD, minimum=-1)
         return cls(
             mode=mode,
             prefix=setting_regex(settings, "TIME_PREFIX"),
-            lookahead=setting_int(settings, "MAX_TIMESTAMP_LOOKAHEAD", DEFAULT_LOOKAHEAD),
+            lookahead=max(lookahead, 0),
             time_format=time_format,
             tz=zone_setting(tz_name) if tz_name else None,
             max_days_ago=min(
@@ -185,6 +208,10 @@ class TimestampSettings:
                 MAX_DAYS_AGO_LIMIT,
             ),
             max_days_hence=setting_int(settings, "MAX_DAYS_HENCE", DEFAULT_MAX_DAYS_HENCE),
+            zone_aliases=_zone_aliases(settings.get("TZ_ALIAS", "")),
+            date_from_system_time=setting_bool(
+                settings, "DETERMINE_TIMESTAMP_DATE_WITH_SYSTEM_TIME", False
+            ),
         )
 
 
@@ -215,6 +242,14 @@ class Timestamper:
             return settings.time_format.parse(window)
         return auto_recognizer().find(window)
 
+    def detect_date(self, line: str) -> ParsedTime | None:
+        """BREAK_ONLY_BEFORE_DATE's test: a timestamp with a date (any TIME_FORMAT match
+        counts, since the user said what a timestamp looks like)."""
+        found = self.detect(line)
+        if found is None or found.has_date or self.settings.time_format is not None:
+            return found
+        return None
+
     def assign(
         self, raw: str, *, parsed: ParsedTime | bool | None = True, use_prefix: bool = True
     ) -> tuple[datetime | None, str | None]:
@@ -244,10 +279,16 @@ class Timestamper:
             )
         return f"no timestamp recognized in the first {settings.lookahead} characters"
 
-    def _fallback(self, error: str) -> tuple[datetime | None, str]:
-        return self.previous, error
+    def _fallback(self, error: str) -> tuple[datetime, str]:
+        """Splunk's fallback: the last acceptable event's time, else the current time."""
+        return (self.previous or self.now), error
 
     def _zone(self, parsed: ParsedTime) -> tzinfo:
+        aliases = self.settings.zone_aliases
+        if aliases and parsed.zone_text is not None:
+            alias = aliases.get(parsed.zone_text.upper())
+            if alias is not None:
+                return alias
         if parsed.tz is not None:
             return parsed.tz
         return self.settings.tz or self.default_tz
@@ -275,7 +316,11 @@ class Timestamper:
             )
         except ValueError:
             return None
-        if parsed.year is None and parsed.has_date:
+        if not parsed.has_date and self.settings.date_from_system_time:
+            # A time of day more than three hours ahead of now belongs to yesterday.
+            if moment > self.now + timedelta(hours=3):
+                moment -= timedelta(days=1)
+        elif parsed.year is None and parsed.has_date:
             limit = self.now + timedelta(days=self.settings.max_days_hence)
             if moment > limit:
                 try:
@@ -286,7 +331,9 @@ class Timestamper:
 
     def _date(self, parsed: ParsedTime, local_now: datetime) -> date | None:
         if not parsed.has_date:
-            reference = self.previous.astimezone(local_now.tzinfo) if self.previous else local_now
+            # DETERMINE_TIMESTAMP_DATE_WITH_SYSTEM_TIME = false: the last parsed event's date.
+            previous = None if self.settings.date_from_system_time else self.previous
+            reference = previous.astimezone(local_now.tzinfo) if previous else local_now
             return reference.date()
         year = parsed.year if parsed.year is not None else local_now.year
         if parsed.month is None:

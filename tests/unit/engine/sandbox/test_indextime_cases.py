@@ -147,6 +147,13 @@ CASES = [
         ["[02/01/2020 10:00:00] a\nseen 2020-01-01 00:00:00 inline", "[03/01/2020 10:00:00] b"],
         times=["2020-01-02T10:00:00+00:00", "2020-01-03T10:00:00+00:00"],
     ),
+    Case(
+        "a time without a date does not start an event under BREAK_ONLY_BEFORE_DATE",
+        {},
+        "2020-01-10 08:00:00 start\n  elapsed 00:00:05\n2020-01-10 08:00:06 next",
+        ["2020-01-10 08:00:00 start\n  elapsed 00:00:05", "2020-01-10 08:00:06 next"],
+        times=["2020-01-10T08:00:00+00:00", "2020-01-10T08:00:06+00:00"],
+    ),
     # --- timestamps ---------------------------------------------------------------------
     Case(
         "TIME_FORMAT with %3N in the TZ zone",
@@ -182,7 +189,7 @@ CASES = [
         {**NO_MERGE, "MAX_TIMESTAMP_LOOKAHEAD": "10"},
         "prefix text 2020-02-02 02:02:02",
         ["prefix text 2020-02-02 02:02:02"],
-        times=[None],
+        times=[NOW.isoformat()],
         errors=[True],
     ),
     Case(
@@ -260,7 +267,7 @@ CASES = [
         {**NO_MERGE, "TIME_FORMAT": "%Y-%m-%d %H:%M:%S"},
         "2010-01-01 00:00:00 old",
         ["2010-01-01 00:00:00 old"],
-        times=[None],
+        times=[NOW.isoformat()],
         errors=[True],
     ),
     Case(
@@ -290,7 +297,7 @@ CASES = [
         {**NO_MERGE, "TIME_FORMAT": "%d.%m.%Y %H:%M:%S"},
         "2020-01-01 00:00:00 iso, not dotted",
         ["2020-01-01 00:00:00 iso, not dotted"],
-        times=[None],
+        times=[NOW.isoformat()],
         errors=[True],
     ),
     Case(
@@ -339,12 +346,44 @@ CASES = [
         ],
     ),
     Case(
-        "no timestamp and no previous event: no time, an error",
+        "no timestamp and no previous event: the current time, an error",
         NO_MERGE,
         "plain text 12345",
         ["plain text 12345"],
-        times=[None],
+        times=[NOW.isoformat()],
         errors=[True],
+    ),
+    Case(
+        "MAX_TIMESTAMP_LOOKAHEAD = -1 turns the limit off",
+        {**NO_MERGE, "MAX_TIMESTAMP_LOOKAHEAD": "-1"},
+        "x" * 300 + " 2020-02-02 02:02:02",
+        ["x" * 300 + " 2020-02-02 02:02:02"],
+        times=["2020-02-02T02:02:02+00:00"],
+    ),
+    Case(
+        "TZ_ALIAS maps a zone name found in the event",
+        {**NO_MERGE, "TIME_FORMAT": "%Y-%m-%d %H:%M:%S %Z", "TZ_ALIAS": "EST=GMT+10:00"},
+        "2020-01-15 10:00:00 EST a\n2020-01-15 10:00:00 CST b",
+        ["2020-01-15 10:00:00 EST a", "2020-01-15 10:00:00 CST b"],
+        times=["2020-01-15T00:00:00+00:00", "2020-01-15T16:00:00+00:00"],
+    ),
+    Case(
+        "a time without a date takes the last parsed event's date",
+        {**NO_MERGE, "TIME_PREFIX": "at ", "MAX_TIMESTAMP_LOOKAHEAD": "20"},
+        "at 2020-01-10 08:00:00 first\nat 09:30:00 second",
+        ["at 2020-01-10 08:00:00 first", "at 09:30:00 second"],
+        times=["2020-01-10T08:00:00+00:00", "2020-01-10T09:30:00+00:00"],
+    ),
+    Case(
+        "DETERMINE_TIMESTAMP_DATE_WITH_SYSTEM_TIME: today, or yesterday if 3h+ ahead",
+        {
+            **NO_MERGE,
+            "TIME_FORMAT": "%H:%M:%S",
+            "DETERMINE_TIMESTAMP_DATE_WITH_SYSTEM_TIME": "true",
+        },
+        "11:00:00 a\n23:00:00 b",
+        ["11:00:00 a", "23:00:00 b"],
+        times=["2020-03-01T11:00:00+00:00", "2020-02-29T23:00:00+00:00"],
     ),
     # --- TRANSFORMS- --------------------------------------------------------------------
     Case(
@@ -508,18 +547,24 @@ CASES = [
         "path=/tmp/x",
         ["path=/opt/x"],
     ),
+    Case(
+        "SEDCMD runs a space-separated list of sed commands",
+        {**NO_MERGE, "SEDCMD-multi": "s/a/b/g y/xy/XY/ s/(b+)/[\\1]/"},
+        "aax-y",
+        ["[bb]X-Y"],
+    ),
     # --- INDEXED_EXTRACTIONS ------------------------------------------------------------
     Case(
-        "csv: header names cleaned, quoted delimiter and newline, TIMESTAMP_FIELDS",
-        {"INDEXED_EXTRACTIONS": "csv", "TIMESTAMP_FIELDS": "Event_Time"},
+        "csv: header names cleaned (spaces kept), quoted delimiter and newline, TIMESTAMP_FIELDS",
+        {"INDEXED_EXTRACTIONS": "csv", "TIMESTAMP_FIELDS": "Event Time"},
         'Event Time,src-ip,msg\r\n2020-01-01 10:00:00,10.0.0.1,"a, b"\n'
         '2020-01-01 10:00:01,10.0.0.2,"line1\nline2"\n',
         ['2020-01-01 10:00:00,10.0.0.1,"a, b"', '2020-01-01 10:00:01,10.0.0.2,"line1\nline2"'],
         times=["2020-01-01T10:00:00+00:00", "2020-01-01T10:00:01+00:00"],
         fields=[
-            {"Event_Time": ["2020-01-01 10:00:00"], "src_ip": ["10.0.0.1"], "msg": ["a, b"]},
+            {"Event Time": ["2020-01-01 10:00:00"], "src_ip": ["10.0.0.1"], "msg": ["a, b"]},
             {
-                "Event_Time": ["2020-01-01 10:00:01"],
+                "Event Time": ["2020-01-01 10:00:01"],
                 "src_ip": ["10.0.0.2"],
                 "msg": ["line1\nline2"],
             },
@@ -590,6 +635,50 @@ CASES = [
             {"ts": ["1577836801"], "items{}.id": ["1", "2"], "n": ["null"]},
         ],
     ),
+    Case(
+        "FIELD_DELIMITER = whitespace and FIELD_QUOTE = none",
+        {
+            "INDEXED_EXTRACTIONS": "csv",
+            "FIELD_DELIMITER": "whitespace",
+            "FIELD_QUOTE": "none",
+        },
+        'a  b\tc\n1 \t "2" 3',
+        ['1 \t "2" 3'],
+        fields=[{"a": ["1"], "b": ['"2"'], "c": ["3"]}],
+    ),
+    Case(
+        "\\xHH delimiter, MISSING_VALUE_REGEX, acceptable special header characters",
+        {
+            "INDEXED_EXTRACTIONS": "csv",
+            "FIELD_DELIMITER": "\\x1f",
+            "MISSING_VALUE_REGEX": "N/A",
+            "HEADER_FIELD_ACCEPTABLE_SPECIAL_CHARACTERS": ".",
+        },
+        "src.ip\x1fuser-name\n10.0.0.1\x1fN/A",
+        ["10.0.0.1\x1fN/A"],
+        fields=[{"src.ip": ["10.0.0.1"]}],
+    ),
+    Case(
+        "FIELD_HEADER_REGEX: the header follows the match",
+        {"INDEXED_EXTRACTIONS": "csv", "FIELD_HEADER_REGEX": r"^Fields:\s*"},
+        "Report v1\nFields: k,v\n1,2",
+        ["1,2"],
+        fields=[{"k": ["1"], "v": ["2"]}],
+    ),
+    Case(
+        "JSON_TRIM_BRACES_IN_ARRAY_NAMES drops {} from array names",
+        {"INDEXED_EXTRACTIONS": "json", "JSON_TRIM_BRACES_IN_ARRAY_NAMES": "true"},
+        '{"data": {"mount_point": ["/disk48", "/disk22"]}}',
+        ['{"data": {"mount_point": ["/disk48", "/disk22"]}}'],
+        fields=[{"data.mount_point": ["/disk48", "/disk22"]}],
+    ),
+    Case(
+        "json: a line that is not JSON is still an event, without fields",
+        {"INDEXED_EXTRACTIONS": "json"},
+        'not json at all\n{"a": "1"}',
+        ["not json at all", '{"a": "1"}'],
+        fields=[{}, {"a": ["1"]}],
+    ),
 ]
 
 
@@ -649,3 +738,16 @@ def test_stats_count_events_failures_truncation_and_drops() -> None:
     assert events[0].truncated
     assert (stats.events, stats.truncated, stats.lines_merged, stats.dropped) == (1, 1, 2, 1)
     assert stats.timestamp_failures == 0
+
+
+def test_source_stanza_assigns_the_sourcetype_when_none_is_given() -> None:
+    props = {
+        "source::.../fw/*.log": {"sourcetype": "fw"},
+        "fw": {"SHOULD_LINEMERGE": "false", "LINE_BREAKER": "(;)"},
+    }
+    events = list(
+        index_events(
+            ["a;b"], props=props, transforms={}, sourcetype="", source="/x/fw/1.log", now=NOW
+        )
+    )
+    assert [(e.raw, e.sourcetype) for e in events] == [("a", "fw"), ("b", "fw")]
