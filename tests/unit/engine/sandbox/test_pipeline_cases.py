@@ -34,7 +34,6 @@ class Case:
     events: list[str] | None = None
     times: list[str | None] | None = None
     fields: list[dict[str, str | list[str]]] | None = None
-    absent: list[str] = field(default_factory=list)
     tags_expected: list[list[str]] | None = None
     verdict: str | None = None
 
@@ -242,15 +241,20 @@ def _ta(case: Case) -> TA:
     return ta
 
 
+class Collect:
+    """An event sink that keeps every event."""
+
+    def __init__(self) -> None:
+        self.events: list[Event] = []
+
+    def write(self, event: Event) -> None:
+        self.events.append(event)
+
+
 def _run(case: Case, tmp_path: Path) -> tuple[SandboxResult, list[Event]]:
     sample = tmp_path / "sample.log"
     sample.write_text(case.raw, encoding="utf-8")
-    events: list[Event] = []
-
-    class Collect:
-        def write(self, event: Event) -> None:
-            events.append(event)
-
+    sink = Collect()
     result = run_sandbox(
         ta=_ta(case),
         samples=[sample],
@@ -258,9 +262,9 @@ def _run(case: Case, tmp_path: Path) -> tuple[SandboxResult, list[Event]]:
         source=None,
         host=None,
         settings=SandboxSettings(now=NOW, min_field_coverage=0.0),
-        sinks=[Collect()],
+        sinks=[sink],
     )
-    return result, events
+    return result, sink.events
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
@@ -323,3 +327,63 @@ def test_max_events_stops_the_run_and_warns(tmp_path: Path) -> None:
     )
     assert result.report.events == 10
     assert any("max_events" in warning for warning in result.report.warnings)
+
+
+def _props_ta(props: str, transforms: str = "") -> TA:
+    return _ta(Case(name="inline", raw="", props=props, transforms=transforms))
+
+
+def _events(ta: TA, sample: Path, **metadata: str | None) -> list[Event]:
+    sink = Collect()
+    run_sandbox(
+        ta=ta,
+        samples=[sample],
+        sourcetype=metadata.get("sourcetype", ST),
+        source=metadata.get("source"),
+        host=metadata.get("host"),
+        settings=SandboxSettings(now=NOW),
+        sinks=[sink],
+    )
+    return sink.events
+
+
+def test_source_and_host_stanzas_apply_to_the_given_metadata(tmp_path: Path) -> None:
+    sample = tmp_path / "app.log"
+    sample.write_text("2024-05-02 11:00:00 a=1\n", encoding="utf-8")
+    ta = _props_ta(
+        f"[{ST}]\nSHOULD_LINEMERGE = false\nEXTRACT-who = (?<who>a)=\n"
+        "[host::web*]\nEXTRACT-who = (?<host_rule>a)=\n"
+        '[source::.../app.log]\nEVAL-from_source = "yes"\n'
+    )
+    on_web = _events(ta, sample, host="web01")[0]
+    assert on_web.fields.get("host_rule") == ["a"]  # [host::] overrides [sourcetype]
+    assert "who" not in on_web.fields
+    assert on_web.fields.get("from_source") == ["yes"]  # source defaults to the file path
+    elsewhere = _events(ta, sample, host="db01", source="/other/x.log")[0]
+    assert elsewhere.fields.get("who") == ["a"]
+    assert "from_source" not in elsewhere.fields
+
+
+def test_search_time_uses_the_sourcetype_an_index_time_transform_wrote(tmp_path: Path) -> None:
+    sample = tmp_path / "mixed.log"
+    sample.write_text("2024-05-02 11:00:00 FW deny\n2024-05-02 11:00:01 OS boot\n")
+    ta = _props_ta(
+        f"[{ST}]\nSHOULD_LINEMERGE = false\nTRANSFORMS-route = acme_fw\n"
+        "[acme:fw]\nEXTRACT-act = FW (?<action>\\w+)\n",
+        "[acme_fw]\nREGEX = \\sFW\\s\nDEST_KEY = MetaData:Sourcetype\n"
+        "FORMAT = sourcetype::acme:fw\n",
+    )
+    fw, other = _events(ta, sample)
+    assert (fw.sourcetype, fw.fields.get("action")) == ("acme:fw", ["deny"])
+    assert other.sourcetype == ST
+    assert "action" not in other.fields
+
+
+def test_utf16_samples_with_a_bom_are_read_like_utf8(tmp_path: Path) -> None:
+    sample = tmp_path / "win.log"
+    sample.write_bytes("2024-05-02 11:00:00 user=zoë\n".encode("utf-16"))
+    ta = _props_ta(f"[{ST}]\nSHOULD_LINEMERGE = false\n")
+    (event,) = _events(ta, sample)
+    assert event.raw == "2024-05-02 11:00:00 user=zoë"
+    assert event.fields.get("user") == ["zoë"]
+    assert event.time is not None
