@@ -15,7 +15,9 @@ from engine.regex import compile_regex
 
 MIN_SHARE = 0.05
 _BEFORE = r"(?:^|(?<=[\s(\[{=,<\"'/]))"
-_AFTER = r"(?=$|[\s)\]},;:>\"'!?]|\.(?!\d))"
+_AFTER = r"(?=$|[\s)\]},;>\"'!?]|[.:](?!\d))"
+_AFTER_IP = r"(?=$|[\s)\]},;:>\"'!?/]|\.(?!\d))"
+"""An address may be followed by ``:port`` or ``/prefix``; a plain number may not (times)."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +31,7 @@ class TokenRule:
 
 
 RULES = (
-    TokenRule("token_ip", "ip", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}){_AFTER}", True),
+    TokenRule("token_ip", "ip", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}){_AFTER_IP}", True),
     TokenRule(
         "token_address",
         "address",

@@ -51,15 +51,22 @@ _TIMESTAMP_PART = re.compile(
     r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*,?"
 )
 _INT = re.compile(r"-?\d+")
+_DATE_TIME = re.compile(r"\d[\d\-/.:,T ]{6,}\d(?:Z|[+-]\d{2}:?\d{2})?")
 _BRACKET_BODY = r"[^\]\n]*(?:\][^\s\]][^\]\n]*)*"
 _LOCATION = re.compile(r"\[[^\s@]+@\d+\]")
 _LOCATED_BODY = r"(?:(?<{thread}>[^:\s\]]+(?:\][^:\s\]]*)*):)?(?<{source}>[^\s@\]]+)@(?<{line}>\d+)"
 _COMPONENT = re.compile(r"[A-Za-z_$][\w.$\-]*:")
 
 
+LETTER_LEVELS = frozenset("VDIWEFA")
+"""Android logcat style one-letter levels (only uppercase, only as a whole token)."""
+DELIMITERS = ("|", "\t")
+"""Column separators of header-less delimited lines (``time|component|pid|message``)."""
+
+
 def _level_index(tokens: Sequence[str]) -> int | None:
     for i, token in enumerate(tokens[:MAX_HEADER_TOKENS]):
-        if token.strip("[]():<>").lower() in LEVELS:
+        if token.strip("[]():<>").lower() in LEVELS or token in LETTER_LEVELS:
             return i
     return None
 
@@ -102,7 +109,9 @@ def learn_header(lines: Sequence[str]) -> str | None:
     used: set[str] = set()
     pieces = [_column([t[i] for t in anchored], used, last=i == index - 1) for i in range(index)]
     level = anchored[0][index]
-    if level.startswith("["):
+    if level in LETTER_LEVELS:
+        pieces.append(rf"(?<{unique_name('level', used)}>[A-Z])")
+    elif level.startswith("["):
         pieces.append(rf"\[(?<{unique_name('level', used)}>[A-Za-z]+)\]")
     else:
         pieces.append(rf"(?<{unique_name('level', used)}>[A-Za-z]+)")
@@ -126,3 +135,34 @@ def learn_header(lines: Sequence[str]) -> str | None:
         pieces.append(rf"(?:\s+(?<{name}>[A-Za-z_$][\w.$\-]*):)?")
     joined = "".join(p if p.startswith("(?:\\s+") else rf"\s+{p}" for p in pieces[1:])
     return "^" + pieces[0] + joined + r"\s*"
+
+
+def learn_delimited_prefix(lines: Sequence[str]) -> str | None:
+    """Leading columns of header-less ``a|b|c|free text`` lines, or None.
+
+    The modal number of separators must be the same on most lines; every column before the
+    last becomes a group (timestamps excepted) and the last column is left to the templates.
+    """
+    for delimiter in DELIMITERS:
+        counts = Counter(line.count(delimiter) for line in lines if line.strip())
+        if not counts:
+            return None
+        columns, count = counts.most_common(1)[0]
+        if columns < 2 or count < MIN_SHARE * sum(counts.values()):
+            continue
+        rows = [line.split(delimiter) for line in lines if line.count(delimiter) == columns]
+        used: set[str] = set()
+        escaped = "\\t" if delimiter == "\t" else re.escape(delimiter)
+        pieces = []
+        for i in range(columns):
+            values = [row[i].strip() for row in rows]
+            integers = all(_INT.fullmatch(v) for v in values)
+            if not integers and all(
+                _TIMESTAMP_PART.fullmatch(v) or _DATE_TIME.fullmatch(v) for v in values
+            ):
+                pieces.append(f"[^{escaped}]*")
+                continue
+            name = "pid" if integers else "component"
+            pieces.append(rf"\s*(?<{unique_name(name, used)}>[^{escaped}]*?)\s*")
+        return "^" + escaped.join(pieces) + escaped + r"\s*"
+    return None

@@ -201,8 +201,17 @@ class _Namer:
         return unique_name(base, self.used)
 
 
-def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> str:
-    """The regex piece for one variable token position."""
+_PROCESS = re.compile(r"^([^\s\[\]]+)\[(\d+)\](:?)$")
+
+
+def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> tuple[str, str, str]:
+    """The regex piece for one variable token position: literal lead, group(s), literal trail."""
+    processes = [_PROCESS.match(v) for v in values]
+    colons = {p.group(3) for p in processes if p}
+    if all(processes) and len(colons) == 1:
+        process = unique_name("process", namer.used)
+        pid = unique_name("pid", namer.used)
+        return "", rf"(?<{process}>[^\s\[\]]+)\[(?<{pid}>\d+)\]", _escape(colons.pop())
     before, after, key, cores = "", "", None, list(values)
     for _ in range(3):
         lead = _common_prefix(cores, _LEAD)
@@ -239,7 +248,7 @@ def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> str
     if len(present) < len(cores):
         loose = body.replace(r"\S+?)", r"\S*?)").replace(r"\S+)", r"\S*)")
         body = loose if loose != body else f"(?:{body})?"
-    return before + body + after
+    return before, body, after
 
 
 def _rests(pairs: Sequence[re.Match[str] | None]) -> list[tuple[str, str]]:
@@ -328,21 +337,22 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
             continue
         if token is None:
             values = [m[i] for m in cluster.members]
-            piece = _variable(values, previous, namer)
+            lead, body, trail = _variable(values, previous, namer)
             unit = tokens[i + 1] if i + 1 < len(tokens) else None
             unit_core = unit.rstrip(_TRAIL) if unit is not None else ""
             if (
                 unit is not None
+                and not trail
                 and unit_core.lower() in _UNITS
                 and all(_HAS_DIGIT.search(v) for v in values)
             ):
-                name = unique_name(f"{_group_name(piece)}_with_unit", namer.used)
+                name = unique_name(f"{_group_name(body)}_with_unit", namer.used)
                 rest = _escape(unit[len(unit_core) :])
-                pieces.append(rf"(?<{name}>{piece}\s+{_escape(unit_core)}){rest}")
+                pieces.append(rf"{lead}(?<{name}>{body}\s+{_escape(unit_core)}){rest}")
                 i += 2
                 previous = unit
                 continue
-            pieces.append(piece)
+            pieces.append(lead + body + trail)
             previous = None
         else:
             pieces.append(_escape(token))

@@ -11,7 +11,7 @@ from __future__ import annotations
 from engine.generator.fields.builder import PlanBuilder, non_capturing
 from engine.generator.fields.context import plan_context
 from engine.generator.fields.grammars import HEADERS, recognise
-from engine.generator.fields.headers import learn_header
+from engine.generator.fields.headers import learn_delimited_prefix, learn_header
 from engine.generator.fields.kv import pair_density, plan_kv
 from engine.generator.fields.templates import mine, template_label, template_regex
 from engine.regex import RegexLimitError, compile_regex
@@ -30,6 +30,8 @@ def plan_text(builder: PlanBuilder) -> None:
     lines = [_first_line(e) for e in builder.events if e.strip()]
     grammar = recognise(lines, HEADERS)
     header = grammar.pattern if grammar is not None else learn_header(lines)
+    if header is None:
+        header = learn_delimited_prefix(lines)
     plan_kv(builder, text=True)
     plan_context(builder)
     taken: frozenset[str] = frozenset()

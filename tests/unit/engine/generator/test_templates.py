@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.generator.fields.headers import learn_header
+from engine.generator.fields.headers import learn_delimited_prefix, learn_header
 from engine.generator.fields.templates import mine, template_regex
 from engine.regex import compile_regex
 
@@ -119,3 +119,40 @@ def test_nested_keys_and_names_taken_by_the_header() -> None:
     assert (match.group("memory"), match.group("v_cores")) == ("512", "3")
     assert match.group("pid_2") == "99"
     assert groups == 3
+
+
+def test_process_pid_tokens_are_split() -> None:
+    clusters = mine(
+        ["crond[2915]: session closed", "sshd[17]: session closed", "su[3]: session closed"]
+    )
+    body, _ = template_regex(clusters[0])
+    match = compile_regex("^" + body).search("cron(pam_unix)[42]: session closed")
+    assert match is not None
+    assert (match.group("process"), match.group("pid")) == ("cron(pam_unix)", "42")
+
+
+def test_logcat_one_letter_levels_and_pipe_delimited_prefixes() -> None:
+    logcat = [
+        "03-17 16:13:38.811  1702  2395 D WindowManager: printFreezing app",
+        "03-17 16:13:38.819  1702  8671 I PowerManagerService: acquire lock=23",
+        "03-17 16:13:38.881  1702  2395 W WindowManager: Failed looking up window",
+    ]
+    header = learn_header(logcat)
+    assert header is not None
+    match = compile_regex(header).search(logcat[2])
+    assert match is not None
+    assert (match.group("level"), match.group("component"), match.group("pid")) == (
+        "W",
+        "WindowManager",
+        "2395",
+    )
+    piped = [
+        "20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579",
+        "20171223-22:15:29:615|Step_SPUtils|30002312|onExtend:1514038530000 14 0 4",
+    ]
+    prefix = learn_delimited_prefix(piped)
+    assert prefix is not None
+    match = compile_regex(prefix).search(piped[1])
+    assert match is not None
+    assert (match.group("component"), match.group("pid")) == ("Step_SPUtils", "30002312")
+    assert piped[1][match.end() :] == "onExtend:1514038530000 14 0 4"
