@@ -25,6 +25,7 @@ from engine.sandbox.report import ValidationReport
 from engine.settings import SandboxSettings, get_sandbox_settings
 
 FIELDS_SHOWN = 20
+ROWS_SHOWN = 10
 
 
 class UsageError(ValueError):
@@ -59,10 +60,14 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
     console.print(f"[bold]{report.ta}[/bold] {report.ta_version}")
     samples = Table(title="Samples", show_lines=False)
     for column in ("sample", "sourcetype", "source", "host", "events"):
-        samples.add_column(column, justify="right" if column == "events" else "left")
-    for run in report.samples:
+        samples.add_column(
+            column, justify="right" if column == "events" else "left", overflow="fold"
+        )
+    for run in report.samples[:ROWS_SHOWN]:
         samples.add_row(run.path, run.sourcetype, run.source, run.host, str(run.events))
     console.print(samples)
+    if len(report.samples) > ROWS_SHOWN:
+        console.print(f"... and {len(report.samples) - ROWS_SHOWN} more samples")
     console.print(
         f"events {report.events}  truncated {report.truncated_events} "
         f"({report.truncated_ratio:.1%})  timestamps {report.timestamps.parsed} "
@@ -74,7 +79,7 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
     if report.fields:
         fields = Table(title=f"Field coverage (top {FIELDS_SHOWN})")
         for column in ("field", "events", "coverage", "example"):
-            fields.add_column(column)
+            fields.add_column(column, overflow="fold")
         for coverage in report.fields[:FIELDS_SHOWN]:
             fields.add_row(
                 coverage.name, str(coverage.events), f"{coverage.ratio:.1%}", coverage.example[:40]
@@ -83,7 +88,7 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
     if report.cim.datasets:
         cim = Table(title="CIM compliance")
         for column in ("stanza", "dataset", "events", "compliant", "problems"):
-            cim.add_column(column)
+            cim.add_column(column, overflow="fold")
         for summary in report.cim.datasets:
             problems = ", ".join(
                 f"{name}: {'/'.join(tally.problems)}"
@@ -98,10 +103,12 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
                 problems or "-",
             )
         console.print(cim)
-    for finding in report.lint:
+    for finding in report.lint[:ROWS_SHOWN]:
         console.print(
             f"lint {finding.severity}: {finding.location}: {finding.message}", markup=False
         )
+    if len(report.lint) > ROWS_SHOWN:
+        console.print(f"... and {len(report.lint) - ROWS_SHOWN} more lint findings (see --report)")
     for warning in report.warnings:
         console.print(f"warning: {warning}", markup=False)
     if report.passed:

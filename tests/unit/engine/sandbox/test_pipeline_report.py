@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from engine.conf.parse import parse_conf
 from engine.conf.ta import TA
@@ -15,7 +16,7 @@ from engine.sandbox.bundle import write_bundle
 from engine.sandbox.events import Event
 from engine.sandbox.events_out import EventsWriter, event_record
 from engine.sandbox.report import LintItem, ReportBuilder, SampleRun, Verdict
-from engine.settings import SandboxSettings
+from engine.settings import SandboxSettings, get_sandbox_settings
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, tzinfo=UTC)
 
@@ -147,3 +148,28 @@ def test_bundle_holds_report_confs_failing_events_and_sample_heads(tmp_path: Pat
     again = tmp_path / "again.zip"
     write_bundle(again, report=report, ta=ta, failing_events=[bad], samples=[sample])
     assert again.read_bytes() == bundle.read_bytes()
+
+
+def test_settings_come_from_the_environment_on_first_use(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TAGEN_SANDBOX_MIN_TIMESTAMP_RATIO", "0.5")
+    monkeypatch.setenv("TAGEN_SANDBOX_NOW", "2024-01-01T00:00:00+00:00")
+    get_sandbox_settings.cache_clear()
+    try:
+        settings = get_sandbox_settings()
+        assert settings.min_timestamp_ratio == 0.5
+        assert settings.now == datetime(2024, 1, 1, tzinfo=UTC)
+    finally:
+        get_sandbox_settings.cache_clear()
+
+
+@pytest.mark.parametrize(
+    ("overrides", "message"),
+    [
+        ({"now": datetime(2024, 1, 1)}, "now must carry a UTC offset"),
+        ({"default_tz": "Mars/Olympus"}, "unknown time zone"),
+        ({"min_timestamp_ratio": 1.5}, "less than or equal to 1"),
+    ],
+)
+def test_settings_reject_unusable_values(overrides: dict, message: str) -> None:
+    with pytest.raises(ValidationError, match=message):
+        SandboxSettings(**overrides)
