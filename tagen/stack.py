@@ -32,6 +32,7 @@ REQUEST_DEPLOYMENT = "request-lifecycle/request-lifecycle"
 RETENTION_DEPLOYMENT = "retention/retention-nightly"
 INDEXING_DEPLOYMENT = "knowledge-indexing/knowledge-indexing"
 _STOP_TIMEOUT_S = 20
+REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class StackError(RuntimeError):
@@ -127,13 +128,16 @@ def prefect_environment(*, api_url: str | None = None) -> dict[str, str]:
         "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
         "PREFECT_LOCAL_STORAGE_PATH": str(prefect_home / "storage"),
         "PREFECT_RUNNER_POLL_FREQUENCY": str(get_stack_settings().runner_poll_seconds),
+        # A suspended approval re-runs the flow from the top: finished tasks must come back
+        # from their persisted results instead of running again.
+        "PREFECT_RESULTS_PERSIST_BY_DEFAULT": "true",
     }
     if api_url is not None:
         env["PREFECT_API_URL"] = api_url
     return env
 
 
-def _spawn(args: list[str], *, log: Path, env: dict[str, str]) -> int:
+def _spawn(args: list[str], *, log: Path, env: dict[str, str], cwd: Path | None = None) -> int:
     log.parent.mkdir(parents=True, exist_ok=True)
     with log.open("ab") as sink:
         process = subprocess.Popen(
@@ -142,6 +146,7 @@ def _spawn(args: list[str], *, log: Path, env: dict[str, str]) -> int:
             stderr=subprocess.STDOUT,
             stdin=subprocess.DEVNULL,
             env={**os.environ, **env},
+            cwd=cwd,
             start_new_session=True,  # survives the CLI; `down` signals the whole group
         )
     return process.pid
@@ -194,7 +199,7 @@ def _start_database() -> tuple[str, bool]:
     return prefect_url, started
 
 
-def up(*, echo: bool = True) -> StackState:
+def up() -> StackState:
     """Start the stack (or return the running one) and record what was started."""
     existing = running_stack()
     if existing is not None:

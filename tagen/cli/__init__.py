@@ -21,12 +21,14 @@ def _root() -> None:
 
 def _register() -> None:
     # Imported here so `tagen --help` stays cheap and modules register their own commands.
-    from tagen.cli import db, generate, users, validate
+    from tagen.cli import db, demo, generate, stack, users, validate
 
     validate.register(app)
     generate.register(app)
     db.register(app)
     users.register(app)
+    stack.register(app)
+    demo.register(app)
 
 
 def main() -> None:
