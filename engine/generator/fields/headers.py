@@ -56,6 +56,8 @@ _BRACKET_BODY = r"[^\]\n]*(?:\][^\s\]][^\]\n]*)*"
 _LOCATION = re.compile(r"\[[^\s@]+@\d+\]")
 _LOCATED_BODY = r"(?:(?<{thread}>[^:\s\]]+(?:\][^:\s\]]*)*):)?(?<{source}>[^\s@\]]+)@(?<{line}>\d+)"
 _COMPONENT = re.compile(r"[A-Za-z_$][\w.$\-]*:")
+_SOURCE = re.compile(r"[A-Z][A-Z0-9_]{1,15}")
+"""An upper-case source column after the level (``Info  CBS  Loaded ...``)."""
 
 
 LETTER_LEVELS = frozenset("VDIWEFA")
@@ -83,7 +85,7 @@ def _after_bracket(tokens: Sequence[str]) -> Sequence[str]:
 
 def _column(values: Sequence[str], used: set[str], *, last: bool) -> str:
     """The regex piece for one pre-level column, given its tokens across lines."""
-    if all(_TIMESTAMP_PART.fullmatch(v) for v in values):
+    if all(_TIMESTAMP_PART.fullmatch(v.rstrip(",")) for v in values):
         return r"\S+"
     if len(set(values)) == 1 and not any(c.isalnum() for c in values[0]):
         return re.escape(values[0])
@@ -133,6 +135,9 @@ def learn_header(lines: Sequence[str]) -> str | None:
     if sum(1 for r in rest if r and _COMPONENT.fullmatch(r[0])) >= OPTIONAL_SHARE * len(rest):
         name = unique_name("component", used)
         pieces.append(rf"(?:\s+(?<{name}>[A-Za-z_$][\w.$\-]*):)?")
+    elif sum(1 for r in rest if len(r) > 1 and _SOURCE.fullmatch(r[0])) >= MIN_SHARE * len(rest):
+        name = unique_name("component", used)
+        pieces.append(rf"(?:\s+(?<{name}>[A-Z][A-Z0-9_]{{1,15}})(?=\s))?")
     joined = "".join(p if p.startswith("(?:\\s+") else rf"\s+{p}" for p in pieces[1:])
     return "^" + pieces[0] + joined + r"\s*"
 

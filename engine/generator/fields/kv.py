@@ -16,7 +16,7 @@ from engine.generator.fields.builder import PlanBuilder
 
 MIN_EVENT_SHARE = 0.1
 _PAIR = re.compile(r"(?:^|(?<=[\s;,|&]))([A-Za-z_][\w.\-]*)=(\"[^\"]*\"|[^\s\"]*)")
-_COLON_PAIR = re.compile(r"(?:^|(?<=[\s,;#]))([A-Za-z_][\w\-]*): +(\"[^\"]*\"|[^\s,\"]+)")
+_COLON_PAIR = re.compile(r"(?:^|(?<=[\s,;#]))([A-Za-z_][\w\-]*): +(\"[^\"]*\"|[^\s,\"]*[^\s,\":])")
 _SEPARATORS = (";", ",", "|", "&")
 
 
@@ -89,7 +89,8 @@ def plan_kv(builder: PlanBuilder, *, text: bool = False) -> bool:
             "colon_pairs",
             "kv_colon_pairs",
             {
-                "REGEX": r"(?:^|(?<=[\s,;#]))([A-Za-z_][\w\-]*): +(?:\"([^\"]*)\"|([^\s,\"]+))",
+                "REGEX": r"(?:^|(?<=[\s,;#]))([A-Za-z_][\w\-]*): +"
+                r"(?:\"([^\"]*)\"|([^\s,\"]*[^\s,\":]))",
                 "FORMAT": "$1::$2 $1::$3",
             },
             _examples(_COLON_PAIR, events),

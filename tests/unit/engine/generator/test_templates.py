@@ -156,3 +156,16 @@ def test_logcat_one_letter_levels_and_pipe_delimited_prefixes() -> None:
     assert match is not None
     assert (match.group("component"), match.group("pid")) == ("Step_SPUtils", "30002312")
     assert piped[1][match.end() :] == "onExtend:1514038530000 14 0 4"
+
+
+def test_upper_case_source_column_after_the_level() -> None:
+    lines = [
+        "2016-09-28 04:30:30, Info                  CBS    Loaded Servicing Stack v6.1",
+        "2016-09-28 04:30:31, Info                  CSI    00000001@2016/9/27 WcpInitialize",
+        "2016-09-28 04:30:31, Error                 CBS    Failed to open package.",
+    ]
+    header = learn_header(lines)
+    assert header is not None
+    match = compile_regex(header).search(lines[2])
+    assert match is not None
+    assert (match.group("level"), match.group("component")) == ("Error", "CBS")
