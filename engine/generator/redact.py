@@ -18,14 +18,13 @@ _IPV4 = re.compile(
     r"(?<![\d.])(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)(?![\d.])"
 )
 _IPV6 = re.compile(r"(?<![\w:.])[0-9A-Fa-f:]*:[0-9A-Fa-f:]*:[0-9A-Fa-f:.]*(?![\w:])")
-_SECRET_NAME = re.compile(
-    r"pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|private[_-]?key|"
-    r"session[_-]?id|auth|cookie|credential",
-    re.IGNORECASE,
+_SECRET_WORDS = (
+    r"(?:pass(?:word|wd|phrase)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"
+    r"private[_-]?key|session[_-]?id|authorization|cookie|credentials?)"
 )
+_SECRET_NAME = re.compile(rf"(?:^|[_.-]){_SECRET_WORDS}$", re.IGNORECASE)
 _SECRET_KV = re.compile(
-    r"""(?P<key>\b[\w.-]*(?:pass(?:word|wd)?|pwd|secret|token|api[_-]?key|apikey|access[_-]?key|"""
-    r"""private[_-]?key|session[_-]?id|auth)[\w.-]*"?\s*[=:]\s*"?)(?P<value>[^\s"',;&}]+)""",
+    rf"""(?P<key>\b(?:[\w.-]*[_.-])?{_SECRET_WORDS}"?\s*[=:]\s*"?)(?P<value>[^\s"',;&}}]+)""",
     re.IGNORECASE,
 )
 _BEARER = re.compile(r"(?i)\b(?P<key>(?:bearer|basic)\s+)(?P<value>[A-Za-z0-9._~+/=-]{8,})")

@@ -191,3 +191,20 @@ def test_bad_names_are_refused(tmp_path: Path) -> None:
         generate_ta(_request(sample, sourcetype="bad::name"), out_dir=tmp_path / "out")
     with pytest.raises(GenerationError):
         generate_ta(_request(sample, name="../escape"), out_dir=tmp_path / "out")
+
+
+@pytest.mark.parametrize(
+    ("text", "masked"),
+    [
+        ("from 10.1.2.3 to 10.1.2.3", "from 192.0.2.1 to 192.0.2.1"),
+        ("mail bob@corp.example now", "mail user1@example.com now"),
+        ("db_password: s3cret ok", "db_password: REDACTED ok"),
+        ("Authorization: Bearer abcdefghijkl12345", "Authorization: REDACTED REDACTED"),
+        ("peer fe80::1:2:3 at 12:34:56", "peer 2001:db8::1 at 12:34:56"),
+        ("input_userauth_request: invalid user x", "input_userauth_request: invalid user x"),
+    ],
+)
+def test_redaction_masks_personal_data_and_secrets_only(text: str, masked: str) -> None:
+    from engine.generator.redact import Redactor
+
+    assert Redactor().redact(text) == masked
