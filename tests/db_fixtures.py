@@ -10,6 +10,8 @@ PostgreSQL (engine unit tests) never start it.
 - `db_engine`: an async engine on it (session loop).
 - `session` / `session_factory` / `uow`: per-test isolation: one outer transaction rolled back
   after the test; commits inside the test only release SAVEPOINTs.
+- `empty_db`: within that transaction, an empty database (rows committed by other suites on
+  the shared database are hidden until the rollback).
 - `committed_session_factory` + `clean_db`: for tests that need real commits (concurrency, CLI);
   `clean_db` deletes what they wrote afterwards.
 """
@@ -41,6 +43,7 @@ if TYPE_CHECKING:
     from storage.db.unit_of_work import UnitOfWork
 
 TEST_DATABASE = "tagen_test"
+_KEEP_AUDITED_USERS = " AND id NOT IN (SELECT user_id FROM audit_logs WHERE user_id IS NOT NULL)"
 
 
 @dataclass(frozen=True)
@@ -174,18 +177,39 @@ async def uow(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
         yield unit
 
 
+@pytest_asyncio.fixture(loop_scope="session")
+async def empty_db(db_connection: AsyncConnection) -> None:
+    """Inside the test's rolled-back transaction, hide every row committed by other tests
+    (e.g. flow suites) so that global queries (search, statistics, queues) see only this test's
+    rows. Needs a superuser (the embedded server; TEST_DATABASE_URL must grant it)."""
+    from storage.db.models import Base
+
+    await db_connection.execute(text("SET LOCAL session_replication_role = replica"))
+    for table in reversed(Base.metadata.sorted_tables):
+        await db_connection.execute(text(f'DELETE FROM "{table.name}"'))
+    await db_connection.execute(text("SET LOCAL session_replication_role = origin"))
+
+
 @pytest.fixture
 def clean_db(db_url: str) -> Iterator[None]:
-    """Delete every row a committing test wrote (audit_logs is append-only: do not write it)."""
-    yield
+    """Delete the rows a committing test wrote (those created after it started), leaving data
+    other suites committed on the shared database alone. audit_logs is append-only: its rows
+    stay, and so do the users they name."""
     from storage.db.models import Base
 
     engine = create_engine(db_url, poolclass=NullPool)
     try:
+        with engine.connect() as conn:
+            started = conn.execute(text("SELECT clock_timestamp()")).scalar_one()
+        yield
         with engine.begin() as conn:
             for table in reversed(Base.metadata.sorted_tables):
-                if table.name != "audit_logs":
-                    conn.execute(text(f'DELETE FROM "{table.name}"'))
+                if table.name == "audit_logs" or "created_at" not in table.c:
+                    continue
+                sql = f'DELETE FROM "{table.name}" WHERE created_at >= :started'
+                if table.name == "users":
+                    sql += _KEEP_AUDITED_USERS
+                conn.execute(text(sql), {"started": started})
     finally:
         engine.dispose()
 

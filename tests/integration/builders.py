@@ -41,6 +41,11 @@ PATH_TO: dict[RequestStatus, list[RequestStatus]] = {
 }
 
 
+def unique(prefix: str) -> str:
+    """A name no other test (nor data committed by other suites on the shared database) uses."""
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
 def sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
@@ -52,9 +57,9 @@ class Builder:
         self.uow = uow
 
     async def user(self, *roles: UserRoleEnum, **data: Any) -> User:
-        n = next(_counter)
+        name = unique("user")
         user = await self.uow.users.create(
-            {"username": f"user{n}", "email": f"user{n}@example.org", **data}
+            {"username": name, "email": f"{name}@example.org", **data}
         )
         if roles:
             await self.uow.roles.ensure_default_roles()

@@ -19,6 +19,7 @@ from storage.db.unit_of_work import UnitOfWork
 from storage.settings import clear_settings_cache
 from tagen.cli import _register, app
 from tests.db_fixtures import PgServer
+from tests.integration.builders import unique
 
 T = TypeVar("T")
 runner = CliRunner()
@@ -58,43 +59,42 @@ def test_roles_init_and_users_create(cli, db_url: str, clean_db: None):
     assert "APPROVER: Approves" in first.stdout
     assert runner.invoke(cli, ["roles", "init"]).exit_code == 0  # idempotent
 
+    ann = unique("ann")
     created = runner.invoke(
         cli,
         [
-            "users",
-            "create",
-            "--username",
-            "ann",
-            "--email",
-            "ann@example.org",
-            "--role",
-            "approver",
-            "--role",
-            "ADMIN",
-            "--superuser",
+            *("users", "create", "--username", ann, "--email", f"{ann}@example.org"),
+            *("--role", "approver", "--role", "ADMIN", "--superuser"),
         ],
     )
     assert created.exit_code == 0, created.output
-    assert "created user ann" in created.stdout and "APPROVER, ADMIN" in created.stdout
-    assert _superuser_and_roles("ann") == (True, {UserRoleEnum.APPROVER, UserRoleEnum.ADMIN})
+    assert f"created user {ann}" in created.stdout and "APPROVER, ADMIN" in created.stdout
+    assert _superuser_and_roles(ann) == (True, {UserRoleEnum.APPROVER, UserRoleEnum.ADMIN})
+
+
+DUP = unique("dup")
 
 
 @pytest.mark.parametrize(
-    ("args", "message"),
+    ("username", "email", "more", "message"),
     [
-        (["--username", "dup", "--email", "other@example.org"], "duplicate User"),
-        (["--username", "bo", "--email", "bo@example.org", "--role", "boss"], "'BOSS' is not one"),
-        (["--username", "cy", "--email", "no-at-sign"], "must contain '@'"),
+        (DUP, "other@example.org", [], "duplicate User"),
+        (unique("bo"), "bo@example.org", ["--role", "boss"], "'BOSS' is not one"),
+        (unique("cy"), "no-at-sign", [], "must contain '@'"),
     ],
 )
-def test_users_create_bad_input_is_one_line_exit_2(cli, db_url, clean_db, args, message):
-    existing = ["users", "create", "--username", "dup", "--email", "dup@example.org"]
+def test_users_create_bad_input_is_one_line_exit_2(
+    cli, db_url, clean_db, username, email, more, message
+):
+    existing = ["users", "create", "--username", DUP, "--email", f"{DUP}@example.org"]
     assert runner.invoke(cli, existing).exit_code == 0
-    result = runner.invoke(cli, ["users", "create", *args])
+    result = runner.invoke(
+        cli, ["users", "create", "--username", username, "--email", email, *more]
+    )
     assert result.exit_code == 2
     assert message in result.stderr
     assert result.stderr.count("\n") == 1 and "Traceback" not in result.output
-    assert _read(lambda uow: uow.users.count()) == 1  # nothing half-written
+    assert _read(lambda uow: uow.users.get_by_email(email)) is None  # nothing half-written
 
 
 def test_health_reports_latency_and_pool(cli, db_url: str):

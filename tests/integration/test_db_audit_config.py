@@ -12,12 +12,13 @@ from storage.db.enums import AuditAction, ConfigValueType
 from storage.db.errors import ImmutableAuditLogError, InvalidConfigValueError, InvalidValueError
 from storage.db.repositories import SECRET_MASK
 from storage.db.unit_of_work import UnitOfWork
-from tests.integration.builders import Builder
+from tests.integration.builders import Builder, unique
 
 
 async def test_create_log_and_reads(uow: UnitOfWork, build: Builder):
     user = await build.user()
     request = await build.request(user)
+    correlation = unique("flow-run")
     created = await uow.audit.create_log(
         user.id,
         AuditAction.CREATE,
@@ -26,10 +27,10 @@ async def test_create_log_and_reads(uow: UnitOfWork, build: Builder):
         {"source": "nginx"},
         "192.0.2.10",
         "tagen-cli/0.1",
-        "flow-run-1",
+        correlation,
     )
     upload = await uow.audit.create_log(
-        user.id, "UPLOAD", "log_sample", uuid.uuid4(), correlation_id="flow-run-1"
+        user.id, "UPLOAD", "log_sample", uuid.uuid4(), correlation_id=correlation
     )
     await uow.audit.create_log(None, AuditAction.LOGIN, "session", None)
     assert created.timestamp is not None and str(created.ip_address) == "192.0.2.10"
@@ -37,7 +38,7 @@ async def test_create_log_and_reads(uow: UnitOfWork, build: Builder):
     assert [a.id for a in await uow.audit.get_by_entity("request", request.id)] == [created.id]
     assert [a.id for a in await uow.audit.get_by_user(user.id, 0, 10)] == [upload.id, created.id]
     assert [a.id for a in await uow.audit.get_by_user(user.id, 1, 10)] == [created.id]
-    chain = await uow.audit.get_by_correlation_id("flow-run-1")
+    chain = await uow.audit.get_by_correlation_id(correlation)
     assert [a.id for a in chain] == [created.id, upload.id]
     recent = await uow.audit.get_recent_activity(hours=1, limit=500)
     assert {created.id, upload.id} <= {a.id for a in recent}
@@ -96,9 +97,10 @@ async def test_trigger_refuses_raw_sql(uow: UnitOfWork, statement: str):
     ],
 )
 async def test_typed_values_round_trip(uow: UnitOfWork, value, value_type, stored, parsed):
-    entry = await uow.config.set_value("k.typed", value, value_type)
+    key = unique("typed")
+    entry = await uow.config.set_value(key, value, value_type)
     assert entry.value == stored
-    assert await uow.config.get_value("k.typed") == parsed
+    assert await uow.config.get_value(key) == parsed
 
 
 @pytest.mark.parametrize(
@@ -113,40 +115,43 @@ async def test_typed_values_round_trip(uow: UnitOfWork, value, value_type, store
     ],
 )
 async def test_values_that_do_not_fit_their_type(uow: UnitOfWork, value, value_type, message):
+    key = unique("bad")
     with pytest.raises(InvalidConfigValueError, match=message):
-        await uow.config.set_value("k.bad", value, value_type)
-    assert await uow.config.get_value("k.bad", "unset") == "unset"
+        await uow.config.set_value(key, value, value_type)
+    assert await uow.config.get_value(key, "unset") == "unset"
 
 
 async def test_unknown_type_and_malformed_stored_value(uow: UnitOfWork):
     with pytest.raises(InvalidValueError, match="'float' is not one of string"):
-        await uow.config.set_value("k", 1.5, "float")
+        await uow.config.set_value(unique("k"), 1.5, "float")
+    key = unique("raw")
     await uow.session.execute(
-        text("INSERT INTO system_config (key, value, value_type) VALUES ('raw', '{x', 'json')")
+        text("INSERT INTO system_config (key, value, value_type) VALUES (:k, '{x', 'json')"),
+        {"k": key},
     )
-    with pytest.raises(InvalidConfigValueError, match="'raw' is not a valid json"):
-        await uow.config.get_value("raw")
+    with pytest.raises(InvalidConfigValueError, match=f"'{key}' is not a valid json"):
+        await uow.config.get_value(key)
 
 
 async def test_set_value_upserts_and_defaults(uow: UnitOfWork, build: Builder):
     admin = await build.user()
-    assert await uow.config.get_value("MAX_PARALLEL_VALIDATIONS", 4) == 4
-    first = await uow.config.set_value(
-        "MAX_PARALLEL_VALIDATIONS", 2, "integer", admin.id, "sandbox slots"
-    )
-    second = await uow.config.set_value("MAX_PARALLEL_VALIDATIONS", 6, "integer")
+    key = unique("MAX_PARALLEL_VALIDATIONS")
+    assert await uow.config.get_value(key, 4) == 4
+    first = await uow.config.set_value(key, 2, "integer", admin.id, "sandbox slots")
+    second = await uow.config.set_value(key, 6, "integer")
     assert second.id == first.id
     assert second.description == "sandbox slots"  # kept when not given
     assert second.updated_by is None
-    assert await uow.config.get_value("MAX_PARALLEL_VALIDATIONS", 4) == 6
-    assert await uow.config.count({"key": "MAX_PARALLEL_VALIDATIONS"}) == 1
+    assert await uow.config.get_value(key, 4) == 6
+    assert await uow.config.count({"key": key}) == 1
 
 
 async def test_public_configs_mask_secrets(uow: UnitOfWork):
-    await uow.config.set_value("llm.api_key", "sk-secret", "string", is_secret=True)
-    await uow.config.set_value("llm.model", "gpt-4o-mini", "string")
+    secret, model = unique("llm.api_key"), unique("llm.model")
+    await uow.config.set_value(secret, "sk-secret", "string", is_secret=True)
+    await uow.config.set_value(model, "gpt-4o-mini", "string")
     public = await uow.config.get_public_configs()
-    assert public["llm.api_key"] == SECRET_MASK
-    assert public["llm.model"] == "gpt-4o-mini"
+    assert public[secret] == SECRET_MASK
+    assert public[model] == "gpt-4o-mini"
     assert "sk-secret" not in repr(public)
-    assert await uow.config.get_value("llm.api_key") == "sk-secret"
+    assert await uow.config.get_value(secret) == "sk-secret"

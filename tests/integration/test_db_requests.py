@@ -14,7 +14,7 @@ from storage.db.errors import (
     RoleError,
 )
 from storage.db.unit_of_work import UnitOfWork
-from tests.integration.builders import Builder
+from tests.integration.builders import Builder, unique
 
 ALL_PAIRS = [(a, b) for a in RequestStatus for b in RequestStatus if a is not b]
 
@@ -130,19 +130,28 @@ async def test_idempotency_key_returns_the_first_request(uow: UnitOfWork, build:
 
 
 async def test_lookups(uow: UnitOfWork, build: Builder):
+    token = unique("cisco").replace("-", "")
     alice = await build.user()
     bob = await build.user()
-    a1 = await build.request(alice, source_system="Palo Alto firewall")
-    a2 = await build.request(alice, status=RequestStatus.PENDING_APPROVAL, description="cisco asa")
-    b1 = await build.request(bob, status=RequestStatus.PENDING_APPROVAL, source_system="Cisco ISE")
+    a1 = await build.request(alice, source_system=f"Palo Alto firewall {token[::-1]}")
+    a2 = await build.request(
+        alice, status=RequestStatus.PENDING_APPROVAL, description=f"{token} asa"
+    )
+    b1 = await build.request(
+        bob, status=RequestStatus.PENDING_APPROVAL, source_system=f"{token.upper()} ISE"
+    )
+    mine = {a1.id, a2.id, b1.id}
     assert {r.id for r in await uow.requests.get_by_user(alice.id)} == {a1.id, a2.id}
-    assert [r.id for r in await uow.requests.get_pending_approval(0, 10)] == [a2.id, b1.id]
-    assert [r.id for r in await uow.requests.get_pending_approval(1, 10)] == [b1.id]
-    found = await uow.requests.search_requests("cisco", None, 0, 10)
-    assert {r.id for r in found} == {a2.id, b1.id}
-    found = await uow.requests.search_requests("cisco", RequestStatus.PENDING_APPROVAL, 0, 1)
-    assert len(found) == 1
-    assert [r.id for r in await uow.requests.search_requests(None, "NEW", 0, 10)] == [a1.id]
+    queue = await uow.requests.get_pending_approval(0, 10_000)
+    assert [r.id for r in queue if r.id in mine] == [a2.id, b1.id]  # oldest first
+    assert all(r.status is RequestStatus.PENDING_APPROVAL for r in queue)
+    assert [r.id for r in await uow.requests.get_pending_approval(1, 1)] == [queue[1].id]
+    found = await uow.requests.search_requests(token, None, 0, 10)
+    assert [r.id for r in found] == [b1.id, a2.id]  # newest first
+    found = await uow.requests.search_requests(token, RequestStatus.PENDING_APPROVAL, 1, 1)
+    assert [r.id for r in found] == [a2.id]
+    new = await uow.requests.search_requests(token[::-1], "NEW", 0, 10)
+    assert [r.id for r in new] == [a1.id]
 
 
 async def test_get_with_relations(uow: UnitOfWork, build: Builder):

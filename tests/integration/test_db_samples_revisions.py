@@ -40,8 +40,10 @@ async def test_retention_cutoff(uow: UnitOfWork, build: Builder):
     already = await build.sample(request, retention_until=now - timedelta(days=5))
     await uow.samples.mark_as_deleted(already.id)
     due = await uow.samples.get_samples_for_cleanup(now)
-    assert [s.id for s in due] == [expired.id, due_exactly.id]
-    assert [s.id for s in await uow.samples.get_samples_for_cleanup(now, limit=1)] == [expired.id]
+    assert [s.id for s in due if s.request_id == request.id] == [expired.id, due_exactly.id]
+    assert all(s.deleted_at is None and s.retention_until <= now for s in due)
+    first = await uow.samples.get_samples_for_cleanup(now, limit=1)
+    assert [s.id for s in first] == [due[0].id]
 
 
 async def test_versions_are_sequential_per_request(uow: UnitOfWork, build: Builder):

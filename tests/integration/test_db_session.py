@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+import pytest_asyncio
 from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -18,6 +19,7 @@ from storage.settings import (
     get_database_settings,
 )
 from tagen.settings import get_settings
+from tests.integration.builders import unique
 
 
 @pytest.fixture
@@ -120,19 +122,20 @@ async def test_unreachable_database_is_reported(db_url: str, env, tmp_path: Path
 async def test_unit_of_work_commits_only_when_asked(
     committed_session_factory: async_sessionmaker[AsyncSession],
 ):
+    kept_name, dropped, boom = unique("kept"), unique("dropped"), unique("boom")
     async with UnitOfWork(committed_session_factory) as uow:
-        kept = await uow.users.create({"username": "kept", "email": "kept@example.org"})
+        kept = await uow.users.create({"username": kept_name, "email": f"{kept_name}@example.org"})
         await uow.commit()
-        await uow.users.create({"username": "dropped", "email": "dropped@example.org"})
+        await uow.users.create({"username": dropped, "email": f"{dropped}@example.org"})
     with pytest.raises(RuntimeError, match="boom"):
         async with UnitOfWork(committed_session_factory) as uow:
-            await uow.users.create({"username": "boom", "email": "boom@example.org"})
+            await uow.users.create({"username": boom, "email": f"{boom}@example.org"})
             raise RuntimeError("boom")
-    assert kept.username == "kept"  # still readable after the block
+    assert kept.username == kept_name  # still readable after the block
     async with UnitOfWork(committed_session_factory) as uow:
-        assert await uow.users.get_by_username("kept") is not None
-        assert await uow.users.get_by_username("dropped") is None
-        assert await uow.users.get_by_username("boom") is None
+        assert await uow.users.get_by_username(kept_name) is not None
+        assert await uow.users.get_by_username(dropped) is None
+        assert await uow.users.get_by_username(boom) is None
         await uow.rollback()
     with pytest.raises(RuntimeError, match="outside its `async with`"):
         _ = uow.session
@@ -142,3 +145,28 @@ async def test_unit_of_work_uses_the_application_database_by_default(db_url: str
     async with UnitOfWork() as uow:
         assert (await uow.session.connection()).engine.url.database == "tagen_test"
     await db_session.dispose_engine()
+
+
+@pytest_asyncio.fixture(loop_scope="session")
+async def committed_user(committed_session_factory: async_sessionmaker[AsyncSession]) -> str:
+    name = unique("committed")
+    async with UnitOfWork(committed_session_factory) as uow:
+        await uow.users.create({"username": name, "email": f"{name}@example.org"})
+        await uow.audit.create_log(None, "LOGIN", "session")  # append-only rows hide too
+        await uow.commit()
+    return name
+
+
+async def test_empty_db_hides_committed_rows_until_rollback(
+    committed_user: str,
+    empty_db: None,
+    uow: UnitOfWork,
+    committed_session_factory: async_sessionmaker[AsyncSession],
+):
+    assert await uow.users.count() == 0
+    assert await uow.audit.count() == 0
+    assert (await uow.requests.get_statistics()).total == 0
+    # no clash with the hidden row
+    await uow.users.create({"username": committed_user, "email": f"{committed_user}@example.org"})
+    async with UnitOfWork(committed_session_factory) as other:  # other connections still see it
+        assert await other.users.get_by_username(committed_user) is not None

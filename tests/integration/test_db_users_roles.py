@@ -10,18 +10,22 @@ from storage.db.enums import UserRoleEnum
 from storage.db.errors import DuplicateError, InvalidValueError, NotFoundError
 from storage.db.repositories import DEFAULT_ROLES
 from storage.db.unit_of_work import UnitOfWork
-from tests.integration.builders import Builder
+from tests.integration.builders import Builder, unique
 
 
 async def test_lookups_by_username_email_and_external_identity(uow: UnitOfWork, build: Builder):
+    name, external = unique("jdoe"), unique("00u")
     user = await build.user(
-        username="jdoe", email="John.Doe@Example.org", auth_provider="okta", external_id="00u1"
+        username=name,
+        email=f"{name.upper()}@Example.org",
+        auth_provider="okta",
+        external_id=external,
     )
-    assert (await uow.users.get_by_username("jdoe")).id == user.id
-    assert await uow.users.get_by_username("JDOE") is None
-    assert (await uow.users.get_by_email("john.doe@example.org")).id == user.id
-    assert (await uow.users.get_by_external_id("00u1", "okta")).id == user.id
-    assert await uow.users.get_by_external_id("00u1", "azuread") is None
+    assert (await uow.users.get_by_username(name)).id == user.id
+    assert await uow.users.get_by_username(name.upper()) is None
+    assert (await uow.users.get_by_email(f"{name}@example.org")).id == user.id
+    assert (await uow.users.get_by_external_id(external, "okta")).id == user.id
+    assert await uow.users.get_by_external_id(external, "azuread") is None
     assert user.auth_provider == "okta" and user.is_active and not user.is_superuser
 
 
@@ -33,31 +37,36 @@ async def test_defaults_come_from_the_database(uow: UnitOfWork, build: Builder):
 
 
 async def test_duplicate_username_and_email_are_domain_errors(uow: UnitOfWork, build: Builder):
-    await build.user(username="dup", email="dup@example.org")
-    with pytest.raises(DuplicateError, match=r"username.*dup"):
-        await uow.users.create({"username": "dup", "email": "other@example.org"})
+    dup, other = unique("dup"), unique("other")
+    await build.user(username=dup, email=f"{dup}@example.org")
+    with pytest.raises(DuplicateError, match=rf"username.*{dup}"):
+        await uow.users.create({"username": dup, "email": f"{other}@example.org"})
     with pytest.raises(DuplicateError, match=r"email"):
-        await uow.users.create({"username": "other", "email": "dup@example.org"})
+        await uow.users.create({"username": other, "email": f"{dup}@example.org"})
     # the transaction is still usable after a refused row, nothing half-written
-    assert await uow.users.count({"username": "other"}) == 0
-    await build.user(username="after")
+    assert await uow.users.count({"username": other}) == 0
+    await build.user(username=unique("after"))
 
 
 async def test_same_external_identity_twice_is_refused(uow: UnitOfWork, build: Builder):
-    await build.user(auth_provider="okta", external_id="x1")
+    external = unique("x")
+    await build.user(auth_provider="okta", external_id=external)
     with pytest.raises(DuplicateError, match="external_id"):
-        await build.user(auth_provider="okta", external_id="x1")
+        await build.user(auth_provider="okta", external_id=external)
 
 
 async def test_search_escapes_wildcards_and_pages(uow: UnitOfWork, build: Builder):
-    await build.user(username="alice_ops", full_name="Alice Ops")
-    await build.user(username="aliceXops", full_name="Not Matching Underscore")
-    await build.user(username="bob", full_name="Bob Alice-Smith")
-    found = await uow.users.search_users("alice_", 0, 10)
-    assert [u.username for u in found] == ["alice_ops"]
-    by_name = await uow.users.search_users("ALICE", 0, 10)
-    assert {u.username for u in by_name} == {"alice_ops", "aliceXops", "bob"}
-    assert len(await uow.users.search_users("alice", 1, 1)) == 1
+    token = unique("alice").replace("-", "")  # letters and digits only
+    await build.user(username=f"{token}_ops", full_name="Alice Ops")
+    await build.user(username=f"{token}Xops", full_name="Not Matching Underscore")
+    bob = unique("bob")
+    await build.user(username=bob, full_name=f"Bob {token.upper()}-Smith")
+    found = await uow.users.search_users(f"{token}_", 0, 10)
+    assert [u.username for u in found] == [f"{token}_ops"]
+    by_name = await uow.users.search_users(token.upper(), 0, 10)
+    assert {u.username for u in by_name} == {f"{token}_ops", f"{token}Xops", bob}
+    second = sorted([f"{token}_ops", f"{token}Xops", bob])[1]  # ordered by username
+    assert [u.username for u in await uow.users.search_users(token, 1, 1)] == [second]
 
 
 async def test_update_last_login_uses_the_database_clock(uow: UnitOfWork, build: Builder):
@@ -97,12 +106,13 @@ async def test_assign_and_remove_roles(uow: UnitOfWork, build: Builder):
 
     with_roles = await uow.users.get_with_roles(user.id)
     assert [r.name for r in with_roles.roles] == [UserRoleEnum.APPROVER]
-    assert [u.id for u in await uow.users.get_users_by_role("APPROVER")] == [user.id]
+    assert user.id in {u.id for u in await uow.users.get_users_by_role("APPROVER")}
+    assert admin.id not in {u.id for u in await uow.users.get_users_by_role("APPROVER")}
     assert await uow.users.get_role_names(user.id) == {UserRoleEnum.APPROVER}
 
     assert await uow.roles.remove_role_from_user(user.id, approver_role.id) is True
     assert await uow.roles.remove_role_from_user(user.id, approver_role.id) is False
-    assert await uow.users.get_users_by_role(UserRoleEnum.APPROVER) == []
+    assert user.id not in {u.id for u in await uow.users.get_users_by_role("APPROVER")}
 
 
 async def test_assign_role_to_unknown_user_or_role(uow: UnitOfWork, build: Builder):
