@@ -14,6 +14,7 @@ from engine.generator.generate import generate_ta, read_sample_set, split_events
 from engine.generator.model import (
     AnalysisContext,
     BreakingPlan,
+    FieldInfo,
     FieldPlan,
     FormatGuess,
     GenerationError,
@@ -21,6 +22,7 @@ from engine.generator.model import (
     SampleSet,
 )
 from engine.generator.planner import RulePlanner
+from engine.generator.redact import Redactor
 from engine.sandbox.pipeline import run_sandbox
 from engine.settings import SandboxSettings
 
@@ -138,8 +140,6 @@ class _BadFieldsPlanner(RulePlanner):
 def test_proposals_pass_through_repair(tmp_path: Path) -> None:
     request = _request(_sample(tmp_path, SYSLOG), cim_required=False)
     planner = _BadFieldsPlanner()
-    from engine.generator.model import FieldInfo
-
     original = planner.plan_fields
 
     def with_info(context: AnalysisContext) -> FieldPlan:
@@ -205,6 +205,4 @@ def test_bad_names_are_refused(tmp_path: Path) -> None:
     ],
 )
 def test_redaction_masks_personal_data_and_secrets_only(text: str, masked: str) -> None:
-    from engine.generator.redact import Redactor
-
     assert Redactor().redact(text) == masked
