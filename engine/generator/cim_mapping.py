@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from engine.cim.models import NEGATIVE_VALUES, CimDatasetInfo, cim_models
 from engine.generator.model import CimPlan, FieldPlan, Settings
@@ -202,6 +203,43 @@ def _fit(
     return _Fit(info, score, mapped)
 
 
+def _common_aliases(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """CIM field -> source for fields every model shares (src, dest, user, ports...).
+
+    Whatever model the events fit, a CIM user expects these names; nested JSON names whose
+    underscored form is a CIM field (``object.path`` -> ``object_path``) are aliased too.
+    """
+    out: dict[str, str] = {}
+    names = _all_cim_fields()
+    for name, values in available.items():
+        underscored = name.replace(".", "_")
+        fresh = underscored in names and underscored not in available
+        if "." in name and fresh and _usable(values):
+            out[underscored] = name
+    for cim_field, synonyms in SYNONYMS.items():
+        if cim_field in available or cim_field in out:
+            continue
+        source = next((s for s in synonyms if s in available and _usable(available[s])), None)
+        if source is not None:
+            out[cim_field] = source
+    return out
+
+
+@lru_cache(maxsize=1)
+def _all_cim_fields() -> frozenset[str]:
+    return frozenset(
+        name for info in cim_models() for name in info.required + info.conditional + info.optional
+    )
+
+
+def _alias_key(name: str) -> str:
+    return f"FIELDALIAS-cim_{name}"
+
+
+def _alias(source: str, name: str) -> str:
+    return f"{_quote(source)} ASNEW {name}"
+
+
 def _quote(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z_]\w*", name) else f'"{name}"'
 
@@ -237,25 +275,28 @@ def map_cim(
         (_fit(info, available, events) for info in roots.values() if info.model in KEYWORDS),
         key=lambda fit: (-fit.score, fit.info.model),
     )
+    common = _common_aliases(available)
     if not fits or fits[0].score < MIN_SCORE:
-        return CimPlan(caveats=("No CIM data model fits these events well enough to map them.",))
+        return CimPlan(
+            props={_alias_key(name): _alias(source, name) for name, source in common.items()},
+            mapped=common,
+            caveats=("No CIM data model fits these events well enough to map them.",),
+        )
     best = fits[0]
     model = best.info.model
     props: Settings = {}
     mapped: dict[str, str] = {}
-    for name, source in sorted(best.mapped.items()):
+    for name, source in sorted({**common, **best.mapped}.items()):
         if name == "action" and source != "action":
             continue
         if source != name:
-            props[f"FIELDALIAS-cim_{name}"] = f"{_quote(source)} ASNEW {name}"
+            props[_alias_key(name)] = _alias(source, name)
         mapped[name] = source
     required = best.info.required + best.info.conditional
     if "action" in required and "action" not in available:
         result = next((f for f in _RESULT_FIELDS if f in available), None)
-        if model == "Web":
-            result = next((f for f in ("status", "status_code") if f in available), None)
         expression = _action_eval(model, result)
-        if expression is not None and (result is not None or model != "Web"):
+        if expression is not None:
             props["EVAL-action"] = expression
             mapped["action"] = expression
     if "vendor_product" in required and "vendor_product" not in available and vendor_product:

@@ -67,3 +67,12 @@ def test_not_wanted_or_no_fit_gives_no_mapping() -> None:
     unfit = map_cim(plan, ["INFO x.Y started"], wanted=True, sourcetype="a:b")
     assert unfit.models == ()
     assert unfit.caveats
+
+
+def test_common_aliases_even_without_a_fitting_model() -> None:
+    plan = _plan(src_ip="10.0.0.1", dst_ip="10.0.0.2", **{"file.path": "/tmp/x"})
+    cim = map_cim(plan, ["nothing to see"], wanted=True, sourcetype="a:b")
+    assert cim.models == ()
+    assert cim.props["FIELDALIAS-cim_src"] == "src_ip ASNEW src"
+    assert cim.props["FIELDALIAS-cim_dest"] == "dst_ip ASNEW dest"
+    assert cim.props["FIELDALIAS-cim_file_path"] == '"file.path" ASNEW file_path'
