@@ -165,7 +165,7 @@ def _parse_row(text: str, delimiter: str, quote: str) -> list[str]:
         text = text.replace("\t", " ").strip(" ")
         delimiter = " "
     collapse = delimiter == " "
-    if quote == NO_QUOTE:
+    if quote in (NO_QUOTE, delimiter):
         reader = csv.reader(
             [text],
             delimiter=delimiter,
@@ -197,7 +197,9 @@ def _records_of(lines: Iterator[str], quote: str) -> Iterator[tuple[int, str]]:
 
 def _delimited_records(lines: Iterator[str], settings: StructuredSettings) -> Iterator[Record]:
     names: tuple[str, ...] | None = settings.field_names
-    for number, record in _records_of(lines, settings.quote):
+    # A quote character equal to the delimiter (FIELD_QUOTE = \t with TSV) means no quoting.
+    quote = NO_QUOTE if settings.quote == settings.delimiter else settings.quote
+    for number, record in _records_of(lines, quote):
         if not record.strip():
             continue
         if settings.preamble is not None and settings.preamble.search(record) is not None:
@@ -221,7 +223,9 @@ def _header(number: int, record: str, settings: StructuredSettings) -> tuple[str
         match = settings.header_regex.search(record)
         if match is None:
             return None
-        text = record[match.end() :]
+        # The header follows the match; a capturing group, when present, marks it exactly.
+        captured = match.group(1) if settings.header_regex.groups else None
+        text = captured if captured is not None else record[match.end() :]
     elif settings.kind == "w3c":
         if not record.startswith("#Fields:"):
             return None

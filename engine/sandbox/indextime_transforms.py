@@ -4,11 +4,11 @@ transforms.conf.spec, index time: REGEX (required) runs over the first LOOKAHEAD
 characters of SOURCE_KEY (default _raw); FORMAT (default ``$1``) with ``$n`` group references
 goes to DEST_KEY: ``queue`` (nullQueue drops, indexQueue keeps), ``MetaData:Sourcetype`` /
 ``MetaData:Host`` / ``MetaData:Source`` (``sourcetype::x``...), ``_raw``, ``_meta``; with
-WRITE_META = true, FORMAT's ``name::value`` pairs become indexed fields (REPEAT_MATCH repeats
-after each match). DEFAULT_VALUE is written when REGEX does not match. Classes apply in ASCII
-order of their names, transforms of one class in list order; then SEDCMD-<class> (ASCII order)
-edits _raw with ``s/regex/replacement/flags`` (flags: g, or N for the N-th match) or
-``y/abc/xyz/``.
+WRITE_META = true and no other DEST_KEY, FORMAT's ``name::value`` pairs become indexed fields
+(REPEAT_MATCH repeats after each match). DEFAULT_VALUE is written when REGEX does not match.
+Classes apply in ASCII order of their names, transforms of one class in list order; then
+SEDCMD-<class> (ASCII order) edits _raw with space-separated ``s/regex/replacement/flags``
+(flags: g, or N for the N-th match) and ``y/abc/xyz/`` commands.
 """
 
 from __future__ import annotations
@@ -145,10 +145,9 @@ class IndexTransform:
         """Rewrite ``event`` in place; return the queue name when the transform routes it."""
         subject = self._source(event)[: self.lookahead].encode("utf-8")
         match = self.regex.search_bytes(subject)
-        if self.write_meta:
-            self._write_meta(event, subject, match)
-            return None
-        if self.dest_key is None:
+        if self.dest_key is None or self.dest_key == "_meta":
+            if self.write_meta:
+                self._write_meta(event, subject, match)
             return None
         if match is None:
             if self.default_value is None:

@@ -516,6 +516,23 @@ CASES = [
             }
         },
     ),
+    Case(
+        "DEST_KEY wins over WRITE_META (sourcetype renamed from the source)",
+        {**NO_MERGE, "TRANSFORMS-r": "rename"},
+        "x",
+        ["x"],
+        fields=[{}],
+        transforms={
+            "rename": {
+                "DEST_KEY": "MetaData:Sourcetype",
+                "SOURCE_KEY": "MetaData:Source",
+                "REGEX": r"(?:[a-zA-Z0-9_]+\.)?([a-zA-Z0-9_]+)\.log",
+                "FORMAT": "sourcetype::renamed:$1",
+                "WRITE_META": "true",
+            }
+        },
+        sourcetypes=["renamed:debug"],
+    ),
     # --- SEDCMD- ------------------------------------------------------------------------
     Case(
         "SEDCMD s///g masks every match",
@@ -678,6 +695,25 @@ CASES = [
         'not json at all\n{"a": "1"}',
         ["not json at all", '{"a": "1"}'],
         fields=[{}, {"a": ["1"]}],
+    ),
+    Case(
+        "zeek TSV as TA_fiction_indextime reads it: header regex group, quote = delimiter",
+        {
+            "INDEXED_EXTRACTIONS": "TSV",
+            "FIELD_HEADER_REGEX": r"^#fields\t(.*)",
+            "FIELD_DELIMITER": r"\t",
+            "FIELD_QUOTE": r"\t",
+            "TIME_FORMAT": "%s.%6N",
+            "MAX_DAYS_AGO": "10951",
+            "TRANSFORMS-TrashComments": "TrashComments",
+        },
+        "#fields\tts\tsrc\n#types\ttime\taddr\n1331904609.110000\t10.0.0.1\n",
+        ["1331904609.110000\t10.0.0.1"],
+        times=["2012-03-16T13:30:09.110000+00:00"],
+        fields=[{"ts": ["1331904609.110000"], "src": ["10.0.0.1"]}],
+        transforms={
+            "TrashComments": {"REGEX": r"^\s*#", "DEST_KEY": "queue", "FORMAT": "nullQueue"}
+        },
     ),
 ]
 
