@@ -33,6 +33,13 @@ class TokenRule:
 RULES = (
     TokenRule("token_ip", "ip", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}){_AFTER_IP}", True),
     TokenRule(
+        "token_ipv6",
+        "ip",
+        rf"{_BEFORE}((?=[\d:]*[a-fA-F]|[\w:]*::)[0-9a-fA-F]{{0,4}}(?::[0-9a-fA-F]{{0,4}}){{2,7}})"
+        r"(?=$|[\s)\]},;>\"'!?/]|\.(?!\d))",
+        True,
+    ),
+    TokenRule(
         "token_address",
         "address",
         rf"{_BEFORE}((?:\d{{1,3}}(?:\.\d{{1,3}}){{3}}|(?!\d{{4}}-\d\d-\d\dT)(?=[\w.\-]*[A-Za-z])[A-Za-z0-9][\w\-]*[.\-][\w.\-]*)"

@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from engine.generator.fields.naming import field_name, unique_name
 
 SIMILARITY = 0.5
+MAX_CLUSTERS_PER_BUCKET = 64
+"""Beyond this many templates of one length and first token, lines join the nearest one."""
 SMALL_CLUSTER = 3
 MAX_TOKENS = 80
 _LEAD = "[({<\"'"
@@ -136,8 +138,9 @@ def mine(messages: Sequence[str]) -> list[Cluster]:
         if not tokens:
             continue
         candidates = buckets.setdefault((len(tokens), _route(tokens[0])), [])
+        full = len(candidates) >= MAX_CLUSTERS_PER_BUCKET
         best: Cluster | None = None
-        best_score = SIMILARITY
+        best_score = 0.0 if full else SIMILARITY
         for cluster in candidates:
             score = cluster.similarity(tokens)
             if score >= best_score and (best is None or score > best_score):

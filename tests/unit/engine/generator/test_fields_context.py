@@ -41,6 +41,7 @@ def test_context_rules_that_match_nothing_are_left_out_typed_tokens_stay() -> No
     stanzas = builder.props["REPORT-context"].split(", ")
     assert stanzas == [
         "token_ip",
+        "token_ipv6",
         "token_address",
         "token_bracketed",
         "token_url",
@@ -66,3 +67,10 @@ def test_host_port_addresses_and_bare_hex_without_timestamp_noise() -> None:
     plan_context(builder)
     assert _values(builder, "address", events[0]) == ["msra-sa-41:9000"]
     assert _values(builder, "hex", events[0]) == ["003a9260"]
+
+
+def test_ipv6_addresses_but_not_times() -> None:
+    events = ["client 2a02:cf40:add:4002::6fc6, ::1 at 12:01:01 node 0:0:0:0:2181"]
+    builder = PlanBuilder(events)
+    plan_context(builder)
+    assert _values(builder, "ip", events[0]) == ["2a02:cf40:add:4002::6fc6", "::1"]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.generator.fields.headers import learn_delimited_prefix, learn_header
-from engine.generator.fields.templates import mine, template_regex
+from engine.generator.fields.templates import MAX_CLUSTERS_PER_BUCKET, mine, template_regex
 from engine.regex import compile_regex
 
 MESSAGES = [
@@ -169,3 +169,9 @@ def test_upper_case_source_column_after_the_level() -> None:
     match = compile_regex(header).search(lines[2])
     assert match is not None
     assert (match.group("level"), match.group("component")) == ("Error", "CBS")
+
+
+def test_clusters_per_bucket_are_bounded() -> None:
+    words = [f"w{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}x" for i in range(600)]
+    lines = [" ".join(["start", *words[i : i + 8]]) for i in range(0, 590)]
+    assert len(mine(lines)) <= MAX_CLUSTERS_PER_BUCKET
