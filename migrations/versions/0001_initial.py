@@ -6,7 +6,7 @@ Reviewed by hand beyond autogenerate:
 - extensions `vector` (pgvector) and `pg_trgm` are created only when the server offers them;
 - created_at/updated_at default to clock_timestamp() (distinct, ordered within a transaction);
 - `tagen_set_updated_at()` keeps updated_at current for raw SQL updates too;
-- `tagen_audit_logs_append_only()` makes audit_logs append-only (UPDATE and DELETE raise);
+- `tagen_audit_logs_append_only()` makes audit_logs append-only (UPDATE, DELETE, TRUNCATE raise);
 - `tagen_request_status_guard()` enforces storage.db.enums.REQUEST_TRANSITIONS in the database.
 
 Revision ID: 0001

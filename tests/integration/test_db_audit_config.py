@@ -155,3 +155,19 @@ async def test_public_configs_mask_secrets(uow: UnitOfWork):
     assert public[model] == "gpt-4o-mini"
     assert "sk-secret" not in repr(public)
     assert await uow.config.get_value(secret) == "sk-secret"
+
+
+async def test_trigger_refusal_maps_to_the_domain_error(uow: UnitOfWork):
+    from storage.db.repositories.base import translate_db_error
+
+    log = await uow.audit.create_log(None, AuditAction.LOGOUT, "session")
+    for statement, operation in [
+        ("UPDATE audit_logs SET details = '{}' WHERE id = :id", "UPDATE"),
+        ("DELETE FROM audit_logs WHERE id = :id", "DELETE"),
+    ]:
+        with pytest.raises(DBAPIError) as info:
+            async with uow.session.begin_nested():
+                await uow.session.execute(text(statement), {"id": log.id})
+        error = translate_db_error(info.value, "AuditLog")
+        assert isinstance(error, ImmutableAuditLogError)
+        assert str(error) == f"audit logs are append-only: {operation} is not allowed"

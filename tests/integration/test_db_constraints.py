@@ -172,3 +172,21 @@ async def test_base_repository_bad_input(uow: UnitOfWork, build: Builder):
         await uow.users.update(uuid.uuid4(), {"full_name": "x"})
     with pytest.raises(NotFoundError):
         await uow.users.delete(uuid.uuid4())
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        ({"requester_id": "abc"}, 'invalid input syntax for type uuid: "abc"'),
+        ({"cim_required": "maybe"}, "Not a boolean value: 'maybe'"),
+        ({"extra_metadata": {"a": object()}}, "not JSON serializable"),
+        ({"source_system": "x" * 300}, r"value too long for type character varying\(255\)"),
+    ],
+)
+async def test_values_of_the_wrong_type_are_domain_errors(
+    uow: UnitOfWork, build: Builder, extra, message
+):
+    user = await build.user()
+    with pytest.raises(InvalidValueError, match=message):
+        await uow.requests.create({"requester_id": user.id, "source_system": "s", **extra})
+    assert await uow.requests.count({"requester_id": user.id}) == 0

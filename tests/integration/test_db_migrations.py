@@ -64,7 +64,10 @@ def _schema(url: str) -> dict[str, set[str]]:
         engine.dispose()
 
 
-def test_upgrade_head_then_downgrade_base_leaves_nothing(pg_server: PgServer):
+def test_upgrade_head_then_downgrade_base_leaves_nothing(
+    pg_server: PgServer, tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)  # migrate finds alembic.ini and migrations/ from anywhere
     url = pg_server.create_database("tagen_migrations", fresh=True)
     assert migrate.current(url=url) is None
     migrate.upgrade("head", url=url)

@@ -53,8 +53,8 @@ def translate_db_error(exc: Exception, entity: str) -> StorageError:
             f"{entity}: unknown or still referenced row ({detail or constraint})"
         )
     if sqlstate == _RESTRICT_VIOLATION and "append-only" in primary:
-        operation = "DELETE" if "DELETE" in primary or "TRUNCATE" in primary else "UPDATE"
-        return ImmutableAuditLogError(operation)
+        # "audit_logs is append-only: <OPERATION> is not allowed"
+        return ImmutableAuditLogError(primary.split(": ", 1)[-1].split(" ", 1)[0])
     if sqlstate == _CHECK_VIOLATION and "status transition" in primary:
         parts = primary.rsplit(" ", 3)  # "... transition OLD -> NEW"
         return InvalidStatusTransitionError(entity, parts[-3], parts[-1])
@@ -214,6 +214,9 @@ class _TranslatedSavepoint:
             raise translate_db_error(exc, self._entity) from exc
         if isinstance(exc, StatementError):
             raise InvalidValueError(f"{self._entity}: {exc.orig or exc}") from exc
+        if isinstance(exc, TypeError | ValueError) and not isinstance(exc, StorageError):
+            # values the driver cannot bind, e.g. a JSON column holding a non-JSON object
+            raise InvalidValueError(f"{self._entity}: {exc}") from exc
 
     async def _reload_expired(self) -> None:
         """The rollback expired the attributes the refused write had changed; reload them now,
