@@ -35,8 +35,13 @@ WHITESPACE = "ws"
 """FIELD_DELIMITER = whitespace / ws: any run of spaces and tabs separates fields."""
 NO_QUOTE = ""
 """FIELD_QUOTE = none: values are never quoted."""
-JSON_PENDING_LIMIT = 1 << 20
+JSON_PENDING_LIMIT = 8 << 20
 """Characters of an unterminated JSON value kept before it is given up as a plain line."""
+MAX_LINE_CHARS = 8 << 20
+"""A physical line longer than this is cut (bounded memory on garbage input)."""
+MAX_RECORD_LINES = 256
+"""Lines one quoted CSV value may span (like MAX_EVENTS) before an unbalanced quote is
+given up on."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,6 +153,9 @@ def _lines(chunks: Iterable[str]) -> Iterator[str]:
         partial = parts.pop()
         for part in parts:
             yield part.removesuffix("\r")
+        if len(partial) > MAX_LINE_CHARS:
+            yield partial
+            partial = ""
     if partial:
         yield partial.removesuffix("\r")
 
@@ -185,14 +193,16 @@ def _records_of(lines: Iterator[str], quote: str) -> Iterator[tuple[int, str]]:
     number = 0
     for line in lines:
         number += 1
-        record = line
-        while quote and record.count(quote) % 2 == 1:
+        parts = [line]
+        quotes = line.count(quote) if quote else 0
+        while quotes % 2 == 1 and len(parts) < MAX_RECORD_LINES:
             following = next(lines, None)
             if following is None:
                 break
             number += 1
-            record = f"{record}\n{following}"
-        yield number, record
+            parts.append(following)
+            quotes += following.count(quote)
+        yield number, "\n".join(parts)
 
 
 def _delimited_records(lines: Iterator[str], settings: StructuredSettings) -> Iterator[Record]:
@@ -204,20 +214,23 @@ def _delimited_records(lines: Iterator[str], settings: StructuredSettings) -> It
             continue
         if settings.preamble is not None and settings.preamble.search(record) is not None:
             continue
+        if settings.header_line and number <= settings.header_line:
+            # Lines up to HEADER_FIELD_LINE_NUMBER are never events; FIELD_NAMES overrides it.
+            if number == settings.header_line and settings.field_names is None:
+                names = _header(record, settings)
+            continue
         if names is None:
-            names = _header(number, record, settings)
+            names = _header(record, settings)
             continue
         if settings.kind == "w3c" and record.startswith("#"):
             if record.startswith("#Fields:") and settings.field_names is None:
-                names = _header(number, record, settings)
+                names = _header(record, settings)
             continue
         yield _row_record(record, names, settings)
 
 
-def _header(number: int, record: str, settings: StructuredSettings) -> tuple[str, ...] | None:
+def _header(record: str, settings: StructuredSettings) -> tuple[str, ...] | None:
     """Field names from a header candidate, or None while the header is still ahead."""
-    if settings.header_line and number < settings.header_line:
-        return None
     text = record
     if settings.header_regex is not None:
         match = settings.header_regex.search(record)

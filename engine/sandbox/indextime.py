@@ -28,7 +28,6 @@ from engine.sandbox.linebreak import (
 )
 from engine.sandbox.linemerge import MergedEvent, MergeRules, merge_lines
 from engine.sandbox.stanzas import resolve_props, setting_bool, setting_int
-from engine.sandbox.strptime import ParsedTime
 from engine.sandbox.timestamps import Timestamper, TimestampSettings
 
 
@@ -171,9 +170,8 @@ class _Pipeline:
     def _merged_event(self, item: MergedEvent) -> Event:
         event = self._event(item.text, item.linecount, item.truncated)
         self.stats.lines_merged += item.linecount - 1 if item.linecount > 1 else 0
-        # Reuse the merge step's date test; a line without a date may still carry a time.
-        known = item.first_date if isinstance(item.first_date, ParsedTime) else True
-        event.time, event.time_error = self.timestamper.assign(item.text, parsed=known)
+        # The event starts with the line whose date the merge step found: reuse that parse.
+        event.time, event.time_error = self.timestamper.assign(item.text, known=item.date)
         return event
 
     def _structured_event(self, record: Record) -> Event:

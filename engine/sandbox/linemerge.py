@@ -47,12 +47,13 @@ class MergeRules:
 
 @dataclass(frozen=True, slots=True)
 class MergedEvent:
-    """Lines joined into one event; ``first_date`` is the date test of a one-line event."""
+    """Lines joined into one event; ``date`` is the date found in its first line while
+    merging (None when none was looked for or found), so timestamping need not parse it again."""
 
     text: str
     linecount: int
     truncated: bool
-    first_date: ParsedTime | bool | None = True  # True: not computed
+    date: ParsedTime | None = None
 
 
 def _matches(regex: Regex | None, line: str) -> bool:
@@ -62,7 +63,7 @@ def _matches(regex: Regex | None, line: str) -> bool:
 class _Pending:
     __slots__ = ("date", "lines", "no_break", "truncated")
 
-    def __init__(self, line: Line, date: ParsedTime | bool | None) -> None:
+    def __init__(self, line: Line, date: ParsedTime | None) -> None:
         self.lines = [line.text]
         self.truncated = line.truncated
         self.no_break = False
@@ -73,8 +74,7 @@ class _Pending:
         self.truncated = self.truncated or line.truncated
 
     def event(self) -> MergedEvent:
-        date = self.date if len(self.lines) == 1 else True
-        return MergedEvent("\n".join(self.lines), len(self.lines), self.truncated, date)
+        return MergedEvent("\n".join(self.lines), len(self.lines), self.truncated, self.date)
 
 
 def merge_lines(
@@ -85,7 +85,7 @@ def merge_lines(
     must_break = False
     for line in lines:
         if pending is None:
-            pending = _Pending(line, True)
+            pending = _Pending(line, None)
         else:
             starts, date = _breaks_before(line, pending, rules, must_break, detect_date)
             if starts:
@@ -108,15 +108,15 @@ def _breaks_before(
     rules: MergeRules,
     must_break: bool,
     detect_date: Callable[[str], ParsedTime | None],
-) -> tuple[bool, ParsedTime | bool | None]:
-    """Whether ``line`` starts a new event, and its date test if one was run."""
+) -> tuple[bool, ParsedTime | None]:
+    """Whether ``line`` starts a new event, and the date found in it if one was looked for."""
     if len(pending.lines) >= rules.max_events or must_break:
-        return True, True
+        return True, None
     if pending.no_break or _matches(rules.must_not_break_before, line.text):
-        return False, True
+        return False, None
     if _matches(rules.break_only_before, line.text):
-        return True, True
+        return True, None
     if rules.break_only_before_date:
         date = detect_date(line.text)
         return date is not None, date
-    return False, True
+    return False, None

@@ -253,13 +253,16 @@ class Timestamper:
         return None
 
     def assign(
-        self, raw: str, *, parsed: ParsedTime | bool | None = True, use_prefix: bool = True
-    ) -> tuple[datetime | None, str | None]:
-        """(time, error) for an event; ``parsed`` passes an earlier :meth:`detect` result."""
+        self, raw: str, *, known: ParsedTime | None = None, use_prefix: bool = True
+    ) -> tuple[datetime, str | None]:
+        """(time, error) for an event; ``known`` is the event's timestamp if already parsed.
+
+        On failure the time is Splunk's fallback and the error says why.
+        """
         if self.settings.mode != "extract":
             return self.now, None
-        found = self.detect(raw, use_prefix=use_prefix) if parsed is True else parsed
-        if not isinstance(found, ParsedTime):
+        found = known if known is not None else self.detect(raw, use_prefix=use_prefix)
+        if found is None:
             return self._fallback(self._why_missing(raw, use_prefix=use_prefix))
         moment = self._to_datetime(found)
         if moment is None:

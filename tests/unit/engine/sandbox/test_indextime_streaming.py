@@ -114,3 +114,37 @@ def test_zone_names_and_offsets() -> None:
     assert zone_from_name("Z") == UTC
     assert zone_from_name("+05:30") == timezone(timedelta(hours=5, minutes=30))
     assert zone_from_name("XYZ") is None
+
+
+def test_unbalanced_csv_quote_spans_a_bounded_number_of_lines(monkeypatch) -> None:
+    monkeypatch.setattr("engine.sandbox.indexed_extractions.MAX_RECORD_LINES", 3)
+    events = list(
+        index_events(
+            ['k,v\n1,"open\n2,b\n3,c\n4,d\n'],
+            props={"st": {"INDEXED_EXTRACTIONS": "csv"}},
+            transforms={},
+            sourcetype="st",
+            now=NOW,
+        )
+    )
+    assert [e.raw for e in events] == ['1,"open\n2,b\n3,c', "4,d"]
+    assert events[1].fields == {"k": ["4"], "v": ["d"]}
+
+
+def test_field_names_with_header_line_number_skip_the_file_header() -> None:
+    events = list(
+        index_events(
+            ["a,b\n1,2\n"],
+            props={
+                "st": {
+                    "INDEXED_EXTRACTIONS": "csv",
+                    "FIELD_NAMES": "x,y",
+                    "HEADER_FIELD_LINE_NUMBER": "1",
+                }
+            },
+            transforms={},
+            sourcetype="st",
+            now=NOW,
+        )
+    )
+    assert [(e.raw, e.fields) for e in events] == [("1,2", {"x": ["1"], "y": ["2"]})]
