@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 from engine.generator.model import TimestampPlan
 from engine.regex import RegexError, RegexLimitError, compile_regex
-from engine.sandbox.strptime import TimeFormatError, compile_time_format
+from engine.sandbox.strptime import TimeFormatError, compile_time_format, zone_from_name
 from engine.sandbox.timestamps import auto_recognizer
 
 HEAD_CHARS = 512
@@ -70,15 +70,21 @@ _MONTHS = {
 _MON = r"(?P<b>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)"
 _DAY = r"(?P<a>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*)"
 _HMS = r"(?P<H>[01]\d|2[0-3]):(?P<M>[0-5]\d):(?P<S>[0-5]\d|60)"
-_FRAC = r"(?:[.,](?P<N>\d{1,9}))?"
-_ZONE = r"(?P<z>Z|[+-](?:[01]\d|2[0-3]):?[0-5]\d)?"
+_FRAC = r"(?:[.,:](?P<N>\d{1,9}))?"
+_OFFSET = r"[+-](?:[01]\d|2[0-3]):?[0-5]\d"
+_ZONE = (
+    rf"(?:(?P<z>Z(?![A-Za-z])|{_OFFSET})| (?P<zs>{_OFFSET})"
+    r"| (?P<Z>UTC|GMT|[ECMP][SD]T|CES?T|BST|EES?T|JST|IST)(?![A-Za-z]))?"
+)
+_END = r"(?!\d|:\d)"
+_AMPM = r"(?: ?(?P<p>[AaPp][Mm])\b)?"
 _Y4 = r"(?P<Y>(?:19|20)\d\d)"
 _M2 = r"(?P<m>0[1-9]|1[0-2])"
 _D2 = r"(?P<d>0[1-9]|[12]\d|3[01])"
 _D12 = r"(?P<d>[ 0]?[1-9]|[12]\d|3[01])"
 
 _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("iso", re.compile(rf"(?<!\d){_Y4}-{_M2}-{_D2}(?:T| |-){_HMS}{_FRAC}{_ZONE}(?![\d:])")),
+    ("iso", re.compile(rf"(?<!\d){_Y4}-{_M2}-{_D2}(?:T| |-){_HMS}{_FRAC}{_ZONE}{_END}")),
     (
         "iso_dots",
         re.compile(
@@ -86,7 +92,7 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
             rf"(?:\.(?P<N>\d{{1,9}}))?(?!\d)"
         ),
     ),
-    ("slash_ymd", re.compile(rf"(?<!\d){_Y4}/{_M2}/{_D2}[ T]{_HMS}{_FRAC}{_ZONE}(?![\d:])")),
+    ("slash_ymd", re.compile(rf"(?<!\d){_Y4}/{_M2}/{_D2}[ T]{_HMS}{_FRAC}{_ZONE}{_END}")),
     (
         "clf",
         re.compile(
@@ -94,17 +100,28 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     ("ctime", re.compile(rf"\b{_DAY} {_MON} +{_D12} {_HMS}{_FRAC} {_Y4}\b")),
-    ("bsd_year", re.compile(rf"\b{_MON} +{_D12},? {_Y4} {_HMS}{_FRAC}(?![\d:])")),
-    ("bsd", re.compile(rf"\b{_MON} +{_D12} {_HMS}{_FRAC}(?: {_Y4}(?!\d))?(?![\d:])")),
+    ("bsd_year", re.compile(rf"\b{_MON} +{_D12},? {_Y4} {_HMS}{_FRAC}{_END}")),
+    ("bsd", re.compile(rf"\b{_MON} +{_D12} {_HMS}{_FRAC}(?: {_Y4}(?!\d))?{_END}")),
     ("dmy_mon", re.compile(rf"(?<!\d){_D2}[-/ ]{_MON}[-/ ]{_Y4}[: ]{_HMS}{_FRAC}{_ZONE}(?!\d)")),
     (
         "short_ymd",
         re.compile(
             r"(?<![\d/.-])(?P<y>\d\d)/(?P<m>0[1-9]|1[0-2])/(?P<d>0[1-9]|[12]\d|3[01]) "
-            rf"{_HMS}{_FRAC}(?![\d:])"
+            rf"{_HMS}{_FRAC}{_END}"
         ),
     ),
-    ("mdy", re.compile(rf"(?<![\d/])(?P<m>0[1-9]|1[0-2])/{_D2}/{_Y4}[ :]{_HMS}{_FRAC}(?![\d:])")),
+    (
+        "mdy",
+        re.compile(
+            rf"(?<![\d/])(?P<m>0[1-9]|1[0-2])/{_D2}/{_Y4}[ :]"
+            rf"(?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d):(?P<S>[0-5]\d|60){_FRAC}{_AMPM}{_END}"
+        ),
+    ),
+    (
+        "ymd_compact",
+        re.compile(rf"(?<!\d){_Y4}{_M2}{_D2}[-T ]?{_HMS}{_FRAC}{_ZONE}{_END}"),
+    ),
+    ("md_dot", re.compile(rf"(?<![\d.]){_M2}\.{_D2} {_HMS}{_FRAC}{_END}")),
     (
         "compact",
         re.compile(
@@ -112,7 +129,7 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?P<H>[01]\d|2[0-3])(?P<M>[0-5]\d)(?P<S>[0-5]\d)(?![\d.])"
         ),
     ),
-    ("md", re.compile(rf"(?<![\d/.-]){_M2}-{_D2} {_HMS}{_FRAC}(?![\d:])")),
+    ("md", re.compile(rf"(?<![\d/.-]){_M2}-{_D2} {_HMS}{_FRAC}{_END}")),
     (
         "epoch",
         re.compile(r"(?<![\w./-])(?P<s>1[0-9]{9})(?:(?P<ms>\d{3})|\.(?P<N>\d{1,9}))?(?![\w:/-])"),
@@ -158,10 +175,14 @@ def _directive(name: str, text: str) -> str:
         return "%b" if len(text) == 3 else "%B"
     if name == "a":
         return "%a" if len(text) == 3 else "%A"
-    if name == "z":
+    if name in ("z", "zs"):
         if text == "Z":
             return "%Z"
         return "%:z" if ":" in text else "%z"
+    if name == "Z":
+        return "%Z"
+    if name == "p":
+        return "%p"
     return _DIRECTIVES[name]
 
 
@@ -174,9 +195,11 @@ def _format_of(match: re.Match[str]) -> str:
     )
     out: list[str] = []
     position = match.start()
+    twelve_hour = match.groupdict().get("p") is not None
     for start, end, name in spans:
         out.append(_literal(match.string[position:start]))
-        out.append(_directive(name, match.string[start:end]))
+        directive = _directive(name, match.string[start:end])
+        out.append("%I" if twelve_hour and name == "H" else directive)
         position = end
     out.append(_literal(match.string[position : match.end()]))
     return "".join(out)
@@ -213,16 +236,23 @@ def _decode(match: re.Match[str], default: tzinfo) -> datetime | None:
     else:
         year = 2000
     month = _MONTHS[groups["b"][:3].lower()] if "b" in groups else int(groups["m"])
+    hour = int(groups["H"])
+    if "p" in groups:
+        if not 1 <= hour <= 12:
+            return None
+        hour = hour % 12 + (12 if groups["p"].lower() == "pm" else 0)
+    offset = groups.get("z") or groups.get("zs")
+    zone = zone_from_name(groups["Z"]) if "Z" in groups else _zone(offset, default)
     try:
         return datetime(
             year,
             month,
             int(groups["d"]),
-            int(groups["H"]),
+            hour,
             int(groups["M"]),
             min(int(groups["S"]), 59),
             micro,
-            tzinfo=_zone(groups.get("z"), default),
+            tzinfo=zone or default,
         )
     except ValueError:
         return None
@@ -245,7 +275,9 @@ def find_timestamps(head: str, *, default: tzinfo = UTC) -> list[Found]:
                     time_format=_format_of(match),
                     value=value,
                     has_year=bool(groups.get("Y") or groups.get("y") or groups.get("s")),
-                    has_zone=bool(groups.get("z") or groups.get("s")),
+                    has_zone=bool(
+                        groups.get("z") or groups.get("zs") or groups.get("Z") or groups.get("s")
+                    ),
                     core_end=match.end("S" if groups.get("S") else "s"),
                 )
             )

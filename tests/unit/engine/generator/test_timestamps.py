@@ -165,6 +165,23 @@ def test_too_few_timestamps_leave_the_layout_to_splunk() -> None:
     assert plan.lookahead >= len("2019-06-14 13:01:15,412 +01:30")
 
 
-def test_a_small_sample_keeps_its_format_when_automatic_recognition_misreads_it() -> None:
-    plan = infer_timestamps(["2019-06-14T10:40:20.912134 localhost sudo: opened"])
-    assert not plan.automatic and plan.time_format == "%Y-%m-%dT%H:%M:%S.%6N"
+def test_a_small_sample_keeps_its_format_when_automatic_recognition_cannot_read_it() -> None:
+    plan = infer_timestamps(["20171223-22:15:29:606|Step_LSC|30002312|onStandStepChanged 3579"])
+    assert not plan.automatic and plan.time_format == "%Y%m%d-%H:%M:%S:%3N"
+
+
+@pytest.mark.parametrize(
+    ("line", "time_format", "tz"),
+    [
+        ("[10.30 16:49:06] chrome.exe - proxy.example:5070 close", "%m.%d %H:%M:%S", "UTC"),
+        ("Jun 14 2019 10:40:20: %ASA-6-302013: Built", "%b %d %Y %H:%M:%S", "UTC"),
+        ("2019-06-14 10:40:20.912 CEST [123] LOG:  x", "%Y-%m-%d %H:%M:%S.%3N %Z", None),
+        ("06/14/2019 10:40:20 PM Server started", "%m/%d/%Y %I:%M:%S %p", "UTC"),
+        ("03-17 16:13:38.811  1702  2395 D WindowManager: x", "%m-%d %H:%M:%S.%3N", "UTC"),
+        ("2019-06-14 10:40:20 +0200 host x", "%Y-%m-%d %H:%M:%S %z", None),
+        ("1560508820.123    123 10.0.0.1 TCP_MISS/200 512", "%s.%3N", None),
+    ],
+)
+def test_more_layouts(line: str, time_format: str, tz: str | None) -> None:
+    plan = infer_timestamps([line] * 6)
+    assert (plan.time_format, plan.tz, plan.success) == (time_format, tz, 1.0)
