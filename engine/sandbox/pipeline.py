@@ -9,7 +9,7 @@ kept as examples.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from functools import lru_cache
@@ -189,22 +189,28 @@ class _Run:
         limit = self.settings.max_events
         return not limit or self.builder.events < limit
 
-    def run_sample(self, run: SampleRun, chunks: Iterator[str]) -> None:
+    def run_sample(self, run: SampleRun, chunks: Generator[str, None, None]) -> None:
         self.builder.start_sample(run)
         if run.sourcetype not in self.props:
             self.builder.warn(
                 f"no props.conf stanza [{run.sourcetype}]: Splunk's defaults apply to it"
             )
-        events = index_events(
-            chunks,
-            props=self.props,
-            transforms=self.transforms,
-            sourcetype=run.sourcetype,
-            source=run.source,
-            host=run.host,
-            now=self.now,
-            default_tz=self.zone,
-        )
+        try:
+            events = index_events(
+                chunks,
+                props=self.props,
+                transforms=self.transforms,
+                sourcetype=run.sourcetype,
+                source=run.source,
+                host=run.host,
+                now=self.now,
+                default_tz=self.zone,
+            )
+        except ValueError as exc:
+            # Settings compile before the first event: a TA Splunk could not apply fails.
+            chunks.close()
+            self.builder.config_error(f"[{run.sourcetype}] {exc}")
+            return
         for event in events:
             self.search_time(event, sample=run.path)
             if not self.budget_left():

@@ -122,6 +122,7 @@ class ValidationReport(BaseModel):
     fields: list[FieldCoverage] = Field(default_factory=list)
     cim: CimReport = Field(default_factory=CimReport)
     lint: list[LintItem] = Field(default_factory=list)
+    config_errors: list[str] = Field(default_factory=list)
     warnings: list[str] = Field(default_factory=list)
     thresholds: dict[str, float | bool] = Field(default_factory=dict)
     verdict: Verdict = Verdict.FAILED
@@ -150,6 +151,11 @@ class ReportBuilder:
 
     def start_sample(self, run: SampleRun) -> None:
         self._report.samples.append(run)
+
+    def config_error(self, message: str) -> None:
+        """A setting the sandbox (and Splunk) cannot apply; it fails the verdict."""
+        if message not in self._report.config_errors:
+            self._report.config_errors.append(message)
 
     def warn(self, message: str) -> None:
         """Record a warning; repeats are counted, not listed again."""
@@ -243,7 +249,7 @@ class ReportBuilder:
 
 def verdict_reasons(report: ValidationReport, settings: SandboxSettings) -> list[str]:
     """Why the report fails its thresholds; empty means PASSED."""
-    reasons: list[str] = []
+    reasons = [f"configuration error: {error}" for error in report.config_errors]
     if report.events == 0:
         if settings.require_events:
             reasons.append("no events were produced from the samples")

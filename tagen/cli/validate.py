@@ -161,7 +161,6 @@ def validate(
 ) -> None:
     """Apply a TA to log samples in the local Splunk sandbox: exit 0 PASSED, 1 FAILED."""
     console = Console()
-    errors = Console(stderr=True)
     try:
         settings = _settings(now)
         with _open_ta(ta_path) as ta:
@@ -186,7 +185,7 @@ def validate(
                     samples=samples,
                 )
     except (ValueError, ValidationError, OSError) as exc:
-        errors.print(f"error: {_one_line(exc)}", markup=False, highlight=False)
+        typer.echo(f"error: {_one_line(exc)}", err=True)
         raise typer.Exit(code=2) from None
     _print_summary(console, result.report)
     raise typer.Exit(code=0 if result.report.passed else 1)

@@ -387,3 +387,22 @@ def test_utf16_samples_with_a_bom_are_read_like_utf8(tmp_path: Path) -> None:
     assert event.raw == "2024-05-02 11:00:00 user=zoë"
     assert event.fields.get("user") == ["zoë"]
     assert event.time is not None
+
+
+def test_settings_splunk_cannot_apply_fail_the_verdict_with_the_reason(tmp_path: Path) -> None:
+    sample = tmp_path / "app.log"
+    sample.write_text("2024-05-02 11:00:00 a=1\n", encoding="utf-8")
+    ta = _props_ta(f"[{ST}]\nLINE_BREAKER = [\\r\\n]+\n")
+    result = run_sandbox(
+        ta=ta,
+        samples=[sample],
+        sourcetype=ST,
+        source=None,
+        host=None,
+        settings=SandboxSettings(now=NOW),
+    )
+    report = result.report
+    assert report.verdict == "FAILED"
+    assert report.events == 0
+    assert report.config_errors and "no capturing group" in report.config_errors[0]
+    assert report.reasons[0].startswith(f"configuration error: [{ST}] LINE_BREAKER")
