@@ -27,6 +27,7 @@ from tasks.requests import (
     fail_request,
     submit_for_approval,
 )
+from tasks.revisions import register_manual_revision
 from tasks.runtime import APPROVAL_TIMEOUT_SECONDS, REPAIR_ATTEMPTS, config_int
 from tasks.samples import ingest_samples
 from tasks.validation import queue_validation, run_validation
@@ -158,3 +159,12 @@ async def _after_submission(request_id: str) -> LifecycleResult:
         if decision.status == "REJECTED":
             return await _finish(request_id, "REJECTED", reason=decision.message)
     return await generate_and_validate(request_id)
+
+
+@flow(name="manual-revision", log_prints=True)
+async def manual_revision(request_id: str, archive: str, uploaded_by: str) -> dict[str, object]:
+    """Validate a human-uploaded TA exactly like a generated one (a MANUAL revision)."""
+    revision_id = await register_manual_revision(request_id, archive, uploaded_by)
+    outcome = await run_validation(await queue_validation(revision_id, advance_request=False))
+    await publish_report(request_id)
+    return {"revision_id": revision_id, "passed": outcome.passed, "reasons": outcome.reasons}

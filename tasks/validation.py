@@ -50,15 +50,19 @@ class ValidationOutcome:
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
-async def queue_validation(revision_id: str) -> str:
-    """A QUEUED ValidationRun for the revision; the request moves to VALIDATING."""
+async def queue_validation(revision_id: str, *, advance_request: bool = True) -> str:
+    """A QUEUED ValidationRun for the revision; the request moves to VALIDATING.
+
+    A MANUAL revision of a finished request is validated without moving the request
+    (`advance_request=False`): its verdict is the validation run's.
+    """
     async with UnitOfWork() as uow:
         revision = await uow.revisions.get(uuid.UUID(revision_id))
         existing = await uow.validations.get_all(0, 1, filters={"revision_id": revision.id})
         if existing:
             return str(existing[0].id)
         request = await uow.requests.get(revision.request_id)
-        if request.status is not RequestStatus.VALIDATING:
+        if advance_request and request.status is not RequestStatus.VALIDATING:
             await uow.requests.transition_status(request.id, RequestStatus.VALIDATING)
         run = await uow.validations.create(
             {"request_id": revision.request_id, "revision_id": revision.id}

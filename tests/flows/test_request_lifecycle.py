@@ -153,6 +153,13 @@ def test_idempotent_resubmission_returns_the_same_request():
     assert again["request_id"] == request_id and again["status"] == "REJECTED"
 
 
+async def _actions(entity_type: str, entity_id: uuid.UUID) -> list[str]:
+    from storage.db.unit_of_work import UnitOfWork
+
+    async with UnitOfWork() as uow:
+        return [str(a.action) for a in await uow.audit.get_by_entity(entity_type, entity_id)]
+
+
 def _approve_when_paused(flow: FlowThread, flow_run_id: uuid.UUID) -> dict[str, Any]:
     flow.wait_paused(flow_run_id, key="approval-1")
     resume(flow_run_id, approved=True, approver="appr-bob", reason="")
@@ -213,3 +220,39 @@ def test_concurrent_requests_respect_the_validation_limit():
     intervals.sort()
     for (_, first_end), (second_start, _) in itertools.pairwise(intervals):
         assert first_end <= second_start, intervals
+
+
+def test_manual_revision_is_checked_stored_and_validated_like_a_generated_one(
+    backends: Any, tmp_path
+):
+    import io
+    import tarfile
+
+    from flows.request_lifecycle import manual_revision
+    from tasks.errors import LifecycleError
+    from tasks.revisions import download_revision
+
+    flow, request_id, flow_run_id = _start()
+    assert _approve_when_paused(flow, flow_run_id)["status"] == "COMPLETED"
+    v1 = run(download_revision(request_id, version=1, destination=tmp_path / "dl"))
+    assert v1.version == 1 and v1.path.is_file()
+
+    result = run(manual_revision(request_id, str(v1.path), "req-ann"))
+    assert result["passed"] is True, result
+    request, _ = run(_details(request_id))
+    manual = request.revisions[-1]
+    assert run(_actions("TARevision", manual.id)) == ["UPLOAD"]
+    assert (manual.version, str(manual.revision_type)) == (2, "MANUAL")
+    assert str(request.status) == "COMPLETED"
+    assert [str(r.status) for r in request.validation_runs] == ["PASSED", "PASSED"]
+
+    evil = tmp_path / "evil.tgz"
+    with tarfile.open(evil, "w:gz") as archive:
+        data = b"[x]\n"
+        info = tarfile.TarInfo("../../etc/evil.conf")
+        info.size = len(data)
+        archive.addfile(info, io.BytesIO(data))
+    with pytest.raises(LifecycleError, match=r"uploaded TA evil\.tgz"):
+        run(manual_revision(request_id, str(evil), "req-ann"))
+    request, _ = run(_details(request_id))
+    assert len(request.revisions) == 2
