@@ -118,7 +118,7 @@ KEYWORDS: dict[str, str] = {
 
 ACTION_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
     "Authentication": (
-        ("success", r"(?i)accepted|success|succeeded|logged in|session opened|\bok\b"),
+        ("success", r"(?i)accepted|success|succeeded|logged in|session opened"),
         ("failure", r"(?i)fail|invalid|denied|incorrect|error|refused"),
     ),
     "Network_Traffic": (
@@ -244,14 +244,25 @@ def _quote(name: str) -> str:
     return name if re.fullmatch(r"[A-Za-z_]\w*", name) else f'"{name}"'
 
 
-def _action_eval(model: str, source: str | None) -> str | None:
-    """An eval expression mapping result words (or the raw text) to the model's actions."""
+def _action_eval(model: str, source: str | None, *, keep: bool = False) -> str | None:
+    """An eval expression mapping result words (or the raw text) to the model's actions.
+
+    ``keep``: values that match no word stay as they are (normalising an existing field).
+    """
     words = ACTION_WORDS.get(model)
     if not words:
         return None
     subject = f"'{source}'" if source else "_raw"
-    branches = ", ".join(f'match({subject}, "{pattern}"), "{value}"' for value, pattern in words)
-    return f"case({branches})"
+    branches = [f'match({subject}, "{pattern}"), "{value}"' for value, pattern in words]
+    if keep:
+        branches.append(f"true(), {subject}")
+    return f"case({', '.join(branches)})"
+
+
+def _expected(values: Sequence[str], info: CimDatasetInfo, name: str) -> bool:
+    """True when the model lists no expected values for ``name`` or all examples are among them."""
+    allowed = info.expected_values.get(name)
+    return not allowed or all(v in allowed for v in values)
 
 
 def _slug(text: str) -> str:
@@ -296,6 +307,11 @@ def map_cim(
     if "action" in required and "action" not in available:
         result = next((f for f in _RESULT_FIELDS if f in available), None)
         expression = _action_eval(model, result)
+        if expression is not None:
+            props["EVAL-action"] = expression
+            mapped["action"] = expression
+    elif "action" in required and not _expected(available["action"], best.info, "action"):
+        expression = _action_eval(model, "action", keep=True)
         if expression is not None:
             props["EVAL-action"] = expression
             mapped["action"] = expression

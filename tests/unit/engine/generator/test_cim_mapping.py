@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from engine.generator.cim_mapping import map_cim
 from engine.generator.model import FieldInfo, FieldPlan
+from engine.sandbox.events import Event
+from engine.sandbox.searchtime import SearchTimeProcessor
 
 
 def _plan(**examples: str) -> FieldPlan:
@@ -76,3 +78,35 @@ def test_common_aliases_even_without_a_fitting_model() -> None:
     assert cim.props["FIELDALIAS-cim_src"] == "src_ip ASNEW src"
     assert cim.props["FIELDALIAS-cim_dest"] == "dst_ip ASNEW dest"
     assert cim.props["FIELDALIAS-cim_file_path"] == '"file.path" ASNEW file_path'
+
+
+def test_existing_action_values_are_normalised_to_the_model() -> None:
+    plan = _plan(action="accept", src="10.0.0.1", dest="10.0.0.2", transport="tcp", dvc="fw1")
+    events = ["action=accept src=10.0.0.1 dest=10.0.0.2 transport=tcp", "action=deny firewall"]
+    cim = map_cim(plan, events, wanted=True, sourcetype="acme:fw")
+    assert cim.models == ("Network_Traffic",)
+    expression = cim.props["EVAL-action"]
+    assert expression.startswith("case(match('action', \"(?i)allow|accept")
+    assert expression.endswith("true(), 'action')")
+
+
+def test_cim_plan_runs_in_the_sandbox_with_eventtypes_and_tags() -> None:
+    plan = FieldPlan(
+        props={"KV_MODE": "auto"},
+        fields=tuple(
+            FieldInfo(name=k, examples=(v,))
+            for k, v in {"action": "accept", "src": "10.0.0.1", "dest": "10.0.0.2"}.items()
+        ),
+    )
+    events = ["action=accept src=10.0.0.1 dest=10.0.0.2", "action=deny src=1.1.1.1 firewall"]
+    cim = map_cim(plan, events, wanted=True, sourcetype="acme:fw")
+    processor = SearchTimeProcessor(
+        transforms={}, eventtypes=cim.eventtypes, tags=cim.tags, lookup_files={}
+    )
+    actions = []
+    for raw in events:
+        event = Event(raw=raw, sourcetype="acme:fw")
+        assert processor.apply(event, {**plan.props, **cim.props}) == []
+        assert set(event.tags) == {"network", "communicate"}
+        actions.append(event.first("action"))
+    assert actions == ["allowed", "blocked"]
