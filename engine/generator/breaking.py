@@ -168,15 +168,18 @@ def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
     """The breaking plan for the sample's lines (LF-terminated lines without terminators)."""
     nonblank = [line for line in lines if line.strip()]
     picked = nonblank[:MAX_LINES]
-    if fmt.kind == "json" and fmt.details.get("root") == "array":
+    if fmt.kind == "json" and fmt.details.get("root") in ("array", "stream"):
+        # Top-level objects: a closing brace, the separator (dropped), the next opening brace.
         breaker = r"\}(\s*,?\s*[\r\n]+\s*)\{"
+        if fmt.details.get("root") == "stream":
+            breaker = r"\}([\r\n]+)\{"  # column 0 only: nested objects are indented
         return BreakingPlan(
             breaker,
             _truncate(len("\n".join(nonblank).encode("utf-8"))),
             breaker,
             True,
             None,
-            "JSON array: break between top-level objects",
+            "JSON spread over lines: break between top-level objects",
         )
     start = _xml_start(picked) if fmt.kind == "xml" else _timestamp_start(picked)
     comment = fmt.details.get("comment") if fmt.header_lines else None

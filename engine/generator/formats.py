@@ -59,16 +59,37 @@ def pick_lines(lines: Sequence[str], limit: int = MAX_LINES) -> list[str]:
 
 
 def _json_document(text: str) -> FormatGuess | None:
-    """One JSON value (object or array) spread over several lines."""
+    """JSON spread over lines: one value (object or array) or a stream of objects."""
     stripped = text.strip()
     if not stripped or stripped[0] not in "[{" or "\n" not in stripped:
         return None
     try:
         value = json.loads(stripped)
     except ValueError:
-        return None
+        return _json_stream(stripped)
     root = "array" if isinstance(value, list) else "object"
     return FormatGuess("json", 1.0, details={"root": root})
+
+
+def _json_stream(text: str) -> FormatGuess | None:
+    """Pretty-printed objects one after another (each may span many lines)."""
+    decoder = json.JSONDecoder()
+    position, count = 0, 0
+    while position < len(text):
+        try:
+            value, end = decoder.raw_decode(text, position)
+        except ValueError:
+            # The analysed subset may cut the last object: the rest must be a partial one.
+            if count >= 2 and text[position] == "{":
+                break
+            return None
+        if not isinstance(value, dict):
+            return None
+        count += 1
+        position = end
+        while position < len(text) and text[position].isspace():
+            position += 1
+    return FormatGuess("json", 1.0, details={"root": "stream", "objects": str(count)})
 
 
 def _ndjson(lines: Sequence[str]) -> FormatGuess | None:

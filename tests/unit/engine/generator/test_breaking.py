@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from engine.generator.breaking import SINGLE_LINE, plan_breaking
 from engine.generator.formats import detect_format
+from engine.generator.generate import split_events
 from engine.generator.model import BreakingPlan
-from engine.regex import compile_regex
 
 
 def _plan(text: str) -> BreakingPlan:
@@ -14,14 +14,8 @@ def _plan(text: str) -> BreakingPlan:
 
 
 def _break(text: str, plan: BreakingPlan) -> list[str]:
-    """Split ``text`` as Splunk does with LINE_BREAKER: group 1 is dropped between events."""
-    events, position = [], 0
-    for match in compile_regex(plan.line_breaker).finditer(text):
-        start, end = match.span(1)
-        events.append(text[position:start])
-        position = end
-    events.append(text[position:])
-    return [event for event in events if event.strip()]
+    """``text`` split by the sandbox's LINE_BREAKER (Splunk semantics: group 1 is dropped)."""
+    return split_events(text, plan)
 
 
 JAVA = (
@@ -115,3 +109,11 @@ def test_varying_text_before_the_timestamp_is_not_an_event_start() -> None:
     )
     plan = _plan(text)
     assert not plan.multiline and len(_break(text, plan)) == 4
+
+
+def test_pretty_printed_json_objects_break_between_top_level_objects() -> None:
+    one = '{\n  "ts": "2024-01-01T00:00:0%d",\n  "inner": {\n    "a": [1, 2]\n  }\n}\n'
+    text = "".join(one % i for i in range(4))
+    plan = _plan(text)
+    events = _break(text, plan)
+    assert len(events) == 4 and all(e.startswith("{") and e.endswith("}") for e in events)

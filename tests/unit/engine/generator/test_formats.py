@@ -117,3 +117,9 @@ def test_pick_lines_is_bounded_and_spread() -> None:
     lines = [str(i) for i in range(1000)]
     picked = pick_lines(lines, limit=10)
     assert len(picked) == 10 and picked[0] == "0" and picked[-1] == "900"
+
+
+def test_pretty_printed_object_stream_is_json() -> None:
+    text = '{\n  "a": 1\n}\n{\n  "a": 2\n}\n{\n  "a": '
+    guess = _detect(text)
+    assert (guess.kind, guess.details["root"]) == ("json", "stream")
