@@ -74,6 +74,11 @@ RULES = (
         r"\s+for\b",
     ),
     TokenRule(
+        "context_exception",
+        "exception",
+        r"\b((?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable))\b",
+    ),
+    TokenRule(
         "context_outcome",
         "outcome",
         r"(?i)\b(accepted|failed|failure|invalid|denied|rejected|refused|succeeded|successful)\b",

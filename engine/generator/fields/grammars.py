@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from xml.etree import ElementTree
 
 from engine.generator.fields.builder import PlanBuilder
 from engine.generator.fields.context import plan_context
@@ -212,7 +213,32 @@ def plan_xml(builder: PlanBuilder) -> None:
         builder.report(
             "xml_data", "xml_data_pairs", {"REGEX": _XML_DATA, "FORMAT": "$1::$2"}, examples
         )
-    tag = compile_regex(r"<([A-Za-z_][\w.\-]*)(?:\s[^>]*)?>([^<]+)</\1>")
     for event in builder.events:
-        for match in tag.finditer(event):
-            builder.note(match.group(1) or "", [match.group(2) or ""], "KV_MODE=xml")
+        for name, value in xml_leaves(event):
+            builder.note(name, [value], "KV_MODE=xml")
+
+
+def xml_leaves(event: str) -> list[tuple[str, str]]:
+    """(name, value) pairs as KV_MODE=xml names them: ``a.b.c`` paths, ``a.b{@attr}``."""
+    try:
+        root = ElementTree.fromstring(event.strip())
+    except ElementTree.ParseError:
+        return []
+    out: list[tuple[str, str]] = []
+
+    def walk(element: ElementTree.Element, path: str) -> None:
+        for attr, value in element.attrib.items():
+            out.append((f"{path}{{@{_local(attr)}}}", value))
+        text = (element.text or "").strip()
+        if text:
+            out.append((path, text))
+        for child in element:
+            walk(child, f"{path}.{_local(child.tag)}")
+
+    walk(root, _local(root.tag))
+    return out
+
+
+def _local(tag: str) -> str:
+    """A tag or attribute name without its ``{namespace}``."""
+    return tag.rsplit("}", 1)[-1]

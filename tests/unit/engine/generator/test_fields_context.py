@@ -74,3 +74,14 @@ def test_ipv6_addresses_but_not_times() -> None:
     builder = PlanBuilder(events)
     plan_context(builder)
     assert _values(builder, "ip", events[0]) == ["2a02:cf40:add:4002::6fc6", "::1"]
+
+
+def test_java_exception_classes() -> None:
+    events = [
+        "ERROR x failed\njava.lang.IllegalStateException: boom\n\tat com.acme.A.run(A.java:12)",
+        "Caused by: org.acme.io.StorageError: disk",
+    ]
+    builder = PlanBuilder(events)
+    plan_context(builder)
+    assert _values(builder, "exception", events[0]) == ["java.lang.IllegalStateException"]
+    assert _values(builder, "exception", events[1]) == ["org.acme.io.StorageError"]

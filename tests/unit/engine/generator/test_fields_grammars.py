@@ -107,4 +107,4 @@ def test_xml_events_use_kv_mode_xml_and_data_pairs() -> None:
     plan = infer_fields(events, FormatGuess(kind="xml", confidence=1.0))
     assert plan.props["KV_MODE"] == "xml"
     names = {f.name for f in plan.fields}
-    assert {"EventID", "TargetUserName"} <= names
+    assert {"Event.System.EventID", "Event.EventData.Data{@Name}", "TargetUserName"} <= names
