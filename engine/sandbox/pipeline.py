@@ -273,5 +273,12 @@ def run_sandbox(
                 f"tags.conf [{stanza}] maps to {len(models)} data models ({', '.join(models)}); "
                 "an event type should map to one"
             )
+    checked = {stanza for stanza, _ in state.builder.cim.summaries}
+    for stanza, models in stanza_models.items():
+        if stanza not in checked:
+            state.builder.warn(
+                f"tags.conf [{stanza}] maps to {', '.join(models)} but no sample event "
+                "falls in it, so its CIM compliance is untested"
+            )
     report = state.builder.build(lint=_lint_items(ta), stanza_models=stanza_models)
     return SandboxResult(report=report, failing_events=state.failing)

@@ -406,3 +406,20 @@ def test_settings_splunk_cannot_apply_fail_the_verdict_with_the_reason(tmp_path:
     assert report.events == 0
     assert report.config_errors and "no capturing group" in report.config_errors[0]
     assert report.reasons[0].startswith(f"configuration error: [{ST}] LINE_BREAKER")
+
+
+def test_a_cim_mapping_no_sample_event_reaches_is_reported(tmp_path: Path) -> None:
+    case = Case(
+        name="untested mapping",
+        raw="2024-05-02 11:00:00 action=success user=bob\n",
+        props=f"[{ST}]\nSHOULD_LINEMERGE = false\n",
+        eventtypes="[acme_web]\nsearch = sourcetype=other:st\n",
+        tags="[eventtype=acme_web]\nweb = enabled\n",
+    )
+    result, _ = _run(case, tmp_path)
+    assert result.report.cim.stanza_models == {"eventtype=acme_web": ["Web"]}
+    assert result.report.cim.tagged_events == 0
+    assert any(
+        "[eventtype=acme_web] maps to Web but no sample event" in warning
+        for warning in result.report.warnings
+    )
