@@ -243,15 +243,50 @@ def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> tup
     else:
         prefixes = [_ID_PREFIX.match(c) for c in present]
         common = {p.group(1) for p in prefixes if p}
+        skeleton = (
+            _skeleton(present, name, namer, lazy=bool(trail))
+            if len(present) == len(cores)
+            else None
+        )
         if present and all(prefixes) and len(common) == 1:
             part = unique_name(f"{name}_id", namer.used)
             body = rf"(?<{name}>{_escape(common.pop())}(?<{part}>\S+?))"
+        elif skeleton is not None:
+            body = skeleton
         else:
             body = rf"(?<{name}>\S+?)" if trail else rf"(?<{name}>\S+)"
     if len(present) < len(cores):
         loose = body.replace(r"\S+?)", r"\S*?)").replace(r"\S+)", r"\S*)")
         body = loose if loose != body else f"(?:{body})?"
     return before, body, after
+
+
+_RUNS = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]+")
+MAX_PARTS = 4
+
+
+def _skeleton(values: Sequence[str], name: str, namer: _Namer, *, lazy: bool) -> str | None:
+    """``dn228/dn228`` or ``a<0>(0x0)``: tokens sharing their punctuation get one group per
+    varying alphanumeric run, nested in the group for the whole token; None otherwise.
+
+    An unseen value of another shape still matches the whole-token alternative.
+    """
+    runs = [_RUNS.findall(v) for v in values]
+    if len({len(r) for r in runs}) != 1 or len(set(values)) < 2:
+        return None
+    columns = list(zip(*runs, strict=True))
+    varying = [i for i, col in enumerate(columns) if len(set(col)) > 1]
+    punct = [i for i, col in enumerate(columns) if not col[0][0].isalnum()]
+    if not punct or any(len(set(columns[i])) > 1 for i in punct) or len(varying) > MAX_PARTS:
+        return None
+    parts = []
+    for i, column in enumerate(columns):
+        if i in varying:
+            parts.append(rf"(?<{unique_name(f'{name}_part', namer.used)}>[A-Za-z0-9]+)")
+        else:
+            parts.append(_escape(column[0]))
+    fallback = r"\S+?" if lazy else r"\S+"
+    return rf"(?<{name}>{''.join(parts)}|{fallback})"
 
 
 def _rests(pairs: Sequence[re.Match[str] | None]) -> list[tuple[str, str]]:

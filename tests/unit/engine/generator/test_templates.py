@@ -175,3 +175,22 @@ def test_clusters_per_bucket_are_bounded() -> None:
     words = [f"w{chr(97 + i % 26)}{chr(97 + i // 26 % 26)}x" for i in range(600)]
     lines = [" ".join(["start", *words[i : i + 8]]) for i in range(0, 590)]
     assert len(mine(lines)) <= MAX_CLUSTERS_PER_BUCKET
+
+
+def test_tokens_sharing_punctuation_get_part_groups_with_a_fallback() -> None:
+    clusters = mine(
+        [
+            "node dn228/dn228 Switch<0>(0x0)::cb",
+            "node dn73/dn73 Switch<7>(0x1)::cb",
+            "node dn1/dn2 Switch<3>(0x2)::cb",
+        ]
+    )
+    body, _ = template_regex(clusters[0])
+    regex = compile_regex("^" + body + r"\s*$")
+    match = regex.search("node dn5/dn6 Switch<1>(0x9)::cb")
+    assert match is not None
+    assert "dn5/dn6" in match.groupdict().values()
+    assert {"dn5", "dn6", "1", "0x9"} <= set(match.groupdict().values())
+    other = regex.search("node dn5-x Switch<1>(0x9)::cb")
+    assert other is not None
+    assert "dn5-x" in other.groupdict().values()
