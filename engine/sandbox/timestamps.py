@@ -227,6 +227,7 @@ class Timestamper:
         self.now = now
         self.default_tz = default_tz
         self.previous: datetime | None = None
+        self._local_now: dict[tzinfo, datetime] = {}
 
     def detect(self, raw: str, *, use_prefix: bool = True) -> ParsedTime | None:
         """The timestamp parts found in ``raw`` (no range checks): also the "has a date" test."""
@@ -304,7 +305,9 @@ class Timestamper:
             fraction = parsed.microsecond or round((parsed.epoch % 1) * 1_000_000)
             return moment + timedelta(microseconds=fraction)
         zone = self._zone(parsed)
-        local_now = self.now.astimezone(zone)
+        local_now = self._local_now.get(zone)
+        if local_now is None:
+            local_now = self._local_now[zone] = self.now.astimezone(zone)
         try:
             day = self._date(parsed, local_now)
             if day is None:
