@@ -36,6 +36,7 @@ SINGLE_LINE_SHARE = 0.995
 MIN_TRUNCATE = 10_000
 MAX_TRUNCATE = 1_000_000
 _TOKEN = re.compile(r"\d+|[A-Za-z]+| +|\t+|.", re.S)
+_PCRE_SPECIAL = frozenset("\\^$.|?*+()[]{}/#")
 _ROOT_TAG = re.compile(r"^<([A-Za-z_][\w:.-]*)[\s>/]")
 _UNSTRUCTURED = frozenset({"unstructured", "multiline"})
 MAY_CONTINUE = frozenset(
@@ -182,7 +183,7 @@ def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
             "JSON spread over lines: break between top-level objects",
         )
     start = _xml_start(picked) if fmt.kind == "xml" else _timestamp_start(picked)
-    comment = fmt.details.get("comment") if fmt.header_lines else None
+    skip = _skip_pattern(fmt)
     if start is not None:
         starts = _starts(start, picked)
         share = sum(starts) / len(picked)
@@ -196,7 +197,7 @@ def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
                 event_start=start,
                 reason=f"{share:.0%} of lines start an event; the others continue it",
             )
-        if share >= SINGLE_LINE_SHARE and fmt.kind in MAY_CONTINUE and comment is None:
+        if share >= SINGLE_LINE_SHARE and fmt.kind in MAY_CONTINUE and skip is None:
             return BreakingPlan(
                 line_breaker=breaker,
                 truncate=_truncate(_longest_event(picked, starts)),
@@ -211,5 +212,19 @@ def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
         truncate=_truncate(_longest_event(sample_lines, None)),
         event_breaker=SINGLE_LINE,
         reason="one event per line",
-        skip=f"^{re.escape(comment)}" if comment else None,
+        skip=skip,
     )
+
+
+def _skip_pattern(fmt: FormatGuess) -> str | None:
+    """Lines that are not events: ``#`` headers (Zeek, W3C) or a delimited file's header row."""
+    if not fmt.header_lines:
+        return None
+    comment = fmt.details.get("comment")
+    if comment:
+        return f"^{re.escape(comment)}"
+    header = fmt.details.get("header_line")
+    if header:
+        literal = "".join("\\" + c if c in _PCRE_SPECIAL else c for c in header)
+        return f"^{literal}$"
+    return None

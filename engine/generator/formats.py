@@ -151,7 +151,14 @@ def _delimited(lines: Sequence[str]) -> FormatGuess | None:
         share = same / (len(rows) - 1)
         if share >= 0.9:
             names = tuple(cell.strip() for cell in rows[0])
-            return FormatGuess(kind, share, header=names, delimiter=delimiter, header_lines=1)
+            return FormatGuess(
+                kind,
+                share,
+                header=names,
+                delimiter=delimiter,
+                header_lines=1,
+                details={"header_line": lines[0]},
+            )
     return None
 
 

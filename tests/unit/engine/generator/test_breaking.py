@@ -6,6 +6,7 @@ from engine.generator.breaking import SINGLE_LINE, plan_breaking
 from engine.generator.formats import detect_format
 from engine.generator.generate import split_events
 from engine.generator.model import BreakingPlan
+from engine.regex import compile_regex
 
 
 def _plan(text: str) -> BreakingPlan:
@@ -117,3 +118,11 @@ def test_pretty_printed_json_objects_break_between_top_level_objects() -> None:
     plan = _plan(text)
     events = _break(text, plan)
     assert len(events) == 4 and all(e.startswith("{") and e.endswith("}") for e in events)
+
+
+def test_a_csv_header_row_is_skipped_at_index_time() -> None:
+    text = "time,user,path (full)\n2024-01-01 00:00:00,bob,/a\n2024-01-01 00:00:01,eve,/b\n"
+    plan = _plan(text)
+    assert plan.skip is not None
+    regex = compile_regex(plan.skip)
+    assert [bool(regex.search(line)) for line in text.splitlines()] == [True, False, False]
