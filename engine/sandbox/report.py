@@ -19,6 +19,8 @@ from engine.sandbox.events import Event
 from engine.settings import SandboxSettings
 
 EXCERPT_CHARS = 300
+MAX_TRACKED_FIELDS = 2000
+"""Distinct field names whose coverage is tracked; keeps the report bounded on odd data."""
 
 INTERNAL_FIELDS = frozenset(
     {
@@ -191,11 +193,16 @@ class ReportBuilder:
                 continue
             extracted = True
             seen = counts.get(name)
-            if seen is None:
+            if seen is not None:
+                counts[name] = seen + 1
+            elif len(counts) < MAX_TRACKED_FIELDS:
                 counts[name] = 1
                 self._field_examples[name] = excerpt(values[0], 80)
             else:
-                counts[name] = seen + 1
+                self.warn(
+                    f"more than {MAX_TRACKED_FIELDS} distinct field names: coverage lists the "
+                    "first ones only (field names probably carry data)"
+                )
         if extracted:
             report.events_with_fields += 1
         else:

@@ -173,3 +173,19 @@ def test_settings_come_from_the_environment_on_first_use(monkeypatch: pytest.Mon
 def test_settings_reject_unusable_values(overrides: dict, message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         SandboxSettings(**overrides)
+
+
+def test_field_coverage_stays_bounded_when_names_carry_data(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr("engine.sandbox.report.MAX_TRACKED_FIELDS", 3)
+    builder = _builder()
+    for i in range(5):
+        builder.add_event(_event("x", **{f"id_{i}": "1", "user": "u"}), sample="x")
+    report = builder.build(lint=[], stanza_models={})
+    assert [item.name for item in report.fields] == ["user", "id_0", "id_1"]
+    assert report.fields[0].events == 5
+    assert report.warnings == [
+        "more than 3 distinct field names: coverage lists the first ones only "
+        "(field names probably carry data) (3 times)"
+    ]
