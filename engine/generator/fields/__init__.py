@@ -21,6 +21,7 @@ from engine.generator.fields.grammars import (
     recognise,
 )
 from engine.generator.fields.json_fields import is_json, plan_json
+from engine.generator.fields.knowledge import plan_knowledge
 from engine.generator.fields.text import plan_text
 from engine.generator.model import FieldPlan, FormatGuess
 
@@ -37,11 +38,11 @@ def infer_fields(
 ) -> FieldPlan:
     """The props/transforms settings that extract the events' fields, with example values.
 
-    ``knowledge`` (snippets of docs or existing TAs) is reserved for planners that can read it;
-    the rule-based inference works from the events alone.
+    ``knowledge`` (snippets of docs or existing TAs): their EXTRACT- lines that work on the
+    samples are kept in addition to what the rules infer.
     """
-    del knowledge
     builder = PlanBuilder(events)
+    plan_knowledge(builder, knowledge)
     kind = guess.kind
     if kind in _DELIMITED:
         header, separator = guess.header, guess.delimiter

@@ -94,3 +94,16 @@ def test_colon_separated_pairs_get_a_transform() -> None:
         "Rows_sent": "10",
         "Rows_examined": "2000",
     }
+
+
+def test_knowledge_extracts_are_kept_only_when_they_work() -> None:
+    events = ['{"a": 1}']
+    knowledge = [
+        '[acme:app]\nEXTRACT-a_value = "a":\\s*(?<a_value>\\d+)\n'
+        "EXTRACT-broken = (?<x>[a-\n"
+        "EXTRACT-other = ^never (?<y>\\w+)\n"
+    ]
+    plan = infer_fields(events, FormatGuess(kind="json", confidence=1.0), knowledge=knowledge)
+    assert plan.props["EXTRACT-kb_a_value"] == '"a":\\s*(?<a_value>\\d+)'
+    assert not any(key in plan.props for key in ("EXTRACT-kb_broken", "EXTRACT-kb_other"))
+    assert plan.props["KV_MODE"] == "json"
