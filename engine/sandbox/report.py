@@ -19,6 +19,8 @@ from engine.sandbox.events import Event
 from engine.settings import SandboxSettings
 
 EXCERPT_CHARS = 300
+MAX_WARNINGS = 100
+"""Distinct warning messages listed; later distinct ones are only counted."""
 MAX_TRACKED_FIELDS = 2000
 """Distinct field names whose coverage is tracked; keeps the report bounded on odd data."""
 
@@ -160,7 +162,9 @@ class ReportBuilder:
             self._report.config_errors.append(message)
 
     def warn(self, message: str) -> None:
-        """Record a warning; repeats are counted, not listed again."""
+        """Record a warning; repeats are counted, not listed again (distinct ones are capped)."""
+        if message not in self._warnings and len(self._warnings) >= MAX_WARNINGS:
+            message = f"further distinct warnings beyond the first {MAX_WARNINGS}"
         self._warnings[message] += 1
 
     def add_event(self, event: Event, *, sample: str) -> bool:

@@ -189,3 +189,16 @@ def test_field_coverage_stays_bounded_when_names_carry_data(
         "more than 3 distinct field names: coverage lists the first ones only "
         "(field names probably carry data) (3 times)"
     ]
+
+
+def test_distinct_warnings_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("engine.sandbox.report.MAX_WARNINGS", 2)
+    builder = _builder()
+    for i in range(5):
+        builder.warn(f"eval error on value {i}")
+    report = builder.build(lint=[], stanza_models={})
+    assert report.warnings == [
+        "eval error on value 0",
+        "eval error on value 1",
+        "further distinct warnings beyond the first 2 (3 times)",
+    ]
