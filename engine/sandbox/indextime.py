@@ -169,7 +169,7 @@ class _Pipeline:
 
     def _merged_event(self, item: MergedEvent) -> Event:
         event = self._event(item.text, item.linecount, item.truncated)
-        self.stats.lines_merged += item.linecount - 1 if item.linecount > 1 else 0
+        self.stats.lines_merged += item.linecount - 1
         # The event starts with the line whose date the merge step found: reuse that parse.
         event.time, event.time_error = self.timestamper.assign(item.text, known=item.date)
         return event

@@ -24,6 +24,7 @@ from engine.sandbox.stanzas import SettingError
 DEFAULT_LINE_BREAKER = r"([\r\n]+)"
 DEFAULT_TRUNCATE = 10_000
 DEFAULT_LOOKBEHIND = 100
+MIN_RESCAN = 4096
 _STRIP = b"\r\n"
 
 
@@ -66,7 +67,10 @@ class LineBreaker:
         self._regex = regex
         self._groups = range(1, regex.groups + 1)
         self._truncate = truncate
-        self._lookbehind = max(lookbehind, 1)
+        # Splunk re-runs the breaker LINE_BREAKER_LOOKBEHIND bytes back at its own 64 KB chunk
+        # boundaries; ours are wherever the caller's chunks end, so a wider margin keeps the
+        # result independent of chunk sizes.
+        self._lookbehind = max(lookbehind, MIN_RESCAN)
         self._buffer = b""
         self._scan_from = 0
         self._kept_head: bytes | None = None  # first TRUNCATE bytes of an overlong line

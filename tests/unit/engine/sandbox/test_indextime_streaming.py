@@ -148,3 +148,20 @@ def test_field_names_with_header_line_number_skip_the_file_header() -> None:
         )
     )
     assert [(e.raw, e.fields) for e in events] == [("1,2", {"x": ["1"], "y": ["2"]})]
+
+
+def test_breaker_with_long_lookahead_does_not_depend_on_chunk_size() -> None:
+    header = "2020-01-01 00:00:00 " + "h" * 300
+    text = "\n".join(f"{header} event {i}\n  detail {i}" for i in range(20))
+    pattern = r"([\r\n]+)(?=\d{4}-\d\d-\d\d \d\d:\d\d:\d\d h{300})"
+    whole = LineBreaker(compile_regex(pattern), truncate=0, lookbehind=100)
+    expected = [line.text for line in [*whole.feed(text.encode()), *whole.finish()]]
+    assert len(expected) == 20
+    for size in (1, 50, 333):
+        breaker = LineBreaker(compile_regex(pattern), truncate=0, lookbehind=100)
+        data = text.encode()
+        lines = []
+        for i in range(0, len(data), size):
+            lines.extend(breaker.feed(data[i : i + size]))
+        lines.extend(breaker.finish())
+        assert [line.text for line in lines] == expected
