@@ -165,6 +165,16 @@ def _longest_event(lines: Sequence[str], starts: Sequence[bool] | None) -> int:
     return longest
 
 
+def _longest_between(breaker: str, text: str) -> int:
+    """Bytes of the longest piece ``breaker`` (group 1 as the break) cuts ``text`` into."""
+    data = text.encode("utf-8")
+    longest = position = 0
+    for match in compile_regex(breaker).finditer_bytes(data):
+        longest = max(longest, match.start(1) - position)
+        position = match.end(1)
+    return max(longest, len(data) - position)
+
+
 def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
     """The breaking plan for the sample's lines (LF-terminated lines without terminators)."""
     nonblank = [line for line in lines if line.strip()]
@@ -176,7 +186,7 @@ def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
             breaker = r"\}([\r\n]+)\{"  # column 0 only: nested objects are indented
         return BreakingPlan(
             breaker,
-            _truncate(len("\n".join(nonblank).encode("utf-8"))),
+            _truncate(_longest_between(breaker, "\n".join(nonblank))),
             breaker,
             True,
             None,

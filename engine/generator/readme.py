@@ -107,9 +107,13 @@ def render_readme(info: ReadmeInput, *, redactor: Redactor | None) -> str:
         if info.cim.mapped:
             lines += ["| CIM field | from |", "|---|---|"]
             lines += [f"| `{key}` | `{_cell(value)}` |" for key, value in info.cim.mapped.items()]
+            lines.append("")
         for model, missing in info.cim.unmapped.items():
             if missing:
                 lines.append(f"- {model}: could not map {', '.join(sorted(missing))}")
+        if info.cim.tags:
+            tags = sorted({tag for stanza in info.cim.tags.values() for tag in stanza})
+            lines.append(f"- Tagged `{', '.join(tags)}` through eventtypes.conf/tags.conf")
     caveats = [*info.caveats, *info.fields.caveats, *(info.cim.caveats if info.cim else ())]
     lines += ["", "## Caveats", ""]
     lines += [f"- {caveat}" for caveat in dict.fromkeys(caveats)] or ["None known."]

@@ -177,7 +177,7 @@ def _directive(name: str, text: str) -> str:
         return "%a" if len(text) == 3 else "%A"
     if name in ("z", "zs"):
         if text == "Z":
-            return "%Z"
+            return "Z"  # literal Zulu designator, read with TZ = UTC (portable across versions)
         return "%:z" if ":" in text else "%z"
     if name == "Z":
         return "%Z"
@@ -381,6 +381,11 @@ def read_time(text: str, time_format: str | None, zone: tzinfo) -> datetime | No
         return None
 
 
+def _zulu(time_format: str) -> bool:
+    """The format ends with a literal ``Z`` (UTC), not a ``%Z`` zone name."""
+    return time_format.endswith("Z") and not time_format.endswith("%Z")
+
+
 def _lenient(time_format: str, widest: int) -> str:
     """``time_format`` reading any subsecond width up to ``widest`` and either offset style."""
     return re.sub(r"%\dN", f"%{widest}N", time_format).replace("%:z", "%z")
@@ -445,12 +450,14 @@ def infer_timestamps(events: Sequence[str], *, default_tz: str = "UTC") -> Times
     candidates = list(dict.fromkeys([*common, *lenient]))
     has_year = all(hit.has_year for hit in hit_found)
     has_zone = all(hit.has_zone for hit in hit_found)
-    tz = None if has_zone else default_tz
+    zulu = all(_zulu(hit.time_format) for hit in hit_found)
+    tz = "UTC" if zulu else None if has_zone else default_tz
+    plan_zone = ZoneInfo(tz) if tz else zone
     best: TimestampPlan | None = None
     for prefix in _prefix_candidates(hit_heads, hit_found):
         ends = [_prefix_end(prefix, head) for head in heads]
         for time_format in candidates:
-            plan = _verify(sampled, heads, ends, found, prefix, time_format, tz, zone)
+            plan = _verify(sampled, heads, ends, found, prefix, time_format, tz, plan_zone)
             plan = replace(plan, has_year=has_year, example=example)
             if best is None or plan.success > best.success:
                 best = plan

@@ -126,3 +126,9 @@ def test_a_csv_header_row_is_skipped_at_index_time() -> None:
     assert plan.skip is not None
     regex = compile_regex(plan.skip)
     assert [bool(regex.search(line)) for line in text.splitlines()] == [True, False, False]
+
+
+def test_json_truncate_fits_the_longest_object_not_the_whole_sample() -> None:
+    one = '{\n  "n": %d,\n  "pad": "' + "x" * 6000 + '"\n}\n'
+    plan = _plan("".join(one % i for i in range(20)))
+    assert 12_000 <= plan.truncate <= 14_000

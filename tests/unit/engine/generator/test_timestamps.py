@@ -138,9 +138,9 @@ def test_impossible_dates_are_not_timestamps() -> None:
 def test_settings_render_the_plan() -> None:
     plan = infer_timestamps(["<1>2024-01-01T00:00:00Z a", "<1>2024-01-01T00:00:01Z b"] * 3)
     settings = plan.settings()
-    assert settings["TIME_FORMAT"] == "%Y-%m-%dT%H:%M:%S%Z"
+    assert settings["TIME_FORMAT"] == "%Y-%m-%dT%H:%M:%SZ"  # literal Zulu, read as UTC
     assert settings["TIME_PREFIX"] == "^[^>]*>"
-    assert "TZ" not in settings and int(settings["MAX_TIMESTAMP_LOOKAHEAD"]) >= 20
+    assert settings["TZ"] == "UTC" and int(settings["MAX_TIMESTAMP_LOOKAHEAD"]) >= 20
 
 
 def test_mixed_layouts_fall_back_to_automatic_recognition() -> None:
