@@ -27,6 +27,7 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
 )
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
 _LATIN1_FALLBACK = "tagen-latin1-fallback"
+_HEX_ESCAPE = "tagen-hex-escape"
 
 
 class SampleError(ValueError):
@@ -38,6 +39,22 @@ def _latin1_fallback(exc: UnicodeError) -> tuple[str, int]:
     if not isinstance(exc, UnicodeDecodeError):
         raise exc
     return exc.object[exc.start : exc.end].decode("latin-1"), exc.end
+
+
+def _hex_escape(exc: UnicodeError) -> tuple[str, int]:
+    """Bytes invalid in a configured CHARSET, written as ``\\xF3`` the way Splunk does."""
+    if not isinstance(exc, UnicodeDecodeError):
+        raise exc
+    bad = exc.object[exc.start : exc.end]
+    return "".join(f"\\x{byte:02X}" for byte in bad), exc.end
+
+
+def _register_hex_escape() -> str:
+    try:
+        codecs.lookup_error(_HEX_ESCAPE)
+    except LookupError:
+        codecs.register_error(_HEX_ESCAPE, _hex_escape)
+    return _HEX_ESCAPE
 
 
 def _register_fallback() -> str:
@@ -110,7 +127,7 @@ def _read_head(path: Path) -> bytes:
 def _check_text(path: Path, head: bytes, encoding: str) -> int:
     """Reject empty and binary heads; return the BOM length to skip."""
     found = _bom_of(head)
-    bom_len = len(found[0]) if found is not None else 0
+    bom_len = len(found[0]) if found is not None and found[1] == encoding else 0
     if len(head) <= bom_len:
         raise SampleError(f"sample {path}: file is empty")
     body = head[bom_len:]
@@ -128,19 +145,34 @@ def _check_text(path: Path, head: bytes, encoding: str) -> int:
     return bom_len
 
 
-def read_sample_chunks(path: Path, *, chunk_chars: int = 1 << 20) -> Generator[str, None, None]:
+def read_sample_chunks(
+    path: Path, *, chunk_chars: int = 1 << 20, charset: str | None = None
+) -> Generator[str, None, None]:
     """Stream a sample's decoded text in chunks of at most ``chunk_chars`` characters.
 
     The file is sniffed and validated before this returns, so a bad sample raises
     :class:`SampleError` at call time, not half-way through a pipeline. Line endings are kept.
+    ``charset`` is props.conf CHARSET: unset or AUTO sniffs the encoding; a named encoding is
+    used as given, and bytes invalid in it become ``\\xHH`` text as Splunk writes them.
     """
     if chunk_chars <= 0:
         raise ValueError("chunk_chars must be positive")
     head = _read_head(path)
-    encoding = sniff_encoding(head)
+    if charset is None or charset.strip().upper() in ("", "AUTO"):
+        encoding = sniff_encoding(head)
+        errors = _register_fallback() if encoding == "utf-8" else "replace"
+    else:
+        encoding = _named_encoding(path, charset)
+        errors = _register_hex_escape()
     bom_len = _check_text(path, head, encoding)
-    errors = _register_fallback() if encoding == "utf-8" else "replace"
     return _stream(path, encoding=encoding, errors=errors, skip=bom_len, chunk_chars=chunk_chars)
+
+
+def _named_encoding(path: Path, charset: str) -> str:
+    try:
+        return codecs.lookup(charset.strip()).name
+    except LookupError as exc:
+        raise SampleError(f"sample {path}: CHARSET {charset!r} is not a known encoding") from exc
 
 
 def _stream(

@@ -96,3 +96,24 @@ def test_read_sample_text_is_bounded(tmp_path: Path) -> None:
     path.write_text("0123456789\n" * 1000, encoding="utf-8")
     head = read_sample_text(path, max_chars=25)
     assert head == ("0123456789\n" * 3)[:25]
+
+
+def test_named_charset_is_used_and_invalid_bytes_are_hex_escaped(tmp_path: Path) -> None:
+    path = tmp_path / "c.log"
+    path.write_bytes(b"caf\xe9 ok\n")
+    assert "".join(read_sample_chunks(path, charset="latin-1")) == "caf\u00e9 ok\n"
+    assert "".join(read_sample_chunks(path, charset="UTF-8")) == "caf\\xE9 ok\n"
+    assert "".join(read_sample_chunks(path, charset="AUTO")) == "caf\u00e9 ok\n"
+
+
+def test_named_utf16_charset_strips_its_bom(tmp_path: Path) -> None:
+    path = tmp_path / "w.log"
+    path.write_bytes(codecs.BOM_UTF16_LE + "a\r\nb".encode("utf-16-le"))
+    assert "".join(read_sample_chunks(path, charset="UTF-16LE", chunk_chars=3)) == "a\r\nb"
+
+
+def test_unknown_charset_is_a_sample_error(tmp_path: Path) -> None:
+    path = tmp_path / "c.log"
+    path.write_text("x\n", encoding="utf-8")
+    with pytest.raises(SampleError, match="CHARSET 'KLINGON-8'"):
+        read_sample_chunks(path, charset="KLINGON-8")
