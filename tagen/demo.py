@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import os
 import time
 import uuid
 from collections.abc import Callable
@@ -169,9 +168,8 @@ def run_demo(echo: Callable[[str], None] = print) -> str:
     """Run the demo; returns the request's final status."""
     timings = Timings()
     echo("tagen demo: starting the stack (embedded PostgreSQL, Prefect server, deployments)...")
-    state = stack.up()
-    os.environ.update(stack.prefect_environment(api_url=state.api_url))
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # the demo prints its own steps
+    stack.up()
+    state = stack.connect_prefect()
     stack.wait_for_deployments(state.api_url, names=(stack.REQUEST_DEPLOYMENT,))
     timings.mark("stack")
     echo(f"Prefect UI:  {state.ui_url}")

@@ -206,13 +206,13 @@ def up() -> StackState:
         return existing
     down(quiet=True)  # clear a half-dead previous stack
     settings = get_stack_settings()
-    prefect_db_url, started_postgres = _start_database()
     base = f"http://{settings.host}:{settings.port}"
     api_url = f"{base}/api"
     if api_healthy(api_url):
         raise StackError(
             f"another process already answers at {api_url}; stop it or set TAGEN_PREFECT_PORT"
         )
+    prefect_db_url, started_postgres = _start_database()
     logs = _state_dir() / "logs"
     env = prefect_environment(api_url=api_url)
     server_env = {
@@ -292,3 +292,13 @@ def wait_for_deployments(api_url: str, *, names: tuple[str, ...], timeout: float
     if pending:
         log = _state_dir() / "logs" / "deployments.log"
         raise StackError(f"deployments {sorted(pending)} were not registered; see {log}")
+
+
+def connect_prefect() -> StackState:
+    """Point this process's Prefect client at the running stack (before prefect is imported)."""
+    state = running_stack()
+    if state is None:
+        raise StackError("the tagen stack is not running: start it with `tagen up`")
+    os.environ.update(prefect_environment(api_url=state.api_url))
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")  # commands print their own result
+    return state

@@ -21,7 +21,18 @@ def _root() -> None:
 
 def _register() -> None:
     # Imported here so `tagen --help` stays cheap and modules register their own commands.
-    from tagen.cli import db, demo, generate, stack, users, validate
+    from tagen.cli import (
+        db,
+        demo,
+        generate,
+        knowledge,
+        request,
+        retention,
+        stack,
+        ta,
+        users,
+        validate,
+    )
 
     validate.register(app)
     generate.register(app)
@@ -29,6 +40,10 @@ def _register() -> None:
     users.register(app)
     stack.register(app)
     demo.register(app)
+    request.register(app)
+    ta.register(app)
+    knowledge.register(app)
+    retention.register(app)
 
 
 def main() -> None:

@@ -1,0 +1,59 @@
+"""`tagen knowledge add|index`: documents generation retrieves from."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tagen.cli.db import run_async
+from tagen.cli.request import lifecycle_errors
+
+knowledge_app = typer.Typer(help="Knowledge documents for retrieval.", no_args_is_help=True)
+
+
+@knowledge_app.command("add")
+def add(
+    file: Annotated[Path, typer.Argument(help="the document")],
+    type_: Annotated[
+        str, typer.Option("--type", help="markdown, text, pdf or ta_archive")
+    ] = "markdown",
+    title: Annotated[str | None, typer.Option(help="title (default: file name)")] = None,
+) -> None:
+    """Store a document; the next indexing run (or `tagen knowledge index`) indexes it."""
+    from tagen.wiring import install
+    from tasks.knowledge import register_document
+
+    with lifecycle_errors():
+        install()
+        document_id, created = run_async(
+            lambda: register_document(file, kind=type_, title=title or file.name)
+        )
+        typer.echo(f"{'added' if created else 'already known'}: {document_id}")
+
+
+@knowledge_app.command("index")
+def index() -> None:
+    """Index every document not indexed yet (what the scheduled deployment does)."""
+    from tagen.stack import connect_prefect
+    from tagen.wiring import install
+
+    with lifecycle_errors():
+        connect_prefect()
+        install()
+
+        async def _index() -> dict[str, int]:
+            from flows.knowledge_indexing import knowledge_indexing
+
+            return await knowledge_indexing()
+
+        result = run_async(_index)
+        typer.echo(
+            f"indexed {result['documents']} documents ({result['chunks']} chunks), "
+            f"{result['failed']} failed"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(knowledge_app, name="knowledge")

@@ -1,0 +1,41 @@
+"""`tagen retention run [--dry-run]`: what the nightly deployment does, now."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from tagen.cli.db import run_async
+from tagen.cli.request import lifecycle_errors
+
+retention_app = typer.Typer(help="Sample retention.", no_args_is_help=True)
+
+
+@retention_app.command("run")
+def run(
+    dry_run: Annotated[bool, typer.Option(help="only report what would be deleted")] = False,
+) -> None:
+    """Delete log samples whose retention date has passed."""
+    from tagen.stack import connect_prefect
+    from tagen.wiring import install
+
+    with lifecycle_errors():
+        connect_prefect()
+        install()
+
+        async def _run() -> dict[str, int]:
+            from flows.retention import retention
+
+            return await retention(dry_run=dry_run)
+
+        result = run_async(_run)
+        verb = "would delete" if dry_run else "deleted"
+        typer.echo(
+            f"{result['expired']} expired samples; {verb} {result['deleted'] or result['expired']}"
+            f" ({result['missing_objects']} objects were already gone)"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(retention_app, name="retention")

@@ -1,0 +1,65 @@
+"""`tagen ta download` and `tagen ta upload`: revisions of a request's TA."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from tagen.cli.db import run_async
+from tagen.cli.request import lifecycle_errors, parse_request_id
+
+ta_app = typer.Typer(help="TA revisions: download, upload a manual one.", no_args_is_help=True)
+
+
+@ta_app.command("download")
+def download(
+    request_id: Annotated[str, typer.Argument(help="request id")],
+    version: Annotated[int | None, typer.Option(min=1, help="revision (default: latest)")] = None,
+    out: Annotated[Path, typer.Option(help="directory to write the .tgz to")] = Path("."),
+) -> None:
+    """Copy a revision's package from the object store (checksum verified)."""
+    import hashlib
+
+    from tagen.wiring import install
+    from tasks.revisions import download_revision
+
+    rid = parse_request_id(request_id)
+    with lifecycle_errors():
+        install()
+        got = run_async(lambda: download_revision(rid, version=version, destination=out))
+        actual = hashlib.sha256(got.path.read_bytes()).hexdigest()
+        if actual != got.checksum:
+            got.path.unlink()
+            raise ValueError(f"checksum mismatch for v{got.version}: stored object is damaged")
+        typer.echo(f"v{got.version}: {got.path} (sha256 {got.checksum})")
+
+
+@ta_app.command("upload")
+def upload(
+    request_id: Annotated[str, typer.Argument(help="request id")],
+    archive: Annotated[Path, typer.Argument(help="TA package (.tgz, .tar.gz, .spl, .zip)")],
+    uploaded_by: Annotated[str, typer.Option(help="your username")],
+) -> None:
+    """Add a MANUAL revision and validate it like a generated one."""
+    from tagen.stack import connect_prefect
+    from tagen.wiring import install
+
+    rid = parse_request_id(request_id)
+    with lifecycle_errors():
+        connect_prefect()
+        install()
+
+        async def _upload() -> dict[str, object]:
+            from flows.request_lifecycle import manual_revision
+
+            return await manual_revision(rid, str(archive.resolve()), uploaded_by)
+
+        result = run_async(_upload)
+        verdict = "PASSED" if result["passed"] else f"FAILED: {result['reasons']}"
+        typer.echo(f"revision {result['revision_id']}: validation {verdict}")
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ta_app, name="ta")
