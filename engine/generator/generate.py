@@ -54,6 +54,12 @@ from engine.settings import SandboxSettings
 MAX_ANALYSIS_CHARS = 4 << 20
 """Characters of sample text analysed (split evenly between the sample files)."""
 
+SPREAD_CHUNK = 64 * 1024
+"""Characters per window when a big sample is read spread out."""
+
+MAX_SCAN_CHARS = 512 << 20
+"""How far into a big sample the spread windows reach."""
+
 MAX_FIELD_EVENTS = 2000
 """Events handed to field inference, picked evenly over the analysed subset."""
 
@@ -82,8 +88,49 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
 
 
+def _whole_lines(text: str, limit: int) -> str:
+    """``text`` cut back to its last complete line within ``limit`` characters."""
+    if len(text) <= limit or "\n" not in text[:limit]:
+        return text
+    return text[: text.rindex("\n", 0, limit) + 1]
+
+
+def _read_spread(path: Path, budget: int) -> tuple[str, bool]:
+    """At most ``budget`` characters of ``path``: all of it, or its head plus whole-line
+    windows spread evenly over the rest (scanning at most ``MAX_SCAN_CHARS``), so a layout
+    that only appears later in a big file is still seen. Returns (text, subset?)."""
+    try:
+        size = path.stat().st_size
+        chunks = read_sample_chunks(path, chunk_chars=SPREAD_CHUNK)
+    except (SampleError, OSError) as exc:
+        raise GenerationError(str(exc)) from exc
+    head_budget = budget if size <= budget else budget // 2
+    parts: list[str] = []
+    read = 0
+    with closing(chunks):
+        stream = iter(chunks)
+        for chunk in stream:
+            parts.append(chunk)
+            read += len(chunk)
+            if read > head_budget:
+                break
+        else:
+            return "".join(parts), False
+        pieces = [_whole_lines("".join(parts), head_budget)]
+        wanted = max((budget - len(pieces[0])) // SPREAD_CHUNK, 1)
+        stride = max((min(size, MAX_SCAN_CHARS) - read) // SPREAD_CHUNK // wanted, 1)
+        for index, chunk in enumerate(stream, 1):
+            read += len(chunk)
+            if read > MAX_SCAN_CHARS or len(pieces) > wanted:
+                break
+            inner = chunk.split("\n")[1:-1]
+            if index % stride == 0 and inner:
+                pieces.append("\n".join(inner) + "\n")
+    return "".join(pieces), True
+
+
 def read_sample_set(paths: Sequence[Path], *, max_chars: int = MAX_ANALYSIS_CHARS) -> SampleSet:
-    """The analysed subset of the samples: the head of each file, LF line endings, whole lines."""
+    """The analysed subset of the samples, LF line endings, whole lines (see _read_spread)."""
     if not paths:
         raise GenerationError("no sample files given")
     budget = max(max_chars // len(paths), 1)
@@ -91,23 +138,10 @@ def read_sample_set(paths: Sequence[Path], *, max_chars: int = MAX_ANALYSIS_CHAR
     total_bytes = 0
     subset = False
     for path in paths:
-        try:
-            chunks = read_sample_chunks(path, chunk_chars=min(budget, 1 << 20))
-            total_bytes += path.stat().st_size
-        except (SampleError, OSError) as exc:
-            raise GenerationError(str(exc)) from exc
-        collected: list[str] = []
-        size = 0
-        with closing(chunks):
-            for chunk in chunks:
-                collected.append(chunk)
-                size += len(chunk)
-                if size > budget:
-                    subset = True
-                    break
-        text = "".join(collected).replace("\r\n", "\n").replace("\r", "\n")
-        if size > budget and "\n" in text[:budget]:
-            text = text[: text.rindex("\n", 0, budget) + 1]
+        text, cut = _read_spread(path, budget)
+        total_bytes += path.stat().st_size
+        subset = subset or cut
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
         parts.append(text if text.endswith("\n") else text + "\n")
     text = "".join(parts)
     if not text.strip():

@@ -149,11 +149,14 @@ def test_proposals_pass_through_repair(tmp_path: Path) -> None:
     assert not any(item.name == "never_seen" for item in result.fields.fields)
 
 
-def test_sample_subset_is_bounded_and_whole_lines(tmp_path: Path) -> None:
-    sample = _sample(tmp_path, SYSLOG * 20)
-    subset = read_sample_set([sample], max_chars=1000)
-    assert subset.subset and len(subset.text) <= 1000 and subset.text.endswith("\n")
-    assert all(line.startswith("Mar") for line in subset.lines)
+def test_sample_subset_is_bounded_whole_lines_and_spread(tmp_path: Path) -> None:
+    head = SYSLOG * 400
+    tail = "".join(f"2024-06-01 00:00:{i % 60:02d} late layout {i}\n" for i in range(4000))
+    sample = _sample(tmp_path, head + tail)
+    subset = read_sample_set([sample], max_chars=300_000)
+    assert subset.subset and len(subset.text) <= 300_000 and subset.text.endswith("\n")
+    assert all(line.startswith(("Mar", "2024-06-01")) for line in subset.lines)
+    assert any(line.startswith("2024-06-01") for line in subset.lines)  # the tail was seen
     crlf = _sample(tmp_path, SYSLOG.replace("\n", "\r\n"), "crlf.log")
     assert "\r" not in read_sample_set([crlf]).text
 
