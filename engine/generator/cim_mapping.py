@@ -11,6 +11,7 @@ to the data model.
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
@@ -19,6 +20,9 @@ from engine.cim.models import NEGATIVE_VALUES, CimDatasetInfo, cim_models
 from engine.generator.model import CimPlan, FieldPlan, Settings
 
 MIN_SCORE = 0.3
+WHOLE_SOURCETYPE = 0.5
+"""Keyword share above which the whole sourcetype belongs to the model's eventtype."""
+MAX_TERMS = 12
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "src": (
@@ -265,6 +269,20 @@ def _expected(values: Sequence[str], info: CimDatasetInfo, name: str) -> bool:
     return not allowed or all(v in allowed for v in values)
 
 
+def _eventtype_search(sourcetype: str, model: str, events: Sequence[str]) -> str:
+    """The sourcetype, narrowed to the model's keywords when only some events carry them."""
+    search = f'sourcetype="{sourcetype}"'
+    pattern = KEYWORDS.get(model)
+    if pattern is None or _keyword_share(model, events) >= WHOLE_SOURCETYPE:
+        return search
+    regex = re.compile(pattern)
+    terms = Counter(match.group(0).lower() for event in events for match in regex.finditer(event))
+    phrases = sorted(term for term, _ in terms.most_common(MAX_TERMS) if '"' not in term)
+    if not phrases:
+        return search
+    return search + " (" + " OR ".join(f'"{p}"' for p in phrases) + ")"
+
+
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_") or "events"
 
@@ -320,7 +338,7 @@ def map_cim(
         mapped["vendor_product"] = props["EVAL-vendor_product"]
     unmapped = tuple(name for name in best.info.required if name not in mapped)
     eventtype = f"{_slug(sourcetype)}_{_slug(model)}"
-    eventtypes = {eventtype: {"search": f'sourcetype="{sourcetype}"'}}
+    eventtypes = {eventtype: {"search": _eventtype_search(sourcetype, model, events)}}
     tag_group = best.info.tags[0] if best.info.tags else ()
     tags = {f"eventtype={eventtype}": {tag: "enabled" for tag in tag_group}}
     caveats = []

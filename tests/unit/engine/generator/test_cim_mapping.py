@@ -110,3 +110,18 @@ def test_cim_plan_runs_in_the_sandbox_with_eventtypes_and_tags() -> None:
         assert set(event.tags) == {"network", "communicate"}
         actions.append(event.first("action"))
     assert actions == ["allowed", "blocked"]
+
+
+def test_eventtype_is_narrowed_to_keywords_in_a_mixed_source() -> None:
+    plan = _plan(syslog_host="web01", process="sshd", src="10.0.0.1", user="alice")
+    events = [
+        *AUTH_EVENTS,
+        "Feb 21 21:56:44 web01 sshd[3404]: Received disconnect from 10.0.0.3: 11: Bye",
+        "Feb 21 21:57:44 web01 sshd[3405]: Connection closed by 10.0.0.4",
+        "Feb 21 21:58:44 web01 sshd[3406]: Server listening on 0.0.0.0 port 22.",
+    ]
+    cim = map_cim(plan, events, wanted=True, sourcetype="acme:auth")
+    assert cim.models == ("Authentication",)
+    search = cim.eventtypes["acme_auth_authentication"]["search"]
+    assert search.startswith('sourcetype="acme:auth" (')
+    assert '"password"' in search
