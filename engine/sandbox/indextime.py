@@ -30,6 +30,8 @@ from engine.sandbox.linemerge import MergedEvent, MergeRules, merge_lines
 from engine.sandbox.stanzas import resolve_props, setting_bool, setting_int
 from engine.sandbox.timestamps import Timestamper, TimestampSettings
 
+MAX_FAILURE_EXAMPLES = 5
+
 
 @dataclass(slots=True)
 class IndexTimeStats:
@@ -40,10 +42,14 @@ class IndexTimeStats:
     lines_merged: int = 0
     timestamp_failures: int = 0
     dropped: int = 0
+    regex_errors: int = 0
     failure_examples: list[str] = field(default_factory=list)
+    regex_error_examples: list[str] = field(default_factory=list)
 
-
-MAX_FAILURE_EXAMPLES = 5
+    def regex_error(self, message: str) -> None:
+        self.regex_errors += 1
+        if len(self.regex_error_examples) < MAX_FAILURE_EXAMPLES:
+            self.regex_error_examples.append(message)
 
 
 @dataclass(frozen=True, slots=True)
@@ -196,7 +202,7 @@ class _Pipeline:
     def _finish(self, event: Event) -> bool:
         """Typing stage and counting; False when the event is routed to nullQueue."""
         stats = self.stats
-        if not self.config.rewrites.apply(event):
+        if not self.config.rewrites.apply(event, on_error=stats.regex_error):
             stats.dropped += 1
             return False
         stats.events += 1

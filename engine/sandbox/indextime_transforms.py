@@ -13,12 +13,19 @@ SEDCMD-<class> (ASCII order) edits _raw with space-separated ``s/regex/replaceme
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import pcre2
 
-from engine.regex import DEPTH_LIMIT, MATCH_LIMIT, Regex, RegexError, compile_regex
+from engine.regex import (
+    DEPTH_LIMIT,
+    MATCH_LIMIT,
+    Regex,
+    RegexError,
+    RegexLimitError,
+    compile_regex,
+)
 from engine.sandbox.events import Event
 from engine.sandbox.stanzas import SettingError, setting_bool, setting_int
 
@@ -341,15 +348,26 @@ class IndexTimeRewrites:
         )
         return cls(tuple(chain), seds)
 
-    def apply(self, event: Event) -> bool:
-        """Rewrite the event; False when the queue routing sends it to nullQueue."""
+    def apply(self, event: Event, *, on_error: Callable[[str], None]) -> bool:
+        """Rewrite the event; False when the queue routing sends it to nullQueue.
+
+        A transform or sed command whose regex exceeds the PCRE limits is skipped for this
+        event (Splunk treats it as not matching) and reported through ``on_error``.
+        """
         queue = "indexQueue"
         for transform in self.transforms:
-            routed = transform.apply(event)
+            try:
+                routed = transform.apply(event)
+            except RegexLimitError as exc:
+                on_error(f"transforms.conf [{transform.name}]: {exc}")
+                continue
             if routed is not None:
                 queue = routed
         if queue == "nullQueue":
             return False
         for sed in self.sedcmds:
-            event.raw = sed.apply(event.raw)
+            try:
+                event.raw = sed.apply(event.raw)
+            except RegexLimitError as exc:
+                on_error(f"SEDCMD: {exc}")
         return True

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 
-from engine.regex import Regex
+from engine.regex import Regex, RegexLimitError
 from engine.sandbox.linebreak import Line
 from engine.sandbox.stanzas import setting_bool, setting_int, setting_regex
 from engine.sandbox.strptime import ParsedTime
@@ -57,7 +57,13 @@ class MergedEvent:
 
 
 def _matches(regex: Regex | None, line: str) -> bool:
-    return regex is not None and regex.search(line) is not None
+    """Whether a rule matches; a match PCRE gives up on counts as none, as in Splunk."""
+    if regex is None:
+        return False
+    try:
+        return regex.search(line) is not None
+    except RegexLimitError:
+        return False
 
 
 class _Pending:

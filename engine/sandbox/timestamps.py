@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.regex import Regex, compile_regex
+from engine.regex import Regex, RegexLimitError, compile_regex
 from engine.sandbox.stanzas import SettingError, setting_bool, setting_int, setting_regex
 from engine.sandbox.strptime import (
     ParsedTime,
@@ -248,7 +248,10 @@ class Timestamper:
     def detect_date(self, line: str) -> ParsedTime | None:
         """BREAK_ONLY_BEFORE_DATE's test: a timestamp with a date (any TIME_FORMAT match
         counts, since the user said what a timestamp looks like)."""
-        found = self.detect(line)
+        try:
+            found = self.detect(line)
+        except RegexLimitError:
+            return None  # PCRE gave up: as in Splunk, the line counts as having no date
         if found is None or found.has_date or self.settings.time_format is not None:
             return found
         return None
@@ -262,7 +265,10 @@ class Timestamper:
         """
         if self.settings.mode != "extract":
             return self.now, None
-        found = known if known is not None else self.detect(raw, use_prefix=use_prefix)
+        try:
+            found = known if known is not None else self.detect(raw, use_prefix=use_prefix)
+        except RegexLimitError as exc:
+            return self._fallback(f"timestamp search stopped: {exc}")
         if found is None:
             return self._fallback(self._why_missing(raw, use_prefix=use_prefix))
         moment = self._to_datetime(found)

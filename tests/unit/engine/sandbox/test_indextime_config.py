@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from engine.regex import RegexLimitError
-from engine.sandbox.indextime import index_events
+from engine.sandbox.indextime import IndexTimeStats, index_events
 from engine.sandbox.stanzas import SettingError
 
 NOW = datetime(2020, 3, 1, tzinfo=UTC)
@@ -57,6 +57,41 @@ def test_catastrophic_breaker_is_bounded() -> None:
     )
     with pytest.raises(RegexLimitError):
         list(events)
+
+
+CATASTROPHIC = r"^((a+)+)$"
+
+
+def test_catastrophic_per_event_regexes_are_reported_not_fatal() -> None:
+    """TIME_PREFIX, merge rules, TRANSFORMS and SEDCMD that exceed the PCRE limits count as
+    not matching (as in Splunk); the timestamp failure and the transform error are reported."""
+    stats = IndexTimeStats()
+    props = {
+        "st": {
+            "TIME_PREFIX": CATASTROPHIC,
+            "BREAK_ONLY_BEFORE": CATASTROPHIC,
+            "BREAK_ONLY_BEFORE_DATE": "false",
+            "MUST_BREAK_AFTER": "b$",
+            "TRANSFORMS-x": "slow",
+            "SEDCMD-y": f"s/{CATASTROPHIC}/z/",
+        }
+    }
+    transforms = {"slow": {"REGEX": CATASTROPHIC, "DEST_KEY": "queue", "FORMAT": "nullQueue"}}
+    raw = "a" * 40 + "!"
+    events = list(
+        index_events(
+            [f"{raw}\nb\n{raw}"],
+            props=props,
+            transforms=transforms,
+            sourcetype="st",
+            now=NOW,
+            stats=stats,
+        )
+    )
+    assert [e.raw for e in events] == [f"{raw}\nb", raw]
+    assert all(e.time_error and "match limit" in e.time_error for e in events)
+    assert stats.regex_errors == 4
+    assert stats.regex_error_examples[0].startswith("transforms.conf [slow]")
 
 
 def test_source_stanza_overrides_sourcetype_settings() -> None:
