@@ -147,14 +147,19 @@ class ReportBuilder:
         self._field_examples: dict[str, str] = {}
         self._warnings: Counter[str] = Counter()
         self._timestamp_ok = 0
+        self._events = 0
+        self._truncated = 0
+        self._with_fields = 0
+        self._sample_events: list[int] = []
         self.cim = ComplianceTally(max_examples=settings.max_examples)
 
     @property
     def events(self) -> int:
-        return self._report.events
+        return self._events
 
     def start_sample(self, run: SampleRun) -> None:
         self._report.samples.append(run)
+        self._sample_events.append(0)
 
     def config_error(self, message: str) -> None:
         """A setting the sandbox (and Splunk) cannot apply; it fails the verdict."""
@@ -170,11 +175,12 @@ class ReportBuilder:
     def add_event(self, event: Event, *, sample: str) -> bool:
         """Measure one event; returns True when it shows a problem worth keeping as an example."""
         report = self._report
-        report.events += 1
-        report.samples[-1].events += 1
+        # Plain counters here, copied into the (slower to assign) pydantic model by build().
+        self._events += 1
+        self._sample_events[-1] += 1
         problem = False
         if event.truncated:
-            report.truncated_events += 1
+            self._truncated += 1
             problem = True
         if event.time_error is None and event.time is not None:
             self._timestamp_ok += 1
@@ -208,7 +214,7 @@ class ReportBuilder:
                     "first ones only (field names probably carry data)"
                 )
         if extracted:
-            report.events_with_fields += 1
+            self._with_fields += 1
         else:
             problem = True
         return problem
@@ -218,7 +224,11 @@ class ReportBuilder:
     ) -> ValidationReport:
         report = self._report
         settings = self._settings
-        events = report.events
+        events = report.events = self._events
+        report.truncated_events = self._truncated
+        report.events_with_fields = self._with_fields
+        for run, count in zip(report.samples, self._sample_events, strict=True):
+            run.events = count
         report.timestamps.parsed = self._timestamp_ok
         report.timestamps.ratio = self._timestamp_ok / events if events else 0.0
         report.truncated_ratio = report.truncated_events / events if events else 0.0
