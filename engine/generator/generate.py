@@ -100,8 +100,8 @@ def _read_spread(path: Path, budget: int) -> tuple[str, bool]:
     windows spread evenly over the rest (scanning at most ``MAX_SCAN_CHARS``), so a layout
     that only appears later in a big file is still seen. Returns (text, subset?)."""
     try:
-        size = path.stat().st_size
         chunks = read_sample_chunks(path, chunk_chars=SPREAD_CHUNK)
+        size = path.stat().st_size
     except (SampleError, OSError) as exc:
         raise GenerationError(str(exc)) from exc
     head_budget = budget if size <= budget else budget // 2
