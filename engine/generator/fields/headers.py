@@ -40,6 +40,10 @@ LEVELS = frozenset(
         "finest",
         "config",
         "verbose",
+        "note",
+        "log",
+        "panic",
+        "system",
     ]
 )
 MAX_HEADER_TOKENS = 12
@@ -48,6 +52,7 @@ OPTIONAL_SHARE = 0.3
 
 _TIMESTAMP_PART = re.compile(
     r"(?:\d+[-/:.,T]){1,}\d+(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?|\d{6}|\d{8}"
+    r"|UTC|GMT|[A-Z]{1,3}[DS]?T|[+-]\d{2}:?\d{2}"
     r"|(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun|Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*,?"
 )
 _INT = re.compile(r"-?\d+")
@@ -89,9 +94,12 @@ def _column(values: Sequence[str], used: set[str], *, last: bool) -> str:
         return r"\S+"
     if len(set(values)) == 1 and not any(c.isalnum() for c in values[0]):
         return re.escape(values[0])
-    if all(_INT.fullmatch(v) for v in values):
-        return rf"(?<{unique_name('pid' if last else 'id', used)}>-?\d+)"
-    if all(v.startswith("[") and v.endswith("]") for v in values):
+    bracketed = all(v.startswith("[") and v.endswith("]") for v in values)
+    inner = [v[1:-1] for v in values] if bracketed else list(values)
+    if all(_INT.fullmatch(v) for v in inner):
+        name = unique_name("pid" if last or bracketed else "id", used)
+        return rf"\[(?<{name}>-?\d+)\]" if bracketed else rf"(?<{name}>-?\d+)"
+    if bracketed:
         return rf"\[(?<{unique_name('component', used)}>[^\]\s]*)\]"
     return rf"(?<{unique_name('component', used)}>\S+)"
 
@@ -116,7 +124,7 @@ def learn_header(lines: Sequence[str]) -> str | None:
     elif level.startswith("["):
         pieces.append(rf"\[(?<{unique_name('level', used)}>[A-Za-z]+)\]")
     else:
-        pieces.append(rf"(?<{unique_name('level', used)}>[A-Za-z]+)")
+        pieces.append(rf"(?<{unique_name('level', used)}>[A-Za-z]+):?")
     rest: list[Sequence[str]] = [t[index + 1 :] for t in anchored]
     if sum(1 for r in rest if r and r[0].startswith("[")) >= OPTIONAL_SHARE * len(rest):
         body = _BRACKET_BODY

@@ -194,3 +194,26 @@ def test_tokens_sharing_punctuation_get_part_groups_with_a_fallback() -> None:
     other = regex.search("node dn5-x Switch<1>(0x9)::cb")
     assert other is not None
     assert "dn5-x" in other.groupdict().values()
+
+
+def test_database_style_levels() -> None:
+    postgres = [
+        "2017-07-31 13:36:42.585 CEST [4974] LOG:  database system was shut down",
+        "2017-07-31 13:36:43.585 CEST [4975] FATAL:  password authentication failed",
+        "2017-07-31 13:36:44.585 CEST [4976] LOG:  autovacuum launcher started",
+    ]
+    header = learn_header(postgres)
+    assert header is not None
+    match = compile_regex(header).search(postgres[1])
+    assert match is not None
+    assert (match.group("level"), match.group("pid")) == ("FATAL", "4975")
+    assert postgres[1][match.end() :] == "password authentication failed"
+    mysql = [
+        "2016-10-27T10:59:35.385124Z 0 [Note] InnoDB: Completed initialization",
+        "2016-10-27T10:59:36.385124Z 0 [Warning] InnoDB: Retrying",
+    ]
+    header = learn_header(mysql)
+    assert header is not None
+    match = compile_regex(header).search(mysql[1])
+    assert match is not None
+    assert (match.group("level"), match.group("component")) == ("Warning", "InnoDB")
