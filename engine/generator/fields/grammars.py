@@ -21,7 +21,7 @@ from engine.regex import RegexLimitError, compile_regex
 MIN_SHARE = 0.6
 
 _SYSLOG_TIME = (
-    r"(?:[A-Z][a-z]{2}\s+\d{1,2}\s+\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:\s+\d{4})?"
+    r"(?:[A-Z][a-z]{2}\s+\d{1,2}\s+(?:\d{4}\s+)?\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:\s+\d{4})?"
     r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
 )
 _IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)"
@@ -46,7 +46,7 @@ SYSLOG_5424 = Grammar(
 SYSLOG_3164 = Grammar(
     "syslog3164",
     rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}\s+(?<syslog_host>[^\s\[:]+)"
-    r"\s+(?<process>[^\s\[:]+(?:\s[^\s\[:]+){0,3}?)(?:\[(?<pid>\d+)\])?:\s*",
+    r"\s+(?:(?<process>[^\s\[:]+(?:\s[^\s\[:]+){0,3}?)(?:\[(?<pid>\d+)\])?)?:\s*",
     header=True,
 )
 APACHE_ERROR = Grammar(

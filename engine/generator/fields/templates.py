@@ -324,6 +324,7 @@ _UNITS = frozenset(
         "%",
     ]
 )
+_QUANTITY = re.compile(r"[<>~(]?-?\d+(?:[.,]\d+)?")
 _CONSTANT_VALUES = frozenset(["null", "none", "true", "false", "nil", "undefined"])
 
 
@@ -382,7 +383,7 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
                 unit is not None
                 and not trail
                 and unit_core.lower() in _UNITS
-                and all(_HAS_DIGIT.search(v) for v in values)
+                and all(_QUANTITY.fullmatch(v) for v in values)
             ):
                 name = unique_name(f"{_group_name(body)}_with_unit", namer.used)
                 rest = _escape(unit[len(unit_core) :])

@@ -108,3 +108,15 @@ def test_xml_events_use_kv_mode_xml_and_data_pairs() -> None:
     assert plan.props["KV_MODE"] == "xml"
     names = {f.name for f in plan.fields}
     assert {"Event.System.EventID", "Event.EventData.Data{@Name}", "TargetUserName"} <= names
+
+
+def test_syslog_with_year_and_no_process() -> None:
+    events = [
+        "Oct 10 2018 12:34:56 fw01 : %ASA-6-302013: Built inbound TCP connection 1 for x",
+        "Oct 10 2018 12:34:57 fw01 : %ASA-6-302014: Teardown TCP 1 duration 0:00:01 bytes 9",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
+    fields = extracted(plan, events[1])
+    assert fields["syslog_host"] == "fw01"
+    assert "process" not in fields
+    assert not any(name.endswith("_with_unit") for name in fields)
