@@ -78,11 +78,6 @@ def _libpq_conninfo(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
-# Throw-away clusters skip fsync (speed on a busy machine); commits still reach the WAL, so a
-# killed server keeps them (synchronous_commit stays on).
-FAST_TEST_OPTIONS = {"fsync": "off", "full_page_writes": "off"}
-
-
 def scratch_pgdata() -> Path:
     """A fresh data directory of our own (not pytest's rotating, owner-only basetemp, which
     concurrent pytest sessions prune and which the server's OS user could not traverse)."""
@@ -100,7 +95,7 @@ def pg_server() -> Iterator[PgServer]:
     from storage.db import embedded
 
     pgdata = scratch_pgdata()
-    server = embedded.start(pgdata, options=FAST_TEST_OPTIONS)
+    server = embedded.start(pgdata, throwaway=True)
     try:
         yield PgServer(base_url=server.url(driver="psycopg", database="postgres"), pgdata=pgdata)
     finally:

@@ -18,14 +18,14 @@ from sqlalchemy.pool import NullPool
 
 from storage.db import embedded
 from storage.settings import clear_settings_cache
-from tests.db_fixtures import FAST_TEST_OPTIONS, scratch_pgdata
+from tests.db_fixtures import scratch_pgdata
 
 
 @pytest.fixture(scope="module")
 def home() -> Iterator[Path]:
     """TAGEN_HOME for the module: embedded_database_url() starts its cluster there."""
     pgdata = scratch_pgdata()
-    embedded.start(pgdata, options=FAST_TEST_OPTIONS)
+    embedded.start(pgdata, throwaway=True)
     previous = os.environ.get("TAGEN_HOME")
     os.environ["TAGEN_HOME"] = str(pgdata.parent)
     clear_settings_cache()
@@ -94,7 +94,7 @@ def test_stale_lock_after_a_crash_is_recovered(home: Path, caplog: pytest.LogCap
     assert (pgdata / "postmaster.pid").exists()  # the stale lock is still there
 
     with caplog.at_level(logging.WARNING, logger="storage.db.embedded"):
-        restarted = embedded.start(pgdata, options=FAST_TEST_OPTIONS)
+        restarted = embedded.start(pgdata, throwaway=True)
     assert restarted.pid != crashed.pid
     assert "did not shut down cleanly" in caplog.text and str(crashed.pid) in caplog.text
     assert _scalar(url, "SELECT sum(n) FROM survivor") == 7  # committed data survived
@@ -107,6 +107,6 @@ def test_stop_then_start_again(home: Path):
     assert embedded.status(pgdata) is None
     assert embedded.stop(pgdata) is False
     assert embedded.stop(home / "missing") is False
-    restarted = embedded.start(pgdata, options=FAST_TEST_OPTIONS)
+    restarted = embedded.start(pgdata, throwaway=True)
     assert _scalar(embedded.embedded_database_url(), "SHOW fsync") == "off"
     assert restarted.pid > 0

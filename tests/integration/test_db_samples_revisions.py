@@ -97,3 +97,28 @@ async def test_twenty_concurrent_writers_get_versions_1_to_20(
         history = await uow.revisions.get_revision_history(request.id)
     assert [r.version for r in history] == list(range(20, 0, -1))
     assert len({r.storage_key for r in history}) == 20
+
+
+async def test_concurrent_retries_of_one_submission_create_one_request(
+    committed_session_factory: async_sessionmaker[AsyncSession],
+):
+    async with UnitOfWork(committed_session_factory) as uow:
+        requester = await Builder(uow).user()
+        await uow.commit()
+    key = f"submit-{uuid.uuid4()}"
+    start = asyncio.Event()
+
+    async def submit() -> tuple[uuid.UUID, bool]:
+        async with UnitOfWork(committed_session_factory) as unit:
+            await start.wait()
+            request, created = await unit.requests.create_idempotent(
+                {"requester_id": requester.id, "source_system": "retry", "idempotency_key": key}
+            )
+            await unit.commit()
+            return request.id, created
+
+    tasks = [asyncio.create_task(submit()) for _ in range(10)]
+    start.set()
+    outcomes = await asyncio.gather(*tasks)
+    assert len({request_id for request_id, _ in outcomes}) == 1
+    assert sum(created for _, created in outcomes) == 1
