@@ -55,18 +55,17 @@ def pair_density(events: Sequence[str]) -> float:
     return pairs / tokens if tokens else 0.0
 
 
-def plan_kv(builder: PlanBuilder, *, text: bool = False) -> bool:
-    """Set KV_MODE or add pair transforms; True when the events carry key=value pairs.
+def plan_kv(builder: PlanBuilder) -> None:
+    """Set KV_MODE or add pair transforms for the pairs of line-oriented text.
 
-    ``text``: free-text logs keep Splunk's default KV_MODE=auto even when the samples show no
-    pairs, so lines of an unseen shape still yield theirs.
+    Text keeps Splunk's default KV_MODE=auto unless pairs use another separator, so lines of a
+    shape the samples lack still yield their pairs.
     """
     events = builder.events
-    found = _share(_PAIR, events, minimum=1) >= MIN_EVENT_SHARE
-    if found:
+    builder.set("KV_MODE", "auto")
+    if _share(_PAIR, events, minimum=1) >= MIN_EVENT_SHARE:
         sep = _separator(events)
         if sep is None:
-            builder.set("KV_MODE", "auto")
             for key, values in _examples(_PAIR, events).items():
                 builder.note(key, values, "KV_MODE=auto")
         else:
@@ -82,8 +81,6 @@ def plan_kv(builder: PlanBuilder, *, text: bool = False) -> bool:
                 },
                 _examples(_PAIR, events),
             )
-    else:
-        builder.set("KV_MODE", "auto" if text else "none")
     if _share(_COLON_PAIR, events, minimum=2) >= MIN_EVENT_SHARE:
         builder.report(
             "colon_pairs",
@@ -95,4 +92,3 @@ def plan_kv(builder: PlanBuilder, *, text: bool = False) -> bool:
             },
             _examples(_COLON_PAIR, events),
         )
-    return found

@@ -32,7 +32,7 @@ def plan_text(builder: PlanBuilder) -> None:
     header = grammar.pattern if grammar is not None else learn_header(lines)
     if header is None:
         header = learn_delimited_prefix(lines)
-    plan_kv(builder, text=True)
+    plan_kv(builder)
     plan_context(builder)
     taken: frozenset[str] = frozenset()
     if header is not None:
