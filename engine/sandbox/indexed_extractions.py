@@ -93,7 +93,12 @@ class StructuredSettings:
             )
             if names
             else None,
-            timestamp_fields=tuple(_split_list(settings.get("TIMESTAMP_FIELDS", ""))),
+            # Header names are cleaned, so TIMESTAMP_FIELDS may name them either way (JSON
+            # keys are not cleaned).
+            timestamp_fields=tuple(
+                name if kind == "json" else clean_name(name, i, frozenset(acceptable))
+                for i, name in enumerate(_split_list(settings.get("TIMESTAMP_FIELDS", "")))
+            ),
             preamble=setting_regex(settings, "PREAMBLE_REGEX"),
         )
 

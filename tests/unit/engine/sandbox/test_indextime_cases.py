@@ -573,16 +573,16 @@ CASES = [
     # --- INDEXED_EXTRACTIONS ------------------------------------------------------------
     Case(
         "csv: header names cleaned (spaces kept), quoted delimiter and newline, TIMESTAMP_FIELDS",
-        {"INDEXED_EXTRACTIONS": "csv", "TIMESTAMP_FIELDS": "Event Time"},
-        'Event Time,src-ip,msg\r\n2020-01-01 10:00:00,10.0.0.1,"a, b"\n'
+        {"INDEXED_EXTRACTIONS": "csv", "TIMESTAMP_FIELDS": "Event.Time"},
+        'Event.Time,src ip,msg\r\n2020-01-01 10:00:00,10.0.0.1,"a, b"\n'
         '2020-01-01 10:00:01,10.0.0.2,"line1\nline2"\n',
         ['2020-01-01 10:00:00,10.0.0.1,"a, b"', '2020-01-01 10:00:01,10.0.0.2,"line1\nline2"'],
         times=["2020-01-01T10:00:00+00:00", "2020-01-01T10:00:01+00:00"],
         fields=[
-            {"Event Time": ["2020-01-01 10:00:00"], "src_ip": ["10.0.0.1"], "msg": ["a, b"]},
+            {"Event_Time": ["2020-01-01 10:00:00"], "src ip": ["10.0.0.1"], "msg": ["a, b"]},
             {
-                "Event Time": ["2020-01-01 10:00:01"],
-                "src_ip": ["10.0.0.2"],
+                "Event_Time": ["2020-01-01 10:00:01"],
+                "src ip": ["10.0.0.2"],
                 "msg": ["line1\nline2"],
             },
         ],
