@@ -18,6 +18,8 @@ MIN_EVENT_SHARE = 0.1
 _PAIR = re.compile(r"(?:^|(?<=[\s;,|&]))([A-Za-z_][\w.\-]*)=(\"[^\"]*\"|[^\s\"]*)")
 _COLON_PAIR = re.compile(r"(?:^|(?<=[\s,;#]))([A-Za-z_][\w\-]*): +(\"[^\"]*\"|[^\s,\"]*[^\s,\":])")
 _SEPARATORS = (";", ",", "|", "&")
+_SPACED_PAIRS = re.compile(r"[A-Za-z_][\w.\-]*=[^;=]*[^;=\s] ; [A-Za-z_][\w.\-]*=")
+"""``TTY=pts/0 ; PWD=/home/x ; COMMAND=/bin/cat /var/log/y``: values may hold spaces."""
 
 
 def _separator(events: Sequence[str]) -> str | None:
@@ -81,6 +83,16 @@ def plan_kv(builder: PlanBuilder) -> None:
                 },
                 _examples(_PAIR, events),
             )
+    if any(_SPACED_PAIRS.search(event) for event in events):
+        builder.report(
+            "spaced_pairs",
+            "kv_spaced_pairs",
+            {
+                "REGEX": r"(?:^|[\s;])([A-Za-z_][\w.\-]*)=([^;=]*[^;=\s])(?=\s+;|\s*$)",
+                "FORMAT": "$1::$2",
+            },
+            {},
+        )
     if _share(_COLON_PAIR, events, minimum=2) >= MIN_EVENT_SHARE:
         builder.report(
             "colon_pairs",

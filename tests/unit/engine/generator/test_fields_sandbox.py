@@ -91,3 +91,15 @@ def test_cef_and_key_value_records_in_the_sandbox() -> None:
     fields = _run(plan, records[1])
     assert fields["action"] == ["failure"]
     assert fields["user"] == ["bob"]
+
+
+def test_semicolon_spaced_pairs_keep_values_with_spaces() -> None:
+    events = [
+        "Feb 23 00:08:48 web01 sudo: alice : TTY=pts/1 ; PWD=/home/a ; USER=root ; "
+        "COMMAND=/bin/cat /var/log/secure",
+        "Feb 23 00:09:48 web01 sshd[7483]: Accepted password for alice from 10.0.0.1 port 22 ssh2",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
+    fields = _run(plan, events[0])
+    assert "/bin/cat /var/log/secure" in fields["COMMAND"]
+    assert "pts/1" in fields["TTY"]
