@@ -47,7 +47,7 @@ from engine.packaging.archive import build_package
 from engine.samples import SampleError, read_sample_chunks
 from engine.sandbox.linebreak import LineBreaker, compile_line_breaker
 from engine.sandbox.pipeline import SandboxResult, run_sandbox
-from engine.sandbox.report import ValidationReport, Verdict
+from engine.sandbox.report import ValidationReport
 from engine.sandbox.timestamps import DEFAULT_MAX_DAYS_AGO, MAX_DAYS_AGO_LIMIT
 from engine.settings import SandboxSettings
 
@@ -82,6 +82,7 @@ _KIND_SUFFIX = {
     "multiline": "log",
 }
 _FIELD_KEYS = ("EXTRACT-", "REPORT-", "FIELDALIAS-", "EVAL-", "LOOKUP-")
+_FAILING_KEY = re.compile(r"((?:EXTRACT|REPORT|FIELDALIAS|EVAL|LOOKUP)-[^\s:(]+)[\s:(]")
 
 
 def _slug(text: str) -> str:
@@ -263,7 +264,18 @@ def _drop_keys(draft: Draft, keys: set[str]) -> Draft:
     transforms = {name: value for name, value in draft.fields.transforms.items() if name in used}
     fields = tuple(item for item in draft.fields.fields if item.source not in keys)
     plan = replace(draft.fields, props=props, transforms=transforms, fields=fields)
-    return replace(draft, fields=plan)
+    cim = draft.cim
+    if cim is not None and keys & set(cim.props):
+        kept = {key: value for key, value in cim.props.items() if key not in keys}
+        cim = replace(cim, props=kept)
+    return replace(draft, fields=plan, cim=cim)
+
+
+def _failing_keys(report: ValidationReport) -> set[str]:
+    """Search-time keys whose regex or expression failed on events (match/depth limits)."""
+    return {
+        match.group(1) for match in map(_FAILING_KEY.match, report.warnings) if match is not None
+    }
 
 
 def _lint_keys(ta: TA, report: ValidationReport) -> set[str]:
@@ -355,7 +367,7 @@ def _repair(draft: Draft, ta: TA, report: ValidationReport) -> tuple[Draft, list
         untagged = replace(cim, eventtypes={}, tags={}, caveats=(*cim.caveats, caveat))
         draft = replace(draft, cim=untagged)
         repairs.append(f"CIM eventtypes/tags withheld: {problems}")
-    broken = _lint_keys(ta, report) | _idle_keys(draft, report)
+    broken = _lint_keys(ta, report) | _idle_keys(draft, report) | _failing_keys(report)
     if broken:
         draft = _drop_keys(draft, broken)
         repairs.append(f"dropped extractions that failed or matched nothing: {sorted(broken)}")
@@ -478,8 +490,9 @@ def generate_ta(
         rounds += 1
         ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
         report = _check(ta, request, sourcetype).report
-        problems = list(report.reasons)
-        if report.verdict == Verdict.PASSED or rounds > MAX_REPAIR_ROUNDS:
+        failing = _failing_keys(report)
+        problems = [*report.reasons, *(f"{key} hit the PCRE limits" for key in sorted(failing))]
+        if not problems or rounds > MAX_REPAIR_ROUNDS:
             break
         repaired, done = _repair(draft, ta, report)
         if not done:

@@ -133,17 +133,24 @@ class _BadFieldsPlanner(RulePlanner):
 
     def plan_fields(self, context: AnalysisContext) -> FieldPlan:
         plan = super().plan_fields(context)
-        bogus = {"EXTRACT-bogus": r"^NEVER (?<never_seen>\d+)"}
-        info = FieldInfo("never_seen", ("1",), "EXTRACT-bogus")
-        return replace(plan, props={**plan.props, **bogus}, fields=(*plan.fields, info))
+        bogus = {
+            "EXTRACT-bogus": r"^NEVER (?<never_seen>\d+)",
+            "EXTRACT-slow": r"(?<slow>(a+)+)$",  # catastrophic on "aaaa...!"
+        }
+        infos = (
+            FieldInfo("never_seen", ("1",), "EXTRACT-bogus"),
+            FieldInfo("slow", ("aaaa",), "EXTRACT-slow"),
+        )
+        return replace(plan, props={**plan.props, **bogus}, fields=(*plan.fields, *infos))
 
 
 def test_proposals_pass_through_repair(tmp_path: Path) -> None:
-    request = _request(_sample(tmp_path, SYSLOG), cim_required=False)
+    text = SYSLOG.replace(" ssh2\n", " ssh2 " + "a" * 40 + "!\n")
+    request = _request(_sample(tmp_path, text), cim_required=False)
     result = generate_ta(request, out_dir=tmp_path / "out", planner=_BadFieldsPlanner())
     assert result.check.passed and result.check.rounds > 1
     props = load_ta(result.ta_dir).props.get(result.sourcetype)
-    assert "EXTRACT-bogus" not in props
+    assert "EXTRACT-bogus" not in props and "EXTRACT-slow" not in props
     assert int(props["TRUNCATE"]) > 40
     assert any("TRUNCATE" in repair for repair in result.check.repairs)
     assert not any(item.name == "never_seen" for item in result.fields.fields)
