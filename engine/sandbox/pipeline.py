@@ -19,7 +19,6 @@ from zoneinfo import ZoneInfo
 
 from engine.cim.compliance import CimChecker, FieldView, tag_stanzas
 from engine.conf.lint import lint_ta
-from engine.conf.parse import ConfFile
 from engine.conf.ta import TA
 from engine.regex import RegexLimitError
 from engine.samples import read_sample_chunks
@@ -61,15 +60,19 @@ class SandboxResult:
     failing_events: list[Event] = field(default_factory=list)
 
 
-def _settings_of(conf: ConfFile) -> dict[str, dict[str, str]]:
-    return {name: dict(stanza.settings) for name, stanza in conf.stanzas.items()}
+def _settings_of(ta: TA, name: str) -> dict[str, dict[str, str]]:
+    """A conf's stanzas as plain settings (read without creating absent confs on the TA)."""
+    conf = ta.confs.get(name)
+    if conf is None:
+        return {}
+    return {stanza: dict(item.settings) for stanza, item in conf.stanzas.items()}
 
 
 def sourcetype_stanzas(ta: TA) -> list[str]:
     """The props.conf stanzas of a TA that name a sourcetype (not source::/host::/default)."""
     return [
         name
-        for name in ta.props.stanzas
+        for name in _settings_of(ta, "props")
         if name != "default" and not name.startswith(_LAYER_PREFIXES)
     ]
 
@@ -161,16 +164,17 @@ class _Run:
         self.ta = ta
         self.settings = settings
         self.sinks = sinks
-        self.props = _settings_of(ta.props)
-        self.transforms = _settings_of(ta.transforms)
+        self.props = _settings_of(ta, "props")
+        self.transforms = _settings_of(ta, "transforms")
+        tags = _settings_of(ta, "tags")
         self.processor = SearchTimeProcessor(
             transforms=self.transforms,
-            eventtypes=_settings_of(ta.eventtypes),
-            tags=_settings_of(ta.tags),
+            eventtypes=_settings_of(ta, "eventtypes"),
+            tags=tags,
             lookup_files=dict(ta.lookups),
         )
         self.spl = SandboxSpl()
-        self.checker = CimChecker(stanza_tags=tag_stanzas(_settings_of(ta.tags)), spl=self.spl)
+        self.checker = CimChecker(stanza_tags=tag_stanzas(tags), spl=self.spl)
         self.builder = ReportBuilder(ta=ta.app_id, ta_version=ta.version, settings=settings)
         self.failing: list[Event] = []
         self.now = settings.now or datetime.now(UTC)

@@ -423,3 +423,11 @@ def test_a_cim_mapping_no_sample_event_reaches_is_reported(tmp_path: Path) -> No
         "[eventtype=acme_web] maps to Web but no sample event" in warning
         for warning in result.report.warnings
     )
+
+
+def test_the_run_leaves_the_ta_as_it_was(tmp_path: Path) -> None:
+    sample = tmp_path / "app.log"
+    sample.write_text("2024-05-02 11:00:00 a=1\n", encoding="utf-8")
+    ta = _props_ta(f"[{ST}]\nSHOULD_LINEMERGE = false\n")
+    _events(ta, sample)
+    assert set(ta.confs) == {"app", "props"}  # no empty transforms/eventtypes/tags appear
