@@ -18,6 +18,11 @@ MIN_EVENT_SHARE = 0.1
 _PAIR = re.compile(r"(?:^|(?<=[\s;,|&]))([A-Za-z_][\w.\-]*)=(\"[^\"]*\"|[^\s\"]*)")
 _COLON_PAIR = re.compile(r"(?:^|(?<=[\s,;#]))([A-Za-z_][\w\-]*): +(\"[^\"]*\"|[^\s,\"]*[^\s,\":])")
 _SEPARATORS = (";", ",", "|", "&")
+_JSON_PAIR = re.compile(
+    r'"([A-Za-z_][\w.\-]*)"\s*:\s*(?:"((?:[^"\\]|\\.)*)"|(-?\d[\d.eE+\-]*|true|false))'
+)
+"""``"key": "value"`` or ``"key": 12`` inside text that is not a JSON event (JSON after a
+syslog header): leaves get their own key as field name."""
 _SPACED_PAIRS = re.compile(r"[A-Za-z_][\w.\-]*=[^;=]*[^;=\s] ; [A-Za-z_][\w.\-]*=")
 """``TTY=pts/0 ; PWD=/home/x ; COMMAND=/bin/cat /var/log/y``: values may hold spaces."""
 
@@ -45,6 +50,14 @@ def _examples(pattern: re.Pattern[str], events: Sequence[str]) -> dict[str, list
     return found
 
 
+def _json_examples(events: Sequence[str]) -> dict[str, list[str]]:
+    found: dict[str, list[str]] = {}
+    for event in events:
+        for key, text, number in _JSON_PAIR.findall(event):
+            found.setdefault(key, []).append(text or number)
+    return found
+
+
 def _share(pattern: re.Pattern[str], events: Sequence[str], *, minimum: int) -> float:
     hits = sum(1 for e in events if len(pattern.findall(e)) >= minimum)
     return hits / len(events) if events else 0.0
@@ -53,7 +66,7 @@ def _share(pattern: re.Pattern[str], events: Sequence[str], *, minimum: int) -> 
 def pair_density(events: Sequence[str]) -> float:
     """key=value pairs per whitespace token: near or above 1 when pairs make up the events."""
     tokens = sum(len(e.split()) for e in events)
-    pairs = sum(len(_PAIR.findall(e)) for e in events)
+    pairs = sum(len(_PAIR.findall(e)) + len(_JSON_PAIR.findall(e)) for e in events)
     return pairs / tokens if tokens else 0.0
 
 
@@ -92,6 +105,13 @@ def plan_kv(builder: PlanBuilder) -> None:
                 "FORMAT": "$1::$2",
             },
             {},
+        )
+    if _share(_JSON_PAIR, events, minimum=2) >= MIN_EVENT_SHARE:
+        builder.report(
+            "json_pairs",
+            "kv_json_pairs",
+            {"REGEX": _JSON_PAIR.pattern, "FORMAT": "$1::$2 $1::$3"},
+            _json_examples(events),
         )
     if _share(_COLON_PAIR, events, minimum=2) >= MIN_EVENT_SHARE:
         builder.report(

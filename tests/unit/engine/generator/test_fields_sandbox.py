@@ -103,3 +103,15 @@ def test_semicolon_spaced_pairs_keep_values_with_spaces() -> None:
     fields = _run(plan, events[0])
     assert "/bin/cat /var/log/secure" in fields["COMMAND"]
     assert "pts/1" in fields["TTY"]
+
+
+def test_json_after_a_syslog_header() -> None:
+    events = [
+        '<14>Jan  1 10:00:00 host app[12]: {"user":"bob","n":3,"ok":true}',
+        '<14>Jan  1 10:00:01 host app[12]: {"user":"amy","n":4,"ok":false}',
+    ]
+    plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
+    assert not any(key.startswith("EXTRACT-t") for key in plan.props)
+    fields = _run(plan, events[1])
+    assert (fields["user"], fields["n"], fields["ok"]) == (["amy"], ["4"], ["false"])
+    assert fields["process"] == ["app"]
