@@ -1,12 +1,14 @@
 """Generate a TA from raw samples: analyse, plan, assemble, self-check and repair, package.
 
-The samples are streamed and only a bounded head of each (``MAX_ANALYSIS_CHARS`` in all) is
-analysed; the self-check then runs the sandbox over the whole samples (up to
-``MAX_CHECK_EVENTS`` events). Every plan, whoever proposed it (rules or, later, an LLM),
-goes through the same check, and failures are repaired for a bounded number of rounds:
-truncated events widen TRUNCATE, unread timestamps widen the lookahead or drop the prefix,
-extractions that match nothing or break the linter are dropped. The output is deterministic:
-the same samples and request give a byte-identical package.
+The samples are streamed and a bounded subset is analysed (``MAX_ANALYSIS_CHARS``: the head
+of each file plus whole-line windows spread over the rest); the self-check then runs the
+sandbox over the samples themselves (up to ``MAX_CHECK_EVENTS`` events). Every plan, whoever
+proposed it (rules or, later, an LLM), goes through the same check, and failures are repaired
+for a bounded number of rounds: truncated events widen TRUNCATE; timestamps rejected as too
+old raise MAX_DAYS_AGO, unread ones widen the lookahead; CIM tags whose events are not
+compliant are withheld; extractions that match nothing, hit the PCRE limits or fail the linter
+are dropped. The output is deterministic: the same samples and request give a byte-identical
+package.
 """
 
 from __future__ import annotations
