@@ -315,10 +315,6 @@ class DatasetSummary(BaseModel):
     cluster_problems: dict[str, int] = Field(default_factory=dict)
     not_allowed: dict[str, int] = Field(default_factory=dict)
 
-    @property
-    def ratio(self) -> float:
-        return self.compliant_events / self.events if self.events else 1.0
-
 
 @dataclass
 class ComplianceTally:

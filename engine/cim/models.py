@@ -66,9 +66,6 @@ class Dataset:
         """A dataset applies when all tags of one of its groups are present."""
         return any(group <= tags for group in self.tag_groups)
 
-    def field(self, name: str) -> CimField | None:
-        return next((item for item in self.fields if item.name == name), None)
-
 
 @dataclass(frozen=True, slots=True)
 class DataModel:

@@ -36,8 +36,7 @@ def test_authentication_requires_its_cim_fields_and_tag() -> None:
     assert root.tag_groups == (frozenset({"authentication"}),)
     required = {item.name for item in root.fields if item.type == "required"}
     assert {"action", "app", "dest", "src", "user"} <= required
-    action = root.field("action")
-    assert action is not None
+    action = next(item for item in root.fields if item.name == "action")
     assert set(action.expected_values) == {"success", "failure", "pending", "error"}
 
 
