@@ -56,6 +56,7 @@ def create_engine_from_settings(url: str | None = None) -> AsyncEngine:
 
 
 def get_engine() -> AsyncEngine:
+    """This loop's engine. Settings read at creation: after changing them, dispose_engine()."""
     loop = asyncio.get_running_loop()
     engine = _ENGINES.get(loop)
     if engine is None:

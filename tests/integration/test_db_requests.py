@@ -122,6 +122,7 @@ async def test_idempotency_key_returns_the_first_request(uow: UnitOfWork, build:
     first, created = await uow.requests.create_idempotent(data)
     again, created_again = await uow.requests.create_idempotent({**data, "source_system": "x"})
     assert created is True and created_again is False
+    assert first.status is RequestStatus.NEW and first.extra_metadata == {}
     assert again.id == first.id and again.source_system == "fw"
     plain, plain_created = await uow.requests.create_idempotent(
         {"requester_id": user.id, "source_system": "fw"}
