@@ -209,3 +209,11 @@ def test_bad_names_are_refused(tmp_path: Path) -> None:
 )
 def test_redaction_masks_personal_data_and_secrets_only(text: str, masked: str) -> None:
     assert Redactor().redact(text) == masked
+
+
+def test_utf16_crlf_samples_read_like_utf8(tmp_path: Path) -> None:
+    path = tmp_path / "win.log"
+    path.write_bytes(b"\xff\xfe" + SYSLOG.replace("\n", "\r\n").encode("utf-16-le"))
+    result = generate_ta(_request(path, cim_required=False), out_dir=tmp_path / "out")
+    assert result.format.kind == "syslog3164" and result.check.passed
+    assert result.timestamps.time_format == "%b %d %H:%M:%S"
