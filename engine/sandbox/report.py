@@ -42,8 +42,6 @@ INTERNAL_FIELDS = frozenset(
 )
 """Fields Splunk adds to every event; they say nothing about what the TA extracts."""
 
-METADATA_FIELDS = frozenset({"host", "source", "sourcetype"})
-
 
 @lru_cache(maxsize=4096)
 def is_extracted_field(name: str) -> bool:
