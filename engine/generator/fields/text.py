@@ -74,7 +74,7 @@ def plan_text(builder: PlanBuilder) -> None:
         if groups == 0:
             continue
         added += 1
-        end = r"(?:\s|$)" if cluster.truncated else r"\s*$"
+        end = r"(?:\s|$)" if cluster.truncated else r"[ \t]*(?=\n|$)"
         builder.extract(
             f"t{added:03d}_{template_label(cluster)}", prefix + body + end, events=members
         )

@@ -115,3 +115,16 @@ def test_json_after_a_syslog_header() -> None:
     fields = _run(plan, events[1])
     assert (fields["user"], fields["n"], fields["ok"]) == (["amy"], ["4"], ["false"])
     assert fields["process"] == ["app"]
+
+
+def test_templates_match_the_first_line_of_multi_line_events() -> None:
+    events = [
+        "2020-01-01 10:00:00 ERROR [main] a.B: Failed job 12\njava.lang.IllegalStateException: x\n"
+        "\tat a.B.run(B.java:1)",
+        "2020-01-01 10:00:01 ERROR [main] a.B: Failed job 13\njava.lang.IllegalStateException: y",
+        "2020-01-01 10:00:02 ERROR [main] a.B: Failed job 14\njava.lang.IllegalStateException: z",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="multiline", confidence=1.0))
+    fields = _run(plan, events[0].replace("12", "99"))
+    assert fields["job"] == ["99"]
+    assert fields["exception"] == ["java.lang.IllegalStateException"]
