@@ -50,6 +50,8 @@ def cli_errors() -> Iterator[None]:
     except SQLAlchemyError as exc:
         detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
         raise fail(f"database: {detail}") from None
+    except OSError as exc:  # e.g. TAGEN_HOME not writable
+        raise fail(str(exc)) from None
 
 
 def run_async(action: Callable[[], Awaitable[T]]) -> T:

@@ -153,3 +153,19 @@ def test_bad_database_url_is_one_line(cli, monkeypatch):
         "error: invalid setting url: Value error, DATABASE_URL must be a PostgreSQL URL "
         "(postgresql://...), got scheme 'mysql'"
     )
+
+
+def test_unusable_home_is_one_line(cli, monkeypatch, tmp_path):
+    not_a_dir = tmp_path / "file"
+    not_a_dir.write_text("x")
+    monkeypatch.delenv("DATABASE_URL", raising=False)
+    monkeypatch.setenv("TAGEN_HOME", str(not_a_dir))
+    clear_settings_cache()
+    try:
+        result = runner.invoke(cli, ["db", "url"])
+    finally:
+        monkeypatch.undo()
+        clear_settings_cache()
+    assert result.exit_code == 2
+    assert result.stderr.startswith("error: ") and str(not_a_dir) in result.stderr
+    assert result.stderr.count("\n") == 1
