@@ -511,7 +511,6 @@ def generate_ta(
         passed=not problems, rounds=rounds, problems=tuple(problems), repairs=tuple(repairs)
     )
     caveats = _caveats(sample, draft, check)
-    redactor = Redactor() if request.redact else None
     ta.readme = render_readme(
         ReadmeInput(
             name=name,
@@ -526,10 +525,11 @@ def generate_ta(
             caveats=caveats,
             ships_samples=request.include_samples,
         ),
-        redactor=redactor,
+        redactor=Redactor(ip_shape=False) if request.redact else None,
     )
     if request.include_samples:
-        ta.extra_files.update(_shipped_samples(sample, draft.breaking, sourcetype, redactor))
+        masker = Redactor() if request.redact else None
+        ta.extra_files.update(_shipped_samples(sample, draft.breaking, sourcetype, masker))
     ta_dir = _install(ta, out_dir)
     package = build_package(ta_dir, out_dir)
     return GenerationResult(

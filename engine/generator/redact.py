@@ -37,7 +37,10 @@ _LONG_TOKEN = re.compile(
 class Redactor:
     """Masks e-mails, IP addresses, tokens and secrets, consistently across calls."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, ip_shape: bool = True) -> None:
+        """``ip_shape``: masked IPs stay valid documentation-range IPs (for samples); otherwise
+        they become ``<ipv4-N>`` (README text, where AppInspect flags anything IP-shaped)."""
+        self._ip_shape = ip_shape
         self._ipv4: dict[str, str] = {}
         self._ipv6: dict[str, str] = {}
         self._emails: dict[str, str] = {}
@@ -47,7 +50,8 @@ class Redactor:
         if value not in self._ipv4:
             n = len(self._ipv4)
             block = ("192.0.2", "198.51.100", "203.0.113")[(n // 254) % 3]
-            self._ipv4[value] = f"{block}.{n % 254 + 1}"
+            shaped = f"{block}.{n % 254 + 1}"
+            self._ipv4[value] = shaped if self._ip_shape else f"<ipv4-{n + 1}>"
         return self._ipv4[value]
 
     def _v6(self, match: re.Match[str]) -> str:
@@ -58,7 +62,8 @@ class Redactor:
             ipaddress.IPv6Address(value)
         except ValueError:
             return value
-        return self._ipv6.setdefault(value, f"2001:db8::{len(self._ipv6) + 1:x}")
+        n = len(self._ipv6) + 1
+        return self._ipv6.setdefault(value, f"2001:db8::{n:x}" if self._ip_shape else f"<ipv6-{n}>")
 
     def _email(self, match: re.Match[str]) -> str:
         value = match.group(0).lower()

@@ -211,6 +211,11 @@ def test_redaction_masks_personal_data_and_secrets_only(text: str, masked: str) 
     assert Redactor().redact(text) == masked
 
 
+def test_readme_redaction_leaves_nothing_ip_shaped() -> None:
+    redactor = Redactor(ip_shape=False)
+    assert redactor.redact("a 10.1.2.3 b ::1 c 10.1.2.3") == "a <ipv4-1> b <ipv6-1> c <ipv4-1>"
+
+
 def test_utf16_crlf_samples_read_like_utf8(tmp_path: Path) -> None:
     path = tmp_path / "win.log"
     path.write_bytes(b"\xff\xfe" + SYSLOG.replace("\n", "\r\n").encode("utf-16-le"))
