@@ -11,7 +11,6 @@ sequence all start lines share becomes a strict regex, then checked with PCRE ov
 from __future__ import annotations
 
 import re
-from collections import Counter
 from collections.abc import Sequence
 
 from engine.generator.formats import classify_line, pick_lines
@@ -111,15 +110,18 @@ def _timestamp_start(lines: Sequence[str]) -> str | None:
 
 
 def _xml_start(lines: Sequence[str]) -> str | None:
-    tags = Counter(
-        match.group(1) for match in map(_ROOT_TAG.match, lines) if match and lines[0] != "<?xml"
-    )
+    """The start of an XML record: a repeated ``<?xml`` declaration, else the root element
+    (the first element at the start of a line) when it recurs."""
+    declarations = sum(1 for line in lines if line.startswith("<?xml"))
+    if declarations >= 2:
+        return r"<\?xml[\s?]"
+    tags = [match.group(1) for match in map(_ROOT_TAG.match, lines) if match]
     if not tags:
         return None
-    tag, count = tags.most_common(1)[0]
-    if count < 2 and len(lines) > 2:
+    root = tags[0]
+    if tags.count(root) < 2 and len(lines) > 2:
         return None
-    return f"<{re.escape(tag)}[\\s>/]"
+    return f"<{re.escape(root)}[\\s>/]"
 
 
 def _starts(pattern: str, lines: Sequence[str]) -> list[bool]:

@@ -132,3 +132,15 @@ def test_json_truncate_fits_the_longest_object_not_the_whole_sample() -> None:
     one = '{\n  "n": %d,\n  "pad": "' + "x" * 6000 + '"\n}\n'
     plan = _plan("".join(one % i for i in range(20)))
     assert 12_000 <= plan.truncate <= 14_000
+
+
+def test_xml_records_with_unindented_children_or_declarations() -> None:
+    flat = "".join(
+        f"<Event>\n<System>\n<EventID>{i}</EventID>\n</System>\n</Event>\n" for i in range(3)
+    )
+    assert len(_break(flat, _plan(flat))) == 3
+    declared = "".join(
+        f'<?xml version="1.0"?>\n<Event>\n  <ID>{i}</ID>\n</Event>\n' for i in range(3)
+    )
+    events = _break(declared, _plan(declared))
+    assert len(events) == 3 and all(event.startswith("<?xml") for event in events)
