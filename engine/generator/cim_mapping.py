@@ -38,11 +38,13 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "id.orig_h",
         "source.ip",
         "sourceAddress",
+        "shost",
     ),
     "dest": (
         "dest_ip",
         "dst",
         "dst_ip",
+        "dhost",
         "dest_host",
         "destination",
         "server",
@@ -61,6 +63,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "client_port",
         "id.orig_p",
         "sourcePort",
+        "spt",
     ),
     "dest_port": (
         "dport",
@@ -69,6 +72,7 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
         "destination_port",
         "id.resp_p",
         "destinationPort",
+        "dpt",
         "port",
     ),
     "user": (
@@ -94,6 +98,8 @@ SYNONYMS: dict[str, tuple[str, ...]] = {
     "uri_path": ("path", "request_path"),
     "status": ("status_code", "response_code", "http_status", "result"),
     "bytes": ("bytes_sent", "size", "body_bytes_sent", "response_size"),
+    "bytes_in": ("in", "bytes_received", "rcvd_bytes"),
+    "bytes_out": ("out", "sent_bytes"),
     "signature": ("name", "event_name", "rule", "msg"),
     "signature_id": ("event_id", "eventid", "sid", "rule_id"),
     "severity": ("level", "log_level", "priority", "sev"),
@@ -130,6 +136,10 @@ ACTION_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
         ("blocked", r"(?i)block|den(?:y|ied)|drop|reject"),
         ("teardown", r"(?i)teardown|close"),
     ),
+    "Intrusion_Detection": (
+        ("allowed", r"(?i)allow|accept|permit|pass|alert|detect"),
+        ("blocked", r"(?i)block|den(?:y|ied)|drop|reject|prevent"),
+    ),
     "Change": (
         ("created", r"(?i)creat|add"),
         ("deleted", r"(?i)delet|remov"),
@@ -138,7 +148,7 @@ ACTION_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 """``action`` values a model expects and the words (in a result field or the raw) that mean them."""
 
-_RESULT_FIELDS = ("action", "result", "status", "outcome", "event_outcome", "disposition")
+_RESULT_FIELDS = ("action", "act", "result", "status", "outcome", "event_outcome", "disposition")
 
 
 @dataclass(frozen=True)
@@ -263,6 +273,15 @@ def _action_eval(model: str, source: str | None, *, keep: bool = False) -> str |
     return f"case({', '.join(branches)})"
 
 
+def _vendor_product(available: dict[str, tuple[str, ...]], given: str) -> str | None:
+    """The request's vendor/product name, else the events' own (CEF/LEEF header) fields."""
+    if given:
+        return '"' + given.replace('"', "'") + '"'
+    if "vendor" in available and "product" in available:
+        return 'vendor." ".product'
+    return None
+
+
 def _expected(values: Sequence[str], info: CimDatasetInfo, name: str) -> bool:
     """True when the model lists no expected values for ``name`` or all examples are among them."""
     allowed = info.expected_values.get(name)
@@ -333,9 +352,18 @@ def map_cim(
         if expression is not None:
             props["EVAL-action"] = expression
             mapped["action"] = expression
-    if "vendor_product" in required and "vendor_product" not in available and vendor_product:
-        props["EVAL-vendor_product"] = f'"{vendor_product}"'
-        mapped["vendor_product"] = props["EVAL-vendor_product"]
+    severity = available.get("severity", ())
+    if "severity" in required and severity and all(v.isdigit() for v in severity):
+        props["EVAL-severity"] = (
+            'case(severity>=9, "critical", severity>=7, "high", severity>=4, "medium", '
+            'severity>=1, "low", true(), "informational")'
+        )
+        mapped["severity"] = props["EVAL-severity"]
+    if "vendor_product" in required and "vendor_product" not in available:
+        expression = _vendor_product(available, vendor_product)
+        if expression is not None:
+            props["EVAL-vendor_product"] = expression
+            mapped["vendor_product"] = expression
     unmapped = tuple(name for name in best.info.required if name not in mapped)
     eventtype = f"{_slug(sourcetype)}_{_slug(model)}"
     eventtypes = {eventtype: {"search": _eventtype_search(sourcetype, model, events)}}

@@ -133,8 +133,10 @@ def recognise(events: Sequence[str], candidates: Sequence[Grammar]) -> Grammar |
     return None
 
 
-_CEF_EXTENSION = r"(?:^|\s)([A-Za-z][\w.\[\]]*)=((?:[^\s=\\]|\\.|\s(?!\s*[A-Za-z][\w.\[\]]*=))*)"
-_CEF_LABEL = re.compile(r"(?:^|\s)((?:c[sn]\d|cfp\d|deviceCustomDate\d|flexString\d)Label)=(\S+)")
+_CEF_EXTENSION = r"(?:^|[\s|])([A-Za-z][\w.\[\]]*)=((?:[^\s=\\]|\\.|\s(?!\s*[A-Za-z][\w.\[\]]*=))*)"
+_CEF_LABEL = re.compile(
+    r"(?:^|[\s|])((?:c[sn]\d|cfp\d|deviceCustomDate\d|flexString\d)Label)=(\S+)"
+)
 
 
 def plan_access(builder: PlanBuilder, grammar: Grammar) -> None:

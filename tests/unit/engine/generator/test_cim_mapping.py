@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from engine.generator.cim_mapping import map_cim
-from engine.generator.model import FieldInfo, FieldPlan
+from engine.generator.fields import infer_fields
+from engine.generator.model import FieldInfo, FieldPlan, FormatGuess
 from engine.sandbox.events import Event
 from engine.sandbox.searchtime import SearchTimeProcessor
 
@@ -125,3 +126,30 @@ def test_eventtype_is_narrowed_to_keywords_in_a_mixed_source() -> None:
     search = cim.eventtypes["acme_auth_authentication"]["search"]
     assert search.startswith('sourcetype="acme:auth" (')
     assert '"password"' in search
+
+
+def test_cef_ids_events_get_vendor_product_severity_and_action() -> None:
+    events = [
+        "CEF:0|Acme|IPS|1.0|100|SQL injection attempt|8|"
+        "src=10.0.0.1 dst=10.0.0.2 dpt=80 act=blocked",
+        "CEF:0|Acme|IPS|1.0|101|XSS attack|5|src=10.0.0.3 dst=10.0.0.2 dpt=443 act=alert",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="cef", confidence=1.0))
+    cim = map_cim(plan, events, wanted=True, sourcetype="acme:ips")
+    assert cim.models == ("Intrusion_Detection",)
+    processor = SearchTimeProcessor(
+        transforms=plan.transforms, eventtypes=cim.eventtypes, tags=cim.tags, lookup_files={}
+    )
+    event = Event(raw=events[0], sourcetype="acme:ips")
+    assert processor.apply(event, {**plan.props, **cim.props}) == []
+    expected = {
+        "src": "10.0.0.1",
+        "dest": "10.0.0.2",
+        "dest_port": "80",
+        "action": "blocked",
+        "severity": "high",
+        "signature": "SQL injection attempt",
+        "vendor_product": "Acme IPS",
+    }
+    assert {name: event.first(name) for name in expected} == expected
+    assert set(event.tags) == {"attack", "ids"}

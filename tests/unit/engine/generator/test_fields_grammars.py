@@ -95,6 +95,7 @@ def test_cef_header_extensions_and_labels() -> None:
     transform = plan.transforms[plan.props["REPORT-cef_extensions"]]
     pairs = {m.group(1): m.group(2) for m in compile_regex(transform["REGEX"]).finditer(events[0])}
     assert pairs["msg"] == "bad password"
+    assert pairs["src"] == "10.0.0.1"
     assert pairs["cs1"] == "Default Deny"
     assert plan.props["FIELDALIAS-cef_labels"] == "cs1 AS policy"
 
