@@ -150,7 +150,7 @@ _DIRECTIVES = {
     "ms": "%3N",
 }
 _PCRE_SPECIAL = frozenset("\\^$.|?*+()[]{}-/#")
-_KEY_BEFORE = re.compile(r"""(?P<q>"?)(?P<key>[A-Za-z_@][\w.@-]{0,63})(?P=q)\s*[:=]\s*"?$""")
+_KEY_BEFORE = re.compile(r"""(?P<q>["']?)(?P<key>[A-Za-z_@][\w.@-]{0,63})(?P=q)\s*[:=]\s*["']?$""")
 
 
 @dataclass(frozen=True)
@@ -170,7 +170,7 @@ class Found:
 
 def _directive(name: str, text: str) -> str:
     if name == "N":
-        return f"%{len(text)}N"
+        return f"%{-(-len(text) // 3) * 3}N"  # Splunk documents %3N, %6N and %9N
     if name == "b":
         return "%b" if len(text) == 3 else "%B"
     if name == "a":
@@ -317,8 +317,8 @@ def _prefixes_for(befores: Sequence[str]) -> list[str]:
     }
     if len(keys) == 1 and None not in keys:
         quote, key = next(iter(keys)) or ("", "")
-        key_re = f'"{_escape(key)}"' if quote else rf"(?<![\w.@-]){_escape(key)}"
-        out.append(key_re + r'\s*[:=]\s*"?')
+        key_re = f"{quote}{_escape(key)}{quote}" if quote else rf"(?<![\w.@-]){_escape(key)}"
+        out.append(key_re + r"""\s*[:=]\s*["']?""")
     last_chars = {before[-1:] for before in befores}
     if len(last_chars) == 1:
         char = last_chars.pop()

@@ -40,14 +40,14 @@ from engine.regex import compile_regex
         ),
         (
             ['{"id": 1, "ts": 1700000000.250, "msg": "a"}', '{"id": 2, "ts": 1700000001.5}'],
-            r'"ts"\s*[:=]\s*"?',
+            r""""ts"\s*[:=]\s*["']?""",
             "%s.%3N",
             None,
             True,
         ),
         (
             ["user=bob when=2024-01-02 03:04:05 ok", "user=alice when=2024-01-02 03:04:06 ok"],
-            r'(?<![\w.@-])when\s*[:=]\s*"?',
+            r"""(?<![\w.@-])when\s*[:=]\s*["']?""",
             "%Y-%m-%d %H:%M:%S",
             "UTC",
             True,
@@ -122,7 +122,7 @@ def test_conventional_time_key_beats_an_earlier_timestamp() -> None:
         '{"written":"2024-01-01T00:00:09Z","ts":"2024-01-01T00:00:01Z"}',
         '{"written":"2024-01-01T00:00:19Z","ts":"2024-01-01T00:00:11Z"}',
     ] * 3
-    assert infer_timestamps(events).time_prefix == r'"ts"\s*[:=]\s*"?'
+    assert infer_timestamps(events).time_prefix == r""""ts"\s*[:=]\s*["']?"""
 
 
 def test_find_timestamps_decodes_values() -> None:
@@ -185,3 +185,14 @@ def test_a_small_sample_keeps_its_format_when_automatic_recognition_cannot_read_
 def test_more_layouts(line: str, time_format: str, tz: str | None) -> None:
     plan = infer_timestamps([line] * 6)
     assert (plan.time_format, plan.tz, plan.success) == (time_format, tz, 1.0)
+
+
+def test_single_quoted_xml_attribute_is_a_key() -> None:
+    events = [
+        f"<Event><System><EventID>1</EventID><TimeCreated SystemTime='2024-03-01T10:{i:02d}:00"
+        f".1234567Z'/><Computer>h</Computer></System></Event>"
+        for i in range(6)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.time_prefix == r"""(?<![\w.@-])SystemTime\s*[:=]\s*["']?"""
+    assert plan.time_format == "%Y-%m-%dT%H:%M:%S.%9NZ" and plan.success == 1.0
