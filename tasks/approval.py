@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 
 from prefect import task
@@ -20,7 +21,13 @@ from storage.db.enums import AuditAction, RequestStatus
 from storage.db.errors import InvalidValueError, NotFoundError, RoleError
 from storage.db.unit_of_work import UnitOfWork
 from tasks.requests import RequestSummary
-from tasks.runtime import RETRY_DELAYS_S, audit, retry_transient
+from tasks.runtime import (
+    APPROVAL_TIMEOUT_SECONDS,
+    RETRY_DELAYS_S,
+    audit,
+    config_int,
+    retry_transient,
+)
 
 PREVIEW_LINES = 8
 
@@ -117,3 +124,29 @@ async def record_decision(
         )
         await uow.commit()
         return DecisionOutcome(status, reason)
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def expire_stale_approvals() -> list[str]:
+    """FAIL requests waiting for approval longer than APPROVAL_TIMEOUT_SECONDS.
+
+    A suspended run (from a deployment) holds no process that could notice its own timeout;
+    this sweep, run with retention, ends such requests with a clear reason.
+    """
+    async with UnitOfWork() as uow:
+        timeout = await config_int(uow, APPROVAL_TIMEOUT_SECONDS)
+        cutoff = datetime.now(UTC) - timedelta(seconds=timeout)
+        pending = await uow.requests.get_pending_approval(0, 1000)
+        expired = [r.id for r in pending if r.updated_at < cutoff]
+        for request_id in expired:
+            reason = f"approval timed out after {timeout} s"
+            await uow.requests.transition_status(request_id, RequestStatus.FAILED, reason=reason)
+            await audit(
+                uow,
+                action=AuditAction.UPDATE,
+                entity_type="Request",
+                entity_id=request_id,
+                details={"from": "PENDING_APPROVAL", "to": "FAILED", "reason": reason},
+            )
+        await uow.commit()
+        return [str(r) for r in expired]

@@ -21,6 +21,7 @@ REPAIR_ATTEMPTS = ("REPAIR_ATTEMPTS", 2)
 APPROVAL_TIMEOUT_SECONDS = ("APPROVAL_TIMEOUT_SECONDS", 7 * 24 * 3600)
 MAX_SAMPLE_BYTES = ("MAX_SAMPLE_BYTES", 200 * 1024 * 1024)
 KNOWLEDGE_SNIPPETS = ("KNOWLEDGE_SNIPPETS", 5)
+VALIDATION_STALE_SECONDS = ("VALIDATION_STALE_SECONDS", 3600)
 
 RETRY_DELAYS_S = exponential_backoff(backoff_factor=1)
 """Exponential backoff (1, 2, 4 s...) for steps that can fail transiently (database, objects)."""

@@ -14,6 +14,7 @@ import socket
 import tempfile
 import uuid
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,7 @@ from tasks.backends import get_backends
 from tasks.runtime import (
     MAX_PARALLEL_VALIDATIONS,
     RETRY_DELAYS_S,
+    VALIDATION_STALE_SECONDS,
     audit,
     config_int,
     retry_transient,
@@ -90,11 +92,33 @@ async def _acquire_slot(run_id: uuid.UUID) -> None:
                 text("SELECT pg_advisory_xact_lock(:key)"), {"key": SLOT_LOCK_KEY}
             )
             limit = await config_int(uow, MAX_PARALLEL_VALIDATIONS)
+            await _release_abandoned(uow, await config_int(uow, VALIDATION_STALE_SECONDS))
             if await uow.validations.get_running_count() < limit:
                 await uow.validations.start_validation(run_id, worker)
                 await uow.commit()
                 return
+            await uow.commit()  # keep the release of abandoned runs
         await asyncio.sleep(SLOT_POLL_S)
+
+
+async def _release_abandoned(uow: UnitOfWork, stale_after_s: int) -> None:
+    """FAIL runs RUNNING for longer than `stale_after_s` (their process died): free the slot."""
+    cutoff = datetime.now(UTC) - timedelta(seconds=stale_after_s)
+    running = await uow.validations.get_all(0, 1000, filters={"status": ValidationStatus.RUNNING})
+    for run in running:
+        if run.started_at is not None and run.started_at < cutoff:
+            await uow.validations.complete_validation(
+                run.id,
+                ValidationStatus.FAILED,
+                error_message=f"abandoned: no result within {stale_after_s} s",
+            )
+            await audit(
+                uow,
+                action=AuditAction.UPDATE,
+                entity_type="ValidationRun",
+                entity_id=run.id,
+                details={"status": "FAILED", "reason": "abandoned", "worker": run.container_id},
+            )
 
 
 def _sandbox(

@@ -31,9 +31,11 @@ def run(
 
         result = run_async(_run)
         verb = "would delete" if dry_run else "deleted"
+        count = result["expired"] if dry_run else result["deleted"]
         typer.echo(
-            f"{result['expired']} expired samples; {verb} {result['deleted'] or result['expired']}"
-            f" ({result['missing_objects']} objects were already gone)"
+            f"{result['expired']} expired samples; {verb} {count} "
+            f"({result['missing_objects']} objects were already gone); "
+            f"{result['approvals']} requests failed for an expired approval"
         )
 
 

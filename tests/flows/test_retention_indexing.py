@@ -81,3 +81,29 @@ def test_indexing_registers_the_pack_indexes_documents_and_skips_unreadable_ones
 
     again = run(knowledge_indexing())
     assert again["documents"] == 0 and again["failed"] == 1
+
+
+def test_retention_ends_requests_whose_approval_waited_too_long():
+    import time
+
+    from flows.retention import retention
+    from tasks.requests import create_request, describe_request, submit_for_approval
+
+    async def pending() -> str:
+        request_id = await create_request.fn(
+            requester="req-ann", source_system="waits", description="", cim_required=False
+        )
+        await submit_for_approval.fn(request_id)
+        return request_id
+
+    request_id = run(pending())
+    run(set_config("APPROVAL_TIMEOUT_SECONDS", 1))
+    try:
+        time.sleep(1.5)
+        result = run(retention(dry_run=False))
+    finally:
+        run(set_config("APPROVAL_TIMEOUT_SECONDS", 3600))
+    assert result["approvals"] >= 1
+    summary = run(describe_request(request_id))
+    assert summary.status == "FAILED"
+    assert summary.failure_reason == "approval timed out after 1 s"
