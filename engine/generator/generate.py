@@ -531,7 +531,11 @@ def generate_ta(
         masker = Redactor() if request.redact else None
         ta.extra_files.update(_shipped_samples(sample, draft.breaking, sourcetype, masker))
     ta_dir = _install(ta, out_dir)
-    package = build_package(ta_dir, out_dir)
+    try:
+        package = build_package(ta_dir, out_dir)
+    except BaseException:
+        shutil.rmtree(ta_dir, ignore_errors=True)  # no TA folder without its package
+        raise
     return GenerationResult(
         name=name,
         sourcetype=sourcetype,
