@@ -173,12 +173,12 @@ def main(argv: list[str] | None = None) -> int:
     print(f"slowest generation: {slowest.collection}/{slowest.dataset} {slowest.seconds:.2f} s")
     full = [root for root in roots if _events(root) >= FULL_SIZE]
     if full:
-        timings = [(_full_generation_seconds(root, args.out), root) for root in full]
-        seconds, root = max(timings)
-        mean = sum(t for t, _ in timings) / len(timings)
+        timings = [(*_full_generation_seconds(root, args.out), root) for root in full]
+        wall, cpu, root = max(timings, key=lambda timing: timing[1])
         print(
-            f"generation from a whole {FULL_SIZE:,}-event raw.log: max {seconds:.2f} s "
-            f"({root.parent.name}/{root.name}), mean {mean:.2f} s"
+            f"generation from a whole {FULL_SIZE:,}-event raw.log: max {cpu:.2f} s CPU "
+            f"({wall:.2f} s wall, {root.parent.name}/{root.name}), "
+            f"mean {sum(t[1] for t in timings) / len(timings):.2f} s CPU"
         )
     return 0
 
@@ -188,14 +188,17 @@ def _events(root: Path) -> int:
         return sum(1 for line in handle if line.strip())
 
 
-def _full_generation_seconds(root: Path, out: Path) -> float:
-    """Seconds to generate (and self-check) a TA from the whole ``raw.log``."""
+def _full_generation_seconds(root: Path, out: Path) -> tuple[float, float]:
+    """(wall, CPU) seconds to generate and self-check a TA from the whole ``raw.log``.
+
+    CPU time is the one-core figure: wall time also counts whatever else the machine runs.
+    """
     scratch = out / "_full" / root.parent.name / root.name
     shutil.rmtree(scratch, ignore_errors=True)
     request = GenerationRequest(samples=(root / "raw.log",), source_system=root.name)
-    started = time.perf_counter()
+    wall, cpu = time.perf_counter(), time.process_time()
     generate_ta(request, out_dir=scratch)
-    return time.perf_counter() - started
+    return time.perf_counter() - wall, time.process_time() - cpu
 
 
 if __name__ == "__main__":
