@@ -7,14 +7,15 @@ import typer
 
 def demo() -> None:
     """Start the stack, submit the bundled sample, approve it, print the validated TA."""
-    from tagen import stack
+    from tagen.cli.db import fail
+    from tagen.cli.request import lifecycle_errors
     from tagen.demo import DemoError, run_demo
 
-    try:
-        status = run_demo(typer.echo)
-    except (DemoError, stack.StackError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
+    with lifecycle_errors():
+        try:
+            status = run_demo(typer.echo)
+        except DemoError as exc:
+            raise fail(str(exc)) from None
     if status != "COMPLETED":
         raise typer.Exit(1)
 

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import typer
 
+from tagen.cli.request import lifecycle_errors
+
 
 def up() -> None:
     """Start embedded PostgreSQL, a Prefect server on loopback and the deployments."""
     from tagen import stack
 
-    try:
+    with lifecycle_errors():
         state = stack.up()
-    except stack.StackError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(1) from exc
     typer.echo(f"Prefect UI: {state.ui_url}")
     typer.echo(f"Prefect API: {state.api_url} (export PREFECT_API_URL={state.api_url})")
 
@@ -22,7 +21,8 @@ def down() -> None:
     """Stop what `tagen up` started."""
     from tagen import stack
 
-    stopped = stack.down()
+    with lifecycle_errors():
+        stopped = stack.down()
     typer.echo("stopped: " + ", ".join(stopped) if stopped else "nothing to stop")
 
 
