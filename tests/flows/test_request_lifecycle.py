@@ -45,6 +45,9 @@ async def _details(request_id: str):
 
 
 def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: Any):
+    from flows.knowledge_indexing import knowledge_indexing
+
+    run(knowledge_indexing())  # the built-in pack, so that generation retrieves from it
     flow, request_id, flow_run_id = _start()
     flow.wait_paused(flow_run_id, key="approval-1")
     resume(flow_run_id, approved=True, approver="appr-bob", reason="looks fine")
@@ -62,6 +65,7 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
     with backends.objects.open(revision.storage_key) as stored:
         assert hashlib.sha256(stored.read()).hexdigest() == revision.checksum
     assert revision.generation_metadata["generator_version"]
+    assert revision.generation_metadata["knowledge_document_ids"], "no knowledge retrieved"
     [validation] = request.validation_runs
     assert str(validation.status) == "PASSED" and validation.debug_bundle_key
     assert backends.objects.exists(validation.debug_bundle_key)
