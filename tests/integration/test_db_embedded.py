@@ -1,16 +1,19 @@
-"""The embedded PostgreSQL: start-or-reuse, both drivers, stale lock recovery, stop."""
+"""The embedded PostgreSQL: start-or-reuse, both drivers, stale lock recovery, stop, the
+extensions the migrations enable, refusing another major version, the OS user when root."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import os
+import pwd
 import shutil
 import signal
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import psutil
 import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.ext.asyncio import create_async_engine
@@ -18,7 +21,7 @@ from sqlalchemy.pool import NullPool
 
 from storage.db import embedded
 from storage.settings import clear_settings_cache
-from tests.db_fixtures import scratch_pgdata
+from tests.db_fixtures import PgServer, scratch_pgdata
 
 
 @pytest.fixture(scope="module")
@@ -110,3 +113,39 @@ def test_stop_then_start_again(home: Path):
     restarted = embedded.start(pgdata, throwaway=True)
     assert _scalar(embedded.embedded_database_url(), "SHOW fsync") == "off"
     assert restarted.pid > 0
+
+
+def test_migrated_database_has_pgvector_and_pg_trgm(pg_server: PgServer, db_url: str):
+    if pg_server.pgdata is None:
+        pytest.skip("an external TEST_DATABASE_URL server may lack the extensions")
+    installed = _scalar(
+        db_url, "SELECT string_agg(extname, ',' ORDER BY extname) FROM pg_extension"
+    )
+    assert {"vector", "pg_trgm"} <= set(str(installed).split(","))  # pg_trgm: Prefect needs it
+
+
+def test_cluster_of_another_major_version_is_refused():
+    pgdata = scratch_pgdata()
+    pgdata.mkdir()
+    (pgdata / "PG_VERSION").write_text("16\n")
+    try:
+        with pytest.raises(embedded.EmbeddedDatabaseError, match="holds a PostgreSQL 16 cluster"):
+            embedded.start(pgdata, throwaway=True)
+        assert not (pgdata / "postmaster.pid").exists()
+        assert sorted(p.name for p in pgdata.iterdir()) == ["PG_VERSION"]  # left untouched
+    finally:
+        shutil.rmtree(pgdata.parent, ignore_errors=True)
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() != 0, reason="only root picks the OS user")
+def test_as_root_the_server_runs_as_the_owner_of_its_data_directory():
+    pgdata = scratch_pgdata()
+    pgdata.mkdir()
+    nobody = pwd.getpwnam("nobody")
+    os.chown(pgdata, nobody.pw_uid, nobody.pw_gid)
+    try:
+        server = embedded.start(pgdata, throwaway=True)
+        assert psutil.Process(server.pid).username() == "nobody"
+    finally:
+        embedded.stop(pgdata)
+        shutil.rmtree(pgdata.parent, ignore_errors=True)
