@@ -48,13 +48,14 @@ def translate_db_error(exc: Exception, entity: str) -> StorageError:
     detail = getattr(diag, "message_detail", None)
     if sqlstate == _UNIQUE_VIOLATION:
         return DuplicateError(entity, detail or f"violates {constraint}")
-    if sqlstate == _FOREIGN_KEY_VIOLATION:
-        return ConstraintViolationError(
-            f"{entity}: unknown or still referenced row ({detail or constraint})"
-        )
     if sqlstate == _RESTRICT_VIOLATION and "append-only" in primary:
         # "audit_logs is append-only: <OPERATION> is not allowed"
         return ImmutableAuditLogError(primary.split(": ", 1)[-1].split(" ", 1)[0])
+    # PostgreSQL 18 reports an ON DELETE RESTRICT foreign key as restrict_violation, not 23503.
+    if sqlstate in (_FOREIGN_KEY_VIOLATION, _RESTRICT_VIOLATION):
+        return ConstraintViolationError(
+            f"{entity}: unknown or still referenced row ({detail or constraint})"
+        )
     if sqlstate == _CHECK_VIOLATION and "status transition" in primary:
         parts = primary.rsplit(" ", 3)  # "... transition OLD -> NEW"
         return InvalidStatusTransitionError(entity, parts[-3], parts[-1])
