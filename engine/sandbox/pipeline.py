@@ -9,6 +9,7 @@ kept as examples.
 
 from __future__ import annotations
 
+import codecs
 from collections.abc import Generator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,7 +30,7 @@ from engine.sandbox.eventtypes import (
     Predicate,
     compile_search,
 )
-from engine.sandbox.indextime import index_events
+from engine.sandbox.indextime import IndexTimeStats, index_events
 from engine.sandbox.report import LintItem, ReportBuilder, SampleRun, ValidationReport
 from engine.sandbox.searchtime import SearchTimeProcessor
 from engine.sandbox.spl_eval import (
@@ -193,12 +194,28 @@ class _Run:
         limit = self.settings.max_events
         return not limit or self.builder.events < limit
 
+    def charset_for(self, run: SampleRun) -> str | None:
+        """props.conf CHARSET for a sample (None: AUTO). One Splunk does not know is a
+        configuration error; the sample is then read as AUTO would."""
+        charset = self.props_for(run.sourcetype, run.source, run.host).get("CHARSET", "").strip()
+        if not charset or charset.upper() == "AUTO":
+            return None
+        try:
+            codecs.lookup(charset)
+        except LookupError:
+            self.builder.config_error(
+                f"[{run.sourcetype}] CHARSET = {charset!r} is not a known encoding"
+            )
+            return None
+        return charset
+
     def run_sample(self, run: SampleRun, chunks: Generator[str, None, None]) -> None:
         self.builder.start_sample(run)
         if run.sourcetype not in self.props:
             self.builder.warn(
                 f"no props.conf stanza [{run.sourcetype}]: Splunk's defaults apply to it"
             )
+        stats = IndexTimeStats()
         try:
             events = index_events(
                 chunks,
@@ -209,20 +226,36 @@ class _Run:
                 host=run.host,
                 now=self.now,
                 default_tz=self.zone,
+                stats=stats,
             )
         except ValueError as exc:
             # Settings compile before the first event: a TA Splunk could not apply fails.
             chunks.close()
             self.builder.config_error(f"[{run.sourcetype}] {exc}")
             return
-        for event in events:
-            self.search_time(event, sample=run.path)
-            if not self.budget_left():
+        try:
+            while self.budget_left():
+                try:
+                    event = next(events, None)
+                except RegexLimitError as exc:
+                    # Only event breaking lets a limit through (per-event index-time regexes
+                    # count as not matching): Splunk could not break this sample into events.
+                    self.builder.config_error(
+                        f"[{run.sourcetype}] event breaking of {run.path} stopped after "
+                        f"{stats.events} events: {exc}"
+                    )
+                    break
+                if event is None:
+                    break
+                self.search_time(event, sample=run.path)
+            else:
                 self.builder.warn(
                     f"stopped after {self.settings.max_events} events (max_events); "
                     "the rest of the samples was not analysed"
                 )
-                break
+        finally:
+            chunks.close()
+        self.builder.index_time(stats, sample=run.path)
 
     def search_time(self, event: Event, *, sample: str) -> None:
         props = self.props_for(event.sourcetype, event.source, event.host)
@@ -255,20 +288,26 @@ def run_sandbox(
     Every sample is opened and checked (empty, binary, unreadable: :class:`SampleError`) before
     any event is produced, so bad input fails before sinks receive anything.
     """
-    opened = [(path, read_sample_chunks(path)) for path in samples]
     state = _Run(ta=ta, settings=settings, sinks=sinks)
-    for error in state.processor.config_errors:
-        state.builder.warn(error)
-    for path, chunks in opened:
-        if not state.budget_left():
-            chunks.close()
-            continue
-        run = SampleRun(
+    runs = [
+        SampleRun(
             path=str(path),
             sourcetype=sourcetype or default_sourcetype(ta, path),
             source=source or str(path.resolve()),
             host=host or DEFAULT_HOST,
         )
+        for path in samples
+    ]
+    opened = [
+        (run, read_sample_chunks(path, charset=state.charset_for(run)))
+        for path, run in zip(samples, runs, strict=True)
+    ]
+    for error in state.processor.config_errors:
+        state.builder.warn(error)
+    for run, chunks in opened:
+        if not state.budget_left():
+            chunks.close()
+            continue
         state.run_sample(run, chunks)
     stanza_models = state.checker.mapped_models()
     for stanza, models in stanza_models.items():

@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 
 from engine.cim.compliance import ComplianceTally, DatasetSummary
 from engine.sandbox.events import Event
+from engine.sandbox.indextime import IndexTimeStats
 from engine.settings import SandboxSettings
 
 EXCERPT_CHARS = 300
@@ -118,6 +119,10 @@ class ValidationReport(BaseModel):
     events: int = 0
     truncated_events: int = 0
     truncated_ratio: float = 0.0
+    dropped_events: int = 0
+    """Events an index-time transform routed to nullQueue (not counted in ``events``)."""
+    index_regex_errors: int = 0
+    """Index-time regex runs (TRANSFORMS-, SEDCMD-) stopped by the PCRE limits."""
     events_with_fields: int = 0
     field_event_ratio: float = 0.0
     timestamps: TimestampSummary = Field(default_factory=TimestampSummary)
@@ -169,6 +174,19 @@ class ReportBuilder:
         if message not in self._warnings and len(self._warnings) >= MAX_WARNINGS:
             message = f"further distinct warnings beyond the first {MAX_WARNINGS}"
         self._warnings[message] += 1
+
+    def index_time(self, stats: IndexTimeStats, *, sample: str) -> None:
+        """What index time counted for one sample: nullQueue drops and regex errors (Splunk
+        skips such a transform for the event; the report says where it happened)."""
+        report = self._report
+        report.dropped_events += stats.dropped
+        report.index_regex_errors += stats.regex_errors
+        if stats.regex_errors:
+            examples = "; ".join(dict.fromkeys(stats.regex_error_examples))
+            self.warn(
+                f"{sample}: {stats.regex_errors} index-time regex run(s) stopped by the PCRE "
+                f"limits and were treated as not matching: {examples}"
+            )
 
     def add_event(self, event: Event, *, sample: str) -> bool:
         """Measure one event; returns True when it shows a problem worth keeping as an example."""

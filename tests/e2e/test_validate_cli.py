@@ -160,3 +160,18 @@ def test_usage_errors_exit_2(ta_dir: Path, sample: Path) -> None:
     done = _run(ta_dir, sample, "--now", "yesterday")
     assert done.returncode == 2
     assert "--now 'yesterday' is not an ISO-8601 date/time" in done.stderr
+
+
+def test_a_runaway_line_breaker_exits_1_with_the_reason_not_a_traceback(
+    ta_dir: Path, tmp_path: Path
+) -> None:
+    props = ta_dir / "default" / "props.conf"
+    props.write_text(PROPS + "LINE_BREAKER = ((a+)+)$\n", encoding="utf-8")
+    sample = tmp_path / "auth.log"
+    sample.write_text(GOOD + "a" * 40 + "!\n", encoding="utf-8")
+    report = tmp_path / "r.json"
+    done = _run(ta_dir, sample, "--report", report, "--now", "2024-06-01T00:00:00Z")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+    assert "event breaking of" in done.stdout and "limit" in done.stdout
+    assert json.loads(report.read_text(encoding="utf-8"))["verdict"] == "FAILED"

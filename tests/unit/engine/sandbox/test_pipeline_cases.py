@@ -431,3 +431,76 @@ def test_the_run_leaves_the_ta_as_it_was(tmp_path: Path) -> None:
     ta = _props_ta(f"[{ST}]\nSHOULD_LINEMERGE = false\n")
     _events(ta, sample)
     assert set(ta.confs) == {"app", "props"}  # no empty transforms/eventtypes/tags appear
+
+
+def _report(ta: TA, sample: Path):
+    return run_sandbox(
+        ta=ta,
+        samples=[sample],
+        sourcetype=ST,
+        source=None,
+        host=None,
+        settings=SandboxSettings(now=NOW),
+    ).report
+
+
+def test_a_runaway_line_breaker_fails_the_verdict_with_the_reason(tmp_path: Path) -> None:
+    sample = tmp_path / "app.log"
+    sample.write_text("2024-05-02 11:00:00 a=1\n" + "a" * 40 + "!\n", encoding="utf-8")
+    ta = _props_ta(f"[{ST}]\nSHOULD_LINEMERGE = false\nLINE_BREAKER = ((a+)+)$\n")
+    report = _report(ta, sample)
+    assert report.verdict == "FAILED"
+    (reason,) = [r for r in report.reasons if "event breaking" in r]
+    assert reason.startswith(f"configuration error: [{ST}] event breaking of {sample}")
+    assert "((a+)+)$" in reason and "limit" in reason
+
+
+def test_index_time_drops_and_regex_errors_are_reported(tmp_path: Path) -> None:
+    sample = tmp_path / "app.log"
+    slow = "a" * 40 + "!"
+    sample.write_text(
+        "2024-05-02 11:00:00 keep a=1\n2024-05-02 11:00:01 noise a=2\n"
+        f"2024-05-02 11:00:02 {slow}\n",
+        encoding="utf-8",
+    )
+    ta = _props_ta(
+        f"[{ST}]\nSHOULD_LINEMERGE = false\nTRANSFORMS-q = drop_noise, slow\n",
+        "[drop_noise]\nREGEX = noise\nDEST_KEY = queue\nFORMAT = nullQueue\n\n"
+        "[slow]\nREGEX = ((a+)+)$\nDEST_KEY = queue\nFORMAT = nullQueue\n",
+    )
+    report = _report(ta, sample)
+    assert (report.events, report.dropped_events, report.index_regex_errors) == (2, 1, 1)
+    (warning,) = [w for w in report.warnings if "index-time regex" in w]
+    assert warning.startswith(f"{sample}: 1 index-time regex run(s) stopped")
+    assert "transforms.conf [slow]" in warning
+
+
+@pytest.mark.parametrize(
+    ("data", "charset", "user"),
+    [
+        ("user=zoë".encode("latin-1"), "latin-1", "zoë"),
+        ("user=zoë".encode("latin-1"), "AUTO", "zoë"),  # not UTF-8: sniffed as Latin-1
+        ("user=zoë".encode("latin-1"), "UTF-8", "zo\\xEB"),  # Splunk writes invalid bytes
+        ("user=café".encode(), "latin-1", "cafÃ©"),  # UTF-8 bytes read as Latin-1 on request
+        ("user=café".encode(), "AUTO", "café"),
+    ],
+    ids=["latin1-as-latin1", "latin1-auto", "latin1-as-utf8", "utf8-as-latin1", "utf8-auto"],
+)
+def test_charset_from_props_decodes_the_sample(
+    data: bytes, charset: str, user: str, tmp_path: Path
+) -> None:
+    sample = tmp_path / "legacy.log"
+    sample.write_bytes(b"2024-05-02 11:00:00 " + data + b"\n")
+    ta = _props_ta(f"[{ST}]\nSHOULD_LINEMERGE = false\nCHARSET = {charset}\n")
+    (event,) = _events(ta, sample)
+    assert event.fields.get("user") == [user]
+
+
+def test_an_unknown_charset_is_a_configuration_error(tmp_path: Path) -> None:
+    sample = tmp_path / "app.log"
+    sample.write_text("2024-05-02 11:00:00 user=bob\n", encoding="utf-8")
+    ta = _props_ta(f"[{ST}]\nSHOULD_LINEMERGE = false\nCHARSET = klingon-8\n")
+    report = _report(ta, sample)
+    assert report.verdict == "FAILED"
+    assert report.config_errors == [f"[{ST}] CHARSET = 'klingon-8' is not a known encoding"]
+    assert report.events == 1  # read as AUTO would, so the rest of the report still helps
