@@ -10,7 +10,6 @@ stops exactly that and nothing else; a second `up` reuses a healthy stack.
 from __future__ import annotations
 
 import json
-import logging
 import os
 import signal
 import subprocess
@@ -24,8 +23,6 @@ from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
-
-logger = logging.getLogger(__name__)
 
 PREFECT_DATABASE = "prefect"
 REQUEST_DEPLOYMENT = "request-lifecycle/request-lifecycle"
@@ -176,11 +173,7 @@ def _has_pg_trgm(server_url: str) -> bool:
 
 
 def _start_database() -> tuple[str, bool]:
-    """Start-or-reuse the embedded PostgreSQL, migrate the app database, pick Prefect's database.
-
-    Prefect's server needs the pg_trgm extension; a PostgreSQL build without it (the plain
-    `pgserver` wheel) gets Prefect's own default, SQLite under `<TAGEN_HOME>/prefect`, instead.
-    """
+    """Start-or-reuse the embedded PostgreSQL, migrate the app database, create Prefect's."""
     from storage.db import embedded
     from storage.db.migrate import upgrade
     from storage.settings import get_storage_settings
@@ -192,10 +185,9 @@ def _start_database() -> tuple[str, bool]:
     embedded.ensure_database(server, PREFECT_DATABASE)
     prefect_url = server.url(driver="asyncpg", database=PREFECT_DATABASE)
     if not _has_pg_trgm(prefect_url):
-        logger.warning(
-            "the embedded PostgreSQL has no pg_trgm extension; Prefect keeps its state in SQLite"
+        raise StackError(
+            f"the PostgreSQL in {pgdata} has no pg_trgm extension, which Prefect's server needs"
         )
-        prefect_url = f"sqlite+aiosqlite:///{_home() / 'prefect' / 'prefect.db'}"
     return prefect_url, started
 
 

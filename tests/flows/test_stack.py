@@ -1,0 +1,114 @@
+"""`tagen up` for real: served deployments, a suspended approval resumed via the API, `down`.
+
+The stack gets its own TAGEN_HOME (PostgreSQL for Prefect, objects) and a free port; the
+application database is the test database (DATABASE_URL), shared with the runner's processes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.flows.conftest import SAMPLE, run
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def stack_home(monkeypatch: pytest.MonkeyPatch, users: dict[str, str]) -> Iterator[Path]:
+    from storage.settings import clear_settings_cache
+    from tagen import stack
+
+    # Not pytest's owner-only tmp_path: PostgreSQL runs as its own OS user and must traverse it.
+    home = Path(tempfile.mkdtemp(prefix="tagen-stack-test-")) / "home"
+    monkeypatch.setenv("TAGEN_HOME", str(home))
+    monkeypatch.setenv("TAGEN_PREFECT_PORT", str(_free_port()))
+    clear_settings_cache()
+    stack.get_stack_settings.cache_clear()
+    try:
+        yield home
+    finally:
+        stack.down()
+        monkeypatch.undo()
+        clear_settings_cache()
+        stack.get_stack_settings.cache_clear()
+        shutil.rmtree(home.parent, ignore_errors=True)
+
+
+async def _state(flow_run_id: uuid.UUID) -> tuple[str, str]:
+    from prefect import get_client
+
+    async with get_client() as client:
+        flow_run = await client.read_flow_run(flow_run_id)
+    assert flow_run.state is not None
+    return flow_run.state.type.value, flow_run.state.name
+
+
+def _wait(flow_run_id: uuid.UUID, wanted: str, timeout: float = 90) -> str:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        kind, name = asyncio.run(_state(flow_run_id))
+        if kind == wanted or kind in ("FAILED", "CRASHED", "COMPLETED"):
+            return name
+        time.sleep(0.3)
+    raise AssertionError(f"flow run {flow_run_id} never reached {wanted}")
+
+
+def test_up_serves_the_lifecycle_and_a_suspended_approval_resumes_from_a_deployment(
+    stack_home: Path,
+):
+    from prefect.deployments.flow_runs import run_deployment
+    from prefect.flow_runs import resume_flow_run
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    from tagen import stack
+    from tasks.requests import describe_request
+
+    state = stack.up()
+    assert stack.running_stack() == state
+    assert stack.up() == state  # a second `up` reuses the running stack
+    stack.wait_for_deployments(state.api_url, names=(stack.REQUEST_DEPLOYMENT,))
+    with temporary_settings({PREFECT_API_URL: state.api_url}):
+        flow_run = run_deployment(
+            stack.REQUEST_DEPLOYMENT,
+            parameters={
+                "requester": "req-ann",
+                "source_system": "stack test",
+                "samples": [str(SAMPLE)],
+                "cim_required": True,
+            },
+            timeout=0,
+        )
+        assert _wait(flow_run.id, "PAUSED") == "Suspended"  # no process waits for the approver
+        resume_flow_run(
+            flow_run.id, run_input={"approved": True, "approver": "appr-bob", "reason": ""}
+        )
+        assert _wait(flow_run.id, "COMPLETED") == "Completed"
+
+    async def request_of_run() -> str:
+        from storage.db.unit_of_work import UnitOfWork
+
+        async with UnitOfWork() as uow:
+            entries = await uow.audit.get_by_correlation_id(str(flow_run.id))
+        created = [e for e in entries if e.entity_type == "Request" and str(e.action) == "CREATE"]
+        assert len(created) == 1  # re-running after the suspension did not create it twice
+        return str(created[0].entity_id)
+
+    summary = run(describe_request(run(request_of_run())))
+    assert summary.status == "COMPLETED"
+
+    stopped = stack.down()
+    assert any("Prefect server" in name for name in stopped)
+    assert stack.running_stack() is None
