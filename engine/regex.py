@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import pcre2
+from pcre2 import _cy
 
 MATCH_LIMIT = 100_000
 DEPTH_LIMIT = 1_000
@@ -68,6 +69,17 @@ class RegexMatch:
     def raw(self) -> pcre2.Match:
         """The underlying byte-level match, for callers that work on bytes."""
         return self._match
+
+
+def match_groups(match: pcre2.Match, count: int) -> list[bytes | None]:
+    """Groups 0..``count`` of a byte-subject match (None for a group that did not take part).
+
+    pcre2's ``Match.__getitem__`` re-validates the group number through Python properties on
+    every call, which costs more than the match itself when an event reads many groups; the
+    numbers asked for here are the pattern's own, so the binding's accessor is called directly.
+    """
+    data, subject = match._pcre2_match_data, match.string
+    return [_cy.match_substring_bynumber(data, subject, number) for number in range(count + 1)]
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,11 +9,17 @@ callers can enforce MAX_TIMESTAMP_LOOKAHEAD.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
 from datetime import UTC, timedelta, timezone, tzinfo
 from functools import lru_cache
+from typing import Any
 
-from engine.regex import Regex, RegexError, compile_regex
+from engine.regex import Regex, RegexError, compile_regex, match_groups
+
+PARSE_CACHE_SIZE = 512
+"""Distinct timestamp texts remembered per format (cleared when full, so memory is bounded).
+Events arrive in time order, so nearby events repeat the same second."""
 
 _MONTHS = {
     "jan": 1,
@@ -86,9 +92,12 @@ class TimeFormatError(ValueError):
 
 @dataclass(frozen=True, slots=True)
 class ParsedTime:
-    """The parts a format found; absent parts are None (the caller fills them in)."""
+    """The parts a format found; absent parts are None (the caller fills them in).
 
-    end: int
+    Equality and hashing ignore ``end``: equal parts are the same moment wherever they were.
+    """
+
+    end: int = field(compare=False)
     year: int | None = None
     month: int | None = None
     day: int | None = None
@@ -146,17 +155,20 @@ _COMPOSITES = {
 }
 
 
+Converter = Callable[[Sequence[bytes | None], int], "ParsedTime | None"]
+
+
 @dataclass(frozen=True, slots=True)
 class TimeFormat:
-    """A compiled TIME_FORMAT."""
+    """A compiled TIME_FORMAT: its anchored regex and one converter for its groups."""
 
     text: str
     regex: Regex
     kinds: tuple[str, ...]
-
-    @property
-    def numbers(self) -> range:
-        return range(1, len(self.kinds) + 1)
+    convert: Converter = field(compare=False, repr=False)
+    _parsed: dict[bytes, ParsedTime] = field(
+        default_factory=dict, compare=False, hash=False, repr=False
+    )
 
     def parse(self, text: str, pos: int = 0) -> ParsedTime | None:
         """Parse at exactly ``pos`` (no searching); None when the text does not fit."""
@@ -170,12 +182,27 @@ class TimeFormat:
         return replace(parsed, end=end)
 
     def parse_encoded(self, encoded: bytes, byte_pos: int) -> ParsedTime | None:
-        """:meth:`parse` on UTF-8 bytes; ``end`` is then a byte offset."""
+        """:meth:`parse` on UTF-8 bytes; ``end`` is then a byte offset.
+
+        The parts are a function of the matched text alone (the regex is anchored at
+        ``byte_pos``), so repeated timestamp texts are converted once.
+        """
         match = self.regex.search_bytes(encoded, byte_pos)
         if match is None:
             return None
-        values = [match[i] for i in self.numbers]
-        return _convert(self.kinds, values, match.end())
+        values = match_groups(match, len(self.kinds))
+        text = values[0]
+        end = byte_pos + len(text)  # type: ignore[arg-type]
+        cache = self._parsed
+        parsed = cache.get(text)  # type: ignore[arg-type]
+        if parsed is None:
+            parsed = self.convert(values, end)
+            if parsed is None:
+                return None
+            if len(cache) >= PARSE_CACHE_SIZE:
+                cache.clear()
+            cache[text] = parsed  # type: ignore[index]
+        return parsed if parsed.end == end else replace(parsed, end=end)
 
 
 def _expand(fmt: str) -> str:
@@ -257,7 +284,7 @@ def compile_time_format(
         regex = compile_regex(rf"\G{ahead}(?:{body}){guard}")
     except RegexError as exc:
         raise TimeFormatError(f"TIME_FORMAT {fmt!r} cannot be compiled: {exc}") from exc
-    return TimeFormat(fmt, regex, kinds)
+    return TimeFormat(fmt, regex, kinds, _converter(kinds))
 
 
 def format_search_body(fmt: str) -> str:
@@ -292,66 +319,132 @@ def _offset_zone(text: str) -> tzinfo | None:
     return UTC if not delta else timezone(delta)
 
 
-def _convert(kinds: tuple[str, ...], values: list[bytes | None], end: int) -> ParsedTime | None:
-    year = month = day = yday = hour = minute = second = hour12 = None
-    pm: bool | None = None
-    microsecond = 0
-    tz: tzinfo | None = None
-    epoch: float | None = None
-    zone_text: str | None = None
-    for kind, raw in zip(kinds, values, strict=True):
-        if raw is None or kind == "skip":
-            continue
-        if kind == "month":
-            month = int(raw)
-        elif kind == "day":
-            day = int(raw)
-        elif kind == "hour":
-            hour = int(raw)
-        elif kind == "minute":
-            minute = int(raw)
-        elif kind == "second":
-            second = int(raw)
-        elif kind == "year":
-            year = int(raw)
-        elif kind == "monthname":
-            month = _MONTHS[raw[:3].decode("ascii").lower()]
-        elif kind.startswith("subsec"):
-            # %3N reads the digits present but keeps only its width of precision.
-            digits = raw[: min(int(kind[6:]), 6)].decode("ascii")
-            microsecond = int(digits.ljust(6, "0"))
-        elif kind == "year2":
-            two = int(raw)
-            year = 1900 + two if two >= 69 else 2000 + two
-        elif kind == "yday":
-            yday = int(raw)
-        elif kind == "hour12":
-            hour12 = int(raw)
-        elif kind == "ampm":
-            pm = raw[:1] in (b"p", b"P")
-        elif kind == "epoch":
-            epoch = float(raw)
-        else:  # offset or zone
-            zone_text = raw.decode("ascii")
-            zone = zone_from_name(zone_text)
-            if zone is None and kind == "offset":
-                return None
-            tz = zone or tz
-    if hour12 is not None:
-        if not 1 <= hour12 <= 12:
-            return None
-        hour = (hour12 % 12) + (12 if pm else 0)
-    elif hour is not None and pm is not None and hour <= 12:
-        hour = (hour % 12) + (12 if pm else 0)
-    if not (
-        (month is None or 1 <= month <= 12)
-        and (day is None or 1 <= day <= 31)
-        and (yday is None or 1 <= yday <= 366)
-        and (hour is None or hour <= 23)
-        and (minute is None or minute <= 59)
-        and (second is None or second <= 60)
-    ):
-        return None
-    return ParsedTime(
-        end, year, month, day, yday, hour, minute, second, microsecond, pm, tz, epoch, zone_text
+def _set_number(slot: int) -> Callable[[list[Any], bytes], None]:
+    def setter(parts: list[Any], raw: bytes) -> None:
+        parts[slot] = int(raw)
+
+    return setter
+
+
+def _set_monthname(parts: list[Any], raw: bytes) -> None:
+    parts[_MONTH] = _MONTHS[raw[:3].decode("ascii").lower()]
+
+
+def _set_subsec(width: int) -> Callable[[list[Any], bytes], None]:
+    keep = min(width, 6)
+
+    def setter(parts: list[Any], raw: bytes) -> None:
+        # %3N reads the digits present but keeps only its width of precision.
+        parts[_MICROSECOND] = int(raw[:keep].decode("ascii").ljust(6, "0"))
+
+    return setter
+
+
+def _set_year2(parts: list[Any], raw: bytes) -> None:
+    two = int(raw)
+    parts[_YEAR] = 1900 + two if two >= 69 else 2000 + two
+
+
+def _set_ampm(parts: list[Any], raw: bytes) -> None:
+    parts[_PM] = raw[:1] in (b"p", b"P")
+
+
+def _set_epoch(parts: list[Any], raw: bytes) -> None:
+    parts[_EPOCH] = float(raw)
+
+
+def _set_zone(parts: list[Any], raw: bytes) -> None:
+    text = raw.decode("ascii")
+    parts[_ZONE_TEXT] = text
+    zone = zone_from_name(text)
+    if zone is not None:
+        parts[_TZ] = zone
+
+
+def _set_offset(parts: list[Any], raw: bytes) -> None:
+    text = raw.decode("ascii")
+    zone = zone_from_name(text)
+    if zone is None:
+        raise _NotATime
+    parts[_ZONE_TEXT] = text
+    parts[_TZ] = zone
+
+
+class _NotATime(Exception):
+    """Raised by a setter when its group cannot be part of a valid time."""
+
+
+# Slots of the parts list a converter fills (the order of ParsedTime's fields after ``end``).
+(_YEAR, _MONTH, _DAY, _YDAY, _HOUR, _MINUTE, _SECOND, _MICROSECOND, _PM, _TZ, _EPOCH) = range(11)
+_ZONE_TEXT = 11
+_HOUR12 = 12
+_SETTERS: dict[str, Callable[[list[Any], bytes], None]] = {
+    "year": _set_number(_YEAR),
+    "month": _set_number(_MONTH),
+    "day": _set_number(_DAY),
+    "yday": _set_number(_YDAY),
+    "hour": _set_number(_HOUR),
+    "minute": _set_number(_MINUTE),
+    "second": _set_number(_SECOND),
+    "hour12": _set_number(_HOUR12),
+    "monthname": _set_monthname,
+    "year2": _set_year2,
+    "ampm": _set_ampm,
+    "epoch": _set_epoch,
+    "zone": _set_zone,
+    "offset": _set_offset,
+}
+
+
+def _converter(kinds: tuple[str, ...]) -> Converter:
+    """One function that turns a format's groups into :class:`ParsedTime` (or None)."""
+    steps = tuple(
+        (number, _set_subsec(int(kind[6:])) if kind.startswith("subsec") else _SETTERS[kind])
+        for number, kind in enumerate(kinds, start=1)
+        if kind != "skip"
     )
+    has_ampm = "ampm" in kinds
+
+    def convert(values: Sequence[bytes | None], end: int) -> ParsedTime | None:
+        parts: list[Any] = [None] * 13
+        parts[_MICROSECOND] = 0
+        try:
+            for number, setter in steps:
+                raw = values[number]
+                if raw is not None:
+                    setter(parts, raw)
+        except _NotATime:
+            return None
+        (year, month, day, yday, hour, minute, second, micro, pm, tz, epoch, zone, hour12) = parts
+        if hour12 is not None:
+            if not 1 <= hour12 <= 12:
+                return None
+            hour = (hour12 % 12) + (12 if pm else 0)
+        elif has_ampm and hour is not None and pm is not None and hour <= 12:
+            hour = (hour % 12) + (12 if pm else 0)
+        if not (
+            (month is None or 1 <= month <= 12)
+            and (day is None or 1 <= day <= 31)
+            and (yday is None or 1 <= yday <= 366)
+            and (hour is None or hour <= 23)
+            and (minute is None or minute <= 59)
+            and (second is None or second <= 60)
+        ):
+            return None
+        return ParsedTime(
+            end,
+            year,
+            month,
+            day,
+            yday,
+            hour,
+            minute,
+            second,
+            micro,
+            pm,
+            tz,
+            epoch,
+            zone,
+        )
+
+    return convert

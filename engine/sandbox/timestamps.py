@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from engine.regex import Regex, RegexLimitError, compile_regex
 from engine.sandbox.stanzas import SettingError, setting_bool, setting_int, setting_regex
 from engine.sandbox.strptime import (
+    PARSE_CACHE_SIZE,
     ParsedTime,
     TimeFormat,
     TimeFormatError,
@@ -228,6 +229,11 @@ class Timestamper:
         self.default_tz = default_tz
         self.previous: datetime | None = None
         self._local_now: dict[tzinfo, datetime] = {}
+        self._oldest = now - timedelta(days=settings.max_days_ago)
+        self._newest = now + timedelta(days=settings.max_days_hence)
+        # Moments of dated parses (a function of the parts alone; undated ones depend on the
+        # previous event), bounded like the parse cache.
+        self._moments: dict[ParsedTime, datetime] = {}
 
     def detect(self, raw: str, *, use_prefix: bool = True) -> ParsedTime | None:
         """The timestamp parts found in ``raw`` (no range checks): also the "has a date" test."""
@@ -271,12 +277,19 @@ class Timestamper:
             return self._fallback(f"timestamp search stopped: {exc}")
         if found is None:
             return self._fallback(self._why_missing(raw, use_prefix=use_prefix))
-        moment = self._to_datetime(found)
+        moments = self._moments
+        moment = moments.get(found) if found.has_date else None
         if moment is None:
-            return self._fallback("timestamp parts do not form a valid date")
-        error = self._out_of_range(moment)
-        if error is not None:
-            return self._fallback(error)
+            moment = self._to_datetime(found)
+            if moment is None:
+                return self._fallback("timestamp parts do not form a valid date")
+            error = self._out_of_range(moment)
+            if error is not None:
+                return self._fallback(error)
+            if found.has_date:
+                if len(moments) >= PARSE_CACHE_SIZE:
+                    moments.clear()
+                moments[found] = moment
         self.previous = moment
         return moment, None
 
@@ -335,7 +348,7 @@ class Timestamper:
             if moment > self.now + timedelta(hours=3):
                 moment -= timedelta(days=1)
         elif parsed.year is None and parsed.has_date:
-            limit = self.now + timedelta(days=self.settings.max_days_hence)
+            limit = self._newest
             if moment > limit:
                 try:
                     moment = moment.replace(year=moment.year - 1)
@@ -360,12 +373,12 @@ class Timestamper:
 
     def _out_of_range(self, moment: datetime) -> str | None:
         settings = self.settings
-        if moment < self.now - timedelta(days=settings.max_days_ago):
+        if moment < self._oldest:
             return (
                 f"timestamp {moment.isoformat()} is more than MAX_DAYS_AGO="
                 f"{settings.max_days_ago} days before now ({self.now.date().isoformat()})"
             )
-        if moment > self.now + timedelta(days=settings.max_days_hence):
+        if moment > self._newest:
             return (
                 f"timestamp {moment.isoformat()} is more than MAX_DAYS_HENCE="
                 f"{settings.max_days_hence} days after now ({self.now.date().isoformat()})"
