@@ -182,15 +182,18 @@ class _Pipeline:
 
     def _structured_event(self, record: Record) -> Event:
         raw = record.raw
-        encoded = raw.encode("utf-8")
-        cut = truncate_utf8(encoded, self.config.truncate)
-        truncated = len(cut) < len(encoded)
-        event = self._event(
-            cut.decode("utf-8") if truncated else raw, raw.count("\n") + 1, truncated
-        )
-        for name, values in record.fields.items():
-            event.fields[name] = list(values)
-            event.indexed.add(name)
+        limit = self.config.truncate
+        truncated = False
+        # A character is at most 4 UTF-8 bytes: short records need no encoding to be measured.
+        if limit and len(raw) * 4 > limit:
+            encoded = raw.encode("utf-8")
+            cut = truncate_utf8(encoded, limit)
+            if len(cut) < len(encoded):
+                raw, truncated = cut.decode("utf-8"), True
+        event = self._event(raw, record.raw.count("\n") + 1, truncated)
+        # The record is the event's alone: its field lists become the event's.
+        event.fields = record.fields
+        event.indexed = set(record.fields)
         if record.timestamp_text is None:
             event.time, event.time_error = self.timestamper.assign(event.raw)
         else:
