@@ -19,7 +19,7 @@ from storage.db.unit_of_work import UnitOfWork
 from tasks.approval import ApprovalDecision, DecisionOutcome, approval_description, record_decision
 from tasks.artifacts import publish_report
 from tasks.errors import LifecycleError
-from tasks.generation import generate_revision, retrieve_knowledge
+from tasks.generation import generate_revision, retrieve_knowledge, start_generation
 from tasks.requests import (
     complete_request,
     create_request,
@@ -94,6 +94,7 @@ async def generate_and_validate(request_id: str) -> LifecycleResult:
     feedback: list[str] = []
     revision_id: str | None = None
     for attempt in range(1, repairs + 2):
+        await start_generation(request_id, attempt)
         try:
             revision_id = await generate_revision(
                 request_id, attempt=attempt, knowledge=knowledge, feedback=feedback

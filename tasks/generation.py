@@ -1,8 +1,9 @@
 """GENERATING_TA: retrieve knowledge, run the generator, store the package, record vN (AUTO).
 
-The request moves to GENERATING_TA, the package is uploaded and the TARevision row written in one
-unit of work; if that commit fails, the uploaded package is deleted (no orphan object). A retry
-of the same attempt finds the revision it already wrote and returns it.
+`start_generation` moves the request to GENERATING_TA (committed, so it is visible while the
+generator runs); `generate_revision` then uploads the package and writes the TARevision row in
+one unit of work; if that commit fails, the uploaded package is deleted (no orphan object). A
+retry of the same attempt finds the revision it already wrote and returns it.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends
 from tasks.errors import LifecycleError
+from tasks.requests import move_request
 from tasks.runtime import (
     KNOWLEDGE_SNIPPETS,
     RETRY_DELAYS_S,
@@ -103,6 +105,14 @@ async def _existing_attempt(
     return None
 
 
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def start_generation(request_id: str, attempt: int) -> None:
+    """APPROVED (or VALIDATING, for a repair) -> GENERATING_TA, audited."""
+    async with UnitOfWork() as uow:
+        if await move_request(uow, request_id, RequestStatus.GENERATING_TA, {"attempt": attempt}):
+            await uow.commit()
+
+
 @task(retries=2, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def generate_revision(
     request_id: str,
@@ -121,9 +131,6 @@ async def generate_revision(
             if found is not None:
                 return str(found.id)
             request = await uow.requests.get(rid)
-            previous = request.status
-            if previous is not RequestStatus.GENERATING_TA:
-                await uow.requests.transition_status(rid, RequestStatus.GENERATING_TA)
             (workdir / "samples").mkdir()
             samples = await _download_samples(uow, rid, workdir / "samples")
             gen_request = GenerationRequest(
@@ -179,7 +186,6 @@ async def generate_revision(
                     details={
                         "request_id": request_id,
                         "version": revision.version,
-                        "from_status": str(previous),
                         "sha256": stored.sha256,
                         "key": stored.key,
                         "attempt": attempt,

@@ -72,12 +72,13 @@ async def create_request(
         return str(request.id)
 
 
-async def _move(
+async def move_request(
     uow: UnitOfWork, request_id: str, target: RequestStatus, details: dict[str, Any]
 ) -> bool:
     """Transition and audit; False (nothing written) when the request is already there."""
     request = await uow.requests.get(uuid.UUID(request_id))
-    if request.status is target:
+    previous = request.status
+    if previous is target:
         return False
     reason = details.get("reason")
     await uow.requests.transition_status(request.id, target, reason=reason)
@@ -86,7 +87,7 @@ async def _move(
         action=AuditAction.UPDATE,
         entity_type=ENTITY,
         entity_id=request.id,
-        details={"from": str(request.status), "to": str(target), **details},
+        details={"from": str(previous), "to": str(target), **details},
     )
     return True
 
@@ -96,7 +97,7 @@ async def submit_for_approval(request_id: str) -> None:
     async with UnitOfWork() as uow:
         request = await uow.requests.get(uuid.UUID(request_id))
         if request.status is RequestStatus.NEW:
-            await _move(uow, request_id, RequestStatus.PENDING_APPROVAL, {})
+            await move_request(uow, request_id, RequestStatus.PENDING_APPROVAL, {})
             await uow.commit()
 
 
@@ -111,14 +112,14 @@ async def fail_request(request_id: str, reason: str) -> None:
             RequestStatus.REJECTED,
         ):
             return
-        await _move(uow, request_id, RequestStatus.FAILED, {"reason": reason})
+        await move_request(uow, request_id, RequestStatus.FAILED, {"reason": reason})
         await uow.commit()
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def complete_request(request_id: str) -> None:
     async with UnitOfWork() as uow:
-        if await _move(uow, request_id, RequestStatus.COMPLETED, {}):
+        if await move_request(uow, request_id, RequestStatus.COMPLETED, {}):
             await uow.commit()
 
 

@@ -70,6 +70,10 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
     assert str(validation.status) == "PASSED" and validation.debug_bundle_key
     assert backends.objects.exists(validation.debug_bundle_key)
     assert {a.correlation_id for a in audit} == {str(flow_run_id)}
+    moves = [(a.details["from"], a.details["to"]) for a in audit if "to" in a.details]
+    assert ("NEW", "PENDING_APPROVAL") in moves
+    assert ("APPROVED", "GENERATING_TA") in moves
+    assert ("VALIDATING", "COMPLETED") in moves
     actions = [(a.entity_type, str(a.action)) for a in audit]
     for step in [
         ("Request", "CREATE"),
