@@ -38,6 +38,14 @@ def parse_request_id(value: str) -> str:
         raise fail(f"request id {value!r} is not a UUID") from None
 
 
+def _absolute(spec: str) -> str:
+    """Local paths made absolute: the flow run works in another directory."""
+    from pathlib import Path
+
+    path = Path(spec).expanduser()
+    return str(path.resolve()) if "://" not in spec and path.exists() else spec
+
+
 async def _flow_run_of(request_id: str) -> uuid.UUID:
     """The lifecycle run of a request: the correlation id of its CREATE audit entry."""
     from storage.db.unit_of_work import UnitOfWork
@@ -80,7 +88,7 @@ def submit(
                     "source_system": source_system,
                     "description": description,
                     "cim_required": cim,
-                    "samples": sample,
+                    "samples": [_absolute(spec) for spec in sample],
                     "sourcetype": sourcetype,
                     "idempotency_key": key,
                 },
