@@ -37,3 +37,47 @@ def test_s3_url_gives_bucket_and_prefix():
 def test_unknown_scheme_fails_fast():
     with pytest.raises(UnsupportedObjectStoreError, match="gs"):
         build_backends(ObjectStoreSettings(url="gs://bucket/x"))
+
+
+def test_s3_backends_store_objects_and_fetch_requester_samples(tmp_path: Path):
+    server_module = pytest.importorskip("moto.server")
+    import boto3
+    from pydantic import SecretStr
+
+    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        endpoint = f"http://{host}:{port}"
+        settings = ObjectStoreSettings(
+            url="s3://tagen/objects",
+            s3_endpoint_url=endpoint,
+            s3_region="us-east-1",
+            s3_access_key_id=SecretStr("test"),
+            s3_secret_access_key=SecretStr("test"),
+        )
+        client = boto3.client(
+            "s3",
+            endpoint_url=endpoint,
+            region_name="us-east-1",
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+        )
+        client.create_bucket(Bucket="tagen")
+        client.create_bucket(Bucket="uploads")
+        client.put_object(Bucket="uploads", Key="team/app.log", Body=b"line one\nline two\n")
+
+        backends = build_backends(settings)
+        stored = backends.objects.put_file("samples/r/app.log", _write(tmp_path / "a.log"))
+        assert stored.url == "s3://tagen/objects/samples/r/app.log"
+        assert backends.objects.exists("samples/r/app.log")
+
+        backends.download_s3("s3://uploads/team/app.log", tmp_path / "fetched.log")
+        assert (tmp_path / "fetched.log").read_bytes() == b"line one\nline two\n"
+    finally:
+        server.stop()
+
+
+def _write(path: Path) -> Path:
+    path.write_text("2024-01-01 hello\n")
+    return path
