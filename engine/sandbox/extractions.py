@@ -21,7 +21,7 @@ name: this is the double extraction the spec warns about (INDEXED_EXTRACTIONS wi
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -122,24 +122,31 @@ class FieldSink:
     own: set[str] = field(default_factory=set)
 
     def add(self, name: str, value: str) -> None:
-        if not name or (value == "" and not self.keep_empty):
-            return
+        self.add_all(((name, value),))
+
+    def add_all(self, pairs: Iterable[tuple[str, str]]) -> None:
+        """:meth:`add` for each pair in order (one call for all the values an extractor found)."""
         fields = self.event.fields
-        if name in self.own:
-            if self.accumulate:
-                fields[name].append(value)
-            return
-        current = fields.get(name)
-        if not current:
-            if name in DEFAULT_FIELDS:
-                return
-            fields[name] = [value]
-        elif (name in self.event.indexed and name not in self.touched) or self.append_existing:
-            current.append(value)
-        else:
-            return
-        self.own.add(name)
-        self.touched.add(name)
+        indexed = self.event.indexed
+        own, touched = self.own, self.touched
+        for name, value in pairs:
+            if not name or (value == "" and not self.keep_empty):
+                continue
+            if name in own:
+                if self.accumulate:
+                    fields[name].append(value)
+                continue
+            current = fields.get(name)
+            if not current:
+                if name in DEFAULT_FIELDS:
+                    continue
+                fields[name] = [value]
+            elif (name in indexed and name not in touched) or self.append_existing:
+                current.append(value)
+            else:
+                continue
+            own.add(name)
+            touched.add(name)
 
 
 def _limits(settings: Mapping[str, str]) -> tuple[int, int]:

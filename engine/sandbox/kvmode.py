@@ -96,8 +96,9 @@ def _quoted(text: str, i: int, *, escaped: bool) -> tuple[str, int]:
     return "".join(buf), i
 
 
-def _keep_number_text(text: str) -> str:
-    return text
+_JSON = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
+"""Numbers (and NaN/Infinity) keep their literal text, as Splunk shows them (``1.0`` stays
+``1.0``); ``str`` is called from C, so no Python frame runs per number."""
 
 
 def load_json(raw: str) -> Any:
@@ -105,29 +106,41 @@ def load_json(raw: str) -> Any:
     if not stripped or stripped[0] not in "{[" or stripped[-1] not in "}]":
         return None
     try:
-        return json.loads(
-            stripped,
-            parse_float=_keep_number_text,
-            parse_int=_keep_number_text,
-            parse_constant=_keep_number_text,
-        )
+        document, end = _JSON.raw_decode(stripped)
     except ValueError:
         return None
+    return document if end == len(stripped) else None
 
 
-def json_leaves(node: Any, path: str, emit: Callable[[str, str], None]) -> None:
+def json_leaves(node: Any, path: str = "") -> list[tuple[str, str]]:
+    """(path, value) of every leaf in document order: objects joined with ``.``, array
+    elements under ``path{}``."""
+    out: list[tuple[str, str]] = []
+    _collect_leaves(node, path, out)
+    return out
+
+
+def _collect_leaves(node: Any, path: str, out: list[tuple[str, str]]) -> None:
     if isinstance(node, dict):
         for key, child in node.items():
-            json_leaves(child, f"{path}.{key}" if path else str(key), emit)
+            name = f"{path}.{key}" if path else str(key)
+            if type(child) is str:
+                out.append((name, child))
+            else:
+                _collect_leaves(child, name, out)
     elif isinstance(node, list):
+        name = path + "{}"
         for item in node:
-            json_leaves(item, path + "{}", emit)
+            if type(item) is str:
+                out.append((name, item))
+            else:
+                _collect_leaves(item, name, out)
     elif isinstance(node, bool):
-        emit(path, "true" if node else "false")
+        out.append((path, "true" if node else "false"))
     elif node is None:
-        emit(path, "null")
+        out.append((path, "null"))
     else:
-        emit(path, str(node))
+        out.append((path, str(node)))
 
 
 def extract_json(raw: str, sink: FieldSink) -> bool:
@@ -135,8 +148,13 @@ def extract_json(raw: str, sink: FieldSink) -> bool:
     document = load_json(raw)
     if document is None or not isinstance(document, dict | list):
         return False
-    budget = _Budget(sink, KV_MAXCOLS)
-    json_leaves(document, "", budget.add)
+    leaves = json_leaves(document)
+    if len({name for name, _ in leaves}) > KV_MAXCOLS:
+        budget = _Budget(sink, KV_MAXCOLS)
+        for name, value in leaves:
+            budget.add(name, value)
+    else:
+        sink.add_all(leaves)
     return True
 
 
@@ -189,6 +207,11 @@ class KvMode:
             auto_json=parse_bool(props.get("AUTO_KV_JSON"), default=True),
             trim_spaces=parse_bool(props.get("KV_TRIM_SPACES"), default=True),
         )
+
+    @property
+    def extracts(self) -> bool:
+        """False for none and multi (multikv is not modelled): no per-event work."""
+        return self.mode not in ("none", "multi")
 
     def apply(self, raw: str, sink: FieldSink) -> None:
         if self.mode in ("auto", "auto_escaped"):

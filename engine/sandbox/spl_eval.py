@@ -500,8 +500,7 @@ def _fn_spath(args: list[Value]) -> Value:
     document = load_json(text)
     if document is None:
         return None
-    found: list[str] = []
-    json_leaves(document, "", lambda name, value: found.append(value) if name == path else None)
+    found = [value for name, value in json_leaves(document) if name == path]
     if not found:
         return None
     return found[0] if len(found) == 1 else found

@@ -351,6 +351,28 @@ CASES = [
     ),
     Case("kv-json-not-json", {"KV_MODE": "json"}, "user=bob", {}, absent=("user",)),
     Case(
+        "kv-json-numbers-keep-their-literal-text",
+        {"KV_MODE": "json"},
+        '{"z": -0, "e": 1E+5, "f": 1.0, "big": ' + "9" * 5000 + ', "n": NaN, "i": -Infinity}',
+        {"z": ["-0"], "e": ["1E+5"], "f": ["1.0"], "big": ["9" * 5000], "n": ["NaN"]}
+        | {"i": ["-Infinity"]},
+    ),
+    Case(
+        "kv-json-two-documents-are-not-one",
+        {"KV_MODE": "json"},
+        '{"a": "1"} {"b": "2"}',
+        {},
+        absent=("a", "b"),
+    ),
+    Case("kv-json-duplicate-keys-last-wins", {"KV_MODE": "json"}, '{"a": 1, "a": 2}', {"a": ["2"]}),
+    Case(
+        "kv-json-maxcols-512",
+        {"KV_MODE": "json"},
+        "{" + ", ".join(f'"k{i}": {i}' for i in range(600)) + ', "k0": 0}',
+        {"k0": ["0"], "k511": ["511"]},
+        absent=("k512", "k599"),
+    ),
+    Case(
         "kv-xml-elements-and-attributes",
         {"KV_MODE": "xml"},
         '<event id="7"><user>bob</user><ip>1.1.1.1</ip><ip>2.2.2.2</ip></event>',
