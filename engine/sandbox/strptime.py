@@ -90,11 +90,13 @@ class TimeFormatError(ValueError):
     """A TIME_FORMAT that cannot be compiled (unknown directive, dangling %)."""
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True, unsafe_hash=True)
 class ParsedTime:
     """The parts a format found; absent parts are None (the caller fills them in).
 
     Equality and hashing ignore ``end``: equal parts are the same moment wherever they were.
+    Never mutated (it is a cache key); not frozen only because a frozen dataclass takes five
+    times longer to build, once per event.
     """
 
     end: int = field(compare=False)
