@@ -213,6 +213,8 @@ class SearchTimeProcessor:
             kv_mode = KvMode.from_props(props)
         except KvModeError as exc:
             errors.append(str(exc))
+        if kv_mode is not None and not kv_mode.extracts:
+            kv_mode = None  # none/multi: nothing to run per event
         aliases: list[FieldAlias] = []
         for key, _, value in _classes(props, "FIELDALIAS-"):
             try:
@@ -263,12 +265,13 @@ class SearchTimeProcessor:
         errors = list(plan.errors)
         view = EventView(event)
         touched: set[str] = set()
-        inline_sink = FieldSink(event, touched)  # first EXTRACT (ASCII order) to set a field wins
-        for extract in plan.extracts:
-            try:
-                extract.apply(view, inline_sink)
-            except RegexLimitError as exc:
-                errors.append(f"{extract.name}: {exc}")
+        if plan.extracts:
+            inline_sink = FieldSink(event, touched)  # first EXTRACT (ASCII order) to set wins
+            for extract in plan.extracts:
+                try:
+                    extract.apply(view, inline_sink)
+                except RegexLimitError as exc:
+                    errors.append(f"{extract.name}: {exc}")
         for key, transform in plan.reports:
             sink = FieldSink(
                 event,
