@@ -65,6 +65,10 @@ MAX_SCAN_CHARS = 512 << 20
 MAX_FIELD_EVENTS = 2000
 """Events handed to field inference, picked evenly over the analysed subset."""
 
+MAX_EVENT_CHARS = 10_240
+"""Characters of each event the inference looks at (Splunk's KV_MODE reads no further either);
+keeps learning linear on pathological one-line samples."""
+
 MAX_CHECK_EVENTS = 20_000
 """Events the self-check reads from the samples."""
 
@@ -416,7 +420,10 @@ def _analyse(
     breaking = planner.plan_breaking(sample, fmt)
     if fmt.kind == "unstructured" and breaking.multiline:
         fmt = replace(fmt, kind="multiline")
-    events = pick_lines(split_events(sample.text, breaking), MAX_FIELD_EVENTS)
+    events = [
+        event[:MAX_EVENT_CHARS]
+        for event in pick_lines(split_events(sample.text, breaking), MAX_FIELD_EVENTS)
+    ]
     if not events:
         raise GenerationError("the samples hold no events")
     timestamps = planner.plan_timestamps(events, default_tz=request.default_tz)
