@@ -45,13 +45,23 @@ class RegexMatch:
         return None if value is None else value.decode("utf-8", "replace")
 
     def start(self, group: int | str = 0) -> int:
-        return _char_offset(self._subject, self._encoded, self._match.start(group))
+        return self.span(group)[0]
 
     def end(self, group: int | str = 0) -> int:
-        return _char_offset(self._subject, self._encoded, self._match.end(group))
+        return self.span(group)[1]
 
     def span(self, group: int | str = 0) -> tuple[int, int]:
-        return self.start(group), self.end(group)
+        pattern = self._match.re
+        number = pattern.groupindex.get(group, -1) if isinstance(group, str) else group
+        if not 0 <= number <= pattern.groups:
+            raise IndexError(f"no such group: {group!r}")
+        start, end = match_span(self._match, number)
+        if start < 0 or self._subject.isascii():
+            return start, end
+        return (
+            _char_offset(self._subject, self._encoded, start),
+            _char_offset(self._subject, self._encoded, end),
+        )
 
     def groups(self) -> tuple[str | None, ...]:
         return tuple(self.group(i) for i in range(1, self._match.re.groups + 1))
@@ -82,6 +92,15 @@ def match_groups(match: pcre2.Match, count: int) -> list[bytes | None]:
     return [_cy.match_substring_bynumber(data, subject, number) for number in range(count + 1)]
 
 
+def match_span(match: pcre2.Match, group: int = 0) -> tuple[int, int]:
+    """Byte offsets of a group of a byte-subject match, (-1, -1) when it did not take part
+    (the binding's accessor, as in :func:`match_groups`)."""
+    span: tuple[int, int] = _cy.match_substring_span_bynumber(
+        match._pcre2_match_data, match.string, group
+    )
+    return span
+
+
 @dataclass(frozen=True, slots=True)
 class Regex:
     """A compiled, bounded PCRE2 pattern."""
@@ -109,8 +128,8 @@ class Regex:
             if match is None:
                 return
             yield match
-            end = match.end()
-            pos = end + 1 if end == match.start() else end
+            start, end = match_span(match)
+            pos = end + 1 if end == start else end
 
     def search(self, subject: str, pos: int = 0) -> RegexMatch | None:
         encoded = subject.encode("utf-8")

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 import pcre2
 
-from engine.regex import Regex, RegexError, compile_regex
+from engine.regex import Regex, RegexError, compile_regex, match_span
 from engine.sandbox.stanzas import SettingError
 
 DEFAULT_LINE_BREAKER = r"([\r\n]+)"
@@ -95,10 +95,10 @@ class LineBreaker:
 
     def _break_span(self, match: pcre2.Match) -> tuple[int, int]:
         for group in self._groups:
-            start = match.start(group)
-            if start >= 0:
-                return start, match.end(group)
-        start = match.start()
+            span = match_span(match, group)
+            if span[0] >= 0:
+                return span
+        start = match_span(match)[0]
         return start, start
 
     def _scan(self, *, final: bool) -> Iterator[Line]:
@@ -107,9 +107,11 @@ class LineBreaker:
         resume = None
         line_start = 0
         for match in self._regex.finditer_bytes(buffer, self._scan_from):
-            if not final and match.end() + self._lookbehind > size:
-                resume = match.start()
-                break
+            if not final:
+                start, end = match_span(match)
+                if end + self._lookbehind > size:
+                    resume = start
+                    break
             break_start, break_end = self._break_span(match)
             if break_start < line_start:
                 continue

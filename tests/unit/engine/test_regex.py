@@ -1,0 +1,35 @@
+"""engine.regex: offsets and groups read through the binding's accessors."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.regex import compile_regex, match_groups, match_span
+
+
+def test_spans_are_character_offsets_in_str_subjects() -> None:
+    regex = compile_regex(r"(?<user>\w+)@(x)?(h)")
+    match = regex.search("zoë bob@h")
+    assert match is not None
+    assert (match.span(), match.span("user"), match.span(2), match.end(3)) == (
+        (4, 9),
+        (4, 7),
+        (-1, -1),
+        9,
+    )
+    for group in (4, "nope"):
+        with pytest.raises(IndexError):
+            match.span(group)
+
+
+def test_byte_accessors_read_groups_and_spans_of_byte_matches() -> None:
+    regex = compile_regex(r"(a)(b)?(c)")
+    match = regex.search_bytes(b"xxac")
+    assert match is not None
+    assert match_groups(match, 3) == [b"ac", b"a", None, b"c"]
+    assert (match_span(match), match_span(match, 2), match_span(match, 3)) == (
+        (2, 4),
+        (-1, -1),
+        (3, 4),
+    )
+    assert [m.span() for m in regex.finditer_bytes(b"ac-abc-ac")] == [(0, 2), (3, 6), (7, 9)]
