@@ -25,7 +25,16 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from engine.regex import DEPTH_LIMIT, MATCH_LIMIT, Regex, RegexError, compile_regex
+import pcre2
+
+from engine.regex import (
+    DEPTH_LIMIT,
+    MATCH_LIMIT,
+    Regex,
+    RegexError,
+    compile_regex,
+    match_groups,
+)
 from engine.sandbox.events import Event
 
 DEFAULT_FIELDS = frozenset(
@@ -82,10 +91,18 @@ def _epoch_text(moment: datetime) -> str:
 class EventView:
     """Field access for one event: extracted/indexed fields first, then Splunk's default fields."""
 
-    __slots__ = ("event",)
+    __slots__ = ("_encoded", "_text", "event")
 
     def __init__(self, event: Event) -> None:
         self.event = event
+        self._text: str | None = None
+        self._encoded = b""
+
+    def encode(self, text: str) -> bytes:
+        """UTF-8 of a subject; the last one is kept, since every EXTRACT reads the same _raw."""
+        if text is not self._text:
+            self._text, self._encoded = text, text.encode("utf-8")
+        return self._encoded
 
     def get(self, name: str) -> list[str] | None:
         values = self.event.fields.get(name)
@@ -179,18 +196,22 @@ def _named_groups(regex: Regex, pairs: tuple[tuple[str, str], ...]) -> tuple[tup
     return tuple((n, i) for n, i in regex.groupindex.items() if n not in paired)
 
 
-def _emit_named(match: object, named: tuple[tuple[str, int], ...], sink: FieldSink) -> None:
-    if len(named) == 1:  # one group: a direct lookup is cheaper than materialising groups()
-        name, index = named[0]
-        value = match.group(index)  # type: ignore[attr-defined]
-        if value is not None:
-            sink.add(name, bytes(value).decode("utf-8", "replace"))
-        return
-    values = match.groups()  # type: ignore[attr-defined]
-    for name, index in named:
-        value = values[index - 1]
-        if value is not None:
-            sink.add(name, bytes(value).decode("utf-8", "replace"))
+def _last_number(named: tuple[tuple[str, int], ...]) -> int:
+    return max((index for _, index in named), default=0)
+
+
+def _emit_named(
+    match: pcre2.Match, named: tuple[tuple[str, int], ...], last: int, sink: FieldSink
+) -> None:
+    """Named groups (up to group number ``last``) that took part, in their pattern order."""
+    values = match_groups(match, last)
+    sink.add_all(
+        [
+            (name, value.decode("utf-8", "replace"))
+            for name, index in named
+            if (value := values[index]) is not None
+        ]
+    )
 
 
 def _group_text(match: object, group: int | str) -> str | None:
@@ -207,6 +228,7 @@ class InlineExtraction:
     src_field: str
     named: tuple[tuple[str, int], ...]
     key_vals: tuple[tuple[str, str], ...]
+    last: int
 
     @classmethod
     def parse(
@@ -218,16 +240,16 @@ class InlineExtraction:
         named = _named_groups(regex, key_vals)
         if not named and not key_vals:
             raise ExtractionConfigError(f"{name}: regex has no named capturing group")
-        return cls(name, regex, src_field, named, key_vals)
+        return cls(name, regex, src_field, named, key_vals, _last_number(named))
 
     def apply(self, view: EventView, sink: FieldSink) -> None:
         for subject in view.get(self.src_field) or ():
-            encoded = subject.encode("utf-8")
+            encoded = view.encode(subject)
             if self.key_vals:
                 for match in self.regex.finditer_bytes(encoded):
                     _emit_key_vals(match, self.key_vals, sink, clean=True)
             if self.named and (match := self.regex.search_bytes(encoded)) is not None:
-                _emit_named(match, self.named, sink)
+                _emit_named(match, self.named, self.last, sink)
 
 
 def split_src_field(value: str) -> tuple[str, str]:
@@ -375,6 +397,7 @@ class Transform:
     format: tuple[_FormatPair, ...] = ()
     named: tuple[tuple[str, int], ...] = ()
     key_vals: tuple[tuple[str, str], ...] = ()
+    last: int = 0
     pair_delims: str = ""
     kv_delims: str = ""
     field_names: tuple[str, ...] = ()
@@ -409,7 +432,14 @@ class Transform:
                         )
             key_vals = tuple(_key_val_pairs(regex))
             named = _named_groups(regex, key_vals)
-            return cls(regex=regex, format=fmt, named=named, key_vals=key_vals, **common)  # type: ignore[arg-type]
+            return cls(
+                regex=regex,
+                format=fmt,
+                named=named,
+                key_vals=key_vals,
+                last=_last_number(named),
+                **common,  # type: ignore[arg-type]
+            )
         delims = parse_quoted_list(stanza.get("DELIMS", ""))
         if not delims or not delims[0]:
             raise ExtractionConfigError(f"transform {name}: neither REGEX nor DELIMS is set")
@@ -448,7 +478,7 @@ class Transform:
                         continue
                     sink.add(self._key(name) if isinstance(pair.name, int) else name, value)
             else:
-                _emit_named(match, self.named, sink)
+                _emit_named(match, self.named, self.last, sink)
 
     def _apply_delims(self, subject: str, sink: FieldSink) -> None:
         if self.kv_delims:
