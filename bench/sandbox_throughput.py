@@ -28,7 +28,7 @@ from pathlib import Path
 
 from engine.conf.parse import parse_conf
 from engine.conf.ta import TA
-from engine.regex import compile_regex
+from engine.regex import compile_regex, match_groups
 from engine.sandbox.pipeline import run_sandbox
 from engine.sandbox.strptime import compile_time_format
 from engine.settings import SandboxSettings
@@ -114,19 +114,22 @@ def _time_matcher(prefix: str | None, fmt: str) -> Callable[[bytes], object]:
 
 
 def _bare_syslog(data: bytes) -> int:
-    regexes = [compile_regex("(?ms)" + pattern) for pattern in SYSLOG_EXTRACTS.values()]
+    compiled = [compile_regex("(?ms)" + pattern) for pattern in SYSLOG_EXTRACTS.values()]
+    # Group numbers looked up once; groups read with the cheapest accessor the engine has.
+    regexes = [(regex, tuple(regex.groupindex.items()), regex.groups) for regex in compiled]
     timestamp = _time_matcher(None, SYSLOG_TIME)
     count = 0
     for event in _lines(data):
         timestamp(event)
-        fields: dict[bytes, bytes] = {}
-        for regex in regexes:
+        fields: dict[str, bytes] = {}
+        for regex, named, last in regexes:
             match = regex.search_bytes(event)
             if match is not None:
-                for name in regex.groupindex:
-                    value = match.group(name)
+                values = match_groups(match, last)
+                for name, number in named:
+                    value = values[number]
                     if value is not None:
-                        fields[name.encode()] = value
+                        fields[name] = value
         count += 1
     return count
 
