@@ -102,7 +102,17 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ctime", re.compile(rf"\b{_DAY} {_MON} +{_D12} {_HMS}{_FRAC} {_Y4}\b")),
     ("bsd_year", re.compile(rf"\b{_MON} +{_D12},? {_Y4} {_HMS}{_FRAC}{_END}")),
     ("bsd", re.compile(rf"\b{_MON} +{_D12} {_HMS}{_FRAC}(?: {_Y4}(?!\d))?{_END}")),
-    ("dmy_mon", re.compile(rf"(?<!\d){_D2}[-/ ]{_MON}[-/ ]{_Y4}[: ]{_HMS}{_FRAC}{_ZONE}(?!\d)")),
+    (
+        "dmy_mon",
+        re.compile(
+            rf"(?<!\d)(?P<d>0?[1-9]|[12]\d|3[01])[-/ ]{_MON}[-/ ]{_Y4}[: ]{_HMS}{_FRAC}{_ZONE}"
+            r"(?!\d)"
+        ),
+    ),
+    (
+        "date_key_time",  # date=2019-06-14 time=10:40:20 (FortiGate and other kv layouts)
+        re.compile(rf'(?<!\d){_Y4}-{_M2}-{_D2}"? [A-Za-z_]{{1,16}}="?{_HMS}{_FRAC}{_END}'),
+    ),
     (
         "short_ymd",
         re.compile(
@@ -129,10 +139,23 @@ _SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"(?P<H>[01]\d|2[0-3])(?P<M>[0-5]\d)(?P<S>[0-5]\d)(?![\d.])"
         ),
     ),
+    (
+        "compact_colon",  # MySQL 5.x: 190614 10:40:20, hour space-padded
+        re.compile(
+            r"(?<![\d.])(?P<y>\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01]) +"
+            rf"(?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d):(?P<S>[0-5]\d){_FRAC}{_END}"
+        ),
+    ),
+    (
+        "level_md",  # klog: I0614 10:40:20.912134 (severity letter, month, day)
+        re.compile(rf"(?<=\b[IWEFDV])(?P<m>0[1-9]|1[0-2]){_D2} {_HMS}{_FRAC}{_END}"),
+    ),
     ("md", re.compile(rf"(?<![\d/.-]){_M2}-{_D2} {_HMS}{_FRAC}{_END}")),
     (
         "epoch",
-        re.compile(r"(?<![\w./-])(?P<s>1[0-9]{9})(?:(?P<ms>\d{3})|\.(?P<N>\d{1,9}))?(?![\w:/-])"),
+        re.compile(
+            r"(?<![\w./-])(?P<s>1[0-9]{9})(?:(?P<ms>\d{3})|\.(?P<N>\d{1,9}))?(?![\w/-]|:\d\d:)"
+        ),
     ),
 )
 
@@ -330,6 +353,9 @@ def _prefixes_for(befores: Sequence[str]) -> list[str]:
     shapes = {re.sub(r"\d+", r"\\d+", _escape(before)) for before in befores}
     if len(shapes) == 1 and len(next(iter(shapes))) <= 32:
         out.append("^" + shapes.pop())
+    words = {re.sub(r"[A-Za-z]+", "[A-Za-z]+", shape) for shape in shapes}
+    if len(shapes) > 1 and len(words) == 1 and len(next(iter(words))) <= 32:
+        out.append("^" + words.pop())  # e.g. a severity letter before the time (klog)
     tokens = {len(before.split()) for before in befores if before.endswith((" ", "\t"))}
     if len(tokens) == 1 and all(before.endswith((" ", "\t")) for before in befores):
         out.append(rf"^(?:\S+\s+){{{tokens.pop()}}}")

@@ -180,6 +180,11 @@ def test_a_small_sample_keeps_its_format_when_automatic_recognition_cannot_read_
         ("03-17 16:13:38.811  1702  2395 D WindowManager: x", "%m-%d %H:%M:%S.%3N", "UTC"),
         ("2019-06-14 10:40:20 +0200 host x", "%Y-%m-%d %H:%M:%S %z", None),
         ("1560508820.123    123 10.0.0.1 TCP_MISS/200 512", "%s.%3N", None),
+        ("190614  9:40:20 [Note] InnoDB: started", "%y%m%d %H:%M:%S", "UTC"),
+        ("1:M 4 Jun 2019 10:40:20.912 * Ready to accept", "%d %b %Y %H:%M:%S.%3N", "UTC"),
+        ("date=2019-06-14 time=10:40:20 devname=fw logid=13", "%Y-%m-%d time=%H:%M:%S", "UTC"),
+        ("I0614 10:40:20.912134   12345 main.go:12] started", "%m%d %H:%M:%S.%6N", "UTC"),
+        ("type=SYSCALL msg=audit(1560508820.123:456): arch=c000003e", "%s.%3N", None),
     ],
 )
 def test_more_layouts(line: str, time_format: str, tz: str | None) -> None:
