@@ -222,3 +222,25 @@ def test_utf16_crlf_samples_read_like_utf8(tmp_path: Path) -> None:
     result = generate_ta(_request(path, cim_required=False), out_dir=tmp_path / "out")
     assert result.format.kind == "syslog3164" and result.check.passed
     assert result.timestamps.time_format == "%b %d %H:%M:%S"
+
+
+def test_an_unrelated_folder_is_never_replaced(tmp_path: Path) -> None:
+    out = tmp_path / "out"
+    (out / "TA-acme-ssh").mkdir(parents=True)
+    (out / "TA-acme-ssh" / "notes.txt").write_text("mine", encoding="utf-8")
+    with pytest.raises(GenerationError, match="not a generated add-on"):
+        generate_ta(_request(_sample(tmp_path, SYSLOG)), out_dir=out)
+    assert (out / "TA-acme-ssh" / "notes.txt").read_text(encoding="utf-8") == "mine"
+
+
+def test_several_sample_files_are_analysed_together(tmp_path: Path) -> None:
+    lines = SYSLOG.splitlines(keepends=True)
+    first = _sample(tmp_path, "".join(lines[:10]), "a.log")
+    second = _sample(tmp_path, "".join(lines[10:]), "b.log")
+    subset = read_sample_set([first, second])
+    assert len(subset.lines) == 20 and subset.sources == (str(first), str(second))
+    result = generate_ta(
+        GenerationRequest(samples=(first, second), source_system="Acme SSH"),
+        out_dir=tmp_path / "out",
+    )
+    assert result.check.passed and result.timestamps.success == 1.0
