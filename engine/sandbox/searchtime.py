@@ -132,6 +132,8 @@ class SearchTimeProcessor:
         self._table_cache: dict[str, LookupTable | str] = {}
         self._eventtypes = EventtypeMatcher.build(eventtypes)
         self._tags = TagIndex.build(tags)
+        # Without eventtypes or field tags no event gets any (events start with none).
+        self._has_knowledge = bool(self._eventtypes.eventtypes or self._tags.by_field)
         self._plans_by_id: dict[int, tuple[Mapping[str, str], SearchTimePlan]] = {}
         self._plans_by_items: dict[frozenset[tuple[str, str]], SearchTimePlan] = {}
 
@@ -287,13 +289,15 @@ class SearchTimeProcessor:
         if plan.kv_mode is not None:
             plan.kv_mode.apply(event.raw, FieldSink(event, touched, accumulate=True))
         self._apply_aliases(plan.aliases, event, view)
-        self._apply_evals(plan.evals, event, view, errors)
+        if plan.evals:
+            self._apply_evals(plan.evals, event, view, errors)
         for lookup in plan.lookups:
             try:
                 lookup.apply(event, view)
             except RegexLimitError as exc:
                 errors.append(f"{lookup.name}: {exc}")
-        self._apply_knowledge(event, view)
+        if self._has_knowledge:
+            self._apply_knowledge(event, view)
         return errors
 
     @staticmethod

@@ -192,18 +192,17 @@ class TimeFormat:
         match = self.regex.search_bytes(encoded, byte_pos)
         if match is None:
             return None
-        values = match_groups(match, len(self.kinds))
-        text = values[0]
-        end = byte_pos + len(text)  # type: ignore[arg-type]
+        text: bytes = match_groups(match, 0)[0]  # type: ignore[assignment]
+        end = byte_pos + len(text)
         cache = self._parsed
-        parsed = cache.get(text)  # type: ignore[arg-type]
+        parsed = cache.get(text)
         if parsed is None:
-            parsed = self.convert(values, end)
+            parsed = self.convert(match_groups(match, len(self.kinds)), end)
             if parsed is None:
                 return None
             if len(cache) >= PARSE_CACHE_SIZE:
                 cache.clear()
-            cache[text] = parsed  # type: ignore[index]
+            cache[text] = parsed
         return parsed if parsed.end == end else replace(parsed, end=end)
 
 
