@@ -159,9 +159,7 @@ def read_sample_set(paths: Sequence[Path], *, max_chars: int = MAX_ANALYSIS_CHAR
         lines=lines,
         sources=tuple(str(path) for path in paths),
         total_bytes=total_bytes,
-        total_lines=len(lines),
         subset=subset,
-        max_line_bytes=max(len(line.encode("utf-8")) for line in lines),
     )
 
 

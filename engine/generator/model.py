@@ -44,17 +44,15 @@ class SampleSet:
     """A bounded, representative subset of the user's samples, decoded and LF-normalised.
 
     ``text`` is what the analysis looks at (whole lines, ends with a newline); ``lines`` are its
-    lines without terminators. ``total_*`` describe the full input so TRUNCATE and the README can
-    speak about it even when only a subset was analysed.
+    lines without terminators. ``total_bytes`` and ``subset`` tell the README how much of the
+    input that is.
     """
 
     text: str
     lines: tuple[str, ...]
     sources: tuple[str, ...]
     total_bytes: int
-    total_lines: int
     subset: bool = False
-    max_line_bytes: int = 0
 
 
 @dataclass(frozen=True)
