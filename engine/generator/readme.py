@@ -83,7 +83,8 @@ def render_readme(info: ReadmeInput, *, redactor: Redactor | None) -> str:
         "## Index time",
         "",
         f"- Event breaking: `LINE_BREAKER = {info.breaking.line_breaker}`, "
-        f"`SHOULD_LINEMERGE = false`, `TRUNCATE = {info.breaking.truncate}`",
+        f"`SHOULD_LINEMERGE = false`, `TRUNCATE = {info.breaking.truncate}`"
+        + (f" ({info.breaking.reason})" if info.breaking.reason else ""),
         *_timestamp_lines(info.timestamps),
         "",
         "## Fields",
