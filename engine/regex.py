@@ -137,6 +137,16 @@ class Regex:
         match = self.search_bytes(encoded, byte_pos)
         return None if match is None else RegexMatch(match, subject, encoded)
 
+    def search_end(self, subject: str) -> int | None:
+        """Character offset where the first match ends (None: no match), without building a
+        :class:`RegexMatch` (TIME_PREFIX asks only this, once per event)."""
+        encoded = subject.encode("utf-8")
+        match = self.search_bytes(encoded)
+        if match is None:
+            return None
+        end = match_span(match)[1]
+        return end if len(encoded) == len(subject) else _char_offset(subject, encoded, end)
+
     def finditer(self, subject: str) -> Iterator[RegexMatch]:
         encoded = subject.encode("utf-8")
         for match in self.finditer_bytes(encoded):

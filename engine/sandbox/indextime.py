@@ -205,7 +205,10 @@ class _Pipeline:
     def _finish(self, event: Event) -> bool:
         """Typing stage and counting; False when the event is routed to nullQueue."""
         stats = self.stats
-        if not self.config.rewrites.apply(event, on_error=stats.regex_error):
+        rewrites = self.config.rewrites
+        if (rewrites.transforms or rewrites.sedcmds) and not rewrites.apply(
+            event, on_error=stats.regex_error
+        ):
             stats.dropped += 1
             return False
         stats.events += 1

@@ -242,10 +242,10 @@ class Timestamper:
             return None
         start = 0
         if use_prefix and settings.prefix is not None:
-            match = settings.prefix.search(raw)
-            if match is None:
+            found = settings.prefix.search_end(raw)
+            if found is None:
                 return None
-            start = match.end()
+            start = found
         window = raw[start : start + settings.lookahead] if settings.lookahead else raw[start:]
         if settings.time_format is not None:
             return settings.time_format.parse(window)

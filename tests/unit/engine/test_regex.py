@@ -33,3 +33,10 @@ def test_byte_accessors_read_groups_and_spans_of_byte_matches() -> None:
         (3, 4),
     )
     assert [m.span() for m in regex.finditer_bytes(b"ac-abc-ac")] == [(0, 2), (3, 6), (7, 9)]
+
+
+def test_search_end_is_the_character_offset_after_the_first_match() -> None:
+    prefix = compile_regex(r"time=")
+    assert prefix.search_end("zoë time=1 time=2") == 9
+    assert prefix.search_end("ascii time=1") == 11
+    assert prefix.search_end("no prefix") is None
