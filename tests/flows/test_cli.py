@@ -12,6 +12,11 @@ from tagen.cli import _register, app
 
 @pytest.fixture(scope="module")
 def cli() -> CliRunner:
+    from prefect.logging.configuration import ensure_logging_setup
+
+    # Prefect binds its console handler to sys.stderr when first imported: do it now, not
+    # inside CliRunner.invoke, whose stream is closed afterwards (later flow logs would fail).
+    ensure_logging_setup()
     if not any(group.name == "request" for group in app.registered_groups):
         _register()
     return CliRunner()
