@@ -45,7 +45,10 @@ class LifecycleResult:
     reason: str | None = None
 
 
-async def _wait_for_decision(request_id: str, *, round_: int, refusal: str | None, timeout: int):
+async def _wait_for_decision(
+    request_id: str, *, round_: int, refusal: str | None, timeout: int
+) -> ApprovalDecision:
+    """Suspend (from a deployment) or pause until the Resume form is submitted."""
     summary = await describe_request(request_id)
     form = ApprovalDecision.with_initial_data(
         description=approval_description(summary, refusal=refusal), approved=True
@@ -81,7 +84,10 @@ async def approval_gate(request_id: str) -> DecisionOutcome:
     return DecisionOutcome("REFUSED", f"{MAX_DECISIONS} decisions were refused")
 
 
-async def _finish(request_id: str, status: str, *, revision_id: str | None = None, reason=None):
+async def _finish(
+    request_id: str, status: str, *, revision_id: str | None = None, reason: str | None = None
+) -> LifecycleResult:
+    """Publish the report artifacts and say how the run ended."""
     await publish_report(request_id)
     return LifecycleResult(request_id, status, revision_id, reason)
 
