@@ -1,9 +1,9 @@
 """VALIDATING: run the local sandbox on a revision, at most MAX_PARALLEL_VALIDATIONS at once.
 
-The limit is a database guard, valid across every process and flow run: a run moves
-QUEUED -> RUNNING only inside a transaction holding one advisory lock while fewer than the
-limit are RUNNING; otherwise it waits and tries again. RUNNING is therefore the slot, and a
-run always leaves RUNNING (PASSED or FAILED) so the slot is released.
+The limit is a database guard, valid across every process and flow run
+(`ValidationRunRepository.try_start_with_limit`): a run moves QUEUED -> RUNNING only while fewer
+than the limit are RUNNING; otherwise it waits and tries again. RUNNING is therefore the slot,
+and a run always leaves RUNNING (PASSED or FAILED) so the slot is released.
 """
 
 from __future__ import annotations
@@ -14,12 +14,10 @@ import socket
 import tempfile
 import uuid
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from prefect import task
-from sqlalchemy import text
 
 from engine.conf.ta import load_ta
 from engine.packaging.unpack import unpacked_ta
@@ -38,7 +36,6 @@ from tasks.runtime import (
     retry_transient,
 )
 
-SLOT_LOCK_KEY = 0x7A6E_5641  # pg_advisory_xact_lock key of the validation slots
 SLOT_POLL_S = 0.5
 
 
@@ -85,40 +82,27 @@ async def _acquire_slot(run_id: uuid.UUID) -> None:
     worker = f"local-sandbox@{socket.gethostname()}:{os.getpid()}"
     while True:
         async with UnitOfWork() as uow:
-            run = await uow.validations.get(run_id)
-            if run.status is not ValidationStatus.QUEUED:
-                return  # a retry of a run that already holds its slot
-            await uow.session.execute(
-                text("SELECT pg_advisory_xact_lock(:key)"), {"key": SLOT_LOCK_KEY}
-            )
             limit = await config_int(uow, MAX_PARALLEL_VALIDATIONS)
-            await _release_abandoned(uow, await config_int(uow, VALIDATION_STALE_SECONDS))
-            if await uow.validations.get_running_count() < limit:
-                await uow.validations.start_validation(run_id, worker)
-                await uow.commit()
+            stale_after_s = await config_int(uow, VALIDATION_STALE_SECONDS)
+            for abandoned in await uow.validations.fail_abandoned(stale_after_s=stale_after_s):
+                await audit(
+                    uow,
+                    action=AuditAction.UPDATE,
+                    entity_type="ValidationRun",
+                    entity_id=abandoned.id,
+                    details={
+                        "status": "FAILED",
+                        "reason": "abandoned",
+                        "worker": abandoned.container_id,
+                    },
+                )
+            started = await uow.validations.try_start_with_limit(
+                run_id, limit=limit, container_id=worker
+            )
+            await uow.commit()  # the start, or at least the release of abandoned runs
+            if started:
                 return
-            await uow.commit()  # keep the release of abandoned runs
         await asyncio.sleep(SLOT_POLL_S)
-
-
-async def _release_abandoned(uow: UnitOfWork, stale_after_s: int) -> None:
-    """FAIL runs RUNNING for longer than `stale_after_s` (their process died): free the slot."""
-    cutoff = datetime.now(UTC) - timedelta(seconds=stale_after_s)
-    running = await uow.validations.get_all(0, 1000, filters={"status": ValidationStatus.RUNNING})
-    for run in running:
-        if run.started_at is not None and run.started_at < cutoff:
-            await uow.validations.complete_validation(
-                run.id,
-                ValidationStatus.FAILED,
-                error_message=f"abandoned: no result within {stale_after_s} s",
-            )
-            await audit(
-                uow,
-                action=AuditAction.UPDATE,
-                entity_type="ValidationRun",
-                entity_id=run.id,
-                details={"status": "FAILED", "reason": "abandoned", "worker": run.container_id},
-            )
 
 
 def _sandbox(

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db.enums import RequestStatus, ValidationStatus
 from storage.db.errors import InvalidStatusTransitionError, InvalidValueError, NotFoundError
@@ -135,3 +137,74 @@ async def test_knowledge_indexing(uow: UnitOfWork, build: Builder):
     assert stats.total_embeddings == before.total_embeddings + 42
     assert stats.by_type["markdown"] == before.by_type.get("markdown", 0) + 2
     assert stats.by_type["pdf"] == before.by_type.get("pdf", 0) + 1
+
+
+async def test_try_start_with_limit_holds_back_runs_beyond_the_limit(
+    uow: UnitOfWork, build: Builder, empty_db: None
+):
+    first = await build.validation(await _revision(build))
+    second = await build.validation(await _revision(build))
+    assert await uow.validations.try_start_with_limit(first.id, limit=1, container_id="w1")
+    assert not await uow.validations.try_start_with_limit(second.id, limit=1, container_id="w2")
+    assert (await uow.validations.get(second.id)).status is ValidationStatus.QUEUED
+    # a retry of a run that already holds its slot is not refused, nor started twice
+    assert await uow.validations.try_start_with_limit(first.id, limit=1, container_id="w9")
+    assert (await uow.validations.get(first.id)).container_id == "w1"
+    await uow.validations.complete_validation(first.id, ValidationStatus.PASSED)
+    assert await uow.validations.try_start_with_limit(second.id, limit=1, container_id="w2")
+    assert (await uow.validations.get(second.id)).status is ValidationStatus.RUNNING
+    with pytest.raises(NotFoundError, match="ValidationRun"):
+        await uow.validations.try_start_with_limit(uuid.uuid4(), limit=1, container_id="w")
+
+
+async def test_fail_abandoned_frees_only_stale_running_runs_once(uow: UnitOfWork, build: Builder):
+    stale = await build.validation(await _revision(build))
+    fresh = await build.validation(await _revision(build))
+    queued = await build.validation(await _revision(build))
+    await uow.validations.start_validation(stale.id, "dead-worker")
+    await uow.validations.start_validation(fresh.id, "live-worker")
+    await uow.session.execute(
+        text(
+            "UPDATE validation_runs SET started_at = started_at - interval '2 hours' WHERE id = :id"
+        ),
+        {"id": stale.id},
+    )
+    failed = await uow.validations.fail_abandoned(stale_after_s=3600)
+    assert [(r.id, r.container_id) for r in failed] == [(stale.id, "dead-worker")]
+    run = await uow.validations.get(stale.id)
+    assert run.status is ValidationStatus.FAILED
+    assert run.error_message == "abandoned: no result within 3600 s"
+    assert run.completed_at is not None and run.duration_seconds >= 7200
+    assert (await uow.validations.get(fresh.id)).status is ValidationStatus.RUNNING
+    assert (await uow.validations.get(queued.id)).status is ValidationStatus.QUEUED
+    assert await uow.validations.fail_abandoned(stale_after_s=3600) == []
+
+
+async def test_concurrent_starts_never_exceed_the_limit(
+    committed_session_factory: async_sessionmaker[AsyncSession],
+):
+    async with UnitOfWork(committed_session_factory) as uow:
+        build = Builder(uow)
+        runs = [await build.validation(await _revision(build)) for _ in range(6)]
+        limit = await uow.validations.get_running_count() + 2
+        await uow.commit()
+    start = asyncio.Event()
+
+    async def starter(run_id: uuid.UUID) -> bool:
+        async with UnitOfWork(committed_session_factory) as unit:
+            await start.wait()
+            started = await unit.validations.try_start_with_limit(
+                run_id, limit=limit, container_id=f"w-{run_id}"
+            )
+            await asyncio.sleep(0)  # let the others pile up on the lock
+            await unit.commit()
+            return started
+
+    tasks = [asyncio.create_task(starter(run.id)) for run in runs]
+    start.set()
+    outcomes = await asyncio.gather(*tasks)
+    assert sorted(outcomes) == [False] * 4 + [True] * 2
+    async with UnitOfWork(committed_session_factory) as uow:
+        statuses = [(await uow.validations.get(run.id)).status for run in runs]
+    assert statuses.count(ValidationStatus.RUNNING) == 2
+    assert statuses.count(ValidationStatus.QUEUED) == 4

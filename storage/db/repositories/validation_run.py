@@ -1,9 +1,10 @@
-"""Validation runs: QUEUED -> RUNNING -> PASSED | FAILED, counts and statistics."""
+"""Validation runs: QUEUED -> RUNNING -> PASSED | FAILED, counts, slots and statistics."""
 
 from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from datetime import timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -14,6 +15,8 @@ from storage.db.models import ValidationRun
 from storage.db.repositories.base import BaseRepository, to_enum
 
 _FINAL = frozenset({ValidationStatus.PASSED, ValidationStatus.FAILED})
+SLOT_LOCK_KEY = 0x7A6E_5641
+"""pg_advisory_xact_lock key serialising the RUNNING slot check across processes."""
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,51 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
             container_id=container_id,
             started_at=func.clock_timestamp(),
         )
+
+    async def try_start_with_limit(
+        self, run_id: uuid.UUID, *, limit: int, container_id: str
+    ) -> bool:
+        """QUEUED -> RUNNING only while fewer than `limit` runs are RUNNING.
+
+        RUNNING is the slot: the check and the move happen under one transaction-scoped
+        advisory lock, so concurrent callers in any process never exceed `limit`. True when the
+        run holds (or already held) its slot, False when every slot is taken: try again later.
+        """
+        await self.session.execute(select(func.pg_advisory_xact_lock(SLOT_LOCK_KEY)))
+        run = await self._lock(run_id)
+        if run.status is not ValidationStatus.QUEUED:
+            return True  # a retry of a run that already left the queue
+        if await self.get_running_count() >= limit:
+            return False
+        await self.start_validation(run_id, container_id)
+        return True
+
+    async def fail_abandoned(self, *, stale_after_s: int) -> list[ValidationRun]:
+        """FAIL runs RUNNING for longer than `stale_after_s` (their process died): free slots.
+
+        One guarded UPDATE: a run another caller already failed is not failed twice.
+        """
+        stmt = (
+            update(ValidationRun)
+            .where(
+                ValidationRun.status == ValidationStatus.RUNNING,
+                ValidationRun.started_at
+                < func.clock_timestamp() - timedelta(seconds=stale_after_s),
+            )
+            .values(
+                status=ValidationStatus.FAILED,
+                error_message=f"abandoned: no result within {stale_after_s} s",
+                completed_at=func.clock_timestamp(),
+                duration_seconds=func.extract(
+                    "epoch", func.clock_timestamp() - ValidationRun.started_at
+                ),
+            )
+            .returning(ValidationRun)
+            .execution_options(populate_existing=True, synchronize_session=False)
+        )
+        async with self._write():
+            runs = list((await self.session.execute(stmt)).scalars())
+        return runs
 
     async def complete_validation(
         self,
