@@ -138,12 +138,26 @@ def _looks_like_header(cells: Sequence[str]) -> bool:
     )
 
 
+def _rows(lines: Sequence[str], delimiter: str) -> list[list[str]]:
+    """``lines`` read as delimited rows; a row with a cell beyond the csv module's size limit
+    (a one-line giant) reads as empty, so it counts as a row of the wrong width."""
+    reader = csv.reader(lines, delimiter=delimiter)
+    rows: list[list[str]] = []
+    while True:
+        try:
+            rows.append(next(reader))
+        except StopIteration:
+            return rows
+        except csv.Error:
+            rows.append([])
+
+
 def _delimited(lines: Sequence[str]) -> FormatGuess | None:
     """CSV/TSV/PSV: a header row, then rows with the same number of cells."""
     if len(lines) < 2:
         return None
     for delimiter, kind in _DELIMITERS:
-        rows = list(csv.reader(lines[:MAX_LINES], delimiter=delimiter))
+        rows = _rows(lines[:MAX_LINES], delimiter)
         if len(rows[0]) < 3 or not _looks_like_header(rows[0]):
             continue
         width = len(rows[0])

@@ -66,8 +66,11 @@ MAX_FIELD_EVENTS = 2000
 """Events handed to field inference, picked evenly over the analysed subset."""
 
 MAX_EVENT_CHARS = 10_240
-"""Characters of each event the inference looks at (Splunk's KV_MODE reads no further either);
-keeps learning linear on pathological one-line samples."""
+"""Characters of each event the inference looks at. Not a speed guard (the inference regexes are
+linear): learned templates carry an event's literal tokens, and a template learned from a
+300K-character line is a regex PCRE2 refuses to compile ("regular expression is too large");
+the typed-token rules would also hit Splunk's match limits there. Splunk's automatic key/value
+extraction reads no further than this either."""
 
 MAX_CHECK_EVENTS = 20_000
 """Events the self-check reads from the samples."""

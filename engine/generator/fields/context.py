@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.generator.fields.builder import PlanBuilder
-from engine.regex import compile_regex
+from engine.regex import Regex, RegexLimitError, compile_regex
 
 MIN_SHARE = 0.05
 _BEFORE = r"(?:^|(?<=[\s(\[{=,<\"'/]))"
@@ -76,7 +76,7 @@ RULES = (
     TokenRule(
         "context_exception",
         "exception",
-        r"\b((?:[a-z_$][\w$]*\.)+[A-Z][\w$]*(?:Exception|Error|Throwable))\b",
+        r"(?<![\w$.])((?:[a-z_$][\w$]*+\.)++[A-Z][\w$]*(?:Exception|Error|Throwable))\b",
     ),
     TokenRule(
         "context_outcome",
@@ -86,16 +86,22 @@ RULES = (
 )
 
 
+def _first(regex: Regex, event: str) -> str:
+    """Group 1 of the first match, or "" (also when the PCRE limits stop the search: Splunk
+    then skips the transform for that event)."""
+    try:
+        match = regex.search(event)
+    except RegexLimitError:
+        return ""
+    return (match.group(1) or "") if match is not None else ""
+
+
 def plan_context(builder: PlanBuilder) -> None:
     """Add the typed-token rules, and each context rule matching MIN_SHARE of the events."""
     stanzas: list[str] = []
     for rule in RULES:
         regex = compile_regex(rule.regex)
-        examples = [
-            value
-            for event in builder.events
-            if (match := regex.search(event)) is not None and (value := match.group(1))
-        ]
+        examples = [value for event in builder.events if (value := _first(regex, event))]
         if not rule.always and len(examples) < max(1, MIN_SHARE * len(builder.events)):
             continue
         settings = {"REGEX": rule.regex, "FORMAT": f"{rule.field}::$1", "MV_ADD": "true"}

@@ -23,8 +23,12 @@ _JSON_PAIR = re.compile(
 )
 """``"key": "value"`` or ``"key": 12`` inside text that is not a JSON event (JSON after a
 syslog header): leaves get their own key as field name."""
-_SPACED_PAIRS = re.compile(r"[A-Za-z_][\w.\-]*=[^;=]*[^;=\s] ; [A-Za-z_][\w.\-]*=")
-"""``TTY=pts/0 ; PWD=/home/x ; COMMAND=/bin/cat /var/log/y``: values may hold spaces."""
+_SPACED_PAIRS = re.compile(r"(?<![\w.\-])[A-Za-z_][\w.\-]*+=[^;=]*[^;=\s] ; [A-Za-z_][\w.\-]*+=")
+"""``TTY=pts/0 ; PWD=/home/x ; COMMAND=/bin/cat /var/log/y``: values may hold spaces.
+
+A key starts where a word starts and is read possessively: a search tried at every offset of a
+long word would rescan the rest of it each time (quadratic on one-line giants); this way each
+word is read once and each value run once (the runs between ``=`` signs do not overlap)."""
 
 
 def _separator(events: Sequence[str]) -> str | None:

@@ -85,3 +85,12 @@ def test_java_exception_classes() -> None:
     plan_context(builder)
     assert _values(builder, "exception", events[0]) == ["java.lang.IllegalStateException"]
     assert _values(builder, "exception", events[1]) == ["org.acme.io.StorageError"]
+
+
+def test_a_long_dotted_run_neither_stops_inference_nor_hides_a_later_exception() -> None:
+    """10K characters of ``a.a.a.`` once exhausted the PCRE limits (every dot restarted the
+    package scan); now the scan starts once per dotted run."""
+    events = ["a." * 5_000 + " then java.lang.IllegalStateException: boom", "plain line"]
+    builder = PlanBuilder(events)
+    plan_context(builder)
+    assert _values(builder, "exception", events[0]) == ["java.lang.IllegalStateException"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from engine.generator.fields import infer_fields
+from engine.generator.fields.builder import PlanBuilder
+from engine.generator.fields.kv import plan_kv
 from engine.generator.model import FormatGuess
 from engine.regex import compile_regex
 
@@ -107,3 +109,14 @@ def test_knowledge_extracts_are_kept_only_when_they_work() -> None:
     assert plan.props["EXTRACT-kb_a_value"] == '"a":\\s*(?<a_value>\\d+)'
     assert not any(key in plan.props for key in ("EXTRACT-kb_broken", "EXTRACT-kb_other"))
     assert plan.props["KV_MODE"] == "json"
+
+
+def test_spaced_pairs_after_a_300k_character_word() -> None:
+    """The spaced-pairs probe once rescanned the rest of a word from each of its characters
+    (quadratic: minutes on one 300K-character line); it reads each word once now."""
+    events = ["x" * 300_000 + " sudo: TTY=pts/0 ; PWD=/home/bob ; COMMAND=/bin/cat /var/log/y"]
+    builder = PlanBuilder(events)
+    plan_kv(builder)
+    stanza = builder.transforms[builder.props["REPORT-spaced_pairs"]]
+    found = {m.group(1): m.group(2) for m in compile_regex(stanza["REGEX"]).finditer(events[0])}
+    assert found == {"TTY": "pts/0", "PWD": "/home/bob", "COMMAND": "/bin/cat /var/log/y"}

@@ -123,3 +123,12 @@ def test_pretty_printed_object_stream_is_json() -> None:
     text = '{\n  "a": 1\n}\n{\n  "a": 2\n}\n{\n  "a": '
     guess = _detect(text)
     assert (guess.kind, guess.details["root"]) == ("json", "stream")
+
+
+def test_a_line_beyond_the_csv_cell_limit_is_not_a_crash() -> None:
+    """A one-line giant (> 131,072 characters, the csv module's cell limit) reads as a row of
+    the wrong width, not as an error."""
+    text = "a,b,c\n1,2,3\n" + "x" * 200_000 + "\n4,5,6\n"
+    guess = _detect(text)
+    assert guess.kind != "csv"
+    assert _detect("a,b,c\n1,2,3\n4,5,6\n" * 4).kind == "csv"
