@@ -7,8 +7,10 @@ proposed it (rules or, later, an LLM), goes through the same check, and failures
 for a bounded number of rounds: truncated events widen TRUNCATE; timestamps rejected as too
 old raise MAX_DAYS_AGO, unread ones widen the lookahead; CIM tags whose events are not
 compliant are withheld; extractions that match nothing, hit the PCRE limits or fail the linter
-are dropped. The output is deterministic: the same samples and request give a byte-identical
-package.
+are dropped. A repair revision also gets the validation reports of the earlier revisions
+(``GenerationRequest.reports``): their failing events join the analysis and their findings are
+repaired first (:mod:`engine.generator.repair`), and the README says what changed. The output is
+deterministic: the same samples and request (reports included) give a byte-identical package.
 """
 
 from __future__ import annotations
@@ -18,20 +20,18 @@ import shutil
 import tempfile
 from collections.abc import Sequence
 from contextlib import closing
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import chain
 from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.conf.parse import ConfFile, parse_conf, render_conf
+from engine.conf.parse import ConfFile, render_conf
 from engine.conf.ta import TA, InvalidTAError, validate_app_id, validate_version, write_ta
 from engine.generator.formats import pick_lines
 from engine.generator.model import (
     AnalysisContext,
     BreakingPlan,
-    CimPlan,
-    FieldPlan,
     FormatGuess,
     GenerationError,
     GenerationRequest,
@@ -44,12 +44,18 @@ from engine.generator.model import (
 from engine.generator.planner import Planner, RulePlanner
 from engine.generator.readme import ReadmeInput, render_readme
 from engine.generator.redact import Redactor
+from engine.generator.repair import (
+    Draft,
+    failing_examples,
+    failing_keys,
+    repair_after_check,
+    repair_from_report,
+)
 from engine.generator.timestamps import read_time
 from engine.packaging.archive import build_package
 from engine.samples import SampleError, read_sample_chunks
 from engine.sandbox.linebreak import LineBreaker, compile_line_breaker
 from engine.sandbox.pipeline import SandboxResult, run_sandbox
-from engine.sandbox.report import ValidationReport
 from engine.sandbox.timestamps import DEFAULT_MAX_DAYS_AGO, MAX_DAYS_AGO_LIMIT
 from engine.settings import SandboxSettings
 
@@ -90,8 +96,6 @@ _KIND_SUFFIX = {
     "unstructured": "log",
     "multiline": "log",
 }
-_FIELD_KEYS = ("EXTRACT-", "REPORT-", "FIELDALIAS-", "EVAL-", "LOOKUP-")
-_FAILING_KEY = re.compile(r"((?:EXTRACT|REPORT|FIELDALIAS|EVAL|LOOKUP)-[^\s:(]+)[\s:(]")
 
 
 def _slug(text: str) -> str:
@@ -193,27 +197,6 @@ def _names(request: GenerationRequest, fmt: FormatGuess) -> tuple[str, str]:
     return name, sourcetype
 
 
-@dataclass(frozen=True)
-class Draft:
-    """The plans a TA is assembled from; repairs return a changed draft."""
-
-    breaking: BreakingPlan
-    timestamps: TimestampPlan
-    fields: FieldPlan
-    cim: CimPlan | None
-    extra: Settings
-
-    def props(self) -> Settings:
-        settings: Settings = {}
-        settings.update(self.breaking.settings())
-        settings.update(self.timestamps.settings())
-        settings.update(self.extra)
-        settings.update(self.fields.props)
-        if self.cim is not None:
-            settings.update(self.cim.props)
-        return settings
-
-
 SKIP_TRANSFORM = "tagen_skip_non_events"
 
 
@@ -257,128 +240,6 @@ def _ta(draft: Draft, *, name: str, sourcetype: str, request: GenerationRequest)
     )
     ta.confs["app"] = ta.app.to_conf()
     return ta
-
-
-def _drop_keys(draft: Draft, keys: set[str]) -> Draft:
-    """``draft`` without the field settings ``keys`` (and transforms only they used)."""
-    props = {key: value for key, value in draft.fields.props.items() if key not in keys}
-    used = {
-        name.strip()
-        for key, value in props.items()
-        if key.startswith("REPORT-")
-        for name in value.split(",")
-    }
-    transforms = {name: value for name, value in draft.fields.transforms.items() if name in used}
-    fields = tuple(item for item in draft.fields.fields if item.source not in keys)
-    plan = replace(draft.fields, props=props, transforms=transforms, fields=fields)
-    cim = draft.cim
-    if cim is not None and keys & set(cim.props):
-        kept = {key: value for key, value in cim.props.items() if key not in keys}
-        cim = replace(cim, props=kept)
-    return replace(draft, fields=plan, cim=cim)
-
-
-def _failing_keys(report: ValidationReport) -> set[str]:
-    """Search-time keys whose regex or expression failed on events (match/depth limits)."""
-    return {
-        match.group(1) for match in map(_FAILING_KEY.match, report.warnings) if match is not None
-    }
-
-
-def _lint_keys(ta: TA, report: ValidationReport) -> set[str]:
-    """Field-extraction keys of props.conf that the linter reports as errors."""
-    rendered = parse_conf(render_conf(ta.props), path="default/props.conf")
-    by_line = {
-        line: key for stanza in rendered.stanzas.values() for key, line in stanza.key_lines.items()
-    }
-    keys: set[str] = set()
-    for item in report.lint:
-        if item.severity != "error":
-            continue
-        key = by_line.get(item.line) if item.file.endswith("props.conf") else None
-        if key and key.startswith(_FIELD_KEYS):
-            keys.add(key)
-        elif item.file.endswith("transforms.conf"):
-            keys |= _keys_using_transform(ta, item.line)
-    return keys
-
-
-def _keys_using_transform(ta: TA, line: int) -> set[str]:
-    rendered = parse_conf(render_conf(ta.transforms), path="default/transforms.conf")
-    stanza = next(
-        (
-            s.name
-            for s in rendered.stanzas.values()
-            if line >= s.line and line in s.key_lines.values()
-        ),
-        None,
-    )
-    if stanza is None:
-        return set()
-    return {
-        key
-        for settings in (ta.props.get(name) for name in ta.props.names())
-        for key, value in settings.items()
-        if key.startswith("REPORT-") and stanza in [part.strip() for part in value.split(",")]
-    }
-
-
-def _idle_keys(draft: Draft, report: ValidationReport) -> set[str]:
-    """EXTRACT-/REPORT- keys none of whose fields appeared in any event."""
-    seen = {item.name for item in report.fields if item.events > 0}
-    by_key: dict[str, list[str]] = {}
-    for item in draft.fields.fields:
-        if item.source.startswith(("EXTRACT-", "REPORT-")):
-            by_key.setdefault(item.source, []).append(item.name)
-    return {key for key, names in by_key.items() if not any(name in seen for name in names)}
-
-
-def _cim_problems(report: ValidationReport) -> str:
-    """The CIM fields that kept events from compliance, e.g. ``src: multivalue``."""
-    found: dict[str, set[str]] = {}
-    for dataset in report.cim.datasets:
-        for name, tally in dataset.fields.items():
-            found.setdefault(name, set()).update(tally.problems)
-    return "; ".join(
-        f"{name}: {', '.join(sorted(kinds))}" for name, kinds in sorted(found.items()) if kinds
-    )
-
-
-def _repair(draft: Draft, ta: TA, report: ValidationReport) -> tuple[Draft, list[str]]:
-    """One round of repairs for what ``report`` found wrong (no repairs: nothing to fix)."""
-    repairs: list[str] = []
-    if report.truncated_events:
-        wider = replace(draft.breaking, truncate=min(draft.breaking.truncate * 4, 10_000_000))
-        draft = replace(draft, breaking=wider)
-        repairs.append(f"TRUNCATE raised to {wider.truncate} ({report.truncated_events} cut)")
-    timestamps = draft.timestamps
-    if timestamps.settings().get("MAX_TIMESTAMP_LOOKAHEAD") and report.timestamps.ratio < 1.0:
-        errors = " ".join(failure.error for failure in report.timestamps.failures)
-        if "MAX_DAYS_AGO" in errors and "MAX_DAYS_AGO" not in draft.extra:
-            draft = replace(draft, extra={**draft.extra, "MAX_DAYS_AGO": str(MAX_DAYS_AGO_LIMIT)})
-            repairs.append("MAX_DAYS_AGO raised: the samples are older than Splunk's default")
-        elif "MAX_DAYS_HENCE" in errors and "MAX_DAYS_HENCE" not in draft.extra:
-            draft = replace(draft, extra={**draft.extra, "MAX_DAYS_HENCE": "3650"})
-            repairs.append("MAX_DAYS_HENCE raised: the samples carry future dates")
-        elif "MAX_DAYS" not in errors and report.timestamps.ratio < timestamps.success - 0.01:
-            longer = replace(timestamps, lookahead=timestamps.lookahead * 2)
-            draft = replace(draft, timestamps=longer)
-            repairs.append(f"MAX_TIMESTAMP_LOOKAHEAD widened to {longer.lookahead}")
-    cim = draft.cim
-    if cim is not None and cim.tags and report.cim.tagged_events and report.cim.ratio < 1.0:
-        problems = _cim_problems(report)
-        caveat = (
-            f"CIM tags withheld: {report.cim.compliant_events} of {report.cim.tagged_events} "
-            f"sample events would be compliant ({problems}); the field aliases are kept."
-        )
-        untagged = replace(cim, eventtypes={}, tags={}, caveats=(*cim.caveats, caveat))
-        draft = replace(draft, cim=untagged)
-        repairs.append(f"CIM eventtypes/tags withheld: {problems}")
-    broken = _lint_keys(ta, report) | _idle_keys(draft, report) | _failing_keys(report)
-    if broken:
-        draft = _drop_keys(draft, broken)
-        repairs.append(f"dropped extractions that failed or matched nothing: {sorted(broken)}")
-    return draft, repairs
 
 
 def _check_zone(name: str) -> None:
@@ -479,12 +340,14 @@ def generate_ta(
     _check_zone(request.default_tz)
     sample, fmt, breaking, timestamps, events = _analyse(request, planner)
     name, sourcetype = _names(request, fmt)
+    # Events that failed an earlier validation join the analysis (whole ones only for fields).
+    examples = failing_examples(request.reports)
     context = AnalysisContext(
         sample=sample,
         format=fmt,
         breaking=breaking,
         timestamps=timestamps,
-        events=tuple(events),
+        events=(*events, *failing_examples(request.reports, whole_only=True)),
         sourcetype=sourcetype,
         source_system=request.source_system,
         description=request.description,
@@ -494,17 +357,33 @@ def generate_ta(
     fields = planner.plan_fields(context)
     cim = planner.plan_cim(context, fields) if request.cim_required else None
     draft = Draft(breaking, timestamps, fields, cim, _age_settings(timestamps))
+    replanned = (
+        planner.plan_timestamps([*examples, *events], default_tz=request.default_tz)
+        if examples
+        else timestamps
+    )
+    validation_repairs: list[str] = []
+    for earlier in request.reports:
+        draft, done = repair_from_report(
+            draft,
+            earlier,
+            examples=examples,
+            replanned=replanned,
+            events=events,
+            default_tz=request.default_tz,
+        )
+        validation_repairs.extend(done)
     repairs: list[str] = []
     rounds = 0
     while True:
         rounds += 1
         ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
         report = _check(ta, request, sourcetype).report
-        failing = _failing_keys(report)
+        failing = failing_keys(report)
         problems = [*report.reasons, *(f"{key} hit the PCRE limits" for key in sorted(failing))]
         if not problems or rounds > MAX_REPAIR_ROUNDS:
             break
-        repaired, done = _repair(draft, ta, report)
+        repaired, done = repair_after_check(draft, ta, report)
         if not done:
             break
         repairs.extend(done)
@@ -518,7 +397,10 @@ def generate_ta(
     check = SelfCheck(
         passed=not problems, rounds=rounds, problems=tuple(problems), repairs=tuple(repairs)
     )
-    caveats = _caveats(sample, draft, check)
+    caveats = (
+        *_caveats(sample, draft, check),
+        *(f"Repaired after validation: {repair}." for repair in validation_repairs),
+    )
     ta.readme = render_readme(
         ReadmeInput(
             name=name,
@@ -557,6 +439,7 @@ def generate_ta(
         cim=draft.cim,
         check=check,
         caveats=caveats,
+        repairs=tuple(validation_repairs),
     )
 
 

@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from engine.sandbox.report import ValidationReport
+
 FormatKind = Literal[
     "json",
     "ndjson",
@@ -202,7 +204,9 @@ class GenerationRequest:
     """What a requestor hands the generator.
 
     ``knowledge`` are snippets (docs, stanzas of existing TAs) retrieved by the caller;
-    ``feedback`` are failure messages from a previous validation, for a repair revision.
+    ``feedback`` are failure messages from a previous validation, for a repair revision (kept
+    for the record: repairs act on ``reports``, the structured validation reports of the earlier
+    revisions, oldest first).
     """
 
     samples: tuple[Path, ...]
@@ -217,6 +221,7 @@ class GenerationRequest:
     version: str = "1.0.0"
     knowledge: tuple[str, ...] = ()
     feedback: tuple[str, ...] = ()
+    reports: tuple[ValidationReport, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -245,6 +250,8 @@ class GenerationResult:
     cim: CimPlan | None
     check: SelfCheck
     caveats: tuple[str, ...] = ()
+    repairs: tuple[str, ...] = ()
+    """What the validation reports of earlier revisions made the generator change, and why."""
 
 
 class GenerationError(ValueError):
