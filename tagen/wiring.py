@@ -67,5 +67,5 @@ def build_backends(settings: ObjectStoreSettings | None = None) -> task_backends
 
 
 def install() -> None:
-    """Install the configured backends for the tasks of this process."""
-    task_backends.install(build_backends())
+    """Provide the configured backends to the tasks of this process (built on first use)."""
+    task_backends.provide(build_backends)

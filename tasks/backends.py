@@ -1,22 +1,19 @@
-"""The backends tasks use (object store), installed by the composition root.
+"""The backends tasks use (object store), provided by the composition root.
 
-Tasks never choose a backend themselves: `tagen.wiring` builds them from configuration and
-installs them here. A flow run started by Prefect in a fresh process (a deployment run) has had
-no chance to call the composition root, so the first use imports the module named by
-`TAGEN_COMPOSITION_ROOT` (default `tagen.wiring`) and calls its `install()`.
+Tasks never choose a backend, nor know who chooses: the composition root (tagen) registers a
+factory with `provide()` before any flow runs: in-process callers do it themselves, and a flow
+run that Prefect starts in a fresh process imports its deployment entrypoint module
+(`tagen.deployments`), which registers it. The factory runs once, on first use, so no
+setting is read at import time.
 """
 
 from __future__ import annotations
 
-import importlib
-import os
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from storage.objects import ObjectStore
-
-DEFAULT_COMPOSITION_ROOT = "tagen.wiring"
 
 
 @dataclass(frozen=True)
@@ -28,18 +25,35 @@ class Backends:
     """Copy an `s3://bucket/key` sample given by a requester to a local file."""
 
 
-_installed: Backends | None = None
+BackendsFactory = Callable[[], Backends]
+
+
+class BackendsNotProvidedError(RuntimeError):
+    """A task ran before the composition root provided its backends."""
+
+
+_factory: BackendsFactory | None = None
+_built: Backends | None = None
+
+
+def provide(factory: BackendsFactory) -> None:
+    """Register how this process builds its backends (built lazily, on first use)."""
+    global _factory, _built
+    _factory, _built = factory, None
 
 
 def install(backends: Backends) -> None:
-    global _installed
-    _installed = backends
+    """Use these ready-made backends in this process."""
+    provide(lambda: backends)
 
 
 def get_backends() -> Backends:
-    if _installed is None:
-        root = os.environ.get("TAGEN_COMPOSITION_ROOT", DEFAULT_COMPOSITION_ROOT)
-        importlib.import_module(root).install()
-        if _installed is None:
-            raise RuntimeError(f"composition root {root!r} installed no backends")
-    return _installed
+    global _built
+    if _built is None:
+        if _factory is None:
+            raise BackendsNotProvidedError(
+                "no backends provided: run the flows through their deployment entrypoints "
+                "(tagen.deployments) or call tagen.wiring.install() first"
+            )
+        _built = _factory()
+    return _built

@@ -50,20 +50,29 @@ def prefect_server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 @pytest.fixture(scope="session")
-def backends(tmp_path_factory: pytest.TempPathFactory):
+def test_backends(tmp_path_factory: pytest.TempPathFactory):
+    """One local object store for the session (no S3)."""
     from storage.objects import LocalObjectStore
     from tasks import backends as task_backends
 
     def no_s3(uri: str, destination: Path) -> None:
         raise AssertionError("no S3 in these tests")
 
-    installed = task_backends.Backends(
+    return task_backends.Backends(
         objects=LocalObjectStore(root=tmp_path_factory.mktemp("objects")),
         bucket="local",
         download_s3=no_s3,
     )
-    task_backends.install(installed)
-    return installed
+
+
+@pytest.fixture
+def backends(test_backends: Any):
+    """The test backends, installed for each test (a test that imported the deployment
+    entrypoints, or ran a CLI command, provided tagen's configured backends instead)."""
+    from tasks import backends as task_backends
+
+    task_backends.install(test_backends)
+    return test_backends
 
 
 @pytest.fixture(scope="session")

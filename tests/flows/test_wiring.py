@@ -81,3 +81,46 @@ def test_s3_backends_store_objects_and_fetch_requester_samples(tmp_path: Path):
 def _write(path: Path) -> Path:
     path.write_text("2024-01-01 hello\n")
     return path
+
+
+_FRESH_PROCESS = """
+import flows.retention
+from tasks.backends import BackendsNotProvidedError, get_backends
+
+try:
+    get_backends()
+except BackendsNotProvidedError:
+    print("flows alone: no backends")
+from prefect.flows import load_flow_from_entrypoint
+
+flow = load_flow_from_entrypoint(ENTRYPOINT)
+print(flow.name, get_backends().bucket, get_backends().objects.root)
+"""
+
+
+@pytest.mark.parametrize(
+    "entrypoint", ["tagen.deployments.retention", "tagen/deployments.py:retention"]
+)
+def test_deployment_entrypoints_provide_the_backends_in_a_fresh_process(
+    tmp_path: Path, entrypoint: str
+):
+    """What a flow-run process does: load the deployment's entrypoint, then run tasks."""
+    import os
+    import subprocess
+    import sys
+
+    root = Path(__file__).resolve().parents[2]
+    env = {**os.environ, "TAGEN_OBJECTS_URL": str(tmp_path / "objects")}
+    done = subprocess.run(
+        [sys.executable, "-c", f"ENTRYPOINT = {entrypoint!r}\n{_FRESH_PROCESS}"],
+        cwd=root,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.splitlines() == [
+        "flows alone: no backends",
+        f"retention local {(tmp_path / 'objects').resolve()}",
+    ]
