@@ -14,10 +14,15 @@ from pathlib import Path
 from typing import BinaryIO
 
 from storage.objects.errors import ObjectNotFoundError
-from storage.objects.store import HashingWriter, StoredObject, iter_limited, validate_key
+from storage.objects.store import (
+    StoredObject,
+    StreamingObjectStore,
+    copy_hashed,
+    validate_key,
+)
 
 
-class LocalObjectStore:
+class LocalObjectStore(StreamingObjectStore):
     """Objects as files under `root` (created on first write)."""
 
     def __init__(self, *, root: Path) -> None:
@@ -44,21 +49,13 @@ class LocalObjectStore:
         )
         try:
             with os.fdopen(fd, "wb") as sink:
-                writer = HashingWriter(sink)
-                for chunk in iter_limited(stream, key=key, max_bytes=max_bytes):
-                    writer.write(chunk)
+                writer = copy_hashed(stream, sink, key=key, max_bytes=max_bytes)
             os.replace(tmp_name, target)
         except BaseException:
             with contextlib.suppress(FileNotFoundError):
                 os.unlink(tmp_name)
             raise
         return StoredObject(key=key, url=target.as_uri(), size=writer.size, sha256=writer.sha256)
-
-    def put_file(
-        self, key: str, path: Path, *, content_type: str = "application/octet-stream"
-    ) -> StoredObject:
-        with path.open("rb") as stream:
-            return self.put_stream(key, stream, content_type=content_type)
 
     def get(self, key: str, *, destination: Path) -> Path:
         with self.open(key) as source, destination.open("wb") as sink:

@@ -12,7 +12,12 @@ from typing import Any, BinaryIO, cast
 from urllib.parse import urlparse
 
 from storage.objects.errors import ObjectNotFoundError, ObjectStoreError
-from storage.objects.store import HashingWriter, StoredObject, iter_limited, validate_key
+from storage.objects.store import (
+    StoredObject,
+    StreamingObjectStore,
+    copy_hashed,
+    validate_key,
+)
 
 _MISSING_CODES = {"404", "NoSuchKey", "NotFound"}
 _SPOOL_IN_MEMORY = 8 << 20
@@ -31,7 +36,7 @@ def _is_missing(exc: Exception) -> bool:
     return str(response.get("Error", {}).get("Code")) in _MISSING_CODES
 
 
-class S3ObjectStore:
+class S3ObjectStore(StreamingObjectStore):
     """Objects under `prefix` in `bucket`; `client` is a boto3 S3 client."""
 
     def __init__(self, *, client: Any, bucket: str, prefix: str = "") -> None:
@@ -56,9 +61,7 @@ class S3ObjectStore:
     ) -> StoredObject:
         object_key = self._object_key(key)
         with tempfile.SpooledTemporaryFile(max_size=_SPOOL_IN_MEMORY) as spool:
-            writer = HashingWriter(cast(BinaryIO, spool))
-            for chunk in iter_limited(stream, key=key, max_bytes=max_bytes):
-                writer.write(chunk)
+            writer = copy_hashed(stream, cast(BinaryIO, spool), key=key, max_bytes=max_bytes)
             spool.seek(0)
             try:
                 self._client.upload_fileobj(
@@ -70,12 +73,6 @@ class S3ObjectStore:
             except Exception as exc:
                 raise ObjectStoreError(f"upload of {self.url(key)} failed: {exc}") from exc
         return StoredObject(key=key, url=self.url(key), size=writer.size, sha256=writer.sha256)
-
-    def put_file(
-        self, key: str, path: Path, *, content_type: str = "application/octet-stream"
-    ) -> StoredObject:
-        with path.open("rb") as stream:
-            return self.put_stream(key, stream, content_type=content_type)
 
     def get(self, key: str, *, destination: Path) -> Path:
         try:

@@ -8,7 +8,7 @@ streaming, so callers never read an upload twice to checksum it.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Iterator
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -68,18 +68,6 @@ def validate_key(key: str) -> str:
     return key
 
 
-def iter_limited(stream: BinaryIO, *, key: str, max_bytes: int | None) -> Iterator[bytes]:
-    """Yield `stream` in chunks, raising `ObjectTooLargeError` once it passes `max_bytes`."""
-    total = 0
-    while chunk := stream.read(CHUNK_SIZE):
-        total += len(chunk)
-        if max_bytes is not None and total > max_bytes:
-            raise ObjectTooLargeError(
-                f"object {key!r} is larger than the limit of {max_bytes} bytes"
-            )
-        yield chunk
-
-
 class HashingWriter:
     """Copies chunks to a binary sink while counting bytes and computing SHA-256."""
 
@@ -96,3 +84,40 @@ class HashingWriter:
     @property
     def sha256(self) -> str:
         return self._hash.hexdigest()
+
+
+def copy_hashed(
+    stream: BinaryIO, sink: BinaryIO, *, key: str, max_bytes: int | None
+) -> HashingWriter:
+    """Copy `stream` to `sink` in chunks, counting and hashing as it goes; raise
+    `ObjectTooLargeError` once it passes `max_bytes` (before the whole stream is read)."""
+    writer = HashingWriter(sink)
+    total = 0
+    while chunk := stream.read(CHUNK_SIZE):
+        total += len(chunk)
+        if max_bytes is not None and total > max_bytes:
+            raise ObjectTooLargeError(
+                f"object {key!r} is larger than the limit of {max_bytes} bytes"
+            )
+        writer.write(chunk)
+    return writer
+
+
+class StreamingObjectStore(ABC):
+    """What every backend shares: a file is stored as the stream of its bytes."""
+
+    @abstractmethod
+    def put_stream(
+        self,
+        key: str,
+        stream: BinaryIO,
+        *,
+        content_type: str = "application/octet-stream",
+        max_bytes: int | None = None,
+    ) -> StoredObject: ...
+
+    def put_file(
+        self, key: str, path: Path, *, content_type: str = "application/octet-stream"
+    ) -> StoredObject:
+        with path.open("rb") as stream:
+            return self.put_stream(key, stream, content_type=content_type)
