@@ -25,10 +25,10 @@ from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends
 from tasks.errors import LifecycleError
 from tasks.requests import move_request
+from tasks.revisions import store_package_and_commit
 from tasks.runtime import (
     KNOWLEDGE_SNIPPETS,
     RETRY_DELAYS_S,
-    audit,
     config_int,
     correlation_id,
     retry_transient,
@@ -123,7 +123,6 @@ async def generate_revision(
 ) -> str:
     """Generate and store revision v(N+1); returns its id. GenerationError -> LifecycleError."""
     rid = uuid.UUID(request_id)
-    backends = get_backends()
     with tempfile.TemporaryDirectory(prefix="tagen-generate-") as tmp:
         workdir = Path(tmp)
         async with UnitOfWork() as uow:
@@ -166,33 +165,11 @@ async def generate_revision(
                     },
                 },
             )
-            key = f"tas/{request_id}/v{revision.version}/{result.package.name}"
-            stored = backends.objects.put_file(key, result.package, content_type="application/gzip")
-            try:
-                await uow.revisions.update(
-                    revision.id,
-                    {
-                        "storage_bucket": backends.bucket,
-                        "storage_key": stored.key,
-                        "checksum": stored.sha256,
-                        "file_size": stored.size,
-                    },
-                )
-                await audit(
-                    uow,
-                    action=AuditAction.CREATE,
-                    entity_type="TARevision",
-                    entity_id=revision.id,
-                    details={
-                        "request_id": request_id,
-                        "version": revision.version,
-                        "sha256": stored.sha256,
-                        "key": stored.key,
-                        "attempt": attempt,
-                    },
-                )
-                await uow.commit()
-            except BaseException:
-                backends.objects.delete(stored.key)
-                raise
+            await store_package_and_commit(
+                uow,
+                revision=revision,
+                package=result.package,
+                action=AuditAction.CREATE,
+                details={"attempt": attempt},
+            )
             return str(revision.id)

@@ -10,12 +10,14 @@ import shutil
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from prefect import task
 
 from engine.conf.ta import InvalidTAError, load_ta
 from engine.packaging.unpack import UnsafeArchiveError, unpacked_ta
 from storage.db.enums import AuditAction, TARevisionType
+from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends
 from tasks.errors import LifecycleError
@@ -29,6 +31,53 @@ class DownloadedRevision:
     checksum: str
 
 
+async def store_package_and_commit(
+    uow: UnitOfWork,
+    *,
+    revision: TARevision,
+    package: Path,
+    action: AuditAction,
+    details: dict[str, Any] | None = None,
+    user_id: uuid.UUID | None = None,
+) -> None:
+    """Upload a new revision's package, record where it is, audit and commit.
+
+    The upload happens before the commit, so its compensation is here too: if recording or
+    committing fails, the object is deleted (no orphan package, no row without its package).
+    """
+    backends = get_backends()
+    key = f"tas/{revision.request_id}/v{revision.version}/{package.name}"
+    stored = backends.objects.put_file(key, package, content_type="application/gzip")
+    try:
+        await uow.revisions.update(
+            revision.id,
+            {
+                "storage_bucket": backends.bucket,
+                "storage_key": stored.key,
+                "checksum": stored.sha256,
+                "file_size": stored.size,
+            },
+        )
+        await audit(
+            uow,
+            action=action,
+            entity_type="TARevision",
+            entity_id=revision.id,
+            user_id=user_id,
+            details={
+                "request_id": str(revision.request_id),
+                "version": revision.version,
+                "sha256": stored.sha256,
+                "key": stored.key,
+                **(details or {}),
+            },
+        )
+        await uow.commit()
+    except BaseException:
+        backends.objects.delete(stored.key)
+        raise
+
+
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def register_manual_revision(request_id: str, archive: str, uploaded_by: str) -> str:
     """Check and store an uploaded TA as the request's next (MANUAL) revision; returns its id."""
@@ -39,7 +88,6 @@ async def register_manual_revision(request_id: str, archive: str, uploaded_by: s
     except (UnsafeArchiveError, InvalidTAError) as exc:
         raise LifecycleError(f"uploaded TA {path.name}: {exc}") from exc
     rid = uuid.UUID(request_id)
-    backends = get_backends()
     async with UnitOfWork() as uow:
         user = await uow.users.get_by_username(uploaded_by)
         if user is None or not user.is_active:
@@ -53,30 +101,13 @@ async def register_manual_revision(request_id: str, archive: str, uploaded_by: s
                 "generation_metadata": {"uploaded_file": path.name},
             },
         )
-        key = f"tas/{request_id}/v{revision.version}/{path.name}"
-        stored = backends.objects.put_file(key, path, content_type="application/gzip")
-        try:
-            await uow.revisions.update(
-                revision.id,
-                {
-                    "storage_bucket": backends.bucket,
-                    "storage_key": stored.key,
-                    "checksum": stored.sha256,
-                    "file_size": stored.size,
-                },
-            )
-            await audit(
-                uow,
-                action=AuditAction.UPLOAD,
-                entity_type="TARevision",
-                entity_id=revision.id,
-                user_id=user.id,
-                details={"request_id": request_id, "version": revision.version, "key": key},
-            )
-            await uow.commit()
-        except BaseException:
-            backends.objects.delete(stored.key)
-            raise
+        await store_package_and_commit(
+            uow,
+            revision=revision,
+            package=path,
+            action=AuditAction.UPLOAD,
+            user_id=user.id,
+        )
         return str(revision.id)
 
 
