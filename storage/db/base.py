@@ -1,14 +1,15 @@
-"""The one declarative Base: constraint naming convention, type map, UUID ids and timestamps."""
+"""The one declarative Base: constraint naming convention, type map, UUID ids and timestamps,
+and the column and relationship shapes the models share."""
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 from sqlalchemy import DateTime, MetaData, func, text
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 # Deterministic constraint names, so migrations can address them and autogenerate stays quiet.
 NAMING_CONVENTION = {
@@ -46,6 +47,31 @@ class TimestampMixin:
     created_at: Mapped[datetime] = mapped_column(server_default=func.clock_timestamp())
     updated_at: Mapped[datetime] = mapped_column(
         server_default=func.clock_timestamp(), onupdate=func.clock_timestamp()
+    )
+
+
+JsonObject = Annotated[
+    dict[str, Any], mapped_column(default=dict, server_default=text("'{}'::jsonb"))
+]
+"""A JSONB object that is `{}` rather than NULL when not given, from the ORM and raw SQL alike."""
+
+
+def owned_rows(
+    *, back_populates: str, order_by: str | None = None, foreign_keys: str | None = None
+) -> Any:
+    """The child rows a parent owns: removed with it (ORM cascade, and ON DELETE CASCADE in the
+    database via passive_deletes), never loaded implicitly (lazy="raise": load them explicitly)."""
+    options: dict[str, Any] = {}
+    if order_by is not None:
+        options["order_by"] = order_by
+    if foreign_keys is not None:
+        options["foreign_keys"] = foreign_keys
+    return relationship(
+        back_populates=back_populates,
+        lazy="raise",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        **options,
     )
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import ipaddress
 import uuid
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import ForeignKey, Index, String, func, text
+from sqlalchemy import ForeignKey, Index, String, func
 from sqlalchemy.dialects.postgresql import INET
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db.base import Base, UUIDPrimaryKeyMixin, pg_enum
+from storage.db.base import Base, JsonObject, UUIDPrimaryKeyMixin, pg_enum
 from storage.db.enums import AuditAction
 
 
@@ -31,9 +30,7 @@ class AuditLog(UUIDPrimaryKeyMixin, Base):
     action: Mapped[AuditAction] = mapped_column(pg_enum(AuditAction, "audit_action"))
     entity_type: Mapped[str] = mapped_column(String(100))
     entity_id: Mapped[str | None] = mapped_column(String(255))
-    details: Mapped[dict[str, Any]] = mapped_column(
-        default=dict, server_default=text("'{}'::jsonb")
-    )
+    details: Mapped[JsonObject]
     ip_address: Mapped[ipaddress.IPv4Address | ipaddress.IPv6Address | None] = mapped_column(INET)
     user_agent: Mapped[str | None] = mapped_column(String(1000))
     correlation_id: Mapped[str | None] = mapped_column(String(255), index=True)

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, CheckConstraint, ForeignKey, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from storage.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin
+from storage.db.base import Base, JsonObject, TimestampMixin, UUIDPrimaryKeyMixin
 
 
 class KnowledgeDocument(UUIDPrimaryKeyMixin, TimestampMixin, Base):
@@ -36,6 +35,4 @@ class KnowledgeDocument(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default=text("true"), index=True
     )
-    extra_metadata: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", default=dict, server_default=text("'{}'::jsonb")
-    )
+    extra_metadata: Mapped[JsonObject] = mapped_column("metadata")

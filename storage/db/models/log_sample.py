@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text, text
+from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin
+from storage.db.base import Base, JsonObject, TimestampMixin, UUIDPrimaryKeyMixin
 
 if TYPE_CHECKING:
     from storage.db.models.request import Request
@@ -39,9 +39,7 @@ class LogSample(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     sample_preview: Mapped[str | None] = mapped_column(Text)
     retention_until: Mapped[datetime | None] = mapped_column(index=True)
     deleted_at: Mapped[datetime | None]
-    extra_metadata: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", default=dict, server_default=text("'{}'::jsonb")
-    )
+    extra_metadata: Mapped[JsonObject] = mapped_column("metadata")
 
     request: Mapped[Request] = relationship(back_populates="samples", lazy="raise")
 

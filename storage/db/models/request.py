@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin, pg_enum
+from storage.db.base import (
+    Base,
+    JsonObject,
+    TimestampMixin,
+    UUIDPrimaryKeyMixin,
+    owned_rows,
+    pg_enum,
+)
 from storage.db.enums import RequestStatus
 
 if TYPE_CHECKING:
@@ -52,32 +59,18 @@ class Request(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
-    extra_metadata: Mapped[dict[str, Any]] = mapped_column(
-        "metadata", default=dict, server_default=text("'{}'::jsonb")
-    )
+    extra_metadata: Mapped[JsonObject] = mapped_column("metadata")
 
     requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="raise")
     approver: Mapped[User | None] = relationship(foreign_keys=[approved_by], lazy="raise")
-    samples: Mapped[list[LogSample]] = relationship(
-        back_populates="request",
-        lazy="raise",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="LogSample.created_at",
+    samples: Mapped[list[LogSample]] = owned_rows(
+        back_populates="request", order_by="LogSample.created_at"
     )
-    revisions: Mapped[list[TARevision]] = relationship(
-        back_populates="request",
-        lazy="raise",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="TARevision.version",
+    revisions: Mapped[list[TARevision]] = owned_rows(
+        back_populates="request", order_by="TARevision.version"
     )
-    validation_runs: Mapped[list[ValidationRun]] = relationship(
-        back_populates="request",
-        lazy="raise",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="ValidationRun.created_at",
+    validation_runs: Mapped[list[ValidationRun]] = owned_rows(
+        back_populates="request", order_by="ValidationRun.created_at"
     )
 
     def __repr__(self) -> str:

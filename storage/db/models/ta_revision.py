@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import uuid
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from sqlalchemy import BigInteger, CheckConstraint, ForeignKey, String, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin, pg_enum
+from storage.db.base import (
+    Base,
+    JsonObject,
+    TimestampMixin,
+    UUIDPrimaryKeyMixin,
+    owned_rows,
+    pg_enum,
+)
 from storage.db.enums import TARevisionType
 
 if TYPE_CHECKING:
@@ -38,21 +45,13 @@ class TARevision(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     storage_key: Mapped[str | None] = mapped_column(String(1024))
     checksum: Mapped[str | None] = mapped_column(String(64))
     file_size: Mapped[int | None] = mapped_column(BigInteger)
-    config_summary: Mapped[dict[str, Any]] = mapped_column(
-        default=dict, server_default=text("'{}'::jsonb")
-    )
-    generation_metadata: Mapped[dict[str, Any]] = mapped_column(
-        default=dict, server_default=text("'{}'::jsonb")
-    )
+    config_summary: Mapped[JsonObject]
+    generation_metadata: Mapped[JsonObject]
     created_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
 
     request: Mapped[Request] = relationship(back_populates="revisions", lazy="raise")
-    validation_runs: Mapped[list[ValidationRun]] = relationship(
-        back_populates="revision",
-        lazy="raise",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
-        order_by="ValidationRun.created_at",
+    validation_runs: Mapped[list[ValidationRun]] = owned_rows(
+        back_populates="revision", order_by="ValidationRun.created_at"
     )

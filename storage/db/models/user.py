@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import Boolean, ForeignKey, Index, String, UniqueConstraint, func, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from storage.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin
+from storage.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin, owned_rows
 
 if TYPE_CHECKING:
     from storage.db.models.role import Role
@@ -46,12 +46,8 @@ class User(UUIDPrimaryKeyMixin, TimestampMixin, Base):
         viewonly=True,
         order_by="Role.name",
     )
-    role_grants: Mapped[list[UserRole]] = relationship(
-        foreign_keys="UserRole.user_id",
-        back_populates="user",
-        lazy="raise",
-        cascade="all, delete-orphan",
-        passive_deletes=True,
+    role_grants: Mapped[list[UserRole]] = owned_rows(
+        back_populates="user", foreign_keys="UserRole.user_id"
     )
 
     def __repr__(self) -> str:
