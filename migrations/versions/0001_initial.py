@@ -96,6 +96,36 @@ REQUEST_TRANSITIONS = {
 }
 
 
+def _id_and_timestamps() -> list[sa.Column[object]]:
+    """The columns every table but audit_logs ends with: UUID id, created_at, updated_at
+    (clock_timestamp(): distinct, ordered times within one transaction)."""
+    return [
+        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
+        sa.Column(
+            "created_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("clock_timestamp()"),
+            nullable=False,
+        ),
+        sa.Column(
+            "updated_at",
+            sa.DateTime(timezone=True),
+            server_default=sa.text("clock_timestamp()"),
+            nullable=False,
+        ),
+    ]
+
+
+def _json_object(name: str) -> sa.Column[object]:
+    """A JSONB object column, `{}` when not given (never NULL)."""
+    return sa.Column(
+        name,
+        postgresql.JSONB(astext_type=sa.Text()),
+        server_default=sa.text("'{}'::jsonb"),
+        nullable=False,
+    )
+
+
 def _create_optional_extensions() -> None:
     bind = op.get_bind()
     available = set(
@@ -192,19 +222,7 @@ def upgrade() -> None:
             server_default=sa.text("'[]'::jsonb"),
             nullable=False,
         ),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        *_id_and_timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_roles")),
         sa.UniqueConstraint("name", name=op.f("uq_roles_name")),
     )
@@ -220,19 +238,7 @@ def upgrade() -> None:
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
         sa.Column("is_superuser", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("last_login", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        *_id_and_timestamps(),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_users")),
         sa.UniqueConstraint(
             "auth_provider", "external_id", name="uq_users_auth_provider_external_id"
@@ -250,12 +256,7 @@ def upgrade() -> None:
         sa.Column("action", AUDIT_ACTION, nullable=False),
         sa.Column("entity_type", sa.String(length=100), nullable=False),
         sa.Column("entity_id", sa.String(length=255), nullable=True),
-        sa.Column(
-            "details",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
+        _json_object("details"),
         sa.Column("ip_address", postgresql.INET(), nullable=True),
         sa.Column("user_agent", sa.String(length=1000), nullable=True),
         sa.Column("correlation_id", sa.String(length=255), nullable=True),
@@ -300,25 +301,8 @@ def upgrade() -> None:
         sa.Column("index_name", sa.String(length=255), nullable=True),
         sa.Column("indexed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("is_active", sa.Boolean(), server_default=sa.text("true"), nullable=False),
-        sa.Column(
-            "metadata",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        _json_object("metadata"),
+        *_id_and_timestamps(),
         sa.CheckConstraint(
             "embedding_count >= 0", name=op.f("ck_knowledge_documents_embedding_count_non_negative")
         ),
@@ -364,25 +348,8 @@ def upgrade() -> None:
         sa.Column("failure_reason", sa.Text(), nullable=True),
         sa.Column("completed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("idempotency_key", sa.String(length=255), nullable=True),
-        sa.Column(
-            "metadata",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        _json_object("metadata"),
+        *_id_and_timestamps(),
         sa.ForeignKeyConstraint(
             ["approved_by"],
             ["users.id"],
@@ -411,19 +378,7 @@ def upgrade() -> None:
         sa.Column("description", sa.Text(), nullable=True),
         sa.Column("is_secret", sa.Boolean(), server_default=sa.text("false"), nullable=False),
         sa.Column("updated_by", sa.UUID(), nullable=True),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        *_id_and_timestamps(),
         sa.ForeignKeyConstraint(
             ["updated_by"],
             ["users.id"],
@@ -444,19 +399,7 @@ def upgrade() -> None:
             server_default=sa.text("now()"),
             nullable=False,
         ),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        *_id_and_timestamps(),
         sa.ForeignKeyConstraint(
             ["assigned_by"],
             ["users.id"],
@@ -485,25 +428,8 @@ def upgrade() -> None:
         sa.Column("sample_preview", sa.Text(), nullable=True),
         sa.Column("retention_until", sa.DateTime(timezone=True), nullable=True),
         sa.Column("deleted_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column(
-            "metadata",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        _json_object("metadata"),
+        *_id_and_timestamps(),
         sa.CheckConstraint(
             "checksum ~ '^[0-9a-f]{64}$'", name=op.f("ck_log_samples_checksum_sha256_hex")
         ),
@@ -534,32 +460,10 @@ def upgrade() -> None:
         sa.Column("storage_key", sa.String(length=1024), nullable=True),
         sa.Column("checksum", sa.String(length=64), nullable=True),
         sa.Column("file_size", sa.BigInteger(), nullable=True),
-        sa.Column(
-            "config_summary",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
-        sa.Column(
-            "generation_metadata",
-            postgresql.JSONB(astext_type=sa.Text()),
-            server_default=sa.text("'{}'::jsonb"),
-            nullable=False,
-        ),
+        _json_object("config_summary"),
+        _json_object("generation_metadata"),
         sa.Column("created_by", sa.UUID(), nullable=True),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        *_id_and_timestamps(),
         sa.CheckConstraint(
             "file_size IS NULL OR file_size >= 0",
             name=op.f("ck_ta_revisions_file_size_non_negative"),
@@ -595,19 +499,7 @@ def upgrade() -> None:
         sa.Column("error_message", sa.Text(), nullable=True),
         sa.Column("debug_bundle_key", sa.String(length=1024), nullable=True),
         sa.Column("debug_bundle_bucket", sa.String(length=255), nullable=True),
-        sa.Column("id", sa.UUID(), server_default=sa.text("gen_random_uuid()"), nullable=False),
-        sa.Column(
-            "created_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
-        sa.Column(
-            "updated_at",
-            sa.DateTime(timezone=True),
-            server_default=sa.text("clock_timestamp()"),
-            nullable=False,
-        ),
+        *_id_and_timestamps(),
         sa.CheckConstraint(
             "duration_seconds IS NULL OR duration_seconds >= 0",
             name=op.f("ck_validation_runs_duration_non_negative"),
