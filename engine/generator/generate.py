@@ -5,9 +5,10 @@ of each file plus whole-line windows spread over the rest); the self-check then 
 sandbox over the samples themselves (up to ``MAX_CHECK_EVENTS`` events). Every plan, whoever
 proposed it (rules or, later, an LLM), goes through the same check, and failures are repaired
 for a bounded number of rounds: truncated events widen TRUNCATE; timestamps rejected as too
-old raise MAX_DAYS_AGO, unread ones widen the lookahead; CIM tags whose events are not
-compliant are withheld; extractions that match nothing, hit the PCRE limits or fail the linter
-are dropped. A repair revision also gets the validation reports of the earlier revisions
+old raise MAX_DAYS_AGO; for unread ones, the rule that reads the most of them and of the
+analysed events wins (as planned, a wider window, re-planned with them, automatic); CIM tags
+whose events are not compliant are withheld; extractions that match nothing, hit the PCRE
+limits or fail the linter are dropped. A repair revision also gets the validation reports of the earlier revisions
 (``GenerationRequest.reports``): their failing events join the analysis and their findings are
 repaired first (:mod:`engine.generator.repair`), and the README says what changed. The output is
 deterministic: the same samples and request (reports included) give a byte-identical package.
@@ -50,6 +51,7 @@ from engine.generator.repair import (
     failing_keys,
     repair_after_check,
     repair_from_report,
+    repair_timestamps,
 )
 from engine.generator.timestamps import read_time
 from engine.packaging.archive import build_package
@@ -384,6 +386,18 @@ def generate_ta(
         if not problems or rounds > MAX_REPAIR_ROUNDS:
             break
         repaired, done = repair_after_check(draft, ta, report)
+        own = failing_examples([report])
+        if own and (repaired.timestamps, repaired.extra) == (draft.timestamps, draft.extra):
+            # Events of the samples the timestamp rule missed: a rule that reads them too.
+            repaired, more = repair_timestamps(
+                repaired,
+                report,
+                examples=own,
+                replanned=planner.plan_timestamps([*own, *events], default_tz=request.default_tz),
+                events=events,
+                default_tz=request.default_tz,
+            )
+            done = [*done, *more]
         if not done:
             break
         repairs.extend(done)

@@ -154,10 +154,6 @@ def repair_after_check(draft: Draft, ta: TA, report: ValidationReport) -> tuple[
         elif "MAX_DAYS_HENCE" in errors and "MAX_DAYS_HENCE" not in draft.extra:
             draft = replace(draft, extra={**draft.extra, "MAX_DAYS_HENCE": "3650"})
             repairs.append("MAX_DAYS_HENCE raised: the samples carry future dates")
-        elif "MAX_DAYS" not in errors and report.timestamps.ratio < timestamps.success - 0.01:
-            longer = replace(timestamps, lookahead=timestamps.lookahead * 2)
-            draft = replace(draft, timestamps=longer)
-            repairs.append(f"MAX_TIMESTAMP_LOOKAHEAD widened to {longer.lookahead}")
     cim = draft.cim
     if cim is not None and cim.tags and report.cim.tagged_events and report.cim.ratio < 1.0:
         problems = _cim_problems(report)
@@ -216,10 +212,18 @@ def _describe(plan: TimestampPlan) -> str:
 def _timestamp_candidates(
     plan: TimestampPlan, replanned: TimestampPlan
 ) -> list[tuple[TimestampPlan, str]]:
-    """The rule as planned, the rule re-planned with the failing events, then looser ones."""
+    """The rule as planned, with a wider window, re-planned with the failing events, then
+    looser ones (automatic recognition, without TIME_PREFIX)."""
     wide = max(replanned.lookahead * 2, 128)
     return [
         (plan, ""),
+        *(
+            (
+                replace(plan, lookahead=plan.lookahead * factor),
+                f"MAX_TIMESTAMP_LOOKAHEAD widened to {plan.lookahead * factor}",
+            )
+            for factor in (2, 4)
+        ),
         (replanned, f"rule re-inferred with them ({_describe(replanned)})"),
         (replace(replanned, automatic=True), "automatic recognition"),
         (
@@ -229,7 +233,7 @@ def _timestamp_candidates(
     ]
 
 
-def _repair_timestamps(
+def repair_timestamps(
     draft: Draft,
     report: ValidationReport,
     *,
@@ -350,7 +354,7 @@ def repair_from_report(
             repairs.append(
                 f"TRUNCATE raised to {wider}: validation cut {report.truncated_events} events"
             )
-    draft, done = _repair_timestamps(
+    draft, done = repair_timestamps(
         draft,
         report,
         examples=examples,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from engine.generator.model import (
     GenerationRequest,
     TimestampPlan,
 )
+from engine.generator.planner import RulePlanner
 from engine.generator.repair import Draft, failing_examples, repair_from_report
 from engine.sandbox.pipeline import run_sandbox
 from engine.sandbox.report import (
@@ -185,6 +187,18 @@ def test_non_compliant_eventtypes_lose_their_tags_and_list_what_failed() -> None
     ]
 
 
+MIXED = [
+    f'{{"ts": "2024-03-0{day}T10:{minute:02d}:07Z", "user": "u{minute}", "action": "login"}}'
+    for day in (1, 2)
+    for minute in range(10)
+] + [
+    f'{{"ts": "0{day}/Mar/2024:11:{minute:02d}:09 +0000", "user": "v{minute}"}}'
+    for day in (3, 4)
+    for minute in range(10)
+]
+"""JSON lines whose second half writes its timestamps in another layout."""
+
+
 def _validate(ta_dir: Path, sample: Path) -> ValidationReport:
     return run_sandbox(
         ta=load_ta(ta_dir),
@@ -199,16 +213,7 @@ def _validate(ta_dir: Path, sample: Path) -> ValidationReport:
 def test_a_failed_validation_on_all_samples_repairs_v2_into_a_pass(tmp_path: Path) -> None:
     """Generated from the first half, validated on all of it: the second half's timestamp
     layout fails v1; v2, given that report, reads both layouts and passes."""
-    first = [
-        f'{{"ts": "2024-03-0{day}T10:{minute:02d}:07Z", "user": "u{minute}", "action": "login"}}'
-        for day in (1, 2)
-        for minute in range(10)
-    ]
-    second = [
-        f'{{"ts": "0{day}/Mar/2024:11:{minute:02d}:09 +0000", "user": "v{minute}"}}'
-        for day in (3, 4)
-        for minute in range(10)
-    ]
+    first, second = MIXED[:20], MIXED[20:]
     half = tmp_path / "half.log"
     half.write_text("\n".join(first) + "\n", encoding="utf-8")
     whole = tmp_path / "whole.log"
@@ -225,3 +230,19 @@ def test_a_failed_validation_on_all_samples_repairs_v2_into_a_pass(tmp_path: Pat
     assert second_report.timestamps.ratio == 1.0
     assert "TIME_FORMAT" not in _props(v2.ta_dir)
     assert v2.repairs and "reads 10 of the 10 events" in v2.repairs[0]
+
+
+class _OneLayoutPlanner(RulePlanner):
+    """Proposes the first half's timestamp rule whatever the samples hold (as a planner that
+    saw too little might)."""
+
+    def plan_timestamps(self, events: Sequence[str], *, default_tz: str) -> TimestampPlan:
+        return TimestampPlan('"ts"\\s*:\\s*"', "%Y-%m-%dT%H:%M:%SZ", 24, tz="UTC", success=1.0)
+
+
+def test_the_self_check_replaces_a_timestamp_rule_its_samples_refute(tmp_path: Path) -> None:
+    request = _request(tmp_path, "\n".join(MIXED) + "\n")
+    result = generate_ta(request, out_dir=tmp_path / "out", planner=_OneLayoutPlanner())
+    assert result.check.passed and result.check.rounds == 2
+    assert "TIME_FORMAT" not in _props(result.ta_dir)
+    assert any("automatic recognition" in repair for repair in result.check.repairs)
