@@ -8,10 +8,11 @@ for a bounded number of rounds: truncated events widen TRUNCATE; timestamps reje
 old raise MAX_DAYS_AGO; for unread ones, the rule that reads the most of them and of the
 analysed events wins (as planned, a wider window, re-planned with them, automatic); CIM tags
 whose events are not compliant are withheld; extractions that match nothing, hit the PCRE
-limits or fail the linter are dropped. A repair revision also gets the validation reports of the earlier revisions
-(``GenerationRequest.reports``): their failing events join the analysis and their findings are
-repaired first (:mod:`engine.generator.repair`), and the README says what changed. The output is
-deterministic: the same samples and request (reports included) give a byte-identical package.
+limits or fail the linter are dropped. A repair revision also gets the validation reports of
+the earlier revisions (``GenerationRequest.reports``): their failing events join the analysis
+and their findings are repaired first (:mod:`engine.generator.repair`), and the README says
+what changed. The output is deterministic: the same samples and request (reports included)
+give a byte-identical package.
 """
 
 from __future__ import annotations
