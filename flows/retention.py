@@ -1,4 +1,4 @@
-"""Nightly retention: delete samples whose retention ended (objects, then rows; audited)."""
+"""Nightly retention: delete samples whose retention ended (rows, then objects; audited)."""
 
 from __future__ import annotations
 

@@ -1,8 +1,10 @@
 """Retention: delete sample objects past retention_until, then soft-delete their rows.
 
 Idempotent (a deleted sample is skipped) and tolerant of an object already gone (recorded in
-the audit entry). The object goes first: if the row update failed afterwards, the next run
-finds the sample again and the second delete is a no-op.
+the audit entry). The row goes first: an object delete cannot be undone, so it happens only
+after the commit. If it fails then, the task's retry finds the row deleted and deletes the
+object again (a no-op when it is gone): at worst an orphan object until that retry, never a row
+pointing at a deleted object.
 """
 
 from __future__ import annotations
@@ -45,11 +47,13 @@ async def find_expired_samples(now: datetime | None = None) -> list[ExpiredSampl
 async def delete_sample(sample_id: str) -> bool:
     """Delete one expired sample; returns whether its object still existed."""
     sid = uuid.UUID(sample_id)
+    objects = get_backends().objects
     async with UnitOfWork() as uow:
         sample = await uow.samples.get(sid)
         if sample.deleted_at is not None:
+            objects.delete(sample.storage_key)  # finish an earlier attempt (no-op when gone)
             return False
-        existed = get_backends().objects.delete(sample.storage_key)
+        existed = objects.exists(sample.storage_key)
         await uow.samples.mark_as_deleted(sid)
         await audit(
             uow,
@@ -64,4 +68,5 @@ async def delete_sample(sample_id: str) -> bool:
             },
         )
         await uow.commit()
-        return existed
+    objects.delete(sample.storage_key)
+    return existed

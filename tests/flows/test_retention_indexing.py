@@ -57,6 +57,15 @@ def test_retention_deletes_expired_samples_once_and_survives_a_missing_object(
 
     assert run(retention(dry_run=False))["expired"] == 0
 
+    # The row is committed before the object goes: an object delete that failed after the
+    # commit is finished by the task's retry, without a second audit entry.
+    from tasks.retention import delete_sample
+
+    backends.objects.put_file(samples[0].storage_key, SAMPLE)
+    assert run(delete_sample.fn(str(samples[0].id))) is False
+    assert not backends.objects.exists(samples[0].storage_key)
+    assert [a.details["reason"] for a in run(_samples(request_id))[1]] == ["retention"]
+
 
 def test_indexing_registers_the_pack_indexes_documents_and_skips_unreadable_ones(tmp_path: Path):
     from flows.knowledge_indexing import knowledge_indexing
