@@ -15,7 +15,6 @@ from prefect.context import FlowRunContext
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import apause_flow_run, asuspend_flow_run
 
-from storage.db.unit_of_work import UnitOfWork
 from tasks.approval import ApprovalDecision, DecisionOutcome, approval_description, record_decision
 from tasks.artifacts import publish_report
 from tasks.errors import LifecycleError
@@ -28,9 +27,14 @@ from tasks.requests import (
     submit_for_approval,
 )
 from tasks.revisions import register_manual_revision
-from tasks.runtime import APPROVAL_TIMEOUT_SECONDS, REPAIR_ATTEMPTS, config_int
+from tasks.runtime import APPROVAL_TIMEOUT_SECONDS, REPAIR_ATTEMPTS, read_config_int
 from tasks.samples import ingest_samples
-from tasks.validation import queue_validation, run_validation
+from tasks.validation import (
+    ValidationOutcome,
+    acquire_validation_slot,
+    queue_validation,
+    run_validation,
+)
 
 POLL_INTERVAL_S = 1
 MAX_DECISIONS = 20
@@ -64,8 +68,7 @@ async def _wait_for_decision(
 
 async def approval_gate(request_id: str) -> DecisionOutcome:
     """Wait for a decision; refused decisions are audited and the gate waits again."""
-    async with UnitOfWork() as uow:
-        timeout = await config_int(uow, APPROVAL_TIMEOUT_SECONDS)
+    timeout = await read_config_int(APPROVAL_TIMEOUT_SECONDS)
     refusal: str | None = None
     for round_ in range(1, MAX_DECISIONS + 1):
         try:
@@ -92,10 +95,16 @@ async def _finish(
     return LifecycleResult(request_id, status, revision_id, reason)
 
 
+async def validate_revision(revision_id: str, *, advance_request: bool = True) -> ValidationOutcome:
+    """Queue a validation run, wait for a slot, sandbox: three tasks, three units of work."""
+    run_id = await queue_validation(revision_id, advance_request=advance_request)
+    await acquire_validation_slot(run_id)
+    return await run_validation(run_id)
+
+
 async def generate_and_validate(request_id: str) -> LifecycleResult:
     """vN, validate, and on failure regenerate v(N+1) with the report (bounded)."""
-    async with UnitOfWork() as uow:
-        repairs = await config_int(uow, REPAIR_ATTEMPTS)
+    repairs = await read_config_int(REPAIR_ATTEMPTS)
     knowledge = await retrieve_knowledge(request_id)
     feedback: list[str] = []
     revision_id: str | None = None
@@ -108,7 +117,7 @@ async def generate_and_validate(request_id: str) -> LifecycleResult:
         except LifecycleError as exc:
             await fail_request(request_id, str(exc))
             return await _finish(request_id, "FAILED", reason=str(exc))
-        outcome = await run_validation(await queue_validation(revision_id))
+        outcome = await validate_revision(revision_id)
         if outcome.passed:
             await complete_request(request_id)
             return await _finish(request_id, "COMPLETED", revision_id=revision_id)
@@ -172,6 +181,6 @@ async def _after_submission(request_id: str) -> LifecycleResult:
 async def manual_revision(request_id: str, archive: str, uploaded_by: str) -> dict[str, object]:
     """Validate a human-uploaded TA exactly like a generated one (a MANUAL revision)."""
     revision_id = await register_manual_revision(request_id, archive, uploaded_by)
-    outcome = await run_validation(await queue_validation(revision_id, advance_request=False))
+    outcome = await validate_revision(revision_id, advance_request=False)
     await publish_report(request_id)
     return {"revision_id": revision_id, "passed": outcome.passed, "reasons": outcome.reasons}

@@ -40,6 +40,12 @@ async def config_int(uow: UnitOfWork, setting: tuple[str, int]) -> int:
     return int(await uow.config.get_value(key, default))
 
 
+async def read_config_int(setting: tuple[str, int]) -> int:
+    """A SystemConfig integer read in its own short transaction (flows hold none)."""
+    async with UnitOfWork() as uow:
+        return await config_int(uow, setting)
+
+
 async def audit(
     uow: UnitOfWork,
     *,

@@ -2,7 +2,8 @@
 
 The limit is a database guard, valid across every process and flow run
 (`ValidationRunRepository.try_start_with_limit`): a run moves QUEUED -> RUNNING only while fewer
-than the limit are RUNNING; otherwise it waits and tries again. RUNNING is therefore the slot,
+than the limit are RUNNING; otherwise it waits and tries again. Queueing, taking a slot and
+running are three tasks, each its own unit of work. RUNNING is therefore the slot,
 and a run always leaves RUNNING (PASSED or FAILED) so the slot is released.
 """
 
@@ -27,6 +28,7 @@ from engine.settings import get_sandbox_settings
 from storage.db.enums import AuditAction, RequestStatus, ValidationStatus
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends
+from tasks.errors import LifecycleError
 from tasks.runtime import (
     MAX_PARALLEL_VALIDATIONS,
     RETRY_DELAYS_S,
@@ -77,8 +79,13 @@ async def queue_validation(revision_id: str, *, advance_request: bool = True) ->
         return str(run.id)
 
 
-async def _acquire_slot(run_id: uuid.UUID) -> None:
-    """QUEUED -> RUNNING once fewer than MAX_PARALLEL_VALIDATIONS runs are RUNNING."""
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def acquire_validation_slot(run_id: str) -> None:
+    """QUEUED -> RUNNING once fewer than MAX_PARALLEL_VALIDATIONS runs are RUNNING.
+
+    Its own task (and commit): the RUNNING row is the slot other processes count.
+    """
+    vid = uuid.UUID(run_id)
     worker = f"local-sandbox@{socket.gethostname()}:{os.getpid()}"
     while True:
         async with UnitOfWork() as uow:
@@ -97,7 +104,7 @@ async def _acquire_slot(run_id: uuid.UUID) -> None:
                     },
                 )
             started = await uow.validations.try_start_with_limit(
-                run_id, limit=limit, container_id=worker
+                vid, limit=limit, container_id=worker
             )
             await uow.commit()  # the start, or at least the release of abandoned runs
             if started:
@@ -130,14 +137,18 @@ def _sandbox(
 
 @task(retries=2, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def run_validation(run_id: str) -> ValidationOutcome:
-    """Sandbox the revision on the request's samples; PASSED/FAILED with report and bundle."""
+    """Sandbox the revision on the request's samples; PASSED/FAILED with report and bundle.
+
+    The run must hold its slot (`acquire_validation_slot`): RUNNING -> PASSED | FAILED.
+    """
     vid = uuid.UUID(run_id)
     backends = get_backends()
-    await _acquire_slot(vid)
     async with UnitOfWork() as uow:
         run = await uow.validations.get(vid)
         if run.status in (ValidationStatus.PASSED, ValidationStatus.FAILED):
             return _outcome(run_id, run.status, run.results_json or {}, run.debug_bundle_key)
+        if run.status is not ValidationStatus.RUNNING:
+            raise LifecycleError(f"validation run {run_id} is {run.status}: acquire a slot first")
         revision = await uow.revisions.get(run.revision_id)
         request = await uow.requests.get(run.request_id)
         samples = await uow.samples.get_by_request(run.request_id)
