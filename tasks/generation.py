@@ -8,6 +8,7 @@ retry of the same attempt finds the revision it already wrote and returns it.
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 import uuid
 from dataclasses import dataclass
@@ -121,7 +122,11 @@ async def generate_revision(
     knowledge: list[KnowledgeSnippet],
     feedback: list[str],
 ) -> str:
-    """Generate and store revision v(N+1); returns its id. GenerationError -> LifecycleError."""
+    """Generate and store revision v(N+1); returns its id. GenerationError -> LifecycleError.
+
+    The generator runs in a worker thread with no transaction open (it takes seconds and is
+    CPU-bound); the revision is written in one unit of work afterwards.
+    """
     rid = uuid.UUID(request_id)
     with tempfile.TemporaryDirectory(prefix="tagen-generate-") as tmp:
         workdir = Path(tmp)
@@ -141,10 +146,11 @@ async def generate_revision(
                 knowledge=tuple(f"{k.title}\n{k.text}" for k in knowledge),
                 feedback=tuple(feedback),
             )
-            try:
-                result = generate_ta(gen_request, out_dir=workdir / "out")
-            except (GenerationError, ValueError) as exc:
-                raise LifecycleError(f"generation failed: {exc}") from exc
+        try:
+            result = await asyncio.to_thread(generate_ta, gen_request, out_dir=workdir / "out")
+        except (GenerationError, ValueError) as exc:
+            raise LifecycleError(f"generation failed: {exc}") from exc
+        async with UnitOfWork() as uow:
             revision = await uow.revisions.create_next_revision(
                 rid,
                 {
