@@ -17,8 +17,8 @@ from storage.settings import (
     StorageSettings,
     clear_settings_cache,
     get_database_settings,
+    get_storage_settings,
 )
-from tagen.settings import get_settings
 from tests.integration.builders import unique
 
 
@@ -26,11 +26,9 @@ from tests.integration.builders import unique
 def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
     """monkeypatch for the environment, with the settings caches cleared around the test."""
     clear_settings_cache()
-    get_settings.cache_clear()
     yield monkeypatch
     monkeypatch.undo()
     clear_settings_cache()
-    get_settings.cache_clear()
 
 
 @pytest.mark.parametrize(
@@ -76,16 +74,15 @@ def test_bad_database_settings_fail_clearly(env):
         DatabaseSettings()
 
 
-def test_home_and_composed_settings_are_read_lazily(env, tmp_path: Path):
+def test_home_settings_are_read_lazily(env, tmp_path: Path):
     env.setenv("TAGEN_HOME", str(tmp_path / "home"))
     assert StorageSettings().pgdata == tmp_path / "home" / "pgdata"
-    settings = get_settings()
-    assert settings.storage.home == tmp_path / "home"
+    settings = get_storage_settings()
+    assert settings.home == tmp_path / "home"
     env.setenv("TAGEN_HOME", str(tmp_path / "elsewhere"))
-    assert get_settings() is settings  # cached until cleared
-    get_settings.cache_clear()
+    assert get_storage_settings() is settings  # cached until cleared
     clear_settings_cache()
-    assert get_settings().storage.home == tmp_path / "elsewhere"
+    assert get_storage_settings().home == tmp_path / "elsewhere"
     env.delenv("TAGEN_HOME")
     assert StorageSettings().home.name == "tagen"  # the user data dir by default
 
