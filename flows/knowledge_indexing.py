@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from tasks.knowledge import index_document, list_unindexed, register_builtin_pack
+from tasks.knowledge import builtin_pack, index_document, list_unindexed, register_pack_document
 
 
 @flow(name="knowledge-indexing", log_prints=True)
 async def knowledge_indexing(include_builtin_pack: bool = True) -> dict[str, int]:
     if include_builtin_pack:
-        await register_builtin_pack()
+        for path in builtin_pack():  # one task (one unit of work) per document
+            await register_pack_document(path)
     indexed: dict[str, int] = {}
     failed = 0
     for document_id in await list_unindexed():

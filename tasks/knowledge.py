@@ -94,15 +94,18 @@ async def register_document(
         return str(document.id), True
 
 
+def builtin_pack() -> list[str]:
+    """The documents of the knowledge pack shipped with tagen (markdown), in a stable order."""
+    return [str(path) for path in sorted(BUILTIN_PACK.glob("*.md"))]
+
+
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
-async def register_builtin_pack() -> list[str]:
-    """The knowledge pack shipped with tagen, registered once (by content hash)."""
-    ids = []
-    for path in sorted(BUILTIN_PACK.glob("*.md")):
-        title = path.stem.replace("_", " ")
-        document_id, _ = await register_document(path, kind="markdown", title=title)
-        ids.append(document_id)
-    return ids
+async def register_pack_document(path: str) -> str:
+    """One document of the built-in pack, registered once (by content hash)."""
+    document = Path(path)
+    title = document.stem.replace("_", " ")
+    document_id, _ = await register_document(document, kind="markdown", title=title)
+    return document_id
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
