@@ -26,10 +26,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFECT_DATABASE = "prefect"
 REQUEST_DEPLOYMENT = "request-lifecycle/request-lifecycle"
-RETENTION_DEPLOYMENT = "retention/retention-nightly"
-INDEXING_DEPLOYMENT = "knowledge-indexing/knowledge-indexing"
 _STOP_TIMEOUT_S = 20
-REPO_ROOT = Path(__file__).resolve().parents[1]
 
 
 class StackError(RuntimeError):
