@@ -2,6 +2,10 @@
 
 Flows run in a worker thread with their own event loop, as a deployment's process would;
 the tests talk to the Prefect API to watch and resume them.
+
+Flows, the CLI and served deployments commit for real, and audit_logs refuses deletes: these
+suites get a migrated database of their own (`db_url` overridden for this directory), dropped
+when they finish, so nothing they write stays in the shared session database.
 """
 
 from __future__ import annotations
@@ -36,7 +40,41 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
     return asyncio.run(wrapped())
 
 
-@pytest.fixture(scope="session")
+FLOWS_DATABASE = "tagen_flows"
+
+
+@pytest.fixture(scope="package")
+def db_url(pg_server: Any) -> Iterator[str]:
+    """A freshly migrated database for the flow suites; DATABASE_URL points at it meanwhile."""
+    import psycopg
+    from psycopg import sql
+
+    from storage.db import migrate
+    from storage.db.session import dispose_engine
+    from storage.settings import clear_settings_cache
+
+    url = pg_server.create_database(FLOWS_DATABASE, fresh=True)
+    migrate.upgrade("head", url=url)
+    previous = os.environ.get("DATABASE_URL")
+    os.environ["DATABASE_URL"] = url
+    clear_settings_cache()
+    try:
+        yield url
+    finally:
+        asyncio.run(dispose_engine())
+        if previous is None:
+            os.environ.pop("DATABASE_URL", None)
+        else:
+            os.environ["DATABASE_URL"] = previous
+        clear_settings_cache()
+        server = pg_server.base_url.replace("postgresql+psycopg://", "postgresql://", 1)
+        with psycopg.connect(server, autocommit=True) as conn:
+            conn.execute(
+                sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(FLOWS_DATABASE))
+            )
+
+
+@pytest.fixture(scope="package")
 def prefect_server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
@@ -75,7 +113,7 @@ def backends(test_backends: Any):
     return test_backends
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def users(db_url: str) -> dict[str, str]:
     from storage.db.enums import UserRoleEnum
     from tasks.users import ensure_user
