@@ -8,7 +8,6 @@ streaming, so callers never read an upload twice to checksum it.
 from __future__ import annotations
 
 import hashlib
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Protocol, runtime_checkable
@@ -103,21 +102,11 @@ def copy_hashed(
     return writer
 
 
-class StreamingObjectStore(ABC):
+class StreamingObjectStore:
     """What every backend shares: a file is stored as the stream of its bytes."""
 
-    @abstractmethod
-    def put_stream(
-        self,
-        key: str,
-        stream: BinaryIO,
-        *,
-        content_type: str = "application/octet-stream",
-        max_bytes: int | None = None,
-    ) -> StoredObject: ...
-
     def put_file(
-        self, key: str, path: Path, *, content_type: str = "application/octet-stream"
+        self: ObjectStore, key: str, path: Path, *, content_type: str = "application/octet-stream"
     ) -> StoredObject:
         with path.open("rb") as stream:
             return self.put_stream(key, stream, content_type=content_type)
