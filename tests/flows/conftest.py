@@ -55,23 +55,16 @@ def db_url(pg_server: Any) -> Iterator[str]:
 
     url = pg_server.create_database(FLOWS_DATABASE, fresh=True)
     migrate.upgrade("head", url=url)
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    clear_settings_cache()
-    try:
-        yield url
-    finally:
-        asyncio.run(dispose_engine())
-        if previous is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = previous
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("DATABASE_URL", url)
         clear_settings_cache()
-        server = pg_server.base_url.replace("postgresql+psycopg://", "postgresql://", 1)
-        with psycopg.connect(server, autocommit=True) as conn:
-            conn.execute(
-                sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(FLOWS_DATABASE))
-            )
+        yield url
+        asyncio.run(dispose_engine())
+    clear_settings_cache()
+    server = pg_server.base_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(server, autocommit=True) as conn:
+        drop = sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(FLOWS_DATABASE))
+        conn.execute(drop)
 
 
 @pytest.fixture(scope="package")

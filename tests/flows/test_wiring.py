@@ -13,6 +13,13 @@ from storage.objects import (
     UnsupportedObjectStoreError,
 )
 from tagen.wiring import build_backends
+from tests.unit.storage_objects.moto_s3 import (
+    ACCESS_KEY,
+    REGION,
+    SECRET_KEY,
+    moto_server,
+    s3_client,
+)
 
 
 def test_local_directory_from_a_path_or_file_url(tmp_path: Path):
@@ -40,29 +47,17 @@ def test_unknown_scheme_fails_fast():
 
 
 def test_s3_backends_store_objects_and_fetch_requester_samples(tmp_path: Path):
-    server_module = pytest.importorskip("moto.server")
-    import boto3
     from pydantic import SecretStr
 
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    try:
-        host, port = server.get_host_and_port()
-        endpoint = f"http://{host}:{port}"
+    with moto_server() as endpoint:
         settings = ObjectStoreSettings(
             url="s3://tagen/objects",
             s3_endpoint_url=endpoint,
-            s3_region="us-east-1",
-            s3_access_key_id=SecretStr("test"),
-            s3_secret_access_key=SecretStr("test"),
+            s3_region=REGION,
+            s3_access_key_id=SecretStr(ACCESS_KEY),
+            s3_secret_access_key=SecretStr(SECRET_KEY),
         )
-        client = boto3.client(
-            "s3",
-            endpoint_url=endpoint,
-            region_name="us-east-1",
-            aws_access_key_id="test",
-            aws_secret_access_key="test",
-        )
+        client = s3_client(endpoint)
         client.create_bucket(Bucket="tagen")
         client.create_bucket(Bucket="uploads")
         client.put_object(Bucket="uploads", Key="team/app.log", Body=b"line one\nline two\n")
@@ -74,8 +69,6 @@ def test_s3_backends_store_objects_and_fetch_requester_samples(tmp_path: Path):
 
         backends.download_s3("s3://uploads/team/app.log", tmp_path / "fetched.log")
         assert (tmp_path / "fetched.log").read_bytes() == b"line one\nline two\n"
-    finally:
-        server.stop()
 
 
 def _write(path: Path) -> Path:

@@ -18,28 +18,17 @@ from storage.objects import (
     S3ObjectStore,
     parse_s3_url,
 )
+from tests.unit.storage_objects.moto_s3 import moto_server, s3_client
 
 
 @pytest.fixture(scope="module")
 def moto_endpoint() -> Iterator[str]:
-    server_module = pytest.importorskip("moto.server")
-    server = server_module.ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
-    server.start()
-    host, port = server.get_host_and_port()
-    yield f"http://{host}:{port}"
-    server.stop()
+    with moto_server() as endpoint:
+        yield endpoint
 
 
 def _s3_store(endpoint: str, bucket: str) -> S3ObjectStore:
-    import boto3
-
-    client = boto3.client(
-        "s3",
-        endpoint_url=endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="test",
-        aws_secret_access_key="test",
-    )
+    client = s3_client(endpoint)
     client.create_bucket(Bucket=bucket)
     return S3ObjectStore(client=client, bucket=bucket, prefix="tagen/objects")
 
