@@ -10,9 +10,10 @@ from __future__ import annotations
 import enum
 import uuid
 from collections.abc import Mapping, Sequence
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, TypeVar, cast
 
-from sqlalchemy import Select, func, inspect, select
+from sqlalchemy import Select, Table, func, inspect, select
+from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.sqltypes import Enum as SAEnum
@@ -121,6 +122,33 @@ class BaseRepository(Generic[ModelT]):
             await self.session.flush()
         await self.session.refresh(obj)
         return obj
+
+    async def _create_unless_exists(
+        self, data: Mapping[str, Any], *, unique: str
+    ) -> tuple[ModelT, bool]:
+        """INSERT ... ON CONFLICT (`unique`) DO NOTHING, then the row holding that value.
+
+        Returns (row, created). Idempotent in PostgreSQL: concurrent callers with the same value
+        get the same row, and no IntegrityError reaches them.
+        """
+        mapper = inspect(self.model)
+        column = self._column(unique)
+        row = {mapper.column_attrs[k].columns[0].name: v for k, v in self._coerce(data).items()}
+        stmt = (
+            insert(cast(Table, self.model.__table__))
+            .values(row)
+            .on_conflict_do_nothing(index_elements=[column])
+            .returning(mapper.primary_key[0])
+        )
+        async with self._write():
+            new_id = (await self.session.execute(stmt)).scalar_one_or_none()
+        existing = await self.session.scalar(
+            select(self.model)
+            .where(column == data[unique])
+            .execution_options(populate_existing=True)
+        )
+        assert existing is not None  # inserted above or already present
+        return existing, new_id is not None
 
     async def update(self, id: uuid.UUID, data: Mapping[str, Any]) -> ModelT:
         obj = await self.get(id)

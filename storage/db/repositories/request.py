@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, func, inspect, or_, select
-from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from storage.db.enums import REQUEST_TRANSITIONS, RequestStatus, UserRoleEnum
@@ -39,26 +38,9 @@ class RequestRepository(BaseRepository[Request]):
 
         Returns (request, created). Without a key this is a plain create.
         """
-        key = data.get("idempotency_key")
-        if key is None:
+        if data.get("idempotency_key") is None:
             return await self.create(data), True
-        columns = inspect(Request).column_attrs
-        row = {columns[k].columns[0].name: v for k, v in self._coerce(data).items()}
-        stmt = (
-            insert(cast(Table, Request.__table__))
-            .values(row)
-            .on_conflict_do_nothing(index_elements=[Request.idempotency_key])
-            .returning(Request.id)
-        )
-        async with self._write():
-            new_id = (await self.session.execute(stmt)).scalar_one_or_none()
-        existing = await self.session.scalar(
-            select(Request)
-            .where(Request.idempotency_key == key)
-            .execution_options(populate_existing=True)
-        )
-        assert existing is not None  # inserted above or already present
-        return existing, new_id is not None
+        return await self._create_unless_exists(data, unique="idempotency_key")
 
     async def transition_status(
         self, request_id: uuid.UUID, new_status: RequestStatus | str, *, reason: str | None = None
