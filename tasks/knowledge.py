@@ -56,7 +56,11 @@ def extract_sections(path: Path, *, kind: str, title: str) -> list[Section]:
 async def register_document(
     path: Path, *, kind: str, title: str, uploaded_by: uuid.UUID | None = None
 ) -> tuple[str, bool]:
-    """Store a document and its row unless the same content is already registered."""
+    """Store a document and its row unless the same content is already registered.
+
+    Idempotent in PostgreSQL (content_hash is unique). Each attempt uploads under its own key,
+    so the object of a losing or failed attempt can be deleted without touching the winner's.
+    """
     if kind not in DOCUMENT_KINDS:
         raise LifecycleError(f"unknown document type {kind!r} (one of {', '.join(DOCUMENT_KINDS)})")
     if not path.is_file():
@@ -67,9 +71,10 @@ async def register_document(
         if same:
             return str(same[0].id), False
         backends = get_backends()
-        stored = backends.objects.put_file(f"knowledge/{digest[:16]}/{path.name}", path)
+        key = f"knowledge/{digest[:16]}/{uuid.uuid4().hex[:12]}/{path.name}"
+        stored = backends.objects.put_file(key, path)
         try:
-            document = await uow.knowledge.create(
+            document, created = await uow.knowledge.create_unless_known(
                 {
                     "title": title,
                     "document_type": kind,
@@ -79,19 +84,22 @@ async def register_document(
                     "uploaded_by": uploaded_by,
                 }
             )
-            await audit(
-                uow,
-                action=AuditAction.UPLOAD,
-                entity_type="KnowledgeDocument",
-                entity_id=document.id,
-                user_id=uploaded_by,
-                details={"title": title, "type": kind, "key": stored.key},
-            )
-            await uow.commit()
+            if created:
+                await audit(
+                    uow,
+                    action=AuditAction.UPLOAD,
+                    entity_type="KnowledgeDocument",
+                    entity_id=document.id,
+                    user_id=uploaded_by,
+                    details={"title": title, "type": kind, "key": stored.key},
+                )
+                await uow.commit()
         except BaseException:
             backends.objects.delete(stored.key)
             raise
-        return str(document.id), True
+        if not created:  # registered concurrently by another caller: keep theirs only
+            backends.objects.delete(stored.key)
+        return str(document.id), created
 
 
 def builtin_pack() -> list[str]:

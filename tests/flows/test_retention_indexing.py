@@ -123,3 +123,29 @@ def test_retention_ends_requests_whose_approval_waited_too_long():
     summary = run(describe_request(request_id))
     assert summary.status == "FAILED"
     assert summary.failure_reason == "approval timed out after 1 s"
+
+
+def test_concurrent_registrations_keep_one_document_and_one_object(backends: Any, tmp_path: Path):
+    import asyncio
+    import hashlib
+
+    from tasks.knowledge import register_document
+
+    document = tmp_path / "notes.md"
+    document.write_text(f"# Notes {uuid.uuid4()}\n\nprops.conf LINE_BREAKER notes.\n")
+    digest = hashlib.sha256(document.read_bytes()).hexdigest()
+
+    async def register_all() -> list[tuple[str, bool]]:
+        return list(
+            await asyncio.gather(
+                *(register_document(document, kind="markdown", title="notes") for _ in range(4))
+            )
+        )
+
+    outcomes = run(register_all())
+    assert len({document_id for document_id, _ in outcomes}) == 1
+    assert [created for _, created in outcomes].count(True) == 1
+    stored = list((backends.objects.root / "knowledge" / digest[:16]).rglob("notes.md"))
+    assert len(stored) == 1  # the losing attempts deleted their uploads
+    again = run(register_document(document, kind="markdown", title="again"))
+    assert again == (outcomes[0][0], False)

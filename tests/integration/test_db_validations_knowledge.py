@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from storage.db.enums import RequestStatus, ValidationStatus
 from storage.db.errors import InvalidStatusTransitionError, InvalidValueError, NotFoundError
 from storage.db.unit_of_work import UnitOfWork
-from tests.integration.builders import Builder
+from tests.integration.builders import Builder, sha256
 
 
 async def _revision(build: Builder):
@@ -208,3 +208,36 @@ async def test_concurrent_starts_never_exceed_the_limit(
         statuses = [(await uow.validations.get(run.id)).status for run in runs]
     assert statuses.count(ValidationStatus.RUNNING) == 2
     assert statuses.count(ValidationStatus.QUEUED) == 4
+
+
+async def test_concurrent_registrations_of_one_content_create_one_document(
+    committed_session_factory: async_sessionmaker[AsyncSession],
+):
+    digest = sha256(f"knowledge-{uuid.uuid4()}")
+    start = asyncio.Event()
+
+    async def register(n: int) -> tuple[uuid.UUID, bool]:
+        async with UnitOfWork(committed_session_factory) as unit:
+            await start.wait()
+            document, created = await unit.knowledge.create_unless_known(
+                {
+                    "title": f"copy {n}",
+                    "document_type": "markdown",
+                    "storage_key": f"knowledge/{digest[:16]}/{n}/doc.md",
+                    "content_hash": digest,
+                }
+            )
+            await unit.commit()
+            return document.id, created
+
+    tasks = [asyncio.create_task(register(n)) for n in range(8)]
+    start.set()
+    outcomes = await asyncio.gather(*tasks)
+    assert len({document_id for document_id, _ in outcomes}) == 1
+    assert sorted(created for _, created in outcomes) == [False] * 7 + [True]
+    async with UnitOfWork(committed_session_factory) as uow:
+        assert await uow.knowledge.count({"content_hash": digest}) == 1
+        with pytest.raises(InvalidValueError, match="content_hash is required"):
+            await uow.knowledge.create_unless_known(
+                {"title": "t", "document_type": "text", "storage_key": "knowledge/x"}
+            )

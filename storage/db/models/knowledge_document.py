@@ -12,7 +12,11 @@ from storage.db.base import Base, JsonObject, TimestampMixin, UUIDPrimaryKeyMixi
 
 
 class KnowledgeDocument(UUIDPrimaryKeyMixin, TimestampMixin, Base):
-    """`pinecone_indexed` (seed name) means "indexed in the vector store", whichever backend."""
+    """`pinecone_indexed` (seed name) means "indexed in the vector store", whichever backend.
+
+    Addition: `content_hash` (SHA-256 of the stored file) is unique, so registering the same
+    content twice (retries, concurrent indexing runs) yields one document.
+    """
 
     __tablename__ = "knowledge_documents"
     __table_args__ = (CheckConstraint("embedding_count >= 0", name="embedding_count_non_negative"),)
@@ -22,7 +26,7 @@ class KnowledgeDocument(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     document_type: Mapped[str] = mapped_column(String(50), index=True)
     storage_key: Mapped[str] = mapped_column(String(1024))
     file_size: Mapped[int | None] = mapped_column(BigInteger)
-    content_hash: Mapped[str | None] = mapped_column(String(64), index=True)
+    content_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
     uploaded_by: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )

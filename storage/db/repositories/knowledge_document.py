@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -23,6 +24,12 @@ class KnowledgeStatistics:
 
 class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
     model = KnowledgeDocument
+
+    async def create_unless_known(self, data: dict[str, Any]) -> tuple[KnowledgeDocument, bool]:
+        """Insert unless a document with the same `content_hash` exists: (document, created)."""
+        if data.get("content_hash") is None:
+            raise InvalidValueError("KnowledgeDocument: content_hash is required to deduplicate")
+        return await self._create_unless_exists(data, unique="content_hash")
 
     async def get_unindexed_documents(self, limit: int = 100) -> list[KnowledgeDocument]:
         """Active documents not yet in the vector store, oldest first."""
