@@ -12,11 +12,10 @@ async def ensure_user(
 ) -> str:
     """The id of `username`, created (audited) with `roles` when missing; roles are granted."""
     async with UnitOfWork() as uow:
-        user = await uow.users.get_by_username(username)
-        if user is None:
-            user = await uow.users.create(
-                {"username": username, "email": email or f"{username}@example.com"}
-            )
+        user, created = await uow.users.create_unless_exists(
+            {"username": username, "email": email or f"{username}@example.com"}
+        )
+        if created:
             await audit(
                 uow,
                 action=AuditAction.CREATE,

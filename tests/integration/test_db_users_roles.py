@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 
 import pytest
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db.enums import UserRoleEnum
 from storage.db.errors import DuplicateError, InvalidValueError, NotFoundError
@@ -124,3 +126,31 @@ async def test_assign_role_to_unknown_user_or_role(uow: UnitOfWork, build: Build
         await uow.roles.assign_role_to_user(user.id, uuid.uuid4())
     with pytest.raises(NotFoundError, match="User"):
         await uow.roles.assign_role_to_user(user.id, roles[0].id, assigned_by=uuid.uuid4())
+
+
+async def test_concurrent_create_unless_exists_makes_one_user(
+    committed_session_factory: async_sessionmaker[AsyncSession],
+):
+    name = unique("seeded")
+    start = asyncio.Event()
+
+    async def create() -> tuple[uuid.UUID, bool]:
+        async with UnitOfWork(committed_session_factory) as unit:
+            await start.wait()
+            user, created = await unit.users.create_unless_exists(
+                {"username": name, "email": f"{name}@example.org"}
+            )
+            await unit.commit()
+            return user.id, created
+
+    tasks = [asyncio.create_task(create()) for _ in range(6)]
+    start.set()
+    outcomes = await asyncio.gather(*tasks)
+    assert len({user_id for user_id, _ in outcomes}) == 1
+    assert sorted(created for _, created in outcomes) == [False] * 5 + [True]
+    async with UnitOfWork(committed_session_factory) as uow:
+        taken = unique("other")
+        with pytest.raises(DuplicateError):  # another user's email is still refused
+            await uow.users.create_unless_exists(
+                {"username": taken, "email": f"{name}@example.org"}
+            )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
@@ -23,6 +24,10 @@ class UserRepository(BaseRepository[User]):
 
     async def get_by_username(self, username: str) -> User | None:
         return await self.session.scalar(select(User).where(User.username == username))
+
+    async def create_unless_exists(self, data: dict[str, Any]) -> tuple[User, bool]:
+        """Insert unless `data["username"]` is taken: (user, created); safe under concurrency."""
+        return await self._create_unless_exists(data, unique="username")
 
     async def get_by_email(self, email: str) -> User | None:
         """Case-insensitive: mail addresses are compared as people type them."""
