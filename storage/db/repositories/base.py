@@ -104,6 +104,21 @@ class BaseRepository(Generic[ModelT]):
         stmt = self._apply_ordering(stmt, order_by or self.default_order)
         return list((await self.session.scalars(stmt.offset(skip).limit(limit))).all())
 
+    async def _lock(self, id: uuid.UUID) -> ModelT:
+        """The row, re-read and locked FOR UPDATE until the transaction ends (NotFoundError
+        when unknown): state machines check and move it without a concurrent writer."""
+        pk = inspect(self.model).primary_key[0]
+        stmt = (
+            select(self.model)
+            .where(pk == id)
+            .with_for_update()
+            .execution_options(populate_existing=True)
+        )
+        found = await self.session.scalar(stmt)
+        if found is None:
+            raise NotFoundError(self.entity, id)
+        return found
+
     async def exists(self, id: uuid.UUID) -> bool:
         pk = inspect(self.model).primary_key[0]
         stmt = select(pk).where(pk == id).limit(1)

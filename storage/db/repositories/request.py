@@ -114,18 +114,6 @@ class RequestRepository(BaseRepository[Request]):
             )
         return request
 
-    async def _lock(self, request_id: uuid.UUID) -> Request:
-        stmt = (
-            select(Request)
-            .where(Request.id == request_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        request = await self.session.scalar(stmt)
-        if request is None:
-            raise NotFoundError("Request", request_id)
-        return request
-
     async def get_by_user(
         self, user_id: uuid.UUID, skip: int = 0, limit: int = 100
     ) -> list[Request]:

@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from storage.db.enums import ValidationStatus
-from storage.db.errors import InvalidStatusTransitionError, NotFoundError
+from storage.db.errors import InvalidStatusTransitionError
 from storage.db.models import ValidationRun
 from storage.db.repositories.base import BaseRepository, to_enum
 
@@ -121,18 +121,6 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
                 "epoch", func.clock_timestamp() - ValidationRun.started_at
             ),
         )
-
-    async def _lock(self, run_id: uuid.UUID) -> ValidationRun:
-        stmt = (
-            select(ValidationRun)
-            .where(ValidationRun.id == run_id)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        )
-        run = await self.session.scalar(stmt)
-        if run is None:
-            raise NotFoundError("ValidationRun", run_id)
-        return run
 
     async def _set(self, run_id: uuid.UUID, **values: Any) -> ValidationRun:
         stmt = (
