@@ -27,6 +27,7 @@ from engine.sandbox.pipeline import run_sandbox
 from engine.settings import get_sandbox_settings
 from storage.db.enums import AuditAction, RequestStatus, ValidationStatus
 from storage.db.unit_of_work import UnitOfWork
+from storage.objects import ObjectStore, StoredObject
 from tasks.backends import get_backends
 from tasks.errors import LifecycleError
 from tasks.runtime import (
@@ -135,6 +136,30 @@ def _sandbox(
     return result.report.model_dump(mode="json")
 
 
+def _validate_stored(
+    objects: ObjectStore,
+    *,
+    package_key: str,
+    sample_files: list[tuple[str, str]],
+    sourcetype: str | None,
+    bundle_key: str,
+) -> tuple[dict[str, Any], StoredObject]:
+    """Fetch the package and samples, sandbox them, store the debug bundle (in a worker
+    thread: all of it is blocking I/O or CPU)."""
+    with tempfile.TemporaryDirectory(prefix="tagen-validate-") as tmp:
+        workdir = Path(tmp)
+        archive = objects.get(package_key, destination=workdir / Path(package_key).name)
+        (workdir / "samples").mkdir()
+        paths = [
+            objects.get(key, destination=workdir / "samples" / filename)
+            for key, filename in sample_files
+        ]
+        local_bundle = workdir / "bundle.zip"
+        report = _sandbox(archive, paths, sourcetype, local_bundle)
+        bundle = objects.put_file(bundle_key, local_bundle, content_type="application/zip")
+    return report, bundle
+
+
 @task(retries=2, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def run_validation(run_id: str) -> ValidationOutcome:
     """Sandbox the revision on the request's samples; PASSED/FAILED with report and bundle.
@@ -153,56 +178,54 @@ async def run_validation(run_id: str) -> ValidationOutcome:
         request = await uow.requests.get(run.request_id)
         samples = await uow.samples.get_by_request(run.request_id)
     bundle_key = f"validations/{run.request_id}/{run_id}/debug-bundle.zip"
+    sourcetype = request.extra_metadata.get("sourcetype") or (revision.config_summary or {}).get(
+        "sourcetype"
+    )
+    sample_files = [(s.storage_key, s.filename) for s in samples]
     try:
-        with tempfile.TemporaryDirectory(prefix="tagen-validate-") as tmp:
-            workdir = Path(tmp)
-            if revision.storage_key is None:
-                raise ValueError(f"revision v{revision.version} has no stored package")
-            archive = backends.objects.get(
-                revision.storage_key, destination=workdir / Path(revision.storage_key).name
-            )
-            (workdir / "samples").mkdir()
-            paths = [
-                backends.objects.get(s.storage_key, destination=workdir / "samples" / s.filename)
-                for s in samples
-            ]
-            sourcetype = request.extra_metadata.get("sourcetype") or (
-                revision.config_summary or {}
-            ).get("sourcetype")
-            report = await asyncio.to_thread(
-                _sandbox, archive, paths, sourcetype, workdir / "bundle.zip"
-            )
-            bundle = backends.objects.put_file(
-                bundle_key, workdir / "bundle.zip", content_type="application/zip"
-            )
+        if revision.storage_key is None:
+            raise ValueError(f"revision v{revision.version} has no stored package")
+        report, bundle = await asyncio.to_thread(
+            _validate_stored,
+            backends.objects,
+            package_key=revision.storage_key,
+            sample_files=sample_files,
+            sourcetype=sourcetype,
+            bundle_key=bundle_key,
+        )
         status = (
             ValidationStatus.PASSED if report["verdict"] == "PASSED" else ValidationStatus.FAILED
         )
         error = None if status is ValidationStatus.PASSED else "; ".join(report["reasons"])
     except Exception as exc:  # the run must leave RUNNING whatever happened
         report, status, error, bundle = {}, ValidationStatus.FAILED, str(exc), None
-    async with UnitOfWork() as uow:
-        await uow.validations.complete_validation(
-            vid,
-            status,
-            report,
-            bundle.key if bundle else None,
-            debug_bundle_bucket=backends.bucket if bundle else None,
-            error_message=error,
-        )
-        await audit(
-            uow,
-            action=AuditAction.UPDATE,
-            entity_type="ValidationRun",
-            entity_id=vid,
-            details={
-                "status": str(status),
-                "revision_id": str(revision.id),
-                "version": revision.version,
-                "reasons": report.get("reasons", [error] if error else []),
-            },
-        )
-        await uow.commit()
+    try:
+        async with UnitOfWork() as uow:
+            await uow.validations.complete_validation(
+                vid,
+                status,
+                report,
+                bundle.key if bundle else None,
+                debug_bundle_bucket=backends.bucket if bundle else None,
+                error_message=error,
+            )
+            await audit(
+                uow,
+                action=AuditAction.UPDATE,
+                entity_type="ValidationRun",
+                entity_id=vid,
+                details={
+                    "status": str(status),
+                    "revision_id": str(revision.id),
+                    "version": revision.version,
+                    "reasons": report.get("reasons", [error] if error else []),
+                },
+            )
+            await uow.commit()
+    except BaseException:
+        if bundle is not None:  # compensation: no bundle without the run that names it
+            backends.objects.delete(bundle.key)
+        raise
     return _outcome(run_id, status, report, bundle.key if bundle else None, error=error)
 
 
