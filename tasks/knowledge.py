@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import tempfile
 import uuid
@@ -9,7 +10,7 @@ from pathlib import Path
 
 from prefect import task
 
-from engine.knowledge.chunk import chunk_sections
+from engine.knowledge.chunk import Chunk, chunk_sections
 from engine.knowledge.extract import (
     DOCUMENT_KINDS,
     KnowledgeExtractionError,
@@ -124,16 +125,17 @@ async def list_unindexed(limit: int = 100) -> list[str]:
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def index_document(document_id: str) -> int:
-    """Extract, chunk and index one document; re-indexing replaces its chunks."""
+    """Extract, chunk and index one document; re-indexing replaces its chunks.
+
+    Fetching and extracting (blocking I/O, PDF parsing) run in a worker thread with no
+    transaction open; the chunks are written in one unit of work afterwards.
+    """
     did = uuid.UUID(document_id)
     async with UnitOfWork() as uow:
         document = await uow.knowledge.get(did)
-        with tempfile.TemporaryDirectory(prefix="tagen-knowledge-") as tmp:
-            local = get_backends().objects.get(
-                document.storage_key, destination=Path(tmp) / Path(document.storage_key).name
-            )
-            sections = extract_sections(local, kind=document.document_type, title=document.title)
-        chunks = chunk_sections(sections)
+        key, kind, title = document.storage_key, document.document_type, document.title
+    chunks = await asyncio.to_thread(_fetch_and_chunk, key, kind=kind, title=title)
+    async with UnitOfWork() as uow:
         count = await uow.chunks.replace_for_document(
             did, [ChunkText(c.ordinal, c.title, c.text) for c in chunks]
         )
@@ -147,3 +149,10 @@ async def index_document(document_id: str) -> int:
         )
         await uow.commit()
         return count
+
+
+def _fetch_and_chunk(key: str, *, kind: str, title: str) -> list[Chunk]:
+    with tempfile.TemporaryDirectory(prefix="tagen-knowledge-") as tmp:
+        local = get_backends().objects.get(key, destination=Path(tmp) / Path(key).name)
+        sections = extract_sections(local, kind=kind, title=title)
+    return chunk_sections(sections)
