@@ -7,6 +7,7 @@ object is left without its row.
 
 from __future__ import annotations
 
+import asyncio
 import mimetypes
 import shutil
 import tempfile
@@ -81,6 +82,14 @@ def _stage(spec: str, index: int, workdir: Path, *, max_bytes: int) -> _Staged:
     return _Staged(filename=filename, path=target, mime_type=mime_type, preview=preview)
 
 
+def _stage_all(samples: list[str], workdir: Path, *, max_bytes: int) -> list[_Staged]:
+    """Stage every sample before anything is stored (blocking I/O: run in a worker thread)."""
+    return [
+        _stage(spec, index, workdir, max_bytes=max_bytes)
+        for index, spec in enumerate(samples, start=1)
+    ]
+
+
 def _copy_local(source: Path, target: Path, spec: str) -> None:
     if not source.is_file():
         raise LifecycleError(f"sample {spec!r}: file not found")
@@ -102,14 +111,12 @@ async def ingest_samples(request_id: str, samples: list[str]) -> list[str]:
     backends = get_backends()
     stored: list[StoredObject] = []
     with tempfile.TemporaryDirectory(prefix="tagen-samples-") as tmp:
-        staged = [
-            _stage(spec, index, Path(tmp), max_bytes=max_bytes)
-            for index, spec in enumerate(samples, start=1)
-        ]
+        staged = await asyncio.to_thread(_stage_all, samples, Path(tmp), max_bytes=max_bytes)
         try:
             for item in staged:
                 stored.append(
-                    backends.objects.put_file(
+                    await asyncio.to_thread(
+                        backends.objects.put_file,
                         f"samples/{request_id}/{item.filename}",
                         item.path,
                         content_type=item.mime_type,
