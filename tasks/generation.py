@@ -17,9 +17,11 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
+from pydantic import ValidationError
 
 from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationError, GenerationRequest, GenerationResult
+from engine.sandbox.report import ValidationReport
 from storage.db.enums import AuditAction, RequestStatus, TARevisionType
 from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
@@ -106,6 +108,22 @@ async def _existing_attempt(
     return None
 
 
+async def _failure_reports(uow: UnitOfWork, request_id: uuid.UUID) -> tuple[ValidationReport, ...]:
+    """The request's earlier FAILED validation reports, oldest first, for the repair rules.
+
+    A run that crashed before the sandbox reported stores no report; it has nothing to repair.
+    """
+    reports = []
+    for run in reversed(await uow.validations.get_failed_validations(request_id)):
+        if not run.results_json:
+            continue
+        try:
+            reports.append(ValidationReport.model_validate(run.results_json or {}))
+        except ValidationError:
+            continue
+    return tuple(reports)
+
+
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def start_generation(request_id: str, attempt: int) -> None:
     """APPROVED (or VALIDATING, for a repair) -> GENERATING_TA, audited."""
@@ -137,6 +155,7 @@ async def generate_revision(
             request = await uow.requests.get(rid)
             (workdir / "samples").mkdir()
             samples = await _download_samples(uow, rid, workdir / "samples")
+            reports = await _failure_reports(uow, rid)
             gen_request = GenerationRequest(
                 samples=tuple(samples),
                 sourcetype=request.extra_metadata.get("sourcetype"),
@@ -145,6 +164,7 @@ async def generate_revision(
                 cim_required=request.cim_required,
                 knowledge=tuple(f"{k.title}\n{k.text}" for k in knowledge),
                 feedback=tuple(feedback),
+                reports=reports,
             )
         try:
             result = await asyncio.to_thread(generate_ta, gen_request, out_dir=workdir / "out")
@@ -161,6 +181,7 @@ async def generate_revision(
                         "knowledge_document_ids": sorted({k.document_id for k in knowledge}),
                         "knowledge_titles": [k.title for k in knowledge],
                         "feedback": feedback,
+                        "repairs": list(result.repairs),
                         "attempt": attempt,
                         "correlation_id": correlation_id(),
                         "self_check": {
