@@ -20,10 +20,7 @@ from typing import Any
 
 from prefect import task
 
-from engine.conf.ta import load_ta
-from engine.packaging.unpack import unpacked_ta
-from engine.sandbox.bundle import write_bundle
-from engine.sandbox.pipeline import run_sandbox
+from engine.sandbox.validate import validate_package
 from engine.settings import get_sandbox_settings
 from storage.db.enums import AuditAction, RequestStatus, ValidationStatus
 from storage.db.unit_of_work import UnitOfWork
@@ -113,29 +110,6 @@ async def acquire_validation_slot(run_id: str) -> None:
         await asyncio.sleep(SLOT_POLL_S)
 
 
-def _sandbox(
-    ta_archive: Path, samples: list[Path], sourcetype: str | None, bundle: Path
-) -> dict[str, Any]:
-    with unpacked_ta(ta_archive) as ta_dir:
-        ta = load_ta(ta_dir)
-        result = run_sandbox(
-            ta=ta,
-            samples=samples,
-            sourcetype=sourcetype,
-            source=None,
-            host=None,
-            settings=get_sandbox_settings(),
-        )
-        write_bundle(
-            bundle,
-            report=result.report,
-            ta=ta,
-            failing_events=result.failing_events,
-            samples=samples,
-        )
-    return result.report.model_dump(mode="json")
-
-
 def _validate_stored(
     objects: ObjectStore,
     *,
@@ -155,7 +129,15 @@ def _validate_stored(
             for key, filename in sample_files
         ]
         local_bundle = workdir / "bundle.zip"
-        report = _sandbox(archive, paths, sourcetype, local_bundle)
+        report = validate_package(
+            archive,
+            paths,
+            sourcetype=sourcetype,
+            source=None,
+            host=None,
+            settings=get_sandbox_settings(),
+            bundle=local_bundle,
+        ).model_dump(mode="json")
         bundle = objects.put_file(bundle_key, local_bundle, content_type="application/zip")
     return report, bundle
 

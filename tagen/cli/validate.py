@@ -6,7 +6,6 @@ Exit codes: 0 PASSED, 1 FAILED, 2 bad input or usage (one line on stderr, no tra
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated
@@ -16,12 +15,10 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
-from engine.conf.ta import TA, load_ta
-from engine.packaging.unpack import unpacked_ta
-from engine.sandbox.bundle import write_bundle
 from engine.sandbox.events_out import EventsWriter
-from engine.sandbox.pipeline import EventSink, SandboxResult, run_sandbox
+from engine.sandbox.pipeline import EventSink
 from engine.sandbox.report import ValidationReport
+from engine.sandbox.validate import validate_package
 from engine.settings import SandboxSettings, get_sandbox_settings
 
 FIELDS_SHOWN = 20
@@ -30,17 +27,6 @@ ROWS_SHOWN = 10
 
 class UsageError(ValueError):
     """A command-line value that cannot be used."""
-
-
-@contextlib.contextmanager
-def _open_ta(path: Path) -> Iterator[TA]:
-    if path.is_dir():
-        yield load_ta(path)
-    elif path.is_file():
-        with unpacked_ta(path) as folder:
-            yield load_ta(folder)
-    else:
-        raise UsageError(f"TA {path}: no such file or directory")
 
 
 def _settings(now: str | None) -> SandboxSettings:
@@ -119,31 +105,6 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
             console.print(f"  - {reason}", markup=False)
 
 
-def _run(
-    ta: TA,
-    samples: list[Path],
-    *,
-    sourcetype: str | None,
-    source: str | None,
-    host: str | None,
-    settings: SandboxSettings,
-    events_out: Path | None,
-) -> SandboxResult:
-    with contextlib.ExitStack() as stack:
-        sinks: list[EventSink] = []
-        if events_out is not None:
-            sinks.append(stack.enter_context(EventsWriter(events_out)))
-        return run_sandbox(
-            ta=ta,
-            samples=samples,
-            sourcetype=sourcetype,
-            source=source,
-            host=host,
-            settings=settings,
-            sinks=sinks,
-        )
-
-
 def validate(
     ta_path: Annotated[Path, typer.Argument(metavar="TA", help="TA folder or .tgz/.spl/.zip")],
     samples: Annotated[list[Path], typer.Argument(metavar="SAMPLE...", help="sample log files")],
@@ -163,32 +124,28 @@ def validate(
     console = Console()
     try:
         settings = _settings(now)
-        with _open_ta(ta_path) as ta:
-            result = _run(
-                ta,
+        with contextlib.ExitStack() as stack:
+            sinks: list[EventSink] = []
+            if events_out is not None:
+                sinks.append(stack.enter_context(EventsWriter(events_out)))
+            result = validate_package(
+                ta_path,
                 samples,
                 sourcetype=sourcetype,
                 source=source,
                 host=host,
                 settings=settings,
-                events_out=events_out,
+                sinks=sinks,
+                bundle=bundle,
             )
-            if report is not None:
-                report.parent.mkdir(parents=True, exist_ok=True)
-                report.write_text(result.report.model_dump_json(indent=2), encoding="utf-8")
-            if bundle is not None:
-                write_bundle(
-                    bundle,
-                    report=result.report,
-                    ta=ta,
-                    failing_events=result.failing_events,
-                    samples=samples,
-                )
+        if report is not None:
+            report.parent.mkdir(parents=True, exist_ok=True)
+            report.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     except (ValueError, ValidationError, OSError) as exc:
         typer.echo(f"error: {_one_line(exc)}", err=True)
         raise typer.Exit(code=2) from None
-    _print_summary(console, result.report)
-    raise typer.Exit(code=0 if result.report.passed else 1)
+    _print_summary(console, result)
+    raise typer.Exit(code=0 if result.passed else 1)
 
 
 def _one_line(exc: BaseException) -> str:
