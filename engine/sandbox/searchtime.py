@@ -15,8 +15,9 @@ read the pre-EVAL values; a null result removes the field.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import TypeVar
 
 from engine.regex import RegexLimitError
 from engine.sandbox.events import Event
@@ -49,6 +50,8 @@ from engine.sandbox.spl_eval import (
     to_values,
 )
 from engine.sandbox.tags import TagIndex
+
+_Built = TypeVar("_Built")
 
 
 class FieldAliasError(SearchTimeConfigError):
@@ -157,31 +160,36 @@ class SearchTimeProcessor:
         return plan
 
     def _transform(self, name: str) -> Transform | str:
-        cached = self._transform_cache.get(name)
-        if cached is None:
-            stanza = self._transforms.get(name)
-            if stanza is None:
-                cached = f"transform {name!r} is not defined in transforms.conf"
-            else:
-                try:
-                    cached = Transform.parse(name, stanza)
-                except SearchTimeConfigError as exc:
-                    cached = str(exc)
-            self._transform_cache[name] = cached
-        return cached
+        return self._from_transforms(self._transform_cache, name, "transform", Transform.parse)
 
     def _table(self, name: str) -> LookupTable | str:
-        cached = self._table_cache.get(name)
+        return self._from_transforms(
+            self._table_cache,
+            name,
+            "lookup",
+            lambda name, stanza: LookupTable.load(name, stanza, self._lookup_files),
+        )
+
+    def _from_transforms(
+        self,
+        cache: dict[str, _Built | str],
+        name: str,
+        kind: str,
+        build: Callable[[str, Mapping[str, str]], _Built],
+    ) -> _Built | str:
+        """The transforms.conf stanza ``name`` built once; a problem with it is kept as its
+        message, so every event that uses it reports the same config error without rebuilding."""
+        cached = cache.get(name)
         if cached is None:
             stanza = self._transforms.get(name)
             if stanza is None:
-                cached = f"lookup {name!r} is not defined in transforms.conf"
+                cached = f"{kind} {name!r} is not defined in transforms.conf"
             else:
                 try:
-                    cached = LookupTable.load(name, stanza, self._lookup_files)
+                    cached = build(name, stanza)
                 except SearchTimeConfigError as exc:
                     cached = str(exc)
-            self._table_cache[name] = cached
+            cache[name] = cached
         return cached
 
     def _compile(self, props: Mapping[str, str]) -> SearchTimePlan:

@@ -160,3 +160,19 @@ def test_fiction_fixture_lookups(lookup: str, expected: dict[str, list[str]]) ->
     assert processor.apply(event, {"LOOKUP-t": lookup}) == []
     for name, values in expected.items():
         assert event.fields.get(name) == values
+
+
+def test_undefined_transforms_stanzas_are_plan_errors_naming_their_kind() -> None:
+    processor = _processor(transforms={"bad_table": {"external_type": "kvstore"}})
+    errors = processor.plan(
+        {
+            "REPORT-kv": "no_such_transform",
+            "LOOKUP-missing": "no_such_table src OUTPUT zone",
+            "LOOKUP-kvstore": "bad_table src OUTPUT zone",
+        }
+    ).errors
+    assert any(
+        "transform 'no_such_transform' is not defined in transforms.conf" in e for e in errors
+    )
+    assert any("lookup 'no_such_table' is not defined in transforms.conf" in e for e in errors)
+    assert any("kvstore lookups are not supported" in e for e in errors)
