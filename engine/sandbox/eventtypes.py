@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from engine.regex import Regex, RegexError, RegexLimitError, compile_regex
 from engine.sandbox.extractions import parse_bool
-from engine.sandbox.spl_eval import parse_number
+from engine.sandbox.spl_eval import compare_values, parse_number
 
 _IGNORED_FIELDS = frozenset({"earliest", "latest", "_index_earliest", "_index_latest"})
 _OPTIONAL_FIELDS = frozenset({"index", "splunk_server"})
@@ -78,23 +78,9 @@ def _term_matcher(term: str) -> Predicate:
 def _ordering(op: str, pattern: str) -> Callable[[str], bool]:
     target_number = parse_number(pattern)
 
-    def check(value: str) -> bool:
-        number = parse_number(value)
-        a: float | str
-        b: float | str
-        if number is not None and target_number is not None:
-            a, b = number, target_number
-        else:
-            a, b = value, pattern
-        if op == "<":
-            return a < b  # type: ignore[operator]
-        if op == ">":
-            return a > b  # type: ignore[operator]
-        if op == "<=":
-            return a <= b  # type: ignore[operator]
-        return a >= b  # type: ignore[operator]
-
-    return check
+    return lambda value: compare_values(
+        op, value, pattern, left_number=parse_number(value), right_number=target_number
+    )
 
 
 def _comparison(name: str, op: str, value: str) -> Predicate:

@@ -19,8 +19,10 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import math
+import operator
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import unquote
 
 from engine.regex import Regex, RegexError, RegexLimitError, compile_regex
@@ -124,6 +126,33 @@ def _each(value: Value, fn: Callable[[str], str | None]) -> Value:
     return None if text is None else fn(text)
 
 
+_COMPARISONS: dict[str, Callable[[Any, Any], bool]] = {
+    "=": operator.eq,
+    "==": operator.eq,
+    "!=": operator.ne,
+    "<": operator.lt,
+    ">": operator.gt,
+    "<=": operator.le,
+    ">=": operator.ge,
+}
+
+
+def compare_values(
+    op: str,
+    left: str,
+    right: str,
+    *,
+    left_number: int | float | None,
+    right_number: int | float | None,
+) -> bool:
+    """SPL's comparison (eval and search alike): as numbers when both sides are numbers,
+    otherwise as strings."""
+    compare = _COMPARISONS[op]
+    if left_number is not None and right_number is not None:
+        return compare(left_number, right_number)
+    return compare(left, right)
+
+
 def _values(value: Value) -> list[str]:
     if value is None:
         return []
@@ -140,24 +169,13 @@ def _compare(op: str, left: Value, right: Value) -> bool | None:
         return any(_compare(op, item, right) for item in left)
     if isinstance(right, list):
         return any(_compare(op, left, item) for item in right)
-    ln, rn = to_number(left), to_number(right)
-    a: int | float | str
-    b: int | float | str
-    if ln is not None and rn is not None:
-        a, b = ln, rn
-    else:
-        a, b = to_text(left) or "", to_text(right) or ""
-    if op in ("=", "=="):
-        return a == b
-    if op == "!=":
-        return a != b
-    if op == "<":
-        return a < b  # type: ignore[operator]
-    if op == ">":
-        return a > b  # type: ignore[operator]
-    if op == "<=":
-        return a <= b  # type: ignore[operator]
-    return a >= b  # type: ignore[operator]
+    return compare_values(
+        op,
+        to_text(left) or "",
+        to_text(right) or "",
+        left_number=to_number(left),
+        right_number=to_number(right),
+    )
 
 
 def _arith(op: str, left: Value, right: Value) -> Value:

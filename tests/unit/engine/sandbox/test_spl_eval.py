@@ -9,6 +9,7 @@ from engine.sandbox.spl_eval import (
     EvalSyntaxError,
     EvalTypeError,
     Value,
+    compare_values,
     compile_eval,
     evaluate,
     to_values,
@@ -181,3 +182,23 @@ def test_compiled_expression_is_reusable() -> None:
     expression = compile_eval('if(x > 10, "big", "small")')
     assert expression({"x": ["11"]}.get) == "big"
     assert expression({"x": ["9"]}.get) == "small"
+
+
+@pytest.mark.parametrize(
+    ("op", "left", "right", "expected"),
+    [
+        (">", "10", "9", True),  # both numbers: numeric order
+        (">", "10", "9a", False),  # one is text: string order
+        ("<=", "2.0", "2", True),
+        ("==", "2.0", "2", True),
+        ("!=", "2.0", "2x", True),
+    ],
+)
+def test_compare_values_is_numeric_only_when_both_sides_are_numbers(
+    op: str, left: str, right: str, expected: bool
+) -> None:
+    numbers = {"10": 10, "9": 9, "2.0": 2.0, "2": 2}
+    result = compare_values(
+        op, left, right, left_number=numbers.get(left), right_number=numbers.get(right)
+    )
+    assert result is expected
