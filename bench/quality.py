@@ -24,6 +24,7 @@ from pathlib import Path
 from engine.conf.ta import load_ta
 from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationRequest, GenerationResult
+from engine.packaging.appinspect import BLOCKING, AppInspectError, checks_with, run_appinspect
 from engine.sandbox.events_out import EventsWriter
 from engine.sandbox.pipeline import run_sandbox
 from engine.settings import SandboxSettings
@@ -95,30 +96,13 @@ def _dataset(root: Path, out: Path) -> Run:
 
 def _appinspect(package: Path) -> tuple[int, list[str]]:
     """(failure count, failing check names) of AppInspect's cloud precert on ``package``."""
-    report = package.with_suffix(".appinspect.json")
-    command = [
-        str(Path(sys.executable).with_name("splunk-appinspect")),
-        "inspect",
-        str(package),
-        "--mode",
-        "precert",
-        "--included-tags",
-        "cloud",
-        "--data-format",
-        "json",
-        "--output-file",
-        str(report),
-    ]
-    subprocess.run(command, capture_output=True, check=False, timeout=600)
-    if not report.is_file():
-        return -1, ["appinspect produced no report"]
-    data = json.loads(report.read_text(encoding="utf-8"))
-    failures: list[str] = []
-    for item in data.get("reports", []):
-        for group in item.get("groups", []):
-            for check in group.get("checks", []):
-                if check.get("result") in ("failure", "error"):
-                    failures.append(str(check.get("name")))
+    try:
+        report = run_appinspect(
+            package, report=package.with_suffix(".appinspect.json"), timeout_s=600
+        )
+    except AppInspectError as exc:
+        return -1, [str(exc)]
+    failures = [check.name for check in checks_with(report, BLOCKING)]
     return len(failures), failures
 
 

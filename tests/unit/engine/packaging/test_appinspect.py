@@ -2,38 +2,30 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
-import sys
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from engine.conf.ta import TA, write_ta
+from engine.packaging.appinspect import (
+    BLOCKING,
+    appinspect_executable,
+    checks_with,
+    run_appinspect,
+)
 from engine.packaging.archive import build_package
 
 pytestmark = pytest.mark.appinspect
 
 
-def _appinspect() -> str:
-    beside = Path(sys.executable).parent / "splunk-appinspect"
-    found = str(beside) if beside.exists() else shutil.which("splunk-appinspect")
-    if found is None:
-        pytest.skip("splunk-appinspect is not installed (dev extra)")
-    return found
-
-
-def _non_passing(report: dict[str, object]) -> list[str]:
-    out: list[str] = []
-    for app in report["reports"]:  # type: ignore[attr-defined]
-        for group in app["groups"]:
-            for check in group["checks"]:
-                if check["result"] in ("failure", "error", "warning", "manual_check_required"):
-                    messages = "; ".join(m["message"][:200] for m in check["messages"])
-                    out.append(f"{check['result']} {check['name']}: {messages}")
-    return out
+def _non_passing(report: Mapping[str, Any]) -> list[str]:
+    results = ("failure", "error", "warning", "manual_check_required")
+    return [
+        f"{check.result} {check.name}: {'; '.join(m[:200] for m in check.messages)}"
+        for check in checks_with(report, results)
+    ]
 
 
 def _with_custom_conf(ta: TA) -> TA:
@@ -46,30 +38,11 @@ def _with_custom_conf(ta: TA) -> TA:
 def test_built_package_passes_appinspect_cloud_precert(
     tmp_path: Path, example_ta: TA, variant: Callable[[TA], TA]
 ) -> None:
+    if appinspect_executable() is None:
+        pytest.skip("splunk-appinspect is not installed (dev extra)")
     ta_dir = write_ta(variant(example_ta), tmp_path / "src")
     package = build_package(ta_dir, tmp_path / "out")
-    result_file = tmp_path / "appinspect.json"
-    completed = subprocess.run(
-        [
-            _appinspect(),
-            "inspect",
-            str(package.path),
-            "--mode",
-            "precert",
-            "--included-tags",
-            "cloud",
-            "--data-format",
-            "json",
-            "--output-file",
-            str(result_file),
-        ],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    assert result_file.exists(), completed.stdout[-2000:] + completed.stderr[-2000:]
-    report = json.loads(result_file.read_text())
+    report = run_appinspect(package.path, report=tmp_path / "appinspect.json", timeout_s=300)
     summary = report["summary"]
     findings = _non_passing(report)
     assert summary["failure"] == 0, findings
@@ -77,3 +50,26 @@ def test_built_package_passes_appinspect_cloud_precert(
     assert summary["success"] > 0
     # Warnings are not blocking for AppInspect, but ours should be clean too.
     assert summary["warning"] == 0, findings
+
+
+def test_checks_with_picks_results_in_report_order() -> None:
+    report = {
+        "reports": [
+            {
+                "groups": [
+                    {
+                        "checks": [
+                            {"name": "a", "result": "success", "messages": []},
+                            {"name": "b", "result": "failure", "messages": [{"message": "m1"}]},
+                        ]
+                    },
+                    {"checks": [{"name": "c", "result": "error", "messages": []}]},
+                    {"checks": [{"name": "d", "result": "warning", "messages": []}]},
+                ]
+            }
+        ]
+    }
+    assert [(c.name, c.result, c.messages) for c in checks_with(report, BLOCKING)] == [
+        ("b", "failure", ("m1",)),
+        ("c", "error", ()),
+    ]
