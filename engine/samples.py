@@ -8,7 +8,7 @@ original line endings, streamed in chunks so a multi-gigabyte sample never sits 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from contextlib import closing
 from pathlib import Path
 
@@ -49,20 +49,13 @@ def _hex_escape(exc: UnicodeError) -> tuple[str, int]:
     return "".join(f"\\x{byte:02X}" for byte in bad), exc.end
 
 
-def _register_hex_escape() -> str:
+def _error_handler(name: str, handler: Callable[[UnicodeError], tuple[str, int]]) -> str:
+    """``name`` registered as a codecs error handler (once per process), for ``errors=``."""
     try:
-        codecs.lookup_error(_HEX_ESCAPE)
+        codecs.lookup_error(name)
     except LookupError:
-        codecs.register_error(_HEX_ESCAPE, _hex_escape)
-    return _HEX_ESCAPE
-
-
-def _register_fallback() -> str:
-    try:
-        codecs.lookup_error(_LATIN1_FALLBACK)
-    except LookupError:
-        codecs.register_error(_LATIN1_FALLBACK, _latin1_fallback)
-    return _LATIN1_FALLBACK
+        codecs.register_error(name, handler)
+    return name
 
 
 def _bom_of(head: bytes) -> tuple[bytes, str] | None:
@@ -160,10 +153,12 @@ def read_sample_chunks(
     head = _read_head(path)
     if charset is None or charset.strip().upper() in ("", "AUTO"):
         encoding = sniff_encoding(head)
-        errors = _register_fallback() if encoding == "utf-8" else "replace"
+        errors = (
+            _error_handler(_LATIN1_FALLBACK, _latin1_fallback) if encoding == "utf-8" else "replace"
+        )
     else:
         encoding = _named_encoding(path, charset)
-        errors = _register_hex_escape()
+        errors = _error_handler(_HEX_ESCAPE, _hex_escape)
     bom_len = _check_text(path, head, encoding)
     return _stream(path, encoding=encoding, errors=errors, skip=bom_len, chunk_chars=chunk_chars)
 
