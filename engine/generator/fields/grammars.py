@@ -16,7 +16,7 @@ from xml.etree import ElementTree
 from engine.generator.fields.builder import PlanBuilder
 from engine.generator.fields.context import plan_context
 from engine.generator.fields.naming import field_name
-from engine.regex import RegexLimitError, compile_regex
+from engine.regex import Regex, RegexLimitError, compile_regex
 
 MIN_SHARE = 0.6
 
@@ -170,12 +170,7 @@ def plan_cef(builder: PlanBuilder) -> None:
     ]
     if aliases:
         builder.set("FIELDALIAS-cef_labels", " ".join(aliases))
-    regex = compile_regex(_CEF_EXTENSION)
-    for event in builder.events:
-        for match in regex.finditer(event):
-            key, value = match.group(1), match.group(2)
-            if key and value:
-                builder.note(key, [value], "REPORT-cef_extensions")
+    _note_pairs(builder, compile_regex(_CEF_EXTENSION), "REPORT-cef_extensions")
 
 
 def plan_leef(builder: PlanBuilder) -> None:
@@ -192,12 +187,17 @@ def plan_leef(builder: PlanBuilder) -> None:
             break
     regex = rf"(?:\||{delimiter})([^=|\t]+?)=([^{delimiter}]*)"
     builder.report("leef_attributes", "leef_attributes", {"REGEX": regex, "FORMAT": "$1::$2"}, {})
-    compiled = compile_regex(regex)
+    _note_pairs(builder, compile_regex(regex), "REPORT-leef_attributes")
+
+
+def _note_pairs(builder: PlanBuilder, regex: Regex, source: str) -> None:
+    """Note each non-empty name (group 1) and value (group 2) ``regex`` finds in the events,
+    as the REPORT transform ``source`` would extract them."""
     for event in builder.events:
-        for match in compiled.finditer(event):
+        for match in regex.finditer(event):
             key, value = match.group(1), match.group(2)
             if key and value:
-                builder.note(key, [value], "REPORT-leef_attributes")
+                builder.note(key, [value], source)
 
 
 _XML_DATA = r"<Data Name=['\"]([^'\"]+)['\"]>([^<]*)</Data>"

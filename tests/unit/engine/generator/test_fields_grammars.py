@@ -100,6 +100,27 @@ def test_cef_header_extensions_and_labels() -> None:
     assert plan.props["FIELDALIAS-cef_labels"] == "cs1 AS policy"
 
 
+def test_cef_and_leef_pairs_are_listed_as_fields_of_their_report() -> None:
+    cef = infer_fields(
+        ["CEF:0|Acme|Gate|1.0|100|Login failed|5|src=10.0.0.1 suser=bob"],
+        FormatGuess(kind="cef", confidence=1.0),
+    )
+    leef = infer_fields(
+        [
+            "LEEF:1.0|Microsoft|MSExchange|4.0 SP1|15345|src=192.0.2.0\tdst=172.50.123.1",
+            "LEEF:1.0|Microsoft|MSExchange|4.0 SP1|15346|src=192.0.2.1\tdst=",
+        ],
+        FormatGuess(kind="leef", confidence=1.0),
+    )
+    cef_fields = {f.name: f for f in cef.fields}
+    leef_fields = {f.name: f for f in leef.fields}
+    assert cef_fields["suser"].source == "REPORT-cef_extensions"
+    assert cef_fields["suser"].examples == ("bob",)
+    assert leef_fields["src"].source == "REPORT-leef_attributes"
+    assert leef_fields["src"].examples == ("192.0.2.0", "192.0.2.1")
+    assert leef_fields["dst"].examples == ("172.50.123.1",)  # empty values are not examples
+
+
 def test_xml_events_use_kv_mode_xml_and_data_pairs() -> None:
     events = [
         "<Event><System><EventID>4624</EventID></System><EventData>"
