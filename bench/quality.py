@@ -21,10 +21,10 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from bench.appinspect import BLOCKING, AppInspectError, checks_with, run_appinspect
 from engine.conf.ta import load_ta
 from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationRequest, GenerationResult
-from engine.packaging.appinspect import BLOCKING, AppInspectError, checks_with, run_appinspect
 from engine.sandbox.events_out import EventsWriter
 from engine.sandbox.pipeline import run_sandbox
 from engine.settings import SandboxSettings

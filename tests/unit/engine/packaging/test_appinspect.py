@@ -8,13 +8,13 @@ from typing import Any
 
 import pytest
 
-from engine.conf.ta import TA, write_ta
-from engine.packaging.appinspect import (
+from bench.appinspect import (
     BLOCKING,
     appinspect_executable,
     checks_with,
     run_appinspect,
 )
+from engine.conf.ta import TA, write_ta
 from engine.packaging.archive import build_package
 
 pytestmark = pytest.mark.appinspect
