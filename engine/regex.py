@@ -158,11 +158,14 @@ def compile_regex(
     pattern: str, *, match_limit: int = MATCH_LIMIT, depth_limit: int = DEPTH_LIMIT
 ) -> Regex:
     """Compile ``pattern`` as Splunk would (bytes, no UTF), bounded by the given limits."""
-    bounded = f"(*LIMIT_MATCH={match_limit})(*LIMIT_DEPTH={depth_limit})".encode() + pattern.encode(
-        "utf-8"
-    )
+    limits = f"(*LIMIT_MATCH={match_limit})(*LIMIT_DEPTH={depth_limit})".encode()
     try:
-        compiled = pcre2.compile(bounded)
-    except (pcre2.PatternError, pcre2.LibraryError, ValueError) as exc:
+        compiled = pcre2.compile(limits + pattern.encode("utf-8"))
+    except pcre2.PatternError as exc:
+        # PCRE2 counts from the start of what it compiled; the user wrote no limit verbs.
+        offset = max(exc.pos - len(limits), 0)
+        reason = str(exc.msg).rpartition("; ")[2]
+        raise RegexError(f"invalid regex {pattern!r}: {reason} at byte {offset}") from exc
+    except (pcre2.LibraryError, ValueError) as exc:
         raise RegexError(f"invalid regex {pattern!r}: {exc}") from exc
     return Regex(pattern, compiled)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.regex import compile_regex, match_groups, match_span
+from engine.regex import RegexError, compile_regex, match_groups, match_span
 
 
 def test_spans_are_character_offsets_in_str_subjects() -> None:
@@ -40,3 +40,18 @@ def test_search_end_is_the_character_offset_after_the_first_match() -> None:
     assert prefix.search_end("zoë time=1 time=2") == 9
     assert prefix.search_end("ascii time=1") == 11
     assert prefix.search_end("no prefix") is None
+
+
+@pytest.mark.parametrize(
+    ("pattern", "message"),
+    [
+        ("(ab", "missing closing parenthesis at byte 3"),
+        ("a)b", "unmatched closing parenthesis at byte 2"),
+    ],
+)
+def test_compile_errors_name_the_offset_in_the_pattern_as_written(
+    pattern: str, message: str
+) -> None:
+    with pytest.raises(RegexError) as caught:
+        compile_regex(pattern)
+    assert str(caught.value) == f"invalid regex {pattern!r}: {message}"
