@@ -2,9 +2,10 @@
 
     python -m bench.quality [--corpus ../shared/corpus] [--out out] [--collection C ...]
 
-For every dataset: the TA is generated from the first half of ``raw.log`` (by expected events:
-the file is cut where the first event of the second half starts), then the sandbox applies it to
-the whole ``raw.log`` and writes ``out/<collection>/<dataset>/events.jsonl``; the scorer
+For every dataset (:func:`bench.harness.run_dataset`): the TA is generated from the first half of
+``raw.log`` (by expected events: the file is cut where the first event of the second half
+starts), then the sandbox applies it to the whole ``raw.log`` and writes
+``out/<collection>/<dataset>/events.jsonl``; the scorer
 (``../shared/tools/score.py``) prints its table, AppInspect (cloud precert) checks every package,
 and the generation time of each dataset is printed. Nothing here knows any dataset by name.
 """
@@ -12,86 +13,20 @@ and the generation time of each dataset is printed. Nothing here knows any datas
 from __future__ import annotations
 
 import argparse
-import json
 import shutil
 import subprocess
 import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from pathlib import Path
 
 from bench.appinspect import BLOCKING, AppInspectError, checks_with, run_appinspect
-from engine.conf.ta import load_ta
+from bench.harness import REPO, SHARED, read_expected, run_dataset, sample_of
 from engine.generator.generate import generate_ta
-from engine.generator.model import GenerationRequest, GenerationResult
-from engine.sandbox.events_out import EventsWriter
-from engine.sandbox.pipeline import run_sandbox
-from engine.settings import SandboxSettings
+from engine.generator.model import GenerationRequest
 
-REPO = Path(__file__).resolve().parents[1]
 FULL_SIZE = 2000
 """Datasets this large are also generated from whole, for the generation-time goal."""
-SHARED = REPO.parent / "shared"
-
-
-@dataclass
-class Run:
-    collection: str
-    dataset: str
-    events: int
-    train_events: int
-    seconds: float
-    result: GenerationResult | None
-    error: str = ""
-
-
-def _train_text(raw: str, expected: list[dict[str, object]]) -> tuple[str, int]:
-    """The head of ``raw`` holding the first half of the expected events (at least one)."""
-    cut = (len(expected) + 1) // 2
-    if cut >= len(expected):
-        return raw, len(expected)
-    position = 0
-    for event in expected[:cut]:
-        found = raw.find(str(event["raw"]), position)
-        if found >= 0:
-            position = found + len(str(event["raw"]))
-    start = raw.find(str(expected[cut]["raw"]), position)
-    if start < 0:
-        return raw, len(expected)
-    return raw[:start], cut
-
-
-def _dataset(root: Path, out: Path) -> Run:
-    collection, dataset = root.parent.name, root.name
-    raw_path = root / "raw.log"
-    raw = raw_path.read_text(encoding="utf-8")
-    with (root / "expected.jsonl").open(encoding="utf-8") as handle:
-        expected = [json.loads(line) for line in handle if line.strip()]
-    work = out / collection / dataset
-    shutil.rmtree(work, ignore_errors=True)
-    work.mkdir(parents=True)
-    train_text, train_events = _train_text(raw, expected)
-    train = work / "train.log"
-    train.write_text(train_text, encoding="utf-8")
-    request = GenerationRequest(samples=(train,), source_system=dataset)
-    started = time.perf_counter()
-    try:
-        result = generate_ta(request, out_dir=work / "ta")
-    except Exception as exc:  # the benchmark reports a failing dataset and goes on
-        return Run(collection, dataset, len(expected), train_events, 0.0, None, repr(exc))
-    seconds = time.perf_counter() - started
-    with EventsWriter(work / "events.jsonl") as writer:
-        run_sandbox(
-            ta=load_ta(result.ta_dir),
-            samples=[raw_path],
-            sourcetype=result.sourcetype,
-            source=None,
-            host=None,
-            settings=SandboxSettings(),
-            sinks=[writer],
-        )
-    return Run(collection, dataset, len(expected), train_events, seconds, result)
 
 
 def _appinspect(package: Path) -> tuple[int, list[str]]:
@@ -118,7 +53,7 @@ def main(argv: list[str] | None = None) -> int:
         for path in args.corpus.glob("*/*/raw.log")
         if not args.collection or path.parent.parent.name in args.collection
     )
-    runs = [_dataset(root, args.out) for root in roots]
+    runs = [run_dataset(root, args.out) for root in roots]
     score = [
         sys.executable,
         str(SHARED / "tools" / "score.py"),
@@ -155,7 +90,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"AppInspect failures: {failures_total} over {len(packages)} packages")
     slowest = max(runs, key=lambda run: run.seconds)
     print(f"slowest generation: {slowest.collection}/{slowest.dataset} {slowest.seconds:.2f} s")
-    full = [root for root in roots if _events(root) >= FULL_SIZE]
+    full = [root for root in roots if len(read_expected(root)) >= FULL_SIZE]
     if full:
         timings = [(*_full_generation_seconds(root, args.out), root) for root in full]
         wall, cpu, root = max(timings, key=lambda timing: timing[1])
@@ -167,11 +102,6 @@ def main(argv: list[str] | None = None) -> int:
     return 0
 
 
-def _events(root: Path) -> int:
-    with (root / "expected.jsonl").open(encoding="utf-8") as handle:
-        return sum(1 for line in handle if line.strip())
-
-
 def _full_generation_seconds(root: Path, out: Path) -> tuple[float, float]:
     """(wall, CPU) seconds to generate and self-check a TA from the whole ``raw.log``.
 
@@ -179,7 +109,7 @@ def _full_generation_seconds(root: Path, out: Path) -> tuple[float, float]:
     """
     scratch = out / "_full" / root.parent.name / root.name
     shutil.rmtree(scratch, ignore_errors=True)
-    request = GenerationRequest(samples=(root / "raw.log",), source_system=root.name)
+    request = GenerationRequest(samples=(sample_of(root)[0],), source_system=root.name)
     wall, cpu = time.perf_counter(), time.process_time()
     generate_ta(request, out_dir=scratch)
     return time.perf_counter() - wall, time.process_time() - cpu
