@@ -20,7 +20,7 @@ demo: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy engine storage tasks flows tagen
+	$(BIN)/mypy engine storage tasks flows tagen bench
 	$(BIN)/lint-imports
 
 test: lint
@@ -28,6 +28,7 @@ test: lint
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.quality
+	$(BIN)/python -m bench.synthetic
 	$(BIN)/python -m bench.sandbox_throughput
 
 clean:

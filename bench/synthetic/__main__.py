@@ -1,7 +1,8 @@
 """Generate synthetic formats and measure the generator on them.
 
     python -m bench.synthetic [--formats 500] [--seed 1] [--out DIR] [--keep] [--jobs 2]
-                              [--family F ...] [--examples 3] [--write-only]
+                              [--family F ...] [--max-events N] [--examples 2]
+                              [--write-only]
 
 Each format is written as a corpus dataset (``DIR/corpus/<family>/<name>/``), then run through
 the quality harness (:mod:`bench.harness`: TA from the first half, sandbox on the whole sample)
@@ -25,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.harness import scorer
-from bench.synthetic.formats import build, family_of, write
+from bench.synthetic.formats import MAX_EVENTS, build, family_of, write
 from bench.synthetic.run import Outcome, run_format
 
 METRICS = (
@@ -73,7 +74,7 @@ def report(outcomes: list[Outcome], examples: int) -> None:
     checked = [o for o in outcomes if o.charset_ok is not None]
     if checked:
         ok = sum(1 for o in checked if o.charset_ok)
-        print(f"\nCHARSET that decodes the sample (latin-1, utf-16): {ok}/{len(checked)}")
+        print(f"\nCHARSET that decodes the sample (UTF-16, non-ASCII Latin-1): {ok}/{len(checked)}")
     errors = [o for o in outcomes if o.error]
     for outcome in errors:
         print(f"generation ERROR {outcome.name}: {outcome.error}")
@@ -114,6 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--keep", action="store_true", help="keep the output directory")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
     parser.add_argument("--family", action="append", default=[], help="only these families")
+    parser.add_argument(
+        "--max-events", type=int, default=MAX_EVENTS, help="cut formats to this many events"
+    )
     parser.add_argument("--examples", type=int, default=2, help="misses shown per family")
     parser.add_argument(
         "--write-only",
@@ -138,10 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     started = time.perf_counter()
     if args.write_only:
         for index in indices:
-            write(build(args.seed, index), corpus, seed=args.seed)
+            write(build(args.seed, index, max_events=args.max_events), corpus, seed=args.seed)
         print(f"{len(indices)} datasets written under {corpus}")
         return 0
-    work = partial(run_format, args.seed, corpus=corpus, got=got)
+    work = partial(run_format, args.seed, corpus=corpus, got=got, max_events=args.max_events)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         outcomes = list(pool.map(work, indices))
     print(f"{len(outcomes)} synthetic formats, seed {args.seed}, scored with {scorer().__file__}\n")

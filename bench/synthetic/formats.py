@@ -56,8 +56,9 @@ def family_of(seed: int, index: int) -> str:
     return _start(seed, index)[1]
 
 
-def build(seed: int, index: int) -> Dataset:
-    """Format ``index`` of batch ``seed``."""
+def build(seed: int, index: int, *, max_events: int = MAX_EVENTS) -> Dataset:
+    """Format ``index`` of batch ``seed``, cut to ``max_events`` events (for quick runs: the
+    format is otherwise the same)."""
     rng, family = _start(seed, index)
     encoding = _weighted(rng, ENCODINGS)
     newline = "\r\n" if rng.random() < (0.5 if encoding == "utf-16" else 0.1) else "\n"
@@ -65,6 +66,7 @@ def build(seed: int, index: int) -> Dataset:
         encoding, "unicode" if rng.random() < 0.2 else ""
     )
     size = round(math.exp(rng.uniform(math.log(MIN_EVENTS), math.log(MAX_EVENTS))))
+    size = min(size, max(max_events, MIN_EVENTS))
     context = Context(rng, Vocabulary(rng, accents=accents), size)
     rendered = FAMILIES[family][0](context)
     dims = {
@@ -74,7 +76,9 @@ def build(seed: int, index: int) -> Dataset:
         "newline": "crlf" if newline == "\r\n" else "lf",
         "size": next(label for top, label in SIZE_BUCKETS if size <= top),
     }
-    return Dataset(f"{index:04d}-{family}", family, rendered, dims, encoding, newline)
+    dataset = Dataset(f"{index:04d}-{family}", family, rendered, dims, encoding, newline)
+    dims["non_ascii"] = "yes" if not dataset.text.isascii() else "no"
+    return dataset
 
 
 def expected_record(event: Event) -> dict[str, object]:

@@ -259,10 +259,9 @@ def delimited(ctx: Context) -> Rendered:
     if header == "plain":
         head.append(_row(keys, separator))
     elif header == "comment":
+        # Zeek's "#fields<TAB>..." for tab-separated files, a commented header line otherwise
         head.append(
-            "#fields" + "\t" + "\t".join(keys)
-            if separator == "\t"
-            else "#Fields: " + separator.join(keys)
+            "#fields\t" + "\t".join(keys) if separator == "\t" else "#" + separator.join(keys)
         )
     named = header != "none"
     events = []
@@ -296,9 +295,8 @@ def _put(document: dict[str, Any], path: tuple[str, ...], value: object) -> None
 
 
 def _json_time(stamp: str, layout: Layout, as_number: bool) -> object:
-    if layout.epoch and as_number:
-        return float(stamp) if "." in stamp else int(stamp)
-    return stamp
+    """Whole epoch seconds or milliseconds may be JSON numbers; everything else is a string."""
+    return int(stamp) if as_number and layout.epoch in ("s", "ms") else stamp
 
 
 NUMERIC = frozenset({"int", "port", "status"})

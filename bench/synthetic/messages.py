@@ -147,13 +147,15 @@ class Truth:
     values: list[str] = field(default_factory=list)
 
     def add(self, name: str | None, value: str) -> None:
+        """Record a value; a second value for a name already held stays unnamed (one event
+        has one ``src``: the structured part's, when a message repeats the role)."""
         if not value.strip():
             return
-        if name is None:
-            if value not in self.values:
+        if name is None or self.fields.get(name, value) != value:
+            if value not in self.values and value not in self.fields.values():
                 self.values.append(value)
         else:
-            self.fields.setdefault(name, value)
+            self.fields[name] = value
 
     def merge(self, other: Truth) -> None:
         for name, value in other.fields.items():

@@ -17,8 +17,6 @@ from bench.harness import read_expected, read_meta, run_dataset, sample_of, scor
 from bench.synthetic.formats import build, write
 from engine.conf.ta import load_ta
 
-NEEDS_CHARSET = frozenset({"latin-1", "utf-16"})
-"""Sample encodings Splunk does not read without a CHARSET (a UTF-8 BOM it handles)."""
 EXCERPT = 180
 
 
@@ -36,8 +34,8 @@ class Outcome:
     misses: dict[str, str] = field(default_factory=dict)
 
 
-def run_format(seed: int, index: int, corpus: Path, got: Path) -> Outcome:
-    dataset = build(seed, index)
+def run_format(seed: int, index: int, *, corpus: Path, got: Path, max_events: int) -> Outcome:
+    dataset = build(seed, index, max_events=max_events)
     root = write(dataset, corpus, seed=seed)
     run = run_dataset(root, got)
     expected, meta = read_expected(root), read_meta(root)
@@ -54,13 +52,19 @@ def run_format(seed: int, index: int, corpus: Path, got: Path) -> Outcome:
             f"format={run.result.format.kind} LINE_BREAKER={run.result.breaking.line_breaker} "
             f"TIME_PREFIX={stamps.time_prefix} TIME_FORMAT={stamps.time_format}"
         )
-        if dataset.encoding in NEEDS_CHARSET:
-            outcome.charset_ok = _charset_reads(root, run.result.ta_dir, run.result.sourcetype)
+        if needs_charset(dataset.encoding, non_ascii=dataset.dims["non_ascii"] == "yes"):
+            outcome.charset_ok = charset_reads(root, run.result.ta_dir, run.result.sourcetype)
     outcome.misses = first_misses(expected, produced)
     return outcome
 
 
-def _charset_reads(root: Path, ta_dir: Path, sourcetype: str) -> bool:
+def needs_charset(encoding: str, *, non_ascii: bool) -> bool:
+    """Whether Splunk needs a CHARSET to read the sample: UTF-16 always, Latin-1 once the text
+    leaves ASCII (a UTF-8 byte-order mark it handles by itself)."""
+    return encoding == "utf-16" or (encoding == "latin-1" and non_ascii)
+
+
+def charset_reads(root: Path, ta_dir: Path, sourcetype: str) -> bool:
     """Whether the TA's CHARSET decodes the sample to the text of raw.log."""
     props = load_ta(ta_dir).confs.get("props")
     stanza = props.stanzas.get(sourcetype) if props is not None else None
@@ -101,7 +105,7 @@ def first_misses(expected: list[dict[str, Any]], produced: list[dict[str, Any]])
             misses.setdefault("events", _event_miss(event, produced, align, index))
             continue
         got = produced[align[index]]
-        fields = got.get("fields") if isinstance(got.get("fields"), dict) else {}
+        fields: dict[str, Any] = got["fields"] if isinstance(got.get("fields"), dict) else {}
         if event.get("time") is not None and not score.time_matches(
             score.parse_time(got.get("time")), event["time"], bool(event.get("time_has_year"))
         ):

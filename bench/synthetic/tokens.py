@@ -153,6 +153,14 @@ PHRASES = (
     "upstream unavailable",
     "bad gateway",
 )
+ACCENTED_PHRASES = (
+    "échec de connexion",
+    "accès refusé",
+    "übertragung abgebrochen",
+    "contraseña inválida",
+    "délai dépassé",
+)
+"""Latin-1 phrases, for the formats whose text is not plain ASCII."""
 AGENTS = (
     "Mozilla/5.0 (X11; Linux x86_64) Gecko/20100101 Firefox/128.0",
     "curl/8.5.0",
@@ -250,10 +258,6 @@ def _float(rng: Random) -> str:
     return f"{rng.randint(0, 999)}.{rng.randint(0, 99):02d}"
 
 
-def _word(rng: Random) -> str:
-    return f"{rng.choice(WORDS)}-{rng.randint(1, 40)}"
-
-
 Maker = Callable[[Random], str]
 
 FRESH: dict[str, Maker] = {
@@ -270,8 +274,6 @@ FRESH: dict[str, Maker] = {
     "domain": _domain,
     "int": _int,
     "float": _float,
-    "word": _word,
-    "phrase": lambda rng: rng.choice(PHRASES),
     "agent": lambda rng: rng.choice(AGENTS),
     "method": lambda rng: rng.choice(HTTP_METHODS),
     "status": lambda rng: rng.choice(HTTP_STATUS),
@@ -283,8 +285,9 @@ FRESH: dict[str, Maker] = {
 }
 """Kinds whose every value is drawn afresh (or from a small fixed vocabulary)."""
 
-POOLED = ("user", "email", "host", "server")
-"""Kinds drawn from the format's own pools: a system has a limited cast of users and hosts."""
+POOLED = ("user", "email", "host", "server", "word", "phrase")
+"""Kinds drawn from the format's own pools: a system has a limited cast of users and hosts, and
+its words and phrases carry accents when the format's text is not plain ASCII."""
 
 KINDS = (*FRESH, *POOLED)
 
@@ -305,7 +308,11 @@ class Vocabulary:
             self._users += [rng.choice(names[len(FIRST) :]) for _ in range(3)]
         self._hosts = [self._host() for _ in range(rng.randint(2, 30))]
         self._servers = [_ipv4(rng) for _ in range(rng.randint(1, 8))]
-        self.words = [*rng.sample(WORDS, 6), *(rng.sample(names, 2) if accents else [])]
+        self._words = [
+            *rng.sample(WORDS, 6),
+            *(rng.sample(names[len(FIRST) :], 3) if accents else []),
+        ]
+        self._phrases = [*PHRASES, *(ACCENTED_PHRASES if accents else ())]
 
     def _user(self, names: list[str]) -> str:
         rng = self._rng
@@ -334,4 +341,8 @@ class Vocabulary:
             return rng.choice(self._hosts)
         if kind == "server":
             return rng.choice(self._servers)
+        if kind == "word":
+            return f"{rng.choice(self._words)}-{rng.randint(1, 40)}"
+        if kind == "phrase":
+            return rng.choice(self._phrases)
         return FRESH[kind](rng)
