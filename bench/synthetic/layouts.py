@@ -93,9 +93,13 @@ SEPARATOR_NAMES = {
     "|": "pipe",
     ": ": "colon_space",
     " = ": "equals_spaced",
+    "=": "equals",
+    ":": "colon",
+    "=>": "arrow",
     ":\t": "colon_tab",
 }
 """Readable names of separators in the dimensions a report prints."""
+QUOTE_NAMES = {'"': "double", "'": "single"}
 
 ISO_LIKE = tuple(layout for layout in LAYOUTS if layout.name.startswith("iso"))
 SYSLOG_3164 = tuple(
@@ -208,8 +212,9 @@ def key_value(ctx: Context) -> Rendered:
     columns = make_columns(rng)
     placement = ctx.choose("placement", ("start", "after_header", "kv_key"))
     pair_sep = ctx.choose("separator", (" ", " ", ", ", "; ", " | ", "\t"))
-    kv_sep = rng.choice(("=", "=", "=", ":", "=>"))
+    kv_sep = ctx.choose("kv_separator", ("=", "=", "=", "=", "=", ":", ":", "=>"))
     quote, always = rng.choice(('"', '"', "'")), rng.random() < 0.3
+    ctx.dims["quoting"] = f"{'always' if always else 'when_needed'}_{QUOTE_NAMES[quote]}"
     ctx.use_clock(LAYOUTS if placement != "kv_key" else (*QUOTABLE, *LAYOUTS))
     time_key = rng.choice(TIME_KEYS)
     time_at = rng.randint(0, len(columns)) if rng.random() < 0.4 else 0
