@@ -192,6 +192,17 @@ class Context:
     def token(self, kind: str) -> str:
         return self.vocabulary.token(kind)
 
+    def row(self, columns: list[Column], truth: Truth, *, named: bool = True) -> list[str]:
+        """One event's value of each column ("" where an optional column is left out),
+        recorded in ``truth`` (under the columns' CIM names when ``named``)."""
+        values = []
+        for column in columns:
+            left_out = column.optional and self.rng.random() < 0.3
+            value = "" if left_out else self.token(column.kind)
+            truth.add(column.name if named else None, value)
+            values.append(value)
+        return values
+
     def messages(self) -> MessageBook:
         return MessageBook(self.rng, self.rng.choice((1, 3, 8, 20, 40)))
 
@@ -223,13 +234,11 @@ def key_value(ctx: Context) -> Rendered:
     for _ in range(ctx.size):
         stamp = ctx.tick()
         truth = Truth()
-        pairs = []
-        for column in columns:
-            if column.optional and rng.random() < 0.3:
-                continue
-            value = ctx.token(column.kind)
-            truth.add(column.name, value)
-            pairs.append(f"{column.key}{kv_sep}{_quote(value, quote, always, pair_sep)}")
+        pairs = [
+            f"{column.key}{kv_sep}{_quote(value, quote, always, pair_sep)}"
+            for column, value in zip(columns, ctx.row(columns, truth), strict=True)
+            if value
+        ]
         if placement == "kv_key":
             pairs.insert(
                 min(time_at, len(pairs)),
@@ -273,11 +282,7 @@ def delimited(ctx: Context) -> Rendered:
     for _ in range(ctx.size):
         stamp = ctx.tick()
         truth = Truth()
-        cells = []
-        for column in columns:
-            value = "" if column.optional and rng.random() < 0.3 else ctx.token(column.kind)
-            truth.add(column.name if named else None, value)
-            cells.append(value)
+        cells = ctx.row(columns, truth, named=named)
         cells.insert(time_at, stamp.text)
         events.append(Event(_row(cells, separator), stamp.time, stamp.has_year, truth))
     kind = {",": "csv", "\t": "tsv"}.get(separator, "other")
@@ -309,11 +314,9 @@ NUMERIC = frozenset({"int", "port", "status"})
 
 def _document(ctx: Context, columns: list[Column], numbers: bool, truth: Truth) -> dict[str, Any]:
     document: dict[str, Any] = {}
-    for column in columns:
-        if column.optional and ctx.rng.random() < 0.3:
+    for column, value in zip(columns, ctx.row(columns, truth), strict=True):
+        if not value:
             continue
-        value = ctx.token(column.kind)
-        truth.add(column.name, value)
         literal: object = int(value) if numbers and column.kind in NUMERIC else value
         _put(document, column.path or (column.key,), literal)
     return document
@@ -392,14 +395,11 @@ def _syslog_header(ctx: Context, stamp: Stamp, truth: Truth, *, pri: bool) -> st
 
 
 def _kv_body(ctx: Context, columns: list[Column], truth: Truth) -> str:
-    pairs = []
-    for column in columns:
-        value = ctx.token(column.kind)
-        truth.add(column.name, value)
-        pairs.append(
-            f'{column.key}="{value}"' if column.kind in SPACED else f"{column.key}={value}"
-        )
-    return " ".join(pairs)
+    return " ".join(
+        f'{column.key}="{value}"' if column.kind in SPACED else f"{column.key}={value}"
+        for column, value in zip(columns, ctx.row(columns, truth), strict=True)
+        if value
+    )
 
 
 def _message(ctx: Context, book: MessageBook, truth: Truth) -> str:
@@ -445,11 +445,11 @@ def syslog_5424(ctx: Context) -> Rendered:
                 truth.add(None, value)
         data = "-"
         if structured:
-            params = []
-            for column in columns:
-                value = ctx.token(column.kind)
-                truth.add(column.name, value)
-                params.append(f'{column.key.replace(".", "_")}="{value}"')
+            params = [
+                f'{column.key.replace(".", "_")}="{value}"'
+                for column, value in zip(columns, ctx.row(columns, truth), strict=True)
+                if value
+            ]
             data = f"[{sd_id} {' '.join(params)}]"
         text = _message(ctx, book, truth)
         raw = f"<{rng.randint(0, 191)}>1 {stamp.text} {host} {app} {procid} {msgid} {data} {text}"
@@ -571,12 +571,11 @@ def records(ctx: Context) -> Rendered:
     for _ in range(ctx.size):
         stamp, truth = ctx.tick(), Truth()
         lines = [f"{stamp.text} {title}"]
-        for column in columns:
-            if column.optional and rng.random() < 0.3:
-                continue
-            value = ctx.token(column.kind)
-            truth.add(column.name, value)
-            lines.append(f"{indent}{column.key}{separator}{value}")
+        lines += [
+            f"{indent}{column.key}{separator}{value}"
+            for column, value in zip(columns, ctx.row(columns, truth), strict=True)
+            if value
+        ]
         events.append(Event("\n".join(lines), stamp.time, stamp.has_year, truth))
     return Rendered(events, "multiline")
 
