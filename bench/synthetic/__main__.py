@@ -27,6 +27,7 @@ from typing import Any
 
 from bench.harness import scorer
 from bench.synthetic.formats import MAX_EVENTS, build, family_of, write
+from bench.synthetic.layouts import FAMILIES
 from bench.synthetic.run import Outcome, run_format
 
 METRICS = (
@@ -108,7 +109,9 @@ def _examples(outcomes: list[Outcome], count: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.synthetic", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument("--formats", type=int, default=500)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--out", type=Path, help="output directory (default: a temporary one)")
@@ -125,37 +128,46 @@ def main(argv: list[str] | None = None) -> int:
         help="write the datasets and stop (feed them to bench.quality, tagen...)",
     )
     args = parser.parse_args(argv)
-    if args.formats < 1 or args.jobs < 1:
-        parser.error("--formats and --jobs must be at least 1")
-    out = args.out or Path(tempfile.mkdtemp(prefix="tagen-synthetic-"))
-    keep = args.keep or args.out is not None
-    corpus, got = out / "corpus", out / "got"
-    shutil.rmtree(corpus, ignore_errors=True)
-    shutil.rmtree(got, ignore_errors=True)
+    if args.formats < 1 or args.jobs < 1 or args.max_events < 1:
+        parser.error("--formats, --jobs and --max-events must be at least 1")
+    unknown = sorted(set(args.family) - set(FAMILIES))
+    if unknown:
+        parser.error(f"unknown family {', '.join(unknown)} (known: {', '.join(FAMILIES)})")
     indices = [
         index
         for index in range(args.formats)
         if not args.family or family_of(args.seed, index) in args.family
     ]
     if not indices:
-        parser.error(f"no format of the first {args.formats} is in {args.family}")
-    started = time.perf_counter()
+        parser.error(f"no format of the first {args.formats} is in {', '.join(args.family)}")
+    out = args.out or Path(tempfile.mkdtemp(prefix="tagen-synthetic-"))
+    corpus, got = out / "corpus", out / "got"
+    shutil.rmtree(corpus, ignore_errors=True)
+    shutil.rmtree(got, ignore_errors=True)
     if args.write_only:
         for index in indices:
             write(build(args.seed, index, max_events=args.max_events), corpus, seed=args.seed)
         print(f"{len(indices)} datasets written under {corpus}")
         return 0
+    keep = args.keep or args.out is not None
+    try:
+        _run(args, indices, corpus, got)
+    finally:
+        if not keep:
+            shutil.rmtree(out, ignore_errors=True)
+    if keep:
+        print(f"datasets and TAs kept under {out}")
+    return 0
+
+
+def _run(args: argparse.Namespace, indices: list[int], corpus: Path, got: Path) -> None:
+    started = time.perf_counter()
     work = partial(run_format, args.seed, corpus=corpus, got=got, max_events=args.max_events)
     with ProcessPoolExecutor(max_workers=args.jobs) as pool:
         outcomes = list(pool.map(work, indices))
     print(f"{len(outcomes)} synthetic formats, seed {args.seed}, scored with {scorer().__file__}\n")
     report(outcomes, args.examples)
     print(f"run time: {time.perf_counter() - started:.0f} s with {args.jobs} worker(s)")
-    if keep:
-        print(f"datasets and TAs kept under {out}")
-    else:
-        shutil.rmtree(out, ignore_errors=True)
-    return 0
 
 
 if __name__ == "__main__":
