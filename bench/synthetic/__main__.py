@@ -79,10 +79,10 @@ def report(outcomes: list[Outcome], examples: int) -> None:
     errors = [o for o in outcomes if o.error]
     for outcome in errors:
         print(f"generation ERROR {outcome.name}: {outcome.error}")
-    slowest = max(outcomes, key=lambda o: o.seconds)
+    slowest = max(outcomes, key=lambda o: o.cpu_seconds)
     print(
-        f"slowest generation: {slowest.name} {slowest.seconds:.2f} s "
-        f"({slowest.train_events} training events of {slowest.row['expected_events']})"
+        f"slowest generation: {slowest.name} {slowest.cpu_seconds:.2f} s CPU "
+        f"({slowest.seconds:.2f} s wall) from {slowest.train_events} training events"
     )
     if examples:
         _examples(outcomes, examples)

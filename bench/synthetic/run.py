@@ -26,6 +26,7 @@ class Outcome:
     dims: dict[str, str]
     row: dict[str, Any]
     seconds: float
+    cpu_seconds: float
     train_events: int
     plan: str = ""
     error: str = ""
@@ -44,7 +45,13 @@ def run_format(seed: int, index: int, *, corpus: Path, got: Path, max_events: in
     produced, bad = score.read_jsonl(str(events), "got") if events.is_file() else ([], 0)
     row = score.score_dataset(expected, meta, produced, bad)
     outcome = Outcome(
-        dataset.name, dataset.dims, row, run.seconds, run.train_events, error=run.error
+        dataset.name,
+        dataset.dims,
+        row,
+        run.seconds,
+        run.cpu_seconds,
+        run.train_events,
+        error=run.error,
     )
     if run.result is not None:
         stamps = run.result.timestamps
