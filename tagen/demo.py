@@ -83,15 +83,15 @@ async def _outcome(request_id: str) -> list[str]:
     lines = [f"status:      {request.status}"]
     if request.failure_reason:
         lines.append(f"reason:      {request.failure_reason}")
-    lines.append(f"samples:     {', '.join(s.filename for s in request.samples)}")
-    if request.revisions:
-        revision = request.revisions[-1]
+    lines.append(f"samples:     {', '.join(s.filename for s in request.log_samples)}")
+    if request.ta_revisions:
+        revision = request.ta_revisions[-1]
         key = revision.storage_key or ""
         with objects.open(key) as stored:
             actual = hashlib.sha256(stored.read()).hexdigest()
         verified = "matches the stored object" if actual == revision.checksum else "MISMATCH"
         lines += [
-            f"revision:    v{revision.version} ({revision.revision_type})",
+            f"revision:    v{revision.version} ({revision.generated_by})",
             f"checksum:    sha256 {revision.checksum} ({verified})",
             f"TA:          {objects.url(key)}",
         ]

@@ -89,10 +89,7 @@ async def record_decision(
         try:
             if user is None:
                 raise NotFoundError("User", approver)
-            if approved:
-                await uow.requests.approve_request(rid, user.id)
-            else:
-                await uow.requests.reject_request(rid, user.id, reason)
+            await uow.requests.decide(rid, user.id, approved=approved, reason=reason)
         except (RoleError, NotFoundError, InvalidValueError) as exc:
             await uow.rollback()
             message = (

@@ -18,13 +18,13 @@ async def publish_report(request_id: str) -> str:
         request = await uow.requests.get_full_details(uuid.UUID(request_id))
         if request is None:
             raise LookupError(f"no request {request_id}")
-        revisions = list(request.revisions)
+        revisions = list(request.ta_revisions)
         runs = list(request.validation_runs)
     objects = get_backends().objects
     versions = {r.id: r.version for r in revisions}
     rows = [
         {
-            "version": f"v{versions.get(run.revision_id, '?')}",
+            "version": f"v{versions.get(run.ta_revision_id, '?')}",
             "status": str(run.status),
             "events": (run.results_json or {}).get("events", 0),
             "reasons": "; ".join((run.results_json or {}).get("reasons", []))
@@ -45,7 +45,7 @@ async def publish_report(request_id: str) -> str:
         lines.append(f"- **Rejection reason:** {request.rejection_reason}")
     if latest is not None and latest.storage_key:
         lines += [
-            f"- **Latest revision:** v{latest.version} ({latest.revision_type})",
+            f"- **Latest revision:** v{latest.version} ({latest.generated_by})",
             f"- **SHA-256:** `{latest.checksum}`",
             f"- **Download:** {objects.url(latest.storage_key)}",
             f"- **CLI:** `tagen ta download {request_id} --version {latest.version}`",

@@ -174,7 +174,7 @@ async def generate_revision(
             revision = await uow.revisions.create_next_revision(
                 rid,
                 {
-                    "revision_type": TARevisionType.AUTO,
+                    "generated_by": TARevisionType.AUTO,
                     "config_summary": config_summary(result),
                     "generation_metadata": {
                         "generator_version": generator_version(),

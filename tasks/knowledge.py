@@ -79,6 +79,7 @@ async def register_document(
                 {
                     "title": title,
                     "document_type": kind,
+                    "storage_bucket": backends.bucket,
                     "storage_key": stored.key,
                     "file_size": stored.size,
                     "content_hash": digest,

@@ -51,7 +51,7 @@ async def create_request(
             raise LifecycleError(f"requester {requester!r} is not an active user")
         request, created = await uow.requests.create_idempotent(
             {
-                "requester_id": user.id,
+                "created_by": user.id,
                 "source_system": source_system.strip(),
                 "description": description,
                 "cim_required": cim_required,
@@ -129,12 +129,12 @@ async def describe_request(request_id: str) -> RequestSummary:
         request = await uow.requests.get_full_details(uuid.UUID(request_id))
         if request is None:
             raise LifecycleError(f"no request {request_id}")
-        samples = [s for s in request.samples if s.deleted_at is None]
+        samples = [s for s in request.log_samples if s.deleted_at is None]
         preview = samples[0].sample_preview if samples and samples[0].sample_preview else ""
         return RequestSummary(
             request_id=str(request.id),
             status=str(request.status),
-            requester=request.requester.username,
+            requester=request.created_by_user.username,
             source_system=request.source_system,
             description=request.description or "",
             cim_required=request.cim_required,

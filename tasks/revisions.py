@@ -95,8 +95,8 @@ async def register_manual_revision(request_id: str, archive: str, uploaded_by: s
         revision = await uow.revisions.create_next_revision(
             rid,
             {
-                "revision_type": TARevisionType.MANUAL,
-                "created_by": user.id,
+                "generated_by": TARevisionType.MANUAL,
+                "generated_by_user": user.id,
                 "config_summary": {"name": ta.app_id, "version": ta.version},
                 "generation_metadata": {"uploaded_file": path.name},
             },

@@ -57,14 +57,14 @@ async def queue_validation(revision_id: str, *, advance_request: bool = True) ->
     """
     async with UnitOfWork() as uow:
         revision = await uow.revisions.get(uuid.UUID(revision_id))
-        existing = await uow.validations.get_all(0, 1, filters={"revision_id": revision.id})
+        existing = await uow.validations.get_all(0, 1, filters={"ta_revision_id": revision.id})
         if existing:
             return str(existing[0].id)
         request = await uow.requests.get(revision.request_id)
         if advance_request and request.status is not RequestStatus.VALIDATING:
             await uow.requests.transition_status(request.id, RequestStatus.VALIDATING)
         run = await uow.validations.create(
-            {"request_id": revision.request_id, "revision_id": revision.id}
+            {"request_id": revision.request_id, "ta_revision_id": revision.id}
         )
         await audit(
             uow,
@@ -98,7 +98,7 @@ async def acquire_validation_slot(run_id: str) -> None:
                     details={
                         "status": "FAILED",
                         "reason": "abandoned",
-                        "worker": abandoned.container_id,
+                        "worker": abandoned.splunk_container_id,
                     },
                 )
             started = await uow.validations.try_start_with_limit(
@@ -156,7 +156,7 @@ async def run_validation(run_id: str) -> ValidationOutcome:
             return _outcome(run_id, run.status, run.results_json or {}, run.debug_bundle_key)
         if run.status is not ValidationStatus.RUNNING:
             raise LifecycleError(f"validation run {run_id} is {run.status}: acquire a slot first")
-        revision = await uow.revisions.get(run.revision_id)
+        revision = await uow.revisions.get(run.ta_revision_id)
         request = await uow.requests.get(run.request_id)
         samples = await uow.samples.get_by_request(run.request_id)
     bundle_key = f"validations/{run.request_id}/{run_id}/debug-bundle.zip"

@@ -1,8 +1,17 @@
-"""Async engine and sessions (psycopg 3). One engine per event loop, created on first use.
+"""Async engine and sessions (psycopg 3): the seeds' `backend.database` module.
 
 The URL is DATABASE_URL or, when unset, the embedded PostgreSQL under TAGEN_HOME. Engines are
 kept per event loop because pooled async connections belong to the loop that opened them (the
-CLI runs one `asyncio.run` per command; tests share one loop).
+CLI runs one `asyncio.run` per command; tests share one loop; FastAPI's TestClient runs the
+app in a loop of its own), and settings are read on first use, never at import.
+
+The seeds' names: `async_session_factory()`, `get_db` (FastAPI dependency), `init_db`
+(development only), `engine`, `check_db_connection`, `dispose_engine`, `get_pool_stats`.
+`engine` is a proxy rather than a module `__getattr__`: `from storage.db.session import engine`
+runs at import time, outside any event loop and before settings may be read, so the name must
+be bound to something that builds nothing yet. Each attribute access on the proxy goes to the
+running loop's engine (get_engine()), so `engine.begin()` and `engine.dispose()` act on the
+engine this loop actually uses.
 """
 
 from __future__ import annotations
@@ -13,7 +22,7 @@ import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal, cast
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import (
@@ -24,6 +33,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.pool import QueuePool
 
+from storage.db.models import Base
 from storage.settings import get_database_settings
 
 _ENGINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = (
@@ -69,15 +79,49 @@ def get_session_factory() -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(get_engine(), expire_on_commit=False, autoflush=False)
 
 
-@asynccontextmanager
-async def get_session() -> AsyncIterator[AsyncSession]:
-    """A session; rolled back on error, closed on exit. Commit is the caller's decision."""
-    async with get_session_factory()() as session:
+def async_session_factory() -> AsyncSession:
+    """A new session on this loop's engine: `async with async_session_factory() as session:`.
+    Nothing is committed unless the caller commits."""
+    return get_session_factory()()
+
+
+async def get_db() -> AsyncIterator[AsyncSession]:
+    """One session per use, for FastAPI's `Depends(get_db)`: rolled back on error, closed
+    afterwards; committing is the caller's decision."""
+    async with async_session_factory() as session:
         try:
             yield session
         except BaseException:
             await session.rollback()
             raise
+
+
+get_session = asynccontextmanager(get_db)
+"""`async with get_session() as session:` outside FastAPI (same behaviour as get_db)."""
+
+
+class _LoopEngine:
+    """What `engine` is bound to: every attribute comes from the running loop's engine."""
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(get_engine(), name)
+
+    def __repr__(self) -> str:
+        return "<the running event loop's AsyncEngine (storage.db.session.get_engine)>"
+
+
+engine = cast(AsyncEngine, _LoopEngine())
+
+
+async def init_db() -> None:
+    """Development only: create the models' tables, enum types, indexes and constraints.
+
+    Production uses Alembic (`tagen db upgrade`): only the migrations install the triggers
+    (request state machine and initial status, append-only audit log, updated_at) and record
+    a revision, so a database made here cannot be upgraded later.
+    """
+    async with get_engine().begin() as conn:
+        await conn.run_sync(Base.metadata.create_all)
 
 
 async def check_db_connection() -> bool:

@@ -198,15 +198,15 @@ def status(request_id: Annotated[str, typer.Argument(help="request id")]) -> Non
             lines = [
                 f"request {request.id}: {request.status}",
                 f"  source system: {request.source_system}"
-                f" (requester {request.requester.username})",
+                f" (requester {request.created_by_user.username})",
             ]
             if request.failure_reason or request.rejection_reason:
                 lines.append(f"  reason: {request.failure_reason or request.rejection_reason}")
-            lines += [f"  sample: {s.filename} ({s.file_size} bytes)" for s in request.samples]
-            for revision in request.revisions:
+            lines += [f"  sample: {s.filename} ({s.file_size} bytes)" for s in request.log_samples]
+            for revision in request.ta_revisions:
                 runs = [str(r.status) for r in revision.validation_runs]
                 lines.append(
-                    f"  v{revision.version} {revision.revision_type} sha256 {revision.checksum} "
+                    f"  v{revision.version} {revision.generated_by} sha256 {revision.checksum} "
                     f"validation {', '.join(runs) or '-'}"
                 )
             return lines

@@ -56,12 +56,12 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
 
     request, audit = run(_details(request_id))
     assert str(request.status) == "COMPLETED"
-    assert len(request.samples) == 1
-    sample = request.samples[0]
+    assert len(request.log_samples) == 1
+    sample = request.log_samples[0]
     assert sample.checksum == hashlib.sha256(SAMPLE.read_bytes()).hexdigest()
     assert sample.retention_until is not None and sample.sample_preview
-    [revision] = request.revisions
-    assert revision.version == 1 and str(revision.revision_type) == "AUTO"
+    [revision] = request.ta_revisions
+    assert revision.version == 1 and str(revision.generated_by) == "AUTO"
     with backends.objects.open(revision.storage_key) as stored:
         assert hashlib.sha256(stored.read()).hexdigest() == revision.checksum
     assert revision.generation_metadata["generator_version"]
@@ -94,7 +94,7 @@ def test_rejection_records_reason_and_generates_nothing():
     request, audit = run(_details(request_id))
     assert str(request.status) == "REJECTED"
     assert request.rejection_reason == "not our system"
-    assert request.revisions == []
+    assert request.ta_revisions == []
     assert any(str(a.action) == "REJECT" for a in audit)
 
 
@@ -146,7 +146,7 @@ def test_bad_sample_fails_the_request_and_stores_nothing(backends: Any, tmp_path
     result = flow.join()
     assert result["status"] == "FAILED" and "empty" in result["reason"]
     request, _ = run(_details(result["request_id"]))
-    assert request.samples == []
+    assert request.log_samples == []
 
 
 def test_idempotent_resubmission_returns_the_same_request():
@@ -182,7 +182,7 @@ def test_generation_failure_fails_the_request_with_an_audited_reason():
     assert request.failure_reason is not None
     assert "generation failed" in request.failure_reason
     assert "whitespace" in request.failure_reason
-    assert request.revisions == []
+    assert request.ta_revisions == []
     failed = [a for a in audit if a.details.get("to") == "FAILED"]
     assert len(failed) == 1 and failed[0].details["reason"] == request.failure_reason
 
@@ -198,11 +198,11 @@ def test_validation_failure_regenerates_v2_with_the_report_then_stops(tmp_path):
         run(set_config("REPAIR_ATTEMPTS", 2))
     assert result["status"] == "FAILED"
     request, audit = run(_details(request_id))
-    assert [r.version for r in request.revisions] == [1, 2]
+    assert [r.version for r in request.ta_revisions] == [1, 2]
     runs = sorted(request.validation_runs, key=lambda r: r.created_at)
     assert [str(r.status) for r in runs] == ["FAILED", "FAILED"]
     v1_reasons = runs[0].results_json["reasons"]
-    assert v1_reasons and request.revisions[1].generation_metadata["feedback"] == v1_reasons
+    assert v1_reasons and request.ta_revisions[1].generation_metadata["feedback"] == v1_reasons
     assert request.failure_reason.startswith("validation failed after 1 repair attempt(s)")
     statuses = [a.details.get("to") for a in audit if a.details.get("to")]
     assert statuses.count("FAILED") == 1
@@ -248,9 +248,9 @@ def test_manual_revision_is_checked_stored_and_validated_like_a_generated_one(
     result = run(manual_revision(request_id, str(v1.path), "req-ann"))
     assert result["passed"] is True, result
     request, _ = run(_details(request_id))
-    manual = request.revisions[-1]
+    manual = request.ta_revisions[-1]
     assert run(_actions("TARevision", manual.id)) == ["UPLOAD"]
-    assert (manual.version, str(manual.revision_type)) == (2, "MANUAL")
+    assert (manual.version, str(manual.generated_by)) == (2, "MANUAL")
     assert str(request.status) == "COMPLETED"
     assert [str(r.status) for r in request.validation_runs] == ["PASSED", "PASSED"]
 
@@ -263,4 +263,4 @@ def test_manual_revision_is_checked_stored_and_validated_like_a_generated_one(
     with pytest.raises(LifecycleError, match=r"uploaded TA evil\.tgz"):
         run(manual_revision(request_id, str(evil), "req-ann"))
     request, _ = run(_details(request_id))
-    assert len(request.revisions) == 2
+    assert len(request.ta_revisions) == 2

@@ -74,7 +74,7 @@ class Builder:
     ) -> Request:
         requester = requester or await self.user(UserRoleEnum.REQUESTOR)
         request = await self.uow.requests.create(
-            {"requester_id": requester.id, "source_system": "nginx access", **data}
+            {"created_by": requester.id, "source_system": "nginx access", **data}
         )
         for step in PATH_TO[status]:
             request = await self.uow.requests.transition_status(request.id, step)
@@ -101,5 +101,5 @@ class Builder:
 
     async def validation(self, revision: TARevision, **data: Any) -> ValidationRun:
         return await self.uow.validations.create(
-            {"request_id": revision.request_id, "revision_id": revision.id, **data}
+            {"request_id": revision.request_id, "ta_revision_id": revision.id, **data}
         )

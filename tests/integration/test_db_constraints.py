@@ -16,7 +16,7 @@ from storage.db.errors import (
     NotFoundError,
 )
 from storage.db.unit_of_work import UnitOfWork
-from tests.integration.builders import Builder, sha256
+from tests.integration.builders import PATH_TO, Builder, sha256
 
 
 async def _raw(uow: UnitOfWork, sql: str, **params):
@@ -27,6 +27,7 @@ async def _raw(uow: UnitOfWork, sql: str, **params):
 
 async def test_status_trigger_mirrors_the_state_machine(uow: UnitOfWork, build: Builder):
     user = await build.user()
+    update = "UPDATE requests SET status = CAST(:s AS request_status) WHERE id = :id"
     for current in RequestStatus:
         for target in RequestStatus:
             if target is current:
@@ -34,18 +35,33 @@ async def test_status_trigger_mirrors_the_state_machine(uow: UnitOfWork, build: 
             request_id = uuid.uuid4()
             await _raw(
                 uow,
-                "INSERT INTO requests (id, requester_id, source_system, status) "
-                "VALUES (:id, :user, 'raw', CAST(:status AS request_status))",
+                "INSERT INTO requests (id, created_by, source_system) VALUES (:id, :user, 'raw')",
                 id=request_id,
                 user=user.id,
-                status=current.value,
             )
-            update = "UPDATE requests SET status = CAST(:s AS request_status) WHERE id = :id"
+            for step in PATH_TO[current]:  # raw updates along the allowed path
+                await _raw(uow, update, s=step.value, id=request_id)
             if target in REQUEST_TRANSITIONS[current]:
                 await _raw(uow, update, s=target.value, id=request_id)
             else:
                 with pytest.raises(DBAPIError, match=f"transition {current} -> {target}"):
                     await _raw(uow, update, s=target.value, id=request_id)
+
+
+async def test_initial_status_trigger(uow: UnitOfWork, build: Builder):
+    """Raw SQL too: a request is inserted as NEW or PENDING_APPROVAL, nothing else."""
+    user = await build.user()
+    insert = (
+        "INSERT INTO requests (created_by, source_system, status) "
+        "VALUES (:u, 'raw', CAST(:s AS request_status))"
+    )
+    for status in RequestStatus:
+        if status in (RequestStatus.NEW, RequestStatus.PENDING_APPROVAL):
+            await _raw(uow, insert, u=user.id, s=status.value)
+            continue
+        with pytest.raises(DBAPIError, match=f"invalid initial request status {status}: a request"):
+            await _raw(uow, insert, u=user.id, s=status.value)
+    assert await uow.requests.count({"created_by": user.id}) == 2
 
 
 async def test_status_trigger_surfaces_as_domain_error(uow: UnitOfWork, build: Builder):
@@ -101,18 +117,24 @@ async def test_sample_checks(uow: UnitOfWork, build: Builder):
 
 async def test_not_null_and_knowledge_checks(uow: UnitOfWork):
     with pytest.raises(ConstraintViolationError, match="source_system"):
-        await uow.requests.create({"requester_id": uuid.uuid4(), "source_system": None})
+        await uow.requests.create({"created_by": uuid.uuid4(), "source_system": None})
     with pytest.raises(ConstraintViolationError, match="embedding_count_non_negative"):
         await uow.knowledge.create(
-            {"title": "t", "document_type": "md", "storage_key": "k", "embedding_count": -3}
+            {
+                "title": "t",
+                "document_type": "md",
+                "storage_bucket": "b",
+                "storage_key": "k",
+                "embedding_count": -3,
+            }
         )
 
 
 async def test_requester_with_requests_cannot_be_deleted(uow: UnitOfWork, build: Builder):
     request = await build.request()
     with pytest.raises(ConstraintViolationError, match="still referenced"):
-        await uow.users.delete(request.requester_id)
-    assert await uow.users.exists(request.requester_id)
+        await uow.users.delete(request.created_by)
+    assert await uow.users.exists(request.created_by)
 
 
 async def test_deleting_a_request_cascades(uow: UnitOfWork, build: Builder):
@@ -129,11 +151,11 @@ async def test_deleting_a_request_cascades(uow: UnitOfWork, build: Builder):
 async def test_enum_columns_refuse_unknown_values(uow: UnitOfWork, build: Builder):
     user = await build.user()
     with pytest.raises(InvalidValueError, match=r"Request\.status: 'DONE' is not one of NEW"):
-        await uow.requests.create({"requester_id": user.id, "source_system": "s", "status": "DONE"})
+        await uow.requests.create({"created_by": user.id, "source_system": "s", "status": "DONE"})
     with pytest.raises(DBAPIError, match="invalid input value for enum request_status"):
         await _raw(
             uow,
-            "INSERT INTO requests (requester_id, source_system, status) "
+            "INSERT INTO requests (created_by, source_system, status) "
             "VALUES (:u, 's', CAST('DONE' AS request_status))",
             u=user.id,
         )
@@ -177,7 +199,7 @@ async def test_base_repository_bad_input(uow: UnitOfWork, build: Builder):
 @pytest.mark.parametrize(
     ("extra", "message"),
     [
-        ({"requester_id": "abc"}, 'invalid input syntax for type uuid: "abc"'),
+        ({"created_by": "abc"}, 'invalid input syntax for type uuid: "abc"'),
         ({"cim_required": "maybe"}, "Not a boolean value: 'maybe'"),
         ({"extra_metadata": {"a": object()}}, "not JSON serializable"),
         ({"source_system": "x" * 300}, r"value too long for type character varying\(255\)"),
@@ -188,5 +210,5 @@ async def test_values_of_the_wrong_type_are_domain_errors(
 ):
     user = await build.user()
     with pytest.raises(InvalidValueError, match=message):
-        await uow.requests.create({"requester_id": user.id, "source_system": "s", **extra})
-    assert await uow.requests.count({"requester_id": user.id}) == 0
+        await uow.requests.create({"created_by": user.id, "source_system": "s", **extra})
+    assert await uow.requests.count({"created_by": user.id}) == 0

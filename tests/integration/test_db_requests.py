@@ -100,32 +100,78 @@ async def test_decisions_only_from_pending_approval(uow: UnitOfWork, build: Buil
         await uow.requests.reject_request(request.id, approver.id, "why")
 
 
-async def test_approver_rules(uow: UnitOfWork, build: Builder):
+@pytest.mark.parametrize("gate", ["approve_request", "decide"])
+async def test_approver_rules(uow: UnitOfWork, build: Builder, gate: str):
     requester = await build.user(UserRoleEnum.REQUESTOR, UserRoleEnum.APPROVER)
     request = await build.request(requester, status=RequestStatus.PENDING_APPROVAL)
+
+    async def approve(approver_id: uuid.UUID) -> object:
+        if gate == "decide":
+            return await uow.requests.decide(request.id, approver_id, approved=True)
+        return await uow.requests.approve_request(request.id, approver_id)
+
     with pytest.raises(RoleError, match="their own request"):
-        await uow.requests.approve_request(request.id, requester.id)
-    plain = await build.user(UserRoleEnum.REQUESTOR)
-    with pytest.raises(RoleError, match="needs the APPROVER or ADMIN role"):
-        await uow.requests.approve_request(request.id, plain.id)
+        await approve(requester.id)
     inactive = await build.user(UserRoleEnum.APPROVER, is_active=False)
     with pytest.raises(RoleError, match="inactive"):
-        await uow.requests.approve_request(request.id, inactive.id)
+        await approve(inactive.id)
     with pytest.raises(NotFoundError, match="User"):
-        await uow.requests.approve_request(request.id, uuid.uuid4())
+        await approve(uuid.uuid4())
     assert (await uow.requests.get(request.id)).status is RequestStatus.PENDING_APPROVAL
+
+
+async def test_the_gate_also_needs_an_approver_role(uow: UnitOfWork, build: Builder):
+    """decide() is the approval gate (flow, CLI): APPROVER or ADMIN role, or a superuser.
+    approve_request() alone is the seeds' primitive, which their own guide calls with a user
+    holding no role (tests/integration/test_seed_examples.py)."""
+    request = await build.request(status=RequestStatus.PENDING_APPROVAL)
+    plain = await build.user(UserRoleEnum.REQUESTOR)
+    for approved in (True, False):
+        with pytest.raises(RoleError, match="needs the APPROVER or ADMIN role"):
+            await uow.requests.decide(request.id, plain.id, approved=approved, reason="no")
+    assert (await uow.requests.get(request.id)).status is RequestStatus.PENDING_APPROVAL
+    with pytest.raises(InvalidValueError, match="reason"):
+        await uow.requests.decide(request.id, plain.id, approved=False, reason=" ")
+    superuser = await build.user(is_superuser=True)
+    rejected = await uow.requests.decide(request.id, superuser.id, approved=False, reason="dup")
+    assert (rejected.status, rejected.rejection_reason) == (RequestStatus.REJECTED, "dup")
+    assert rejected.approved_by == superuser.id
+    other = await build.request(status=RequestStatus.PENDING_APPROVAL)
+    approver = await build.user(UserRoleEnum.APPROVER)
+    approved = await uow.requests.decide(other.id, approver.id, approved=True)
+    assert (approved.status, approved.approved_by) == (RequestStatus.APPROVED, approver.id)
+
+
+@pytest.mark.parametrize("status", sorted(set(RequestStatus) - {"NEW", "PENDING_APPROVAL"}))
+async def test_a_request_is_created_new_or_pending_approval_only(
+    uow: UnitOfWork, build: Builder, status: RequestStatus
+):
+    user = await build.user()
+    pending = await uow.requests.create(
+        {"created_by": user.id, "source_system": "s", "status": "PENDING_APPROVAL"}
+    )
+    assert pending.status is RequestStatus.PENDING_APPROVAL
+    with pytest.raises(
+        InvalidValueError, match=f"created as NEW or PENDING_APPROVAL, not {status}"
+    ):
+        await uow.requests.create({"created_by": user.id, "source_system": "s", "status": status})
+    with pytest.raises(InvalidValueError, match="created as NEW or PENDING_APPROVAL"):
+        await uow.requests.create_idempotent(
+            {"created_by": user.id, "source_system": "s", "status": status, "idempotency_key": "k"}
+        )
+    assert await uow.requests.count({"created_by": user.id}) == 1
 
 
 async def test_idempotency_key_returns_the_first_request(uow: UnitOfWork, build: Builder):
     user = await build.user()
-    data = {"requester_id": user.id, "source_system": "fw", "idempotency_key": "submit-42"}
+    data = {"created_by": user.id, "source_system": "fw", "idempotency_key": "submit-42"}
     first, created = await uow.requests.create_idempotent(data)
     again, created_again = await uow.requests.create_idempotent({**data, "source_system": "x"})
     assert created is True and created_again is False
     assert first.status is RequestStatus.NEW and first.extra_metadata == {}
     assert again.id == first.id and again.source_system == "fw"
     plain, plain_created = await uow.requests.create_idempotent(
-        {"requester_id": user.id, "source_system": "fw"}
+        {"created_by": user.id, "source_system": "fw"}
     )
     assert plain_created and plain.id != first.id
 
@@ -161,26 +207,30 @@ async def test_get_with_relations(uow: UnitOfWork, build: Builder):
     revision = await build.revision(request)
     run = await build.validation(revision)
     with_samples = await uow.requests.get_with_samples(request.id)
-    assert [s.id for s in with_samples.samples] == [sample.id]
+    assert [s.id for s in with_samples.log_samples] == [sample.id]
     with_revisions = await uow.requests.get_with_revisions(request.id)
-    assert [r.version for r in with_revisions.revisions] == [1]
+    assert [r.version for r in with_revisions.ta_revisions] == [1]
     full = await uow.requests.get_full_details(request.id)
-    assert full.requester.id == request.requester_id
-    assert full.approver is None
-    assert [v.id for v in full.revisions[0].validation_runs] == [run.id]
+    assert full.created_by_user.id == request.created_by
+    assert full.approved_by_user is None
+    assert [v.id for v in full.ta_revisions[0].validation_runs] == [run.id]
     assert [v.id for v in full.validation_runs] == [run.id]
     assert await uow.requests.get_full_details(uuid.uuid4()) is None
 
 
 async def test_statistics(uow: UnitOfWork, build: Builder):
-    before = await uow.requests.get_statistics()
+    before = await uow.requests.get_summary()
+    counts_before = await uow.requests.get_statistics()
     await build.request()
     await build.request(status=RequestStatus.PENDING_APPROVAL)
     await build.request(status=RequestStatus.COMPLETED)
-    stats = await uow.requests.get_statistics()
+    stats = await uow.requests.get_summary()
     assert stats.total == before.total + 3
     assert stats.by_status[RequestStatus.NEW] == before.by_status[RequestStatus.NEW] + 1
     assert stats.by_status[RequestStatus.COMPLETED] == before.by_status[RequestStatus.COMPLETED] + 1
     assert set(stats.by_status) == set(RequestStatus)
     assert stats.average_completion_seconds is not None
     assert stats.average_completion_seconds >= 0
+    counts = await uow.requests.get_statistics()  # the seed's shape: status name -> count
+    assert counts == stats.by_status and set(counts) == {s.value for s in RequestStatus}
+    assert counts["PENDING_APPROVAL"] == counts_before["PENDING_APPROVAL"] + 1

@@ -52,10 +52,10 @@ async def test_versions_are_sequential_per_request(uow: UnitOfWork, build: Build
     assert await uow.revisions.get_next_version(request.id) == 1
     assert await uow.revisions.get_latest_revision(request.id) is None
     v1 = await build.revision(request, config_summary={"sourcetypes": 1})
-    v2 = await build.revision(request, revision_type=TARevisionType.MANUAL)
+    v2 = await build.revision(request, generated_by=TARevisionType.MANUAL)
     o1 = await build.revision(other)
     assert (v1.version, v2.version, o1.version) == (1, 2, 1)
-    assert v1.revision_type is TARevisionType.AUTO and v2.revision_type is TARevisionType.MANUAL
+    assert v1.generated_by is TARevisionType.AUTO and v2.generated_by is TARevisionType.MANUAL
     assert (await uow.revisions.get_latest_revision(request.id)).id == v2.id
     assert await uow.revisions.get_next_version(request.id) == 3
     history = await uow.revisions.get_revision_history(request.id)
@@ -112,7 +112,7 @@ async def test_concurrent_retries_of_one_submission_create_one_request(
         async with UnitOfWork(committed_session_factory) as unit:
             await start.wait()
             request, created = await unit.requests.create_idempotent(
-                {"requester_id": requester.id, "source_system": "retry", "idempotency_key": key}
+                {"created_by": requester.id, "source_system": "retry", "idempotency_key": key}
             )
             await unit.commit()
             return request.id, created

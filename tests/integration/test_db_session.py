@@ -162,7 +162,7 @@ async def test_empty_db_hides_committed_rows_until_rollback(
 ):
     assert await uow.users.count() == 0
     assert await uow.audit.count() == 0
-    assert (await uow.requests.get_statistics()).total == 0
+    assert (await uow.requests.get_summary()).total == 0
     # no clash with the hidden row
     await uow.users.create({"username": committed_user, "email": f"{committed_user}@example.org"})
     async with UnitOfWork(committed_session_factory) as other:  # other connections still see it

@@ -27,7 +27,7 @@ async def test_validation_lifecycle(uow: UnitOfWork, build: Builder):
     running_before = await uow.validations.get_running_count()
     running = await uow.validations.start_validation(run.id, "sandbox-7")
     assert running.status is ValidationStatus.RUNNING
-    assert running.container_id == "sandbox-7" and running.started_at is not None
+    assert running.splunk_container_id == "sandbox-7" and running.started_at is not None
     assert await uow.validations.get_running_count() == running_before + 1
     # make the run measurably long without sleeping: move started_at back 90 s
     await uow.session.execute(
@@ -91,14 +91,16 @@ async def test_failed_validations_and_statistics(uow: UnitOfWork, build: Builder
 
     failed = await uow.validations.get_failed_validations(revision.request_id)
     assert [r.id for r in failed] == [runs[1].id, runs[0].id]
-    stats = await uow.validations.get_validation_statistics(revision.request_id)
+    stats = await uow.validations.get_validation_summary(revision.request_id)
     assert stats.total == 3
     assert stats.by_status[ValidationStatus.FAILED] == 2
     assert stats.by_status[ValidationStatus.QUEUED] == 0
     assert stats.pass_rate == pytest.approx(1 / 3)
     assert stats.average_duration_seconds is not None
-    overall = await uow.validations.get_validation_statistics()
+    overall = await uow.validations.get_validation_summary()
     assert overall.total >= 4
+    counts = await uow.validations.get_validation_statistics(revision.request_id)
+    assert counts == {"QUEUED": 0, "RUNNING": 0, "PASSED": 1, "FAILED": 2}  # the seed's shape
 
 
 async def test_knowledge_indexing(uow: UnitOfWork, build: Builder):
@@ -109,6 +111,7 @@ async def test_knowledge_indexing(uow: UnitOfWork, build: Builder):
             {
                 "title": f"doc {n}",
                 "document_type": kind,
+                "storage_bucket": "knowledge",
                 "storage_key": f"knowledge/{n}.md",
                 "uploaded_by": manager.id,
             }
@@ -120,7 +123,7 @@ async def test_knowledge_indexing(uow: UnitOfWork, build: Builder):
     assert [d.id for d in unindexed if d.id in {x.id for x in docs}] == [docs[0].id, docs[1].id]
     indexed = await uow.knowledge.mark_as_indexed(docs[0].id, "tagen-knowledge", 42)
     assert indexed.pinecone_indexed and indexed.indexed_at is not None
-    assert (indexed.index_name, indexed.embedding_count) == ("tagen-knowledge", 42)
+    assert (indexed.pinecone_index_name, indexed.embedding_count) == ("tagen-knowledge", 42)
     remaining = await uow.knowledge.get_unindexed_documents(limit=100_000)
     assert docs[0].id not in {d.id for d in remaining} and docs[1].id in {d.id for d in remaining}
     with pytest.raises(InvalidValueError, match="embedding_count"):
@@ -129,14 +132,14 @@ async def test_knowledge_indexing(uow: UnitOfWork, build: Builder):
         await uow.knowledge.mark_as_indexed(uuid.uuid4(), "idx", 1)
 
     stats = await uow.knowledge.get_statistics()
-    assert (stats.total, stats.active, stats.indexed) == (
-        before.total + 3,
-        before.active + 2,
-        before.indexed + 1,
-    )
-    assert stats.total_embeddings == before.total_embeddings + 42
-    assert stats.by_type["markdown"] == before.by_type.get("markdown", 0) + 2
-    assert stats.by_type["pdf"] == before.by_type.get("pdf", 0) + 1
+    assert (stats["total"], stats["active"]) == (before["total"] + 3, before["active"] + 2)
+    assert stats["indexing_status"] == {
+        "indexed": before["indexing_status"]["indexed"] + 1,
+        "unindexed": before["indexing_status"]["unindexed"] + 2,
+    }
+    assert stats["total_embeddings"] == before["total_embeddings"] + 42
+    assert stats["by_type"]["markdown"] == before["by_type"].get("markdown", 0) + 2
+    assert stats["by_type"]["pdf"] == before["by_type"].get("pdf", 0) + 1
 
 
 async def test_try_start_with_limit_holds_back_runs_beyond_the_limit(
@@ -149,7 +152,7 @@ async def test_try_start_with_limit_holds_back_runs_beyond_the_limit(
     assert (await uow.validations.get(second.id)).status is ValidationStatus.QUEUED
     # a retry of a run that already holds its slot is not refused, nor started twice
     assert await uow.validations.try_start_with_limit(first.id, limit=1, container_id="w9")
-    assert (await uow.validations.get(first.id)).container_id == "w1"
+    assert (await uow.validations.get(first.id)).splunk_container_id == "w1"
     await uow.validations.complete_validation(first.id, ValidationStatus.PASSED)
     assert await uow.validations.try_start_with_limit(second.id, limit=1, container_id="w2")
     assert (await uow.validations.get(second.id)).status is ValidationStatus.RUNNING
@@ -170,7 +173,7 @@ async def test_fail_abandoned_frees_only_stale_running_runs_once(uow: UnitOfWork
         {"id": stale.id},
     )
     failed = await uow.validations.fail_abandoned(stale_after_s=3600)
-    assert [(r.id, r.container_id) for r in failed] == [(stale.id, "dead-worker")]
+    assert [(r.id, r.splunk_container_id) for r in failed] == [(stale.id, "dead-worker")]
     run = await uow.validations.get(stale.id)
     assert run.status is ValidationStatus.FAILED
     assert run.error_message == "abandoned: no result within 3600 s"
@@ -223,6 +226,7 @@ async def test_concurrent_registrations_of_one_content_create_one_document(
                 {
                     "title": f"copy {n}",
                     "document_type": "markdown",
+                    "storage_bucket": "local",
                     "storage_key": f"knowledge/{digest[:16]}/{n}/doc.md",
                     "content_hash": digest,
                 }

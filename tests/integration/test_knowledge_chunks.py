@@ -11,6 +11,7 @@ async def _document(uow: UnitOfWork, title: str, *, active: bool = True):
         {
             "title": title,
             "document_type": "markdown",
+            "storage_bucket": "local",
             "storage_key": f"knowledge/{title}.md",
             "is_active": active,
         }

@@ -12,7 +12,8 @@ from storage.db.base import Base, JsonObject, TimestampMixin, UUIDPrimaryKeyMixi
 
 
 class KnowledgeDocument(UUIDPrimaryKeyMixin, TimestampMixin, Base):
-    """`pinecone_indexed` (seed name) means "indexed in the vector store", whichever backend.
+    """`pinecone_indexed` and `pinecone_index_name` (seed names) mean "indexed in the vector
+    store" and the index it went to, whichever backend.
 
     Addition: `content_hash` (SHA-256 of the stored file) is unique, so registering the same
     content twice (retries, concurrent indexing runs) yields one document.
@@ -24,6 +25,7 @@ class KnowledgeDocument(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     title: Mapped[str] = mapped_column(String(500))
     description: Mapped[str | None] = mapped_column(Text)
     document_type: Mapped[str] = mapped_column(String(50), index=True)
+    storage_bucket: Mapped[str] = mapped_column(String(255))
     storage_key: Mapped[str] = mapped_column(String(1024))
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     content_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
@@ -34,7 +36,7 @@ class KnowledgeDocument(UUIDPrimaryKeyMixin, TimestampMixin, Base):
         Boolean, default=False, server_default=text("false"), index=True
     )
     embedding_count: Mapped[int] = mapped_column(default=0, server_default=text("0"))
-    index_name: Mapped[str | None] = mapped_column(String(255))
+    pinecone_index_name: Mapped[str | None] = mapped_column(String(255))
     indexed_at: Mapped[datetime | None]
     is_active: Mapped[bool] = mapped_column(
         Boolean, default=True, server_default=text("true"), index=True

@@ -41,7 +41,7 @@ class LogSample(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     deleted_at: Mapped[datetime | None]
     extra_metadata: Mapped[JsonObject] = mapped_column("metadata")
 
-    request: Mapped[Request] = relationship(back_populates="samples", lazy="raise")
+    request: Mapped[Request] = relationship(back_populates="log_samples", lazy="raise")
 
     @property
     def is_deleted(self) -> bool:

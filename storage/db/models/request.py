@@ -29,22 +29,27 @@ if TYPE_CHECKING:
 class Request(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     """A TA request. Status moves only along REQUEST_TRANSITIONS (also enforced by a trigger).
 
+    A request is created as NEW or PENDING_APPROVAL only (RequestRepository.create and a
+    trigger, migration 0004); every later status is reached by a transition.
+
     Additions beyond the seed columns:
     - `idempotency_key` (unique, nullable): a retried submission returns the existing request.
-    - `approved_by` / `approved_at`: who decided at the approval gate and when (also on reject).
-    - `rejection_reason`: the approver's reason, required to reject.
+    - `approved_by` / `approved_at` also record who rejected, and when.
     - `failure_reason`: why the lifecycle ended FAILED.
     """
 
     __tablename__ = "requests"
-    __table_args__ = (Index("ix_requests_created_at", "created_at"),)
+    __table_args__ = (
+        Index("ix_requests_created_at", "created_at"),
+        Index("ix_requests_status_created_at", "status", "created_at"),
+    )
 
-    requester_id: Mapped[uuid.UUID] = mapped_column(
+    created_by: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("users.id", ondelete="RESTRICT"), index=True
     )
     source_system: Mapped[str] = mapped_column(String(255))
     description: Mapped[str | None] = mapped_column(Text)
-    cim_required: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    cim_required: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     status: Mapped[RequestStatus] = mapped_column(
         pg_enum(RequestStatus, "request_status"),
         default=RequestStatus.NEW,
@@ -61,12 +66,12 @@ class Request(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
     extra_metadata: Mapped[JsonObject] = mapped_column("metadata")
 
-    requester: Mapped[User] = relationship(foreign_keys=[requester_id], lazy="raise")
-    approver: Mapped[User | None] = relationship(foreign_keys=[approved_by], lazy="raise")
-    samples: Mapped[list[LogSample]] = owned_rows(
+    created_by_user: Mapped[User] = relationship(foreign_keys=[created_by], lazy="raise")
+    approved_by_user: Mapped[User | None] = relationship(foreign_keys=[approved_by], lazy="raise")
+    log_samples: Mapped[list[LogSample]] = owned_rows(
         back_populates="request", order_by="LogSample.created_at"
     )
-    revisions: Mapped[list[TARevision]] = owned_rows(
+    ta_revisions: Mapped[list[TARevision]] = owned_rows(
         back_populates="request", order_by="TARevision.version"
     )
     validation_runs: Mapped[list[ValidationRun]] = owned_rows(

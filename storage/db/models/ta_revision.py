@@ -20,12 +20,17 @@ from storage.db.enums import TARevisionType
 
 if TYPE_CHECKING:
     from storage.db.models.request import Request
+    from storage.db.models.user import User
     from storage.db.models.validation_run import ValidationRun
 
 
 class TARevision(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     """Versions are 1, 2, 3... per request, unique; TARevisionRepository.create_next_revision
-    allocates them safely under concurrency."""
+    allocates them safely under concurrency.
+
+    `generated_by` says how the revision came to be (AUTO: generated, MANUAL: uploaded by a
+    person); `generated_by_user` is that person (the seed's relationship: `uploaded_by_user`).
+    """
 
     __tablename__ = "ta_revisions"
     __table_args__ = (
@@ -36,7 +41,7 @@ class TARevision(UUIDPrimaryKeyMixin, TimestampMixin, Base):
 
     request_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("requests.id", ondelete="CASCADE"))
     version: Mapped[int]
-    revision_type: Mapped[TARevisionType] = mapped_column(
+    generated_by: Mapped[TARevisionType] = mapped_column(
         pg_enum(TARevisionType, "ta_revision_type"),
         default=TARevisionType.AUTO,
         server_default=text("'AUTO'"),
@@ -47,11 +52,14 @@ class TARevision(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     file_size: Mapped[int | None] = mapped_column(BigInteger)
     config_summary: Mapped[JsonObject]
     generation_metadata: Mapped[JsonObject]
-    created_by: Mapped[uuid.UUID | None] = mapped_column(
+    generated_by_user: Mapped[uuid.UUID | None] = mapped_column(
         ForeignKey("users.id", ondelete="SET NULL")
     )
 
-    request: Mapped[Request] = relationship(back_populates="revisions", lazy="raise")
+    request: Mapped[Request] = relationship(back_populates="ta_revisions", lazy="raise")
+    uploaded_by_user: Mapped[User | None] = relationship(
+        foreign_keys=[generated_by_user], lazy="raise"
+    )
     validation_runs: Mapped[list[ValidationRun]] = owned_rows(
-        back_populates="revision", order_by="ValidationRun.created_at"
+        back_populates="ta_revision", order_by="ValidationRun.created_at"
     )

@@ -12,13 +12,18 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from storage.db.base import Base, TimestampMixin, UUIDPrimaryKeyMixin, owned_rows
 
 if TYPE_CHECKING:
+    from storage.db.models.audit_log import AuditLog
+    from storage.db.models.request import Request
     from storage.db.models.role import Role
 
 
 class User(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     """A person known to tagen, local or from an external identity provider.
 
-    Addition: `(auth_provider, external_id)` is unique, so one identity maps to one user.
+    `hashed_password` (local accounts only) is an argon2 hash from storage.passwords, never the
+    password. Addition: `(auth_provider, external_id)` is unique, so one identity maps to one
+    user. `requests` and `audit_logs` are read-only views: a user with history is deactivated,
+    never deleted (the foreign keys refuse it).
     """
 
     __tablename__ = "users"
@@ -29,6 +34,7 @@ class User(UUIDPrimaryKeyMixin, TimestampMixin, Base):
 
     username: Mapped[str] = mapped_column(String(100), unique=True)
     email: Mapped[str] = mapped_column(String(255), unique=True)
+    hashed_password: Mapped[str | None] = mapped_column(String(255))
     full_name: Mapped[str | None] = mapped_column(String(255))
     auth_provider: Mapped[str] = mapped_column(
         String(50), default="local", server_default=text("'local'")
@@ -49,8 +55,20 @@ class User(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     role_grants: Mapped[list[UserRole]] = owned_rows(
         back_populates="user", foreign_keys="UserRole.user_id"
     )
+    requests: Mapped[list[Request]] = relationship(
+        primaryjoin="User.id == Request.created_by",
+        lazy="raise",
+        viewonly=True,
+        order_by="Request.created_at",
+    )
+    audit_logs: Mapped[list[AuditLog]] = relationship(
+        primaryjoin="User.id == AuditLog.user_id",
+        lazy="raise",
+        viewonly=True,
+        order_by="AuditLog.timestamp",
+    )
 
-    def __repr__(self) -> str:
+    def __repr__(self) -> str:  # never shows hashed_password
         return f"User(username={self.username!r})"
 
 

@@ -19,7 +19,12 @@ if TYPE_CHECKING:
 
 class ValidationRun(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     """Results (coverage, CIM compliance, errors) are kept in `results_json`; the debug bundle
-    (events, logs) is an object at (debug_bundle_bucket, debug_bundle_key)."""
+    (events, logs) is an object at (debug_bundle_bucket, debug_bundle_key).
+
+    `splunk_container_id` names what ran the validation (a Kubernetes Job, a container, the
+    local sandbox worker); `validation_logs` holds its log text. `duration_seconds` is a float,
+    not the seed's integer: a sandbox run often takes less than a second.
+    """
 
     __tablename__ = "validation_runs"
     __table_args__ = (
@@ -31,7 +36,7 @@ class ValidationRun(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     request_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("requests.id", ondelete="CASCADE"), index=True
     )
-    revision_id: Mapped[uuid.UUID] = mapped_column(
+    ta_revision_id: Mapped[uuid.UUID] = mapped_column(
         ForeignKey("ta_revisions.id", ondelete="CASCADE"), index=True
     )
     status: Mapped[ValidationStatus] = mapped_column(
@@ -40,14 +45,15 @@ class ValidationRun(UUIDPrimaryKeyMixin, TimestampMixin, Base):
         server_default=text("'QUEUED'"),
         index=True,
     )
-    container_id: Mapped[str | None] = mapped_column(String(255))
+    splunk_container_id: Mapped[str | None] = mapped_column(String(255))
     started_at: Mapped[datetime | None] = mapped_column(index=True)
     completed_at: Mapped[datetime | None]
     duration_seconds: Mapped[float | None] = mapped_column(Float)
     results_json: Mapped[dict[str, Any] | None]
+    validation_logs: Mapped[str | None] = mapped_column(Text)
     error_message: Mapped[str | None] = mapped_column(Text)
     debug_bundle_key: Mapped[str | None] = mapped_column(String(1024))
     debug_bundle_bucket: Mapped[str | None] = mapped_column(String(255))
 
     request: Mapped[Request] = relationship(back_populates="validation_runs", lazy="raise")
-    revision: Mapped[TARevision] = relationship(back_populates="validation_runs", lazy="raise")
+    ta_revision: Mapped[TARevision] = relationship(back_populates="validation_runs", lazy="raise")

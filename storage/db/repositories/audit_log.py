@@ -16,6 +16,10 @@ from storage.db.repositories.base import BaseRepository
 
 
 class AuditLogRepository(BaseRepository[AuditLog]):
+    """`entity_id` and `correlation_id` are text (the seed has UUIDs): entities and correlation
+    ids that are not UUIDs (a flow run outside Prefect is "local") fit too. UUIDs are accepted
+    everywhere and stored in their canonical text form."""
+
     model = AuditLog
     default_order = "-timestamp"
 
@@ -28,18 +32,18 @@ class AuditLogRepository(BaseRepository[AuditLog]):
         details: dict[str, Any] | None = None,
         ip_address: str | None = None,
         user_agent: str | None = None,
-        correlation_id: str | None = None,
+        correlation_id: str | uuid.UUID | None = None,
     ) -> AuditLog:
         return await self.create(
             {
                 "user_id": user_id,
                 "action": action,
                 "entity_type": entity_type,
-                "entity_id": str(entity_id) if entity_id is not None else None,
+                "entity_id": _text(entity_id),
                 "details": details or {},
                 "ip_address": ip_address,
                 "user_agent": user_agent,
-                "correlation_id": correlation_id,
+                "correlation_id": _text(correlation_id),
             }
         )
 
@@ -64,11 +68,11 @@ class AuditLogRepository(BaseRepository[AuditLog]):
         )
         return list((await self.session.scalars(stmt)).all())
 
-    async def get_by_correlation_id(self, correlation_id: str) -> list[AuditLog]:
+    async def get_by_correlation_id(self, correlation_id: str | uuid.UUID) -> list[AuditLog]:
         """Oldest first: the story of one flow run or API call."""
         stmt = (
             select(AuditLog)
-            .where(AuditLog.correlation_id == correlation_id)
+            .where(AuditLog.correlation_id == str(correlation_id))
             .order_by(AuditLog.timestamp, AuditLog.id)
         )
         return list((await self.session.scalars(stmt)).all())
@@ -78,3 +82,7 @@ class AuditLogRepository(BaseRepository[AuditLog]):
 
     async def delete(self, id: uuid.UUID) -> NoReturn:
         raise ImmutableAuditLogError("DELETE")
+
+
+def _text(value: str | uuid.UUID | None) -> str | None:
+    return str(value) if value is not None else None

@@ -218,11 +218,13 @@ class BaseRepository(Generic[ModelT]):
                 stmt = stmt.where(column == value)
         return stmt
 
-    def _apply_ordering(self, stmt: Select[Any], order_by: str | Sequence[str]) -> Select[Any]:
-        """Column names, a leading '-' for descending (e.g. "-created_at")."""
+    def _apply_ordering(
+        self, stmt: Select[Any], order_by: str | Sequence[str], desc: bool = False
+    ) -> Select[Any]:
+        """Column names, a leading '-' (or `desc` for all) for descending (e.g. "-created_at")."""
         names = [order_by] if isinstance(order_by, str) else list(order_by)
         for name in names:
-            descending = name.startswith("-")
+            descending = desc or name.startswith("-")
             column = self._column(name.lstrip("-"))
             stmt = stmt.order_by(column.desc() if descending else column.asc())
         return stmt

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypedDict
 
 from sqlalchemy import func, select
 
@@ -13,13 +12,15 @@ from storage.db.models import KnowledgeDocument
 from storage.db.repositories.base import BaseRepository
 
 
-@dataclass(frozen=True)
-class KnowledgeStatistics:
+class KnowledgeStatistics(TypedDict):
+    """The seed's shape ({"by_type": {...}, "indexing_status": {"indexed", "unindexed"}}) plus
+    totals."""
+
+    by_type: dict[str, int]
+    indexing_status: dict[str, int]
     total: int
     active: int
-    indexed: int
     total_embeddings: int
-    by_type: dict[str, int]
 
 
 class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
@@ -45,11 +46,12 @@ class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
     async def mark_as_indexed(
         self, document_id: uuid.UUID, index_name: str, embedding_count: int
     ) -> KnowledgeDocument:
+        """Indexed into the vector store index `index_name` (stored as pinecone_index_name)."""
         if embedding_count < 0:
             raise InvalidValueError(f"embedding_count must be >= 0, got {embedding_count}")
         document = await self.get(document_id)
         document.pinecone_indexed = True
-        document.index_name = index_name
+        document.pinecone_index_name = index_name
         document.embedding_count = embedding_count
         document.indexed_at = func.clock_timestamp()
         async with self._write():
@@ -75,10 +77,11 @@ class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
                 )
             )
         ).all()
+        total, indexed = int(totals[0]), int(totals[2])
         return KnowledgeStatistics(
-            total=int(totals[0]),
-            active=int(totals[1]),
-            indexed=int(totals[2]),
-            total_embeddings=int(totals[3]),
             by_type={doc_type: int(count) for doc_type, count in by_type},
+            indexing_status={"indexed": indexed, "unindexed": total - indexed},
+            total=total,
+            active=int(totals[1]),
+            total_embeddings=int(totals[3]),
         )

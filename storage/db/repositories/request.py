@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,10 +22,14 @@ from storage.db.repositories.base import BaseRepository, to_enum
 from storage.db.repositories.user import UserRepository, like_pattern
 
 APPROVER_ROLES = frozenset({UserRoleEnum.APPROVER, UserRoleEnum.ADMIN})
+INITIAL_STATUSES = frozenset({RequestStatus.NEW, RequestStatus.PENDING_APPROVAL})
+"""What a request may be created as; every later status is reached by a transition."""
 
 
 @dataclass(frozen=True)
 class RequestStatistics:
+    """get_summary(): the seed's per-status counts plus totals."""
+
     total: int
     by_status: dict[RequestStatus, int]
     average_completion_seconds: float | None
@@ -33,6 +38,10 @@ class RequestStatistics:
 class RequestRepository(BaseRepository[Request]):
     model = Request
 
+    async def create(self, data: Mapping[str, Any]) -> Request:
+        """A new request, NEW unless `status` says PENDING_APPROVAL (the only two allowed)."""
+        return await super().create(_initial(data))
+
     async def create_idempotent(self, data: dict[str, Any]) -> tuple[Request, bool]:
         """Insert unless a request with the same `idempotency_key` exists (a retried submit).
 
@@ -40,7 +49,7 @@ class RequestRepository(BaseRepository[Request]):
         """
         if data.get("idempotency_key") is None:
             return await self.create(data), True
-        return await self._create_unless_exists(data, unique="idempotency_key")
+        return await self._create_unless_exists(_initial(data), unique="idempotency_key")
 
     async def transition_status(
         self, request_id: uuid.UUID, new_status: RequestStatus | str, *, reason: str | None = None
@@ -56,27 +65,36 @@ class RequestRepository(BaseRepository[Request]):
         return await self._move(request, target)
 
     async def approve_request(self, request_id: uuid.UUID, approver_id: uuid.UUID) -> Request:
-        request = await self._decide(request_id, approver_id, RequestStatus.APPROVED)
-        return await self._move(
-            request,
-            RequestStatus.APPROVED,
-            approved_by=approver_id,
-            approved_at=func.clock_timestamp(),
-        )
+        """PENDING_APPROVAL -> APPROVED, recording who approved and when.
+
+        Checks the request's state and that the approver is an active user other than the
+        requester. Whether they hold a role that may approve is the gate's policy: decide().
+        """
+        return await self._record_decision(request_id, approver_id, RequestStatus.APPROVED)
 
     async def reject_request(
         self, request_id: uuid.UUID, approver_id: uuid.UUID, reason: str
     ) -> Request:
         """Reject with a reason; approved_by/approved_at record who decided and when."""
-        if not reason or not reason.strip():
-            raise InvalidValueError("a rejection needs a reason")
-        request = await self._decide(request_id, approver_id, RequestStatus.REJECTED)
-        return await self._move(
-            request,
+        return await self._record_decision(
+            request_id, approver_id, RequestStatus.REJECTED, rejection_reason=_reason(reason)
+        )
+
+    async def decide(
+        self, request_id: uuid.UUID, approver_id: uuid.UUID, *, approved: bool, reason: str = ""
+    ) -> Request:
+        """The approval gate: approve_request or reject_request, and the approver must also hold
+        the APPROVER or ADMIN role (or be a superuser); otherwise RoleError, nothing changes."""
+        if approved:
+            return await self._record_decision(
+                request_id, approver_id, RequestStatus.APPROVED, require_role=True
+            )
+        return await self._record_decision(
+            request_id,
+            approver_id,
             RequestStatus.REJECTED,
-            approved_by=approver_id,
-            approved_at=func.clock_timestamp(),
-            rejection_reason=reason.strip(),
+            require_role=True,
+            rejection_reason=_reason(reason),
         )
 
     async def _move(self, request: Request, target: RequestStatus, **changes: Any) -> Request:
@@ -93,10 +111,16 @@ class RequestRepository(BaseRepository[Request]):
         await self.session.refresh(request)
         return request
 
-    async def _decide(
-        self, request_id: uuid.UUID, approver_id: uuid.UUID, target: RequestStatus
+    async def _record_decision(
+        self,
+        request_id: uuid.UUID,
+        approver_id: uuid.UUID,
+        target: RequestStatus,
+        *,
+        require_role: bool = False,
+        **changes: Any,
     ) -> Request:
-        """The approval gate's checks, state first, then who decides. Returns the locked row."""
+        """The approval gate's checks, state first, then who decides; then the move."""
         request = await self._lock(request_id)
         if request.status is not RequestStatus.PENDING_APPROVAL:
             raise InvalidStatusTransitionError("Request", request.status, target)
@@ -105,19 +129,23 @@ class RequestRepository(BaseRepository[Request]):
             raise NotFoundError("User", approver_id)
         if not approver.is_active:
             raise RoleError(f"user {approver.username!r} is inactive and cannot decide requests")
-        if approver.id == request.requester_id:
+        if approver.id == request.created_by:
             raise RoleError(f"user {approver.username!r} cannot decide their own request")
-        roles = await UserRepository(self.session).get_role_names(approver.id)
-        if not roles & APPROVER_ROLES and not approver.is_superuser:
-            raise RoleError(
-                f"user {approver.username!r} needs the APPROVER or ADMIN role to decide requests"
-            )
-        return request
+        if require_role and not approver.is_superuser:
+            roles = await UserRepository(self.session).get_role_names(approver.id)
+            if not roles & APPROVER_ROLES:
+                raise RoleError(
+                    f"user {approver.username!r} needs the APPROVER or ADMIN role to decide "
+                    "requests"
+                )
+        return await self._move(
+            request, target, approved_by=approver.id, approved_at=func.clock_timestamp(), **changes
+        )
 
     async def get_by_user(
         self, user_id: uuid.UUID, skip: int = 0, limit: int = 100
     ) -> list[Request]:
-        return await self.get_all(skip, limit, filters={"requester_id": user_id})
+        return await self.get_all(skip, limit, filters={"created_by": user_id})
 
     async def get_pending_approval(self, skip: int = 0, limit: int = 100) -> list[Request]:
         """Oldest first: the approval queue."""
@@ -126,19 +154,19 @@ class RequestRepository(BaseRepository[Request]):
         )
 
     async def get_with_samples(self, request_id: uuid.UUID) -> Request | None:
-        return await self._get_with(request_id, selectinload(Request.samples))
+        return await self._get_with(request_id, selectinload(Request.log_samples))
 
     async def get_with_revisions(self, request_id: uuid.UUID) -> Request | None:
-        return await self._get_with(request_id, selectinload(Request.revisions))
+        return await self._get_with(request_id, selectinload(Request.ta_revisions))
 
     async def get_full_details(self, request_id: uuid.UUID) -> Request | None:
-        """Requester, approver, samples, revisions with their validation runs."""
+        """Creator, approver, log samples, TA revisions with their validation runs."""
         return await self._get_with(
             request_id,
-            selectinload(Request.requester),
-            selectinload(Request.approver),
-            selectinload(Request.samples),
-            selectinload(Request.revisions).selectinload(TARevision.validation_runs),
+            selectinload(Request.created_by_user),
+            selectinload(Request.approved_by_user),
+            selectinload(Request.log_samples),
+            selectinload(Request.ta_revisions).selectinload(TARevision.validation_runs),
             selectinload(Request.validation_runs),
         )
 
@@ -169,7 +197,9 @@ class RequestRepository(BaseRepository[Request]):
         stmt = stmt.order_by(Request.created_at.desc()).offset(skip).limit(limit)
         return list((await self.session.scalars(stmt)).all())
 
-    async def get_statistics(self) -> RequestStatistics:
+    async def get_statistics(self) -> dict[RequestStatus, int]:
+        """Requests per status, every status present: {"NEW": 5, "PENDING_APPROVAL": 2, ...}
+        (RequestStatus is a str enum, so plain strings index it)."""
         rows = (
             await self.session.execute(
                 select(Request.status, func.count()).group_by(Request.status)
@@ -178,6 +208,11 @@ class RequestRepository(BaseRepository[Request]):
         by_status = dict.fromkeys(RequestStatus, 0)
         for status, count in rows:
             by_status[status] = int(count)
+        return by_status
+
+    async def get_summary(self) -> RequestStatistics:
+        """get_statistics() with the total and the average time from creation to COMPLETED."""
+        by_status = await self.get_statistics()
         average = await self.session.scalar(
             select(
                 func.avg(func.extract("epoch", Request.completed_at - Request.created_at))
@@ -188,3 +223,20 @@ class RequestRepository(BaseRepository[Request]):
             by_status=by_status,
             average_completion_seconds=float(average) if average is not None else None,
         )
+
+
+def _reason(reason: str) -> str:
+    if not reason or not reason.strip():
+        raise InvalidValueError("a rejection needs a reason")
+    return reason.strip()
+
+
+def _initial(data: Mapping[str, Any]) -> dict[str, Any]:
+    """`data` checked for an allowed initial status (NEW when none is given)."""
+    status = to_enum(RequestStatus, data.get("status", RequestStatus.NEW), "Request.status")
+    if status not in INITIAL_STATUSES:
+        raise InvalidValueError(
+            f"Request.status: a request is created as NEW or PENDING_APPROVAL, not {status}; "
+            "later statuses are reached by transitions"
+        )
+    return {**data, "status": status}

@@ -21,6 +21,8 @@ SLOT_LOCK_KEY = 0x7A6E_5641
 
 @dataclass(frozen=True)
 class ValidationStatistics:
+    """get_validation_summary(): the seed's per-status counts plus rates and durations."""
+
     total: int
     by_status: dict[ValidationStatus, int]
     pass_rate: float | None
@@ -31,7 +33,8 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
     model = ValidationRun
 
     async def start_validation(self, run_id: uuid.UUID, container_id: str) -> ValidationRun:
-        """QUEUED -> RUNNING, stamping started_at and the container (or job) running it."""
+        """QUEUED -> RUNNING, stamping started_at and, as `splunk_container_id`, the container,
+        Kubernetes Job or worker running it (the seed calls the argument `container_id`)."""
         run = await self._lock(run_id)
         if run.status is not ValidationStatus.QUEUED:
             raise InvalidStatusTransitionError(
@@ -40,7 +43,7 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         return await self._set(
             run_id,
             status=ValidationStatus.RUNNING,
-            container_id=container_id,
+            splunk_container_id=container_id,
             started_at=func.clock_timestamp(),
         )
 
@@ -98,10 +101,12 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         *,
         debug_bundle_bucket: str | None = None,
         error_message: str | None = None,
+        validation_logs: str | None = None,
     ) -> ValidationRun:
         """RUNNING -> PASSED | FAILED (QUEUED -> FAILED when it never started).
 
-        completed_at and duration_seconds come from the database clock.
+        completed_at and duration_seconds come from the database clock; `validation_logs` is
+        the log text of what ran the validation (e.g. the Splunk pod's log).
         """
         target = to_enum(ValidationStatus, status, "ValidationRun.status")
         run = await self._lock(run_id)
@@ -116,6 +121,7 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
             debug_bundle_key=debug_bundle_key,
             debug_bundle_bucket=debug_bundle_bucket,
             error_message=error_message,
+            validation_logs=validation_logs,
             completed_at=func.clock_timestamp(),
             duration_seconds=func.extract(
                 "epoch", func.clock_timestamp() - ValidationRun.started_at
@@ -148,17 +154,27 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
 
     async def get_validation_statistics(
         self, request_id: uuid.UUID | None = None
-    ) -> ValidationStatistics:
+    ) -> dict[ValidationStatus, int]:
+        """Runs per status, every status present: {"QUEUED": 3, "RUNNING": 2, ...}
+        (ValidationStatus is a str enum, so plain strings index it)."""
         counts = select(ValidationRun.status, func.count()).group_by(ValidationRun.status)
+        if request_id is not None:
+            counts = counts.where(ValidationRun.request_id == request_id)
+        by_status = dict.fromkeys(ValidationStatus, 0)
+        for status, count in (await self.session.execute(counts)).all():
+            by_status[status] = int(count)
+        return by_status
+
+    async def get_validation_summary(
+        self, request_id: uuid.UUID | None = None
+    ) -> ValidationStatistics:
+        """get_validation_statistics() with the total, pass rate and average duration."""
+        by_status = await self.get_validation_statistics(request_id)
         durations = select(func.avg(ValidationRun.duration_seconds)).where(
             ValidationRun.duration_seconds.is_not(None)
         )
         if request_id is not None:
-            counts = counts.where(ValidationRun.request_id == request_id)
             durations = durations.where(ValidationRun.request_id == request_id)
-        by_status = dict.fromkeys(ValidationStatus, 0)
-        for status, count in (await self.session.execute(counts)).all():
-            by_status[status] = int(count)
         finished = by_status[ValidationStatus.PASSED] + by_status[ValidationStatus.FAILED]
         average = await self.session.scalar(durations)
         return ValidationStatistics(
