@@ -12,12 +12,14 @@ from pathlib import Path
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-_DRIVER_PREFIXES = ("postgresql://", "postgres://")
+_DRIVER_PREFIXES = ("postgresql://", "postgres://", "postgresql+asyncpg://")
 APP_DRIVER_PREFIX = "postgresql+psycopg://"
 
 
 def normalize_database_url(url: str) -> str:
-    """Return `url` with the psycopg 3 driver (plain postgresql:// and postgres:// accepted)."""
+    """Return `url` with the psycopg 3 driver. Plain postgresql:// and postgres:// are
+    accepted, and so is the seeds' postgresql+asyncpg://: the application speaks psycopg 3
+    (its error translation reads psycopg's diagnostics), whatever driver the URL names."""
     for prefix in _DRIVER_PREFIXES:
         if url.startswith(prefix):
             return APP_DRIVER_PREFIX + url[len(prefix) :]

@@ -1,7 +1,7 @@
 """The seeds' schema: their column names, the columns we lacked, requests start NEW or
 PENDING_APPROVAL.
 
-Renamed in place (data, indexes and foreign keys kept; their names follow the convention):
+Renamed in place (data, indexes and constraints kept; their names follow the new column):
 - requests.requester_id -> created_by
 - ta_revisions.revision_type -> generated_by, ta_revisions.created_by -> generated_by_user
 - validation_runs.revision_id -> ta_revision_id, validation_runs.container_id ->
@@ -76,12 +76,25 @@ RENAMES: list[tuple[str, str, str, list[tuple[str, str]]]] = [
 
 
 def _rename(table: str, old: str, new: str, names: list[tuple[str, str]]) -> None:
+    """The column, its indexes and constraints; PostgreSQL 18 also names a NOT NULL
+    constraint after its column (`<table>_<column>_not_null`), which a rename keeps."""
     op.alter_column(table, old, new_column_name=new)
     for old_name, new_name in names:
         if old_name.startswith("ix_"):
             op.execute(f"ALTER INDEX {old_name} RENAME TO {new_name}")
         else:
             op.execute(f"ALTER TABLE {table} RENAME CONSTRAINT {old_name} TO {new_name}")
+    op.execute(
+        f"""
+        DO $$ BEGIN
+            IF EXISTS (SELECT 1 FROM pg_constraint WHERE conrelid = '{table}'::regclass
+                       AND conname = '{table}_{old}_not_null') THEN
+                ALTER TABLE {table} RENAME CONSTRAINT {table}_{old}_not_null
+                    TO {table}_{new}_not_null;
+            END IF;
+        END $$
+        """
+    )
 
 
 def _known_bucket() -> str:

@@ -4,9 +4,31 @@ from __future__ import annotations
 
 from typing import Any
 
+from sqlalchemy.exc import DBAPIError, IntegrityError
+
 
 class StorageError(Exception):
     """Base class of every storage error."""
+
+
+class _IntegrityErrorToo(StorageError, IntegrityError):
+    """A refusal by a database constraint that is also an sqlalchemy IntegrityError, so that
+    handlers written for the driver's error (the seeds' `except IntegrityError:`) catch it.
+    `orig` is the driver's error; str() is our message, which names the problem."""
+
+    def __init__(self, message: str, *, cause: DBAPIError | None = None) -> None:
+        orig = cause.orig if cause is not None and cause.orig is not None else Exception(message)
+        IntegrityError.__init__(
+            self,
+            cause.statement if cause is not None else None,
+            None,  # the parameters may hold user data: never carried along
+            orig,
+            hide_parameters=True,
+        )
+        self.args = (message,)
+
+    def __str__(self) -> str:
+        return str(self.args[0])
 
 
 class NotFoundError(StorageError):
@@ -16,15 +38,15 @@ class NotFoundError(StorageError):
         super().__init__(f"{entity} with {field}={key!s} not found")
 
 
-class DuplicateError(StorageError):
+class DuplicateError(_IntegrityErrorToo):
     """A unique constraint refused the row (e.g. a second user with the same username)."""
 
-    def __init__(self, entity: str, detail: str) -> None:
+    def __init__(self, entity: str, detail: str, *, cause: DBAPIError | None = None) -> None:
         self.entity = entity
-        super().__init__(f"duplicate {entity}: {detail}")
+        super().__init__(f"duplicate {entity}: {detail}", cause=cause)
 
 
-class ConstraintViolationError(StorageError):
+class ConstraintViolationError(_IntegrityErrorToo):
     """A foreign key, check or not-null constraint refused the data."""
 
 

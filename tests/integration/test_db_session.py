@@ -37,7 +37,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         ("postgresql://u:p@db:5432/tagen", "postgresql+psycopg://u:p@db:5432/tagen"),
         ("postgres://u@db/tagen", "postgresql+psycopg://u@db/tagen"),
         ("postgresql+psycopg://u@db/tagen", "postgresql+psycopg://u@db/tagen"),
-        ("postgresql+asyncpg://u@db/tagen", "postgresql+asyncpg://u@db/tagen"),
+        ("postgresql+asyncpg://u@db/tagen", "postgresql+psycopg://u@db/tagen"),  # the seeds'
+        ("postgresql+psycopg2://u@db/tagen", "postgresql+psycopg2://u@db/tagen"),
     ],
 )
 def test_database_url_is_normalised(env, given: str, expected: str):

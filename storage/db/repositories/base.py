@@ -41,6 +41,9 @@ _RESTRICT_VIOLATION = "23001"
 
 def translate_db_error(exc: Exception, entity: str) -> StorageError:
     """Map a driver error to a domain error with a message naming the problem."""
+    if isinstance(exc, StorageError):
+        return exc  # already translated
+    cause = exc if isinstance(exc, DBAPIError) else None
     orig = getattr(exc, "orig", None)
     sqlstate = getattr(orig, "sqlstate", None)
     diag = getattr(orig, "diag", None)
@@ -48,20 +51,20 @@ def translate_db_error(exc: Exception, entity: str) -> StorageError:
     primary = getattr(diag, "message_primary", None) or str(orig or exc).splitlines()[0]
     detail = getattr(diag, "message_detail", None)
     if sqlstate == _UNIQUE_VIOLATION:
-        return DuplicateError(entity, detail or f"violates {constraint}")
+        return DuplicateError(entity, detail or f"violates {constraint}", cause=cause)
     if sqlstate == _RESTRICT_VIOLATION and "append-only" in primary:
         # "audit_logs is append-only: <OPERATION> is not allowed"
         return ImmutableAuditLogError(primary.split(": ", 1)[-1].split(" ", 1)[0])
     # PostgreSQL 18 reports an ON DELETE RESTRICT foreign key as restrict_violation, not 23503.
     if sqlstate in (_FOREIGN_KEY_VIOLATION, _RESTRICT_VIOLATION):
         return ConstraintViolationError(
-            f"{entity}: unknown or still referenced row ({detail or constraint})"
+            f"{entity}: unknown or still referenced row ({detail or constraint})", cause=cause
         )
     if sqlstate == _CHECK_VIOLATION and "status transition" in primary:
         parts = primary.rsplit(" ", 3)  # "... transition OLD -> NEW"
         return InvalidStatusTransitionError(entity, parts[-3], parts[-1])
     if sqlstate in (_CHECK_VIOLATION, _NOT_NULL_VIOLATION):
-        return ConstraintViolationError(f"{entity}: {primary}")
+        return ConstraintViolationError(f"{entity}: {primary}", cause=cause)
     if sqlstate is not None and sqlstate.startswith("22"):  # data exception
         return InvalidValueError(f"{entity}: {primary}")
     return StorageError(f"{entity}: {primary}")
