@@ -1,12 +1,18 @@
-"""`tagen roles init` and `tagen users create`: the people and roles of tagen."""
+"""`tagen roles init`, `tagen users create|verify`: the people and roles of tagen.
+
+Passwords are read from stdin only (`--password-stdin`), never from an option that would show
+in the process list or the shell history; they are hashed (storage.db.passwords) and never
+printed, logged or audited.
+"""
 
 from __future__ import annotations
 
+import sys
 from typing import Annotated
 
 import typer
 
-from tagen.cli.db import cli_errors, run_async
+from tagen.cli.db import cli_errors, fail, run_async
 
 roles_app = typer.Typer(
     help="Roles (REQUESTOR, APPROVER, ADMIN, KNOWLEDGE_MANAGER).", no_args_is_help=True
@@ -42,14 +48,19 @@ def create_user(
     ] = None,
     full_name: Annotated[str | None, typer.Option(help="display name")] = None,
     superuser: Annotated[bool, typer.Option(help="grant every permission")] = False,
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read a local password from stdin")
+    ] = False,
 ) -> None:
     """Create a user with roles; the default roles are created first if missing."""
     from storage.db.enums import AuditAction, UserRoleEnum
     from storage.db.errors import InvalidValueError
+    from storage.db.passwords import hash_password
     from storage.db.repositories.base import to_enum
     from storage.db.unit_of_work import UnitOfWork
 
     async def _create() -> str:
+        hashed = hash_password(_read_password()) if password_stdin else None
         wanted = [to_enum(UserRoleEnum, name.strip().upper(), "--role") for name in role or []]
         if not username.strip() or "@" not in email:
             raise InvalidValueError("--username must not be empty and --email must contain '@'")
@@ -61,6 +72,7 @@ def create_user(
                     "email": email.strip(),
                     "full_name": full_name,
                     "is_superuser": superuser,
+                    "hashed_password": hashed,
                 }
             )
             for name in wanted:
@@ -72,7 +84,12 @@ def create_user(
                 AuditAction.CREATE,
                 "user",
                 user.id,
-                {"username": user.username, "roles": [str(name) for name in wanted], "via": "cli"},
+                {
+                    "username": user.username,
+                    "roles": [str(name) for name in wanted],
+                    "local_password": hashed is not None,
+                    "via": "cli",
+                },
             )
             await uow.commit()
             roles_text = ", ".join(str(name) for name in wanted) or "no roles"
@@ -80,6 +97,42 @@ def create_user(
 
     with cli_errors():
         typer.echo(run_async(_create))
+
+
+@users_app.command("verify")
+def verify_user(
+    username: Annotated[str, typer.Option(help="login name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin (required)")
+    ] = False,
+) -> None:
+    """Check a password read from stdin: exit 0 when it matches, 1 when it does not."""
+    from storage.db.unit_of_work import UnitOfWork
+
+    if not password_stdin:
+        raise fail("--password-stdin is required: a password is read from stdin, never argv")
+
+    async def _verify() -> bool:
+        password = _read_password()
+        async with UnitOfWork() as uow:
+            return await uow.users.authenticate(username, password) is not None
+
+    with cli_errors():
+        matched = run_async(_verify)
+    if not matched:
+        typer.echo("invalid username or password", err=True)
+        raise typer.Exit(code=1)
+    typer.echo(f"password of {username} verified")
+
+
+def _read_password() -> str:
+    """The first line of stdin without its line ending (other whitespace is kept)."""
+    from storage.db.errors import InvalidValueError
+
+    password = sys.stdin.readline().removesuffix("\n").removesuffix("\r")
+    if not password.strip():
+        raise InvalidValueError("no password on stdin (--password-stdin reads its first line)")
+    return password
 
 
 def register(app: typer.Typer) -> None:

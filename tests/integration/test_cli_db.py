@@ -169,3 +169,69 @@ def test_unusable_home_is_one_line(cli, monkeypatch, tmp_path):
     assert result.exit_code == 2
     assert result.stderr.startswith("error: ") and str(not_a_dir) in result.stderr
     assert result.stderr.count("\n") == 1
+
+
+def _hash_of(username: str) -> str | None:
+    async def query(uow: UnitOfWork) -> str | None:
+        user = await uow.users.get_by_username(username)
+        assert user is not None
+        return user.hashed_password
+
+    return _read(query)
+
+
+def test_users_create_with_a_password_and_verify_it(cli, db_url: str, clean_db: None, caplog):
+    secret = "correct horse battery staple "  # a trailing space is part of a password
+    dee = unique("dee")
+    created = runner.invoke(
+        cli,
+        ["users", "create", "--username", dee, "--email", f"{dee}@x.org", "--password-stdin"],
+        input=secret + "\n",
+    )
+    assert created.exit_code == 0, created.output
+    hashed = _hash_of(dee)
+    assert hashed is not None and hashed.startswith("$argon2id$") and secret not in hashed
+
+    def verify(username: str, password: str) -> tuple[int, str]:
+        result = runner.invoke(
+            cli, ["users", "verify", "--username", username, "--password-stdin"], input=password
+        )
+        return result.exit_code, result.output
+
+    assert verify(dee, secret + "\n") == (0, f"password of {dee} verified\n")
+    assert verify(dee, secret + "\r\n")[0] == 0
+    for wrong_user, wrong_password in ((dee, secret.strip()), (dee, "x"), (unique("nobody"), "x")):
+        code, output = verify(wrong_user, wrong_password)
+        assert (code, output) == (1, "invalid username or password\n")
+
+    dee_id = _user_id(dee)
+    audit = _read(lambda uow: uow.audit.get_by_entity("user", dee_id))
+    assert [a.details["local_password"] for a in audit] == [True]
+    everything = created.output + caplog.text + repr([a.details for a in audit])
+    assert secret.strip() not in everything and hashed not in everything
+
+
+def _user_id(username: str):
+    async def query(uow: UnitOfWork):
+        user = await uow.users.get_by_username(username)
+        assert user is not None
+        return user.id
+
+    return _read(query)
+
+
+@pytest.mark.parametrize(
+    ("command", "stdin", "message"),
+    [
+        (["users", "create", "--email", "e@x.org", "--password-stdin"], "\n", "no password"),
+        (["users", "create", "--email", "e@x.org", "--password-stdin"], "   \n", "no password"),
+        (["users", "verify", "--password-stdin"], "", "no password on stdin"),
+        (["users", "verify"], "pw\n", "--password-stdin is required"),
+    ],
+)
+def test_passwords_bad_input_is_exit_2(cli, db_url, clean_db, command, stdin, message):
+    name = unique("eve")
+    result = runner.invoke(cli, [*command, "--username", name], input=stdin)
+    assert result.exit_code == 2, result.output
+    assert message in result.stderr and "Traceback" not in result.output
+    assert _read(lambda uow: uow.users.get_by_username(name)) is None

@@ -6,7 +6,7 @@ import uuid
 
 import pytest
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 
 from storage.db.enums import REQUEST_TRANSITIONS, RequestStatus
 from storage.db.errors import (
@@ -90,10 +90,14 @@ async def test_updated_at_trigger_on_raw_update(uow: UnitOfWork, build: Builder)
 async def test_unique_revision_version_in_the_database(uow: UnitOfWork, build: Builder):
     request = await build.request()
     await build.revision(request)
-    with pytest.raises(DuplicateError, match=r"\(request_id, version\)"):
+    with pytest.raises(DuplicateError, match=r"\(request_id, version\)") as duplicate:
         await uow.revisions.create({"request_id": request.id, "version": 1})
-    with pytest.raises(ConstraintViolationError, match="version_positive"):
+    with pytest.raises(ConstraintViolationError, match="version_positive") as refused:
         await uow.revisions.create({"request_id": request.id, "version": 0})
+    # also IntegrityErrors, as the seed guides catch them, with the driver's error as `orig`
+    for error, sqlstate in ((duplicate.value, "23505"), (refused.value, "23514")):
+        assert isinstance(error, IntegrityError) and error.orig.sqlstate == sqlstate
+        assert str(error).startswith(("duplicate TARevision:", "TARevision:"))
 
 
 async def test_sample_checks(uow: UnitOfWork, build: Builder):

@@ -154,3 +154,17 @@ async def test_concurrent_create_unless_exists_makes_one_user(
             await uow.users.create_unless_exists(
                 {"username": taken, "email": f"{name}@example.org"}
             )
+
+
+async def test_authenticate_checks_the_stored_hash(uow: UnitOfWork, build: Builder):
+    from storage.db.passwords import hash_password
+
+    ann = await build.user(hashed_password=hash_password("pw of ann"))
+    inactive = await build.user(hashed_password=hash_password("pw"), is_active=False)
+    without = await build.user()
+    assert (await uow.users.authenticate(ann.username, "pw of ann")).id == ann.id
+    assert await uow.users.authenticate(ann.username, "pw of bob") is None
+    assert await uow.users.authenticate(inactive.username, "pw") is None
+    assert await uow.users.authenticate(without.username, "") is None
+    assert await uow.users.authenticate("nobody-" + ann.username, "pw of ann") is None
+    assert "argon2" not in repr(ann)  # the hash never shows in a repr (or a log line)

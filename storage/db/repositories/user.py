@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 
 from storage.db.enums import UserRoleEnum
 from storage.db.models import Role, User, UserRole
-from storage.db.passwords import hash_password, verify_password
+from storage.db.passwords import verify_password
 from storage.db.repositories.base import BaseRepository, to_enum
 
 
@@ -86,10 +86,6 @@ class UserRepository(BaseRepository[User]):
             await self.session.flush()
         await self.session.refresh(user)
         return user
-
-    async def set_password(self, user_id: uuid.UUID, password: str) -> User:
-        """Store the argon2 hash of `password` (empty passwords are refused)."""
-        return await self.update(user_id, {"hashed_password": hash_password(password)})
 
     async def authenticate(self, username: str, password: str) -> User | None:
         """The active user `username` when `password` matches their hash, else None (unknown
