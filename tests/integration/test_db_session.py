@@ -105,6 +105,19 @@ async def test_session_health_and_pool(db_url: str):
     assert db_session.get_engine() is not engine
 
 
+async def test_engine_name_builds_nothing_until_used_then_is_this_loops_engine(db_url: str, env):
+    await db_session.dispose_engine()
+    clear_settings_cache()
+    from storage.db.session import engine  # the seeds' `from backend.database import engine`
+
+    assert "running event loop" in repr(engine)
+    assert get_database_settings.cache_info().currsize == 0  # no settings read at import
+    async with engine.connect() as conn:
+        assert conn.engine.url.database == "tagen_test"
+    assert engine.pool is db_session.get_engine().pool
+    assert get_database_settings.cache_info().currsize == 1
+
+
 async def test_unreachable_database_is_reported(db_url: str, env, tmp_path: Path):
     await db_session.dispose_engine()
     env.setenv("DATABASE_URL", f"postgresql://nobody@/none?host={tmp_path}")
