@@ -158,6 +158,51 @@ def _lint_items(ta: TA) -> list[LintItem]:
     ]
 
 
+class Measurement:
+    """What a validation measures of each event, whoever produced it: this pipeline, or a real
+    Splunk whose search results `engine.sandbox.splunk_results` turns into events. One place
+    for the coverage, CIM compliance, failing examples and verdict of both."""
+
+    def __init__(self, *, ta: TA, settings: SandboxSettings) -> None:
+        self.ta = ta
+        self.settings = settings
+        self.checker = CimChecker(
+            stanza_tags=tag_stanzas(_settings_of(ta, "tags")), spl=SandboxSpl()
+        )
+        self.builder = ReportBuilder(ta=ta.app_id, ta_version=ta.version, settings=settings)
+        self.failing: list[Event] = []
+
+    def add(self, event: Event, *, sample: str) -> None:
+        """Measure one event (its search-time fields, eventtypes and tags already applied)."""
+        problem = self.builder.add_event(event, sample=sample)
+        if self.checker.active:
+            checks = self.checker.check(_field_view(event))
+            if checks:
+                self.builder.cim.add(checks, models=self.checker.models_of_tags(event.tags))
+                problem = problem or not all(check.compliant for check in checks)
+        if problem and len(self.failing) < self.settings.max_examples:
+            self.failing.append(event)
+
+    def result(self) -> SandboxResult:
+        """The report over every event measured, with the TA's lint and its CIM mapping."""
+        stanza_models = self.checker.mapped_models()
+        for stanza, models in stanza_models.items():
+            if len(models) > 1:
+                self.builder.warn(
+                    f"tags.conf [{stanza}] maps to {len(models)} data models "
+                    f"({', '.join(models)}); an event type should map to one"
+                )
+        checked = {stanza for stanza, _ in self.builder.cim.summaries}
+        for stanza, models in stanza_models.items():
+            if stanza not in checked:
+                self.builder.warn(
+                    f"tags.conf [{stanza}] maps to {', '.join(models)} but no sample event "
+                    "falls in it, so its CIM compliance is untested"
+                )
+        report = self.builder.build(lint=_lint_items(self.ta), stanza_models=stanza_models)
+        return SandboxResult(report=report, failing_events=self.failing)
+
+
 class _Run:
     """State of one sandbox run over several samples."""
 
@@ -167,17 +212,14 @@ class _Run:
         self.sinks = sinks
         self.props = _settings_of(ta, "props")
         self.transforms = _settings_of(ta, "transforms")
-        tags = _settings_of(ta, "tags")
         self.processor = SearchTimeProcessor(
             transforms=self.transforms,
             eventtypes=_settings_of(ta, "eventtypes"),
-            tags=tags,
+            tags=_settings_of(ta, "tags"),
             lookup_files=dict(ta.lookups),
         )
-        self.spl = SandboxSpl()
-        self.checker = CimChecker(stanza_tags=tag_stanzas(tags), spl=self.spl)
-        self.builder = ReportBuilder(ta=ta.app_id, ta_version=ta.version, settings=settings)
-        self.failing: list[Event] = []
+        self.measurement = Measurement(ta=ta, settings=settings)
+        self.builder = self.measurement.builder
         self.now = settings.now or datetime.now(UTC)
         self.zone = ZoneInfo(settings.default_tz)
         self._resolved: dict[tuple[str, str, str], dict[str, str]] = {}
@@ -261,14 +303,7 @@ class _Run:
         props = self.props_for(event.sourcetype, event.source, event.host)
         for error in self.processor.apply(event, props):
             self.builder.warn(error)
-        problem = self.builder.add_event(event, sample=sample)
-        if self.checker.active:
-            checks = self.checker.check(_field_view(event))
-            if checks:
-                self.builder.cim.add(checks, models=self.checker.models_of_tags(event.tags))
-                problem = problem or not all(check.compliant for check in checks)
-        if problem and len(self.failing) < self.settings.max_examples:
-            self.failing.append(event)
+        self.measurement.add(event, sample=sample)
         for sink in self.sinks:
             sink.write(event)
 
@@ -309,19 +344,4 @@ def run_sandbox(
             chunks.close()
             continue
         state.run_sample(run, chunks)
-    stanza_models = state.checker.mapped_models()
-    for stanza, models in stanza_models.items():
-        if len(models) > 1:
-            state.builder.warn(
-                f"tags.conf [{stanza}] maps to {len(models)} data models ({', '.join(models)}); "
-                "an event type should map to one"
-            )
-    checked = {stanza for stanza, _ in state.builder.cim.summaries}
-    for stanza, models in stanza_models.items():
-        if stanza not in checked:
-            state.builder.warn(
-                f"tags.conf [{stanza}] maps to {', '.join(models)} but no sample event "
-                "falls in it, so its CIM compliance is untested"
-            )
-    report = state.builder.build(lint=_lint_items(ta), stanza_models=stanza_models)
-    return SandboxResult(report=report, failing_events=state.failing)
+    return state.measurement.result()
