@@ -12,7 +12,7 @@ from storage.objects.errors import (
 from storage.objects.local import LocalObjectStore
 from storage.objects.s3 import S3ObjectStore, parse_s3_url
 from storage.objects.settings import ObjectStoreSettings, get_object_store_settings
-from storage.objects.store import ObjectStore, StoredObject
+from storage.objects.store import ObjectStore, StoredObject, SupportsPresignedUrls
 
 __all__ = [
     "InvalidObjectKeyError",
@@ -24,6 +24,7 @@ __all__ = [
     "ObjectTooLargeError",
     "S3ObjectStore",
     "StoredObject",
+    "SupportsPresignedUrls",
     "UnsupportedObjectStoreError",
     "get_object_store_settings",
     "parse_s3_url",

@@ -51,6 +51,19 @@ class S3ObjectStore(StreamingObjectStore):
     def url(self, key: str) -> str:
         return f"s3://{self.bucket}/{self._object_key(key)}"
 
+    def presigned_url(self, key: str, *, expires_in: int) -> str:
+        """A GET URL for the object valid for ``expires_in`` seconds."""
+        try:
+            return str(
+                self._client.generate_presigned_url(
+                    "get_object",
+                    Params={"Bucket": self.bucket, "Key": self._object_key(key)},
+                    ExpiresIn=expires_in,
+                )
+            )
+        except Exception as exc:
+            raise ObjectStoreError(f"presigning {self.url(key)} failed: {exc}") from exc
+
     def put_stream(
         self,
         key: str,

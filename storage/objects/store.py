@@ -55,6 +55,14 @@ class ObjectStore(Protocol):
     def url(self, key: str) -> str: ...
 
 
+@runtime_checkable
+class SupportsPresignedUrls(Protocol):
+    """A store that can hand out a time-limited URL to fetch an object without credentials
+    (S3): what a Kubernetes init container downloads inputs with."""
+
+    def presigned_url(self, key: str, *, expires_in: int) -> str: ...
+
+
 def validate_key(key: str) -> str:
     """Return `key` if it is a safe relative key, else raise `InvalidObjectKeyError`."""
     if not key or key.startswith("/") or "\\" in key or "\x00" in key:

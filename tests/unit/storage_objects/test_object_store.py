@@ -110,3 +110,18 @@ def test_local_store_leaves_no_partial_file_on_failure(tmp_path: Path):
 def test_parse_s3_url():
     assert parse_s3_url("s3://bucket/some/prefix/") == ("bucket", "some/prefix")
     assert parse_s3_url("s3://bucket") == ("bucket", "")
+
+
+def test_s3_presigned_url_fetches_the_object_without_credentials(moto_endpoint: str):
+    import urllib.request
+
+    from storage.objects import SupportsPresignedUrls
+
+    store = _s3_store(moto_endpoint, bucket="presign")
+    store.put_stream("ta/x.tgz", io.BytesIO(b"package bytes"))
+    assert isinstance(store, SupportsPresignedUrls)
+    assert not isinstance(LocalObjectStore(root=Path("/nonexistent")), SupportsPresignedUrls)
+    url = store.presigned_url("ta/x.tgz", expires_in=300)
+    assert "Signature=" in url and "tagen/objects/ta/x.tgz" in url
+    with urllib.request.urlopen(url, timeout=10) as response:
+        assert response.read() == b"package bytes"
