@@ -101,12 +101,14 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
         *,
         debug_bundle_bucket: str | None = None,
         error_message: str | None = None,
+        splunk_container_id: str | None = None,
         validation_logs: str | None = None,
     ) -> ValidationRun:
         """RUNNING -> PASSED | FAILED (QUEUED -> FAILED when it never started).
 
-        completed_at and duration_seconds come from the database clock; `validation_logs` is
-        the log text of what ran the validation (e.g. the Splunk pod's log).
+        completed_at and duration_seconds come from the database clock. `splunk_container_id`
+        (when given) replaces the worker recorded at the start with what actually ran the
+        validation (a Kubernetes Job, the local sandbox); `validation_logs` is its log.
         """
         target = to_enum(ValidationStatus, status, "ValidationRun.status")
         run = await self._lock(run_id)
@@ -122,6 +124,7 @@ class ValidationRunRepository(BaseRepository[ValidationRun]):
             debug_bundle_bucket=debug_bundle_bucket,
             error_message=error_message,
             validation_logs=validation_logs,
+            **({"splunk_container_id": splunk_container_id} if splunk_container_id else {}),
             completed_at=func.clock_timestamp(),
             duration_seconds=func.extract(
                 "epoch", func.clock_timestamp() - ValidationRun.started_at
