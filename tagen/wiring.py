@@ -3,16 +3,25 @@
 Object store by URL scheme: unset, a path or `file://` -> a local directory (default
 `<TAGEN_HOME>/objects`); `s3://bucket/prefix` -> S3 or any S3-compatible endpoint. Any other
 scheme fails fast with the URL in the message.
+
+Validator by `VALIDATION_BACKEND`: `local` (default, the engine's emulator) or `kubernetes` (a
+Job running the official Splunk image). The SystemConfig key wins over the environment and is
+read at each validation, so an admin can switch without restarting workers; the environment's
+value is checked when the backends are built. Any other value fails naming it.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal, cast
 from urllib.parse import unquote, urlparse
 
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from storage.db.unit_of_work import UnitOfWork
 from storage.objects import (
     LocalObjectStore,
+    ObjectStore,
     ObjectStoreSettings,
     S3ObjectStore,
     UnsupportedObjectStoreError,
@@ -21,8 +30,66 @@ from storage.objects import (
 )
 from storage.settings import get_storage_settings
 from tasks import backends as task_backends
+from tasks.validators import LocalValidator, ValidationInput, ValidationResult, Validator
 
 LOCAL_BUCKET = "local"
+VALIDATION_BACKEND = "VALIDATION_BACKEND"
+ValidationKind = Literal["local", "kubernetes"]
+VALIDATION_KINDS: tuple[ValidationKind, ...] = ("local", "kubernetes")
+
+
+class UnknownValidationBackendError(ValueError):
+    """VALIDATION_BACKEND names no validator."""
+
+
+class ValidationBackendSettings(BaseSettings):
+    """The environment's VALIDATION_BACKEND (SystemConfig's, when set, overrides it)."""
+
+    model_config = SettingsConfigDict(extra="ignore")
+
+    validation_backend: str = "local"
+
+
+def validation_kind(value: str, *, source: str) -> ValidationKind:
+    kind = value.strip().lower()
+    if kind not in VALIDATION_KINDS:
+        raise UnknownValidationBackendError(
+            f"{source} {VALIDATION_BACKEND}={value!r}: unknown validation backend "
+            f"(use {' or '.join(VALIDATION_KINDS)})"
+        )
+    return cast(ValidationKind, kind)
+
+
+def build_validator(kind: ValidationKind, objects: ObjectStore) -> Validator:
+    if kind == "kubernetes":
+        # Imported only when chosen: the kubernetes client is not needed otherwise.
+        from tasks.validators.kubernetes import KubernetesValidator
+
+        return KubernetesValidator(objects=objects)
+    return LocalValidator(objects=objects)
+
+
+class ConfiguredValidator:
+    """The validator VALIDATION_BACKEND names at the time of each validation."""
+
+    def __init__(self, *, objects: ObjectStore, default: ValidationKind) -> None:
+        self._objects = objects
+        self._default = default
+        self._built: dict[ValidationKind, Validator] = {}
+
+    async def kind(self) -> ValidationKind:
+        async with UnitOfWork() as uow:
+            value = await uow.config.get_value(VALIDATION_BACKEND)
+        if value is None:
+            return self._default
+        return validation_kind(str(value), source="SystemConfig")
+
+    async def validate(self, job: ValidationInput) -> ValidationResult:
+        kind = await self.kind()
+        validator = self._built.get(kind)
+        if validator is None:
+            validator = self._built[kind] = build_validator(kind, self._objects)
+        return await validator.validate(job)
 
 
 def _s3_client(settings: ObjectStoreSettings) -> Any:
@@ -43,26 +110,40 @@ def _s3_client(settings: ObjectStoreSettings) -> Any:
     )
 
 
-def build_backends(settings: ObjectStoreSettings | None = None) -> task_backends.Backends:
-    settings = settings or get_object_store_settings()
+def build_object_store(settings: ObjectStoreSettings) -> tuple[ObjectStore, str]:
+    """The object store TAGEN_OBJECTS_URL names, and the bucket rows record for it."""
     url = settings.url or str(get_storage_settings().home / "objects")
     scheme = urlparse(url).scheme
-
-    def download_s3(uri: str, destination: Path) -> None:
-        bucket, key = parse_s3_url(uri)
-        _s3_client(settings).download_file(bucket, key, str(destination))
-
     if scheme == "s3":
         bucket, prefix = parse_s3_url(url)
-        store = S3ObjectStore(client=_s3_client(settings), bucket=bucket, prefix=prefix)
-        return task_backends.Backends(objects=store, bucket=bucket, download_s3=download_s3)
+        return S3ObjectStore(client=_s3_client(settings), bucket=bucket, prefix=prefix), bucket
     if scheme in ("", "file"):
         root = Path(unquote(urlparse(url).path)) if scheme == "file" else Path(url)
-        return task_backends.Backends(
-            objects=LocalObjectStore(root=root), bucket=LOCAL_BUCKET, download_s3=download_s3
-        )
+        return LocalObjectStore(root=root), LOCAL_BUCKET
     raise UnsupportedObjectStoreError(
         f"TAGEN_OBJECTS_URL {url!r}: unsupported scheme {scheme!r} (use a path, file:// or s3://)"
+    )
+
+
+def build_backends(
+    settings: ObjectStoreSettings | None = None,
+    validation: ValidationBackendSettings | None = None,
+) -> task_backends.Backends:
+    settings = settings or get_object_store_settings()
+    default = validation_kind(
+        (validation or ValidationBackendSettings()).validation_backend, source="environment"
+    )
+    store, bucket = build_object_store(settings)
+
+    def download_s3(uri: str, destination: Path) -> None:
+        source_bucket, key = parse_s3_url(uri)
+        _s3_client(settings).download_file(source_bucket, key, str(destination))
+
+    return task_backends.Backends(
+        objects=store,
+        bucket=bucket,
+        download_s3=download_s3,
+        validator=ConfiguredValidator(objects=store, default=default),
     )
 
 

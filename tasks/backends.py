@@ -1,4 +1,4 @@
-"""The backends tasks use (object store), provided by the composition root.
+"""The backends tasks use (object store, validator), provided by the composition root.
 
 Tasks never choose a backend, nor know who chooses: the composition root (tagen) registers a
 factory with `provide()` before any flow runs: in-process callers do it themselves, and a flow
@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from storage.objects import ObjectStore
+from tasks.validators.protocol import Validator
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,8 @@ class Backends:
     """What LogSample/TARevision rows record as storage_bucket ("local" or the S3 bucket)."""
     download_s3: Callable[[str, Path], None]
     """Copy an `s3://bucket/key` sample given by a requester to a local file."""
+    validator: Validator
+    """Where VALIDATING judges a revision (local emulator or a Kubernetes Job)."""
 
 
 BackendsFactory = Callable[[], Backends]

@@ -1,4 +1,9 @@
-"""VALIDATING: run the local sandbox on a revision, at most MAX_PARALLEL_VALIDATIONS at once.
+"""VALIDATING: judge a revision with the configured validator, at most MAX_PARALLEL_VALIDATIONS
+at once.
+
+The validator (the local emulator or a Kubernetes Job running Splunk) comes from
+`tasks.backends`; this module does not know which one ran, only what it returned: the report,
+the container or Job that ran it, its log and the debug bundle.
 
 The limit is a database guard, valid across every process and flow run
 (`ValidationRunRepository.try_start_with_limit`): a run moves QUEUED -> RUNNING only while fewer
@@ -12,19 +17,14 @@ from __future__ import annotations
 import asyncio
 import os
 import socket
-import tempfile
 import uuid
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from prefect import task
 
-from engine.sandbox.validate import validate_package
-from engine.settings import get_sandbox_settings
 from storage.db.enums import AuditAction, RequestStatus, ValidationStatus
 from storage.db.unit_of_work import UnitOfWork
-from storage.objects import ObjectStore, StoredObject
 from tasks.backends import get_backends
 from tasks.errors import LifecycleError
 from tasks.runtime import (
@@ -35,6 +35,7 @@ from tasks.runtime import (
     config_int,
     retry_transient,
 )
+from tasks.validators import SampleInput, ValidationInput, ValidationResult
 
 SLOT_POLL_S = 0.5
 
@@ -84,7 +85,7 @@ async def acquire_validation_slot(run_id: str) -> None:
     Its own task (and commit): the RUNNING row is the slot other processes count.
     """
     vid = uuid.UUID(run_id)
-    worker = f"local-sandbox@{socket.gethostname()}:{os.getpid()}"
+    worker = f"tagen-worker@{socket.gethostname()}:{os.getpid()}"
     while True:
         async with UnitOfWork() as uow:
             limit = await config_int(uow, MAX_PARALLEL_VALIDATIONS)
@@ -110,41 +111,9 @@ async def acquire_validation_slot(run_id: str) -> None:
         await asyncio.sleep(SLOT_POLL_S)
 
 
-def _validate_stored(
-    objects: ObjectStore,
-    *,
-    package_key: str,
-    sample_files: list[tuple[str, str]],
-    sourcetype: str | None,
-    bundle_key: str,
-) -> tuple[dict[str, Any], StoredObject]:
-    """Fetch the package and samples, sandbox them, store the debug bundle (in a worker
-    thread: all of it is blocking I/O or CPU)."""
-    with tempfile.TemporaryDirectory(prefix="tagen-validate-") as tmp:
-        workdir = Path(tmp)
-        archive = objects.get(package_key, destination=workdir / Path(package_key).name)
-        (workdir / "samples").mkdir()
-        paths = [
-            objects.get(key, destination=workdir / "samples" / filename)
-            for key, filename in sample_files
-        ]
-        local_bundle = workdir / "bundle.zip"
-        report = validate_package(
-            archive,
-            paths,
-            sourcetype=sourcetype,
-            source=None,
-            host=None,
-            settings=get_sandbox_settings(),
-            bundle=local_bundle,
-        ).model_dump(mode="json")
-        bundle = objects.put_file(bundle_key, local_bundle, content_type="application/zip")
-    return report, bundle
-
-
 @task(retries=2, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def run_validation(run_id: str) -> ValidationOutcome:
-    """Sandbox the revision on the request's samples; PASSED/FAILED with report and bundle.
+    """Validate the revision on the request's samples; PASSED/FAILED with report and bundle.
 
     The run must hold its slot (`acquire_validation_slot`): RUNNING -> PASSED | FAILED.
     """
@@ -159,28 +128,28 @@ async def run_validation(run_id: str) -> ValidationOutcome:
         revision = await uow.revisions.get(run.ta_revision_id)
         request = await uow.requests.get(run.request_id)
         samples = await uow.samples.get_by_request(run.request_id)
-    bundle_key = f"validations/{run.request_id}/{run_id}/debug-bundle.zip"
     sourcetype = request.extra_metadata.get("sourcetype") or (revision.config_summary or {}).get(
         "sourcetype"
     )
-    sample_files = [(s.storage_key, s.filename) for s in samples]
+    result: ValidationResult | None = None
     try:
         if revision.storage_key is None:
             raise ValueError(f"revision v{revision.version} has no stored package")
-        report, bundle = await asyncio.to_thread(
-            _validate_stored,
-            backends.objects,
-            package_key=revision.storage_key,
-            sample_files=sample_files,
-            sourcetype=sourcetype,
-            bundle_key=bundle_key,
+        result = await backends.validator.validate(
+            ValidationInput(
+                run_id=run_id,
+                package_key=revision.storage_key,
+                samples=tuple(SampleInput(key=s.storage_key, filename=s.filename) for s in samples),
+                sourcetype=sourcetype,
+                bundle_key=f"validations/{run.request_id}/{run_id}/debug-bundle.zip",
+            )
         )
-        status = (
-            ValidationStatus.PASSED if report["verdict"] == "PASSED" else ValidationStatus.FAILED
-        )
-        error = None if status is ValidationStatus.PASSED else "; ".join(report["reasons"])
+        report = result.report.model_dump(mode="json")
+        status = ValidationStatus.PASSED if result.report.passed else ValidationStatus.FAILED
+        error = None if status is ValidationStatus.PASSED else "; ".join(result.report.reasons)
     except Exception as exc:  # the run must leave RUNNING whatever happened
-        report, status, error, bundle = {}, ValidationStatus.FAILED, str(exc), None
+        report, status, error = {}, ValidationStatus.FAILED, str(exc)
+    bundle = result.bundle if result else None
     try:
         async with UnitOfWork() as uow:
             await uow.validations.complete_validation(
@@ -190,6 +159,8 @@ async def run_validation(run_id: str) -> ValidationOutcome:
                 bundle.key if bundle else None,
                 debug_bundle_bucket=backends.bucket if bundle else None,
                 error_message=error,
+                splunk_container_id=result.runner if result else None,
+                validation_logs=result.logs if result else None,
             )
             await audit(
                 uow,
@@ -201,6 +172,7 @@ async def run_validation(run_id: str) -> ValidationOutcome:
                     "revision_id": str(revision.id),
                     "version": revision.version,
                     "reasons": report.get("reasons", [error] if error else []),
+                    **({"runner": result.runner} if result else {}),
                 },
             )
             await uow.commit()

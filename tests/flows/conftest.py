@@ -82,17 +82,20 @@ def prefect_server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 @pytest.fixture(scope="session")
 def test_backends(tmp_path_factory: pytest.TempPathFactory):
-    """One local object store for the session (no S3)."""
+    """One local object store and the local validator for the session (no S3)."""
     from storage.objects import LocalObjectStore
     from tasks import backends as task_backends
+    from tasks.validators import LocalValidator
 
     def no_s3(uri: str, destination: Path) -> None:
         raise AssertionError("no S3 in these tests")
 
+    objects = LocalObjectStore(root=tmp_path_factory.mktemp("objects"))
     return task_backends.Backends(
-        objects=LocalObjectStore(root=tmp_path_factory.mktemp("objects")),
+        objects=objects,
         bucket="local",
         download_s3=no_s3,
+        validator=LocalValidator(objects=objects),
     )
 
 
