@@ -30,7 +30,7 @@ class KubernetesValidatorSettings(BaseSettings):
     cpu_limit: str = "2"
     memory_limit: str = "4Gi"
     active_deadline_seconds: int = Field(
-        default=1200, ge=60, description="the Job is killed after this long, pulls included"
+        default=1200, ge=1, description="the Job is killed after this long, pulls included"
     )
     ttl_seconds_after_finished: int = Field(
         default=600, ge=0, description="the cluster deletes a finished Job this long after"

@@ -15,6 +15,7 @@ forbidden) raise: there is no verdict then.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import re
@@ -371,7 +372,7 @@ class KubernetesValidator:
                 _request_timeout=REQUEST_TIMEOUT_S,
             )
         except ApiException as exc:
-            reader.log.add(f"[no log from pod {pod}: {exc.status} {exc.reason}]")
+            reader.log.add(f"[no log from pod {pod}: {_api_message(exc)}]")
             return
         try:
             for line in _lines(response.stream(LOG_CHUNK)):
@@ -396,9 +397,18 @@ class KubernetesValidator:
                 delete(plan.name, settings.namespace, body=body, _request_timeout=REQUEST_TIMEOUT_S)
             except ApiException as exc:
                 if exc.status != 404:
-                    log.warning("could not delete %s %s: %s", kind, plan.name, exc.reason)
+                    log.warning("could not delete %s %s: %s", kind, plan.name, _api_message(exc))
             except Exception as exc:
                 log.warning("could not delete %s %s: %s", kind, plan.name, exc)
+
+
+def _api_message(exc: ApiException) -> str:
+    """The API server's own message (a Status object's), else the HTTP status."""
+    try:
+        message = json.loads(exc.body or "{}").get("message")
+    except (TypeError, ValueError, AttributeError):
+        message = None
+    return f"{exc.status} {message or exc.reason}"
 
 
 def _lines(chunks: Iterator[bytes]) -> Iterator[str]:
