@@ -141,6 +141,8 @@ class FakeCluster:
         self.deleted: list[tuple[str, str, str | None]] = []
         """(kind, name, propagationPolicy) of each DELETE."""
         self.unexpected: list[str] = []
+        self.calls: set[tuple[str, str, str]] = set()
+        """(API group, resource, verb) of each request served: what RBAC must allow."""
         self.url = ""
         self.lock = threading.Lock()
 
@@ -506,19 +508,26 @@ class _Handler(BaseHTTPRequestHandler):
                 _SECRETS.match(url.path),
             )
             if jobs and method == "POST" and not jobs.group(2):
+                cluster.calls.add(("batch", "jobs", "create"))
                 return self._send(*cluster.create_job(jobs.group(1), self._body()))
             if jobs and method == "GET" and jobs.group(2):
+                cluster.calls.add(("batch", "jobs/status" if jobs.group(3) else "jobs", "get"))
                 return self._send(*cluster.read_job(jobs.group(2)))
             if jobs and method == "DELETE" and jobs.group(2) and not jobs.group(3):
+                cluster.calls.add(("batch", "jobs", "delete"))
                 policy = self._body().get("propagationPolicy") or query.get("propagationPolicy")
                 return self._send(*cluster.delete_job(jobs.group(2), policy))
             if pods and method == "GET" and not pods.group(2) and "labelSelector" in query:
+                cluster.calls.add(("", "pods", "list"))
                 return self._send(200, cluster.list_pods(pods.group(1), query["labelSelector"]))
             if pods and method == "GET" and pods.group(2):
+                cluster.calls.add(("", "pods/log", "get"))
                 return self._send(*cluster.pod_log(pods.group(2), query.get("container")))
             if secrets and method == "POST" and not secrets.group(2):
+                cluster.calls.add(("", "secrets", "create"))
                 return self._send(*cluster.create_secret(self._body()))
             if secrets and method == "DELETE" and secrets.group(2):
+                cluster.calls.add(("", "secrets", "delete"))
                 policy = self._body().get("propagationPolicy") or query.get("propagationPolicy")
                 return self._send(*cluster.delete_secret(secrets.group(2), policy))
             cluster.unexpected.append(f"{method} {self.path}")

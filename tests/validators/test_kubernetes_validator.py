@@ -255,3 +255,35 @@ def test_sigterm_to_a_flow_run_process_deletes_the_job(cluster, tmp_path):
     assert child.returncode == -signal.SIGTERM, stderr[-2000:]  # Prefect re-raises the signal
     [created] = cluster.created_jobs
     _cleaned_up(cluster, created["metadata"]["name"], "Foreground")
+
+
+def _readme_role() -> set[tuple[str, str, str]]:
+    """The (API group, resource, verb) triples the README's Role grants."""
+    import re
+    import textwrap
+
+    import yaml
+
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    blocks = [
+        textwrap.dedent(block) for block in re.findall(r"```yaml\n(.*?)```", readme, re.DOTALL)
+    ]
+    documents = [doc for block in blocks for doc in yaml.safe_load_all(block) if doc]
+    [role] = [doc for doc in documents if doc.get("kind") == "Role"]
+    [binding] = [doc for doc in documents if doc.get("kind") == "RoleBinding"]
+    assert binding["roleRef"]["name"] == role["metadata"]["name"]
+    assert binding["subjects"][0]["name"] == "tagen-runner"
+    return {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+
+
+def test_the_readme_role_grants_exactly_what_the_runner_calls(cluster, objects, sandbox, tmp_path):
+    _validate(cluster, objects, sandbox, stage(objects, tmp_path, {"00-a.log": GOOD.encode()}))
+    cluster.scenario = "image_pull"
+    _validate(cluster, objects, sandbox, stage(objects, tmp_path, {"00-b.log": GOOD.encode()}))
+    assert cluster.calls == _readme_role()
