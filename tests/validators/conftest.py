@@ -1,4 +1,5 @@
-"""A synthetic TA and samples in an object store, as the VALIDATING task hands them over."""
+"""A synthetic TA (the one `tagen validate`'s tests use) and samples in an object store, as the
+VALIDATING task hands them over."""
 
 from __future__ import annotations
 
@@ -11,46 +12,25 @@ import pytest
 from engine.settings import SandboxSettings
 from storage.objects import LocalObjectStore, ObjectStore
 from tasks.validators import SampleInput, ValidationInput
+from tests.e2e.test_validate_cli import APP_CONF, EVENTTYPES, GOOD, PROPS, TAGS
 from tests.validators.fake_kubernetes import NOW
 
-APP_CONF = """\
-[launcher]
-version = 1.2.0
+__all__ = ["GOOD", "UNTIMED", "package", "stage"]
 
-[package]
-id = TA-acme
-
-[id]
-name = TA-acme
-version = 1.2.0
-"""
-PROPS = """\
-[acme:auth]
-SHOULD_LINEMERGE = false
-TIME_FORMAT = %Y-%m-%d %H:%M:%S
-MAX_TIMESTAMP_LOOKAHEAD = 19
-EXTRACT-user = user=(?<user>\\S+)
-"""
-EVENTTYPES = "[acme_auth]\nsearch = sourcetype=acme:auth\n"
-TAGS = "[eventtype=acme_auth]\nauthentication = enabled\n"
-GOOD = "".join(
-    f"2024-05-0{day} 10:00:0{day} action=success app=sshd user=u{day} src=10.0.0.{day} dest=srv\n"
-    for day in range(1, 6)
-)
 UNTIMED = "no time here user=a\nnor here user=b\n"
 
 
-def package(tmp: Path, *, props: str = PROPS) -> Path:
+def package(tmp: Path) -> Path:
     root = tmp / "TA-acme"
     (root / "default").mkdir(parents=True)
     for name, text in (
         ("app", APP_CONF),
-        ("props", props),
+        ("props", PROPS),
         ("eventtypes", EVENTTYPES),
         ("tags", TAGS),
     ):
         (root / "default" / f"{name}.conf").write_text(text, encoding="utf-8")
-    archive = tmp / "TA-acme-1.2.0.tgz"
+    archive = tmp / "TA-acme-1.0.0.tgz"
     with tarfile.open(archive, "w:gz") as tar:
         tar.add(root, arcname="TA-acme")
     return archive
@@ -62,13 +42,12 @@ def stage(
     samples: dict[str, bytes],
     *,
     sourcetype: str | None = "acme:auth",
-    props: str = PROPS,
 ) -> ValidationInput:
     """Store a package and samples the way ingestion and generation do; the input naming them."""
     run_id = str(uuid.uuid4())
     work = tmp / f"stage-{run_id[:8]}"
     work.mkdir()
-    stored = objects.put_file(f"tas/{run_id}/TA-acme-1.2.0.tgz", package(work, props=props))
+    stored = objects.put_file(f"tas/{run_id}/TA-acme-1.0.0.tgz", package(work))
     inputs = []
     for filename, data in samples.items():
         key = f"samples/{run_id}/{filename}"

@@ -64,7 +64,7 @@ def test_splunk_results_in_the_pod_log_become_a_passed_report(cluster, objects, 
 
     report = result.report
     assert report.verdict == "PASSED", report.reasons
-    assert (report.ta, report.ta_version, report.events) == ("TA-acme", "1.2.0", 5)
+    assert (report.ta, report.ta_version, report.events) == ("TA-acme", "1.0.0", 5)
     assert report.timestamps.ratio == 1.0
     assert {"user", "src", "action"} <= {f.name for f in report.fields}
     assert (report.cim.tagged_events, report.cim.compliant_events) == (5, 5)
