@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 
 from engine.regex import Regex, RegexError, RegexLimitError, compile_regex
 from engine.sandbox.extractions import parse_bool
-from engine.sandbox.spl_eval import compare_values, parse_number
+from engine.sandbox.spl_eval.values import compare_values, parse_number
 
 _IGNORED_FIELDS = frozenset({"earliest", "latest", "_index_earliest", "_index_latest"})
 _OPTIONAL_FIELDS = frozenset({"index", "splunk_server"})

@@ -33,13 +33,8 @@ from engine.sandbox.eventtypes import (
 from engine.sandbox.indextime import IndexTimeStats, index_events
 from engine.sandbox.report import LintItem, ReportBuilder, SampleRun, ValidationReport
 from engine.sandbox.searchtime import SearchTimeProcessor
-from engine.sandbox.spl_eval import (
-    Compiled,
-    EvalLimitError,
-    EvalSyntaxError,
-    compile_eval,
-    to_values,
-)
+from engine.sandbox.spl_eval.parser import compile_eval
+from engine.sandbox.spl_eval.values import Compiled, EvalLimitError, EvalSyntaxError, to_values
 from engine.sandbox.stanzas import resolve_props
 from engine.settings import SandboxSettings
 

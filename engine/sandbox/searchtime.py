@@ -41,12 +41,12 @@ from engine.sandbox.lookups import (
     LookupTable,
     is_lookup_key,
 )
-from engine.sandbox.spl_eval import (
+from engine.sandbox.spl_eval.parser import compile_eval
+from engine.sandbox.spl_eval.values import (
     Compiled,
     EvalLimitError,
     EvalSyntaxError,
     EvalTypeError,
-    compile_eval,
     to_values,
 )
 from engine.sandbox.tags import TagIndex

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from engine.sandbox.spl_eval import (
+from engine.sandbox.spl_eval.parser import compile_eval, evaluate
+from engine.sandbox.spl_eval.values import (
     EvalLimitError,
     EvalSyntaxError,
     EvalTypeError,
     Value,
     compare_values,
-    compile_eval,
-    evaluate,
     to_values,
 )
 
