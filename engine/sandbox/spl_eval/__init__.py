@@ -10,6 +10,7 @@ multivalue field. Regexes (match, replace, mvfind) run on engine.regex (PCRE2, b
 match limit hit raises :class:`~engine.sandbox.spl_eval.values.EvalLimitError`.
 
 Modules: ``values`` (the value model, coercions, comparison and arithmetic), ``regexes``
-(PCRE2 helpers for match/replace/like), ``functions`` (the eager function table), ``tokens``
-(the tokenizer) and ``parser`` (precedence parsing, lazy functions, :func:`compile_eval`).
+(PCRE2 helpers for match/replace/like), ``functions`` (the eager function table), ``times`` and
+``clock`` (now, time, strftime on the run's clock), ``searchmatch``, ``tokens`` (the tokenizer)
+and ``parser`` (precedence parsing, lazy functions, :func:`compile_eval`).
 """

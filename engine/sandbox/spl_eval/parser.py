@@ -3,14 +3,19 @@
 Operator precedence, loosest first: OR, XOR, AND, NOT, (= == != LIKE IN), (< > <= >=),
 (+ - .), (* / %), unary minus. ``like(...)``/``in(...)`` right before a parenthesis are the
 functions. Functions that evaluate their arguments lazily (if, case, validate, coalesce,
-mvfilter) are built here; the rest come from :mod:`engine.sandbox.spl_eval.functions`.
+mvfilter) are built here, searchmatch() from :mod:`~engine.sandbox.spl_eval.searchmatch`, the
+clock's functions from :mod:`~engine.sandbox.spl_eval.times`; the rest come from
+:mod:`engine.sandbox.spl_eval.functions`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from engine.sandbox.spl_eval.clock import EvalClock
 from engine.sandbox.spl_eval.functions import FUNCTIONS
+from engine.sandbox.spl_eval.searchmatch import searchmatch
+from engine.sandbox.spl_eval.times import CLOCKED, clocked
 from engine.sandbox.spl_eval.tokens import Token, tokenize
 from engine.sandbox.spl_eval.values import (
     Compiled,
@@ -40,8 +45,9 @@ def _field(name: str) -> Compiled:
 
 
 class _Parser:
-    def __init__(self, source: str) -> None:
+    def __init__(self, source: str, clock: EvalClock) -> None:
         self.source = source
+        self.clock = clock
         self.tokens = tokenize(source)
         self.pos = 0
         self.refs: list[str] = []  # field names in parse order, for mvfilter
@@ -65,6 +71,9 @@ class _Parser:
         if self.accept(op) is None:
             found = self.peek().text or "end of expression"
             raise EvalSyntaxError(f"expected {op!r}, found {found!r} in {self.source!r}")
+
+    def call(self, name: str, args: list[Compiled]) -> Compiled:
+        return _call(name, args, self.source, self.clock)
 
     def parse(self) -> Compiled:
         expr = self.parse_or()
@@ -108,9 +117,9 @@ class _Parser:
             if op == "IN":
                 self.expect("(")
                 items = self.parse_args()
-                left = _call("in", [left, *items], self.source)
+                left = self.call("in", [left, *items])
             elif op == "LIKE":
-                left = _call("like", [left, self.parse_relational()], self.source)
+                left = self.call("like", [left, self.parse_relational()])
             else:
                 left = _comparison(op, left, self.parse_relational())
 
@@ -164,7 +173,7 @@ class _Parser:
                 args = self.parse_args()
                 if token.text.lower() == "mvfilter":
                     return _mvfilter(args, self.refs[mark:], self.source)
-                return _call(token.text.lower(), args, self.source)
+                return self.call(token.text.lower(), args)
             self.refs.append(str(token.value))
             return _field(str(token.value))
         if token.kind == "op" and token.text == "(":
@@ -246,13 +255,18 @@ def _mvfilter(args: list[Compiled], refs: list[str], source: str) -> Compiled:
     return keep
 
 
-def _call(name: str, args: list[Compiled], source: str) -> Compiled:
+def _call(name: str, args: list[Compiled], source: str, clock: EvalClock) -> Compiled:
     if name in _LAZY:
         return _lazy(name, args, source)
-    spec = FUNCTIONS.get(name)
-    if spec is None:
+    if name == "searchmatch":
+        return searchmatch(args, source)
+    if name in CLOCKED:
+        low, high = CLOCKED[name]
+        fn = clocked(name, clock)
+    elif name in FUNCTIONS:
+        low, high, fn = FUNCTIONS[name]
+    else:
         raise EvalSyntaxError(f"unsupported eval function {name}() in {source!r}")
-    low, high, fn = spec
     if not low <= len(args) <= high:
         raise EvalSyntaxError(f"{name}() takes {low}..{high} arguments, got {len(args)}")
 
@@ -265,11 +279,12 @@ def _call(name: str, args: list[Compiled], source: str) -> Compiled:
     return call
 
 
-def compile_eval(source: str) -> Compiled:
-    """Compile an eval expression into a function of a field getter."""
+def compile_eval(source: str, *, clock: EvalClock | None = None) -> Compiled:
+    """Compile an eval expression into a function of a field getter; time functions read
+    ``clock`` (the machine's, in UTC, when none is given)."""
     if not source.strip():
         raise EvalSyntaxError("empty eval expression")
-    return _Parser(source).parse()
+    return _Parser(source, clock or EvalClock.wall()).parse()
 
 
 def evaluate(source: str, fields: dict[str, list[str]]) -> Value:

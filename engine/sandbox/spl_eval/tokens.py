@@ -1,5 +1,6 @@
-"""The eval tokenizer: numbers, double-quoted strings, single-quoted field names, names,
-keywords (case-insensitive: Splunk's own TAs write ``or``) and operators."""
+"""The eval tokenizer: numbers, double-quoted strings, single-quoted field names, ``$name$``
+variables (INGEST_EVAL), names, keywords (case-insensitive: Splunk's own TAs write ``or``) and
+operators."""
 
 from __future__ import annotations
 
@@ -44,6 +45,13 @@ def tokenize(source: str) -> list[Token]:
         ch = source[i]
         if ch.isspace():
             i += 1
+        elif ch == "$":
+            # INGEST_EVAL's $pd:_raw$ / $field:name$ / $mv:name$ variables.
+            end = source.find("$", i + 1)
+            if end < 0 or end == i + 1:
+                raise EvalSyntaxError(f"unterminated $variable$ at offset {i} in {source!r}")
+            tokens.append(Token("field", source[i : end + 1], source[i + 1 : end]))
+            i = end + 1
         elif ch == '"' or ch == "'":
             j = i + 1
             buf: list[str] = []
