@@ -1,4 +1,4 @@
-"""INDEXED_EXTRACTIONS: structured inputs (csv/tsv/psv/w3c/json) parsed at input time.
+"""INDEXED_EXTRACTIONS: structured inputs (csv/tsv/psv/w3c/json/hec) parsed at input time.
 
 props.conf.spec: structured data bypasses LINE_BREAKER and line merging: each record is an
 event and its columns (or JSON keys) become indexed fields. FIELD_DELIMITER / FIELD_QUOTE
@@ -7,20 +7,24 @@ HEADER_FIELD_LINE_NUMBER (1-based, 0 = first data line), FIELD_HEADER_REGEX (hea
 the match), FIELD_NAMES (no header line), PREAMBLE_REGEX (lines ignored), TIMESTAMP_FIELDS
 (values joined by a space are the timestamp text). Header names: characters other than ASCII
 letters, digits and ``_`` become ``_``. JSON nested keys are joined with ``.``; array elements
-are values of ``name{}``. Header and preamble lines are not events.
+are values of ``name{}``. Header and preamble lines are not events. HEC: "Interpret file as a
+stream of JSON events in the same format as the HTTP Event Collector (HEC) input": each envelope
+is an event with its own time, metadata and indexed ``fields`` (:mod:`engine.sandbox.hec`).
 """
 
 from __future__ import annotations
 
 import csv
-import json
 from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from engine.regex import Regex
+from engine.sandbox import hec
+from engine.sandbox.json_stream import json_documents
 from engine.sandbox.stanzas import SettingError, setting_bool, setting_int, setting_regex
 
-KINDS = ("csv", "tsv", "psv", "w3c", "json")
+KINDS = ("csv", "tsv", "psv", "w3c", "json", "hec")
 _DELIMITERS = {"csv": ",", "tsv": "\t", "psv": "|", "w3c": " "}
 _NAMED_CHARACTERS = {
     "space": " ",
@@ -35,8 +39,6 @@ WHITESPACE = "ws"
 """FIELD_DELIMITER = whitespace / ws: any run of spaces and tabs separates fields."""
 NO_QUOTE = ""
 """FIELD_QUOTE = none: values are never quoted."""
-JSON_PENDING_LIMIT = 8 << 20
-"""Characters of an unterminated JSON value kept before it is given up as a plain line."""
 MAX_LINE_CHARS = 8 << 20
 """A physical line longer than this is cut (bounded memory on garbage input)."""
 MAX_RECORD_LINES = 256
@@ -143,11 +145,14 @@ def clean_name(name: str, index: int, acceptable: frozenset[str] = frozenset()) 
 
 @dataclass(slots=True)
 class Record:
-    """One structured event: its raw text, indexed fields and timestamp text (if any)."""
+    """One structured event: its raw text, indexed fields and timestamp text (if any); a HEC
+    envelope also brings its time and metadata (host, source, sourcetype, index)."""
 
     raw: str
     fields: dict[str, list[str]] = field(default_factory=dict)
     timestamp_text: str | None = None
+    time: datetime | None = None
+    meta: dict[str, str] = field(default_factory=dict)
 
 
 def _lines(chunks: Iterable[str]) -> Iterator[str]:
@@ -169,6 +174,8 @@ def structured_records(chunks: Iterable[str], settings: StructuredSettings) -> I
     """The events of a structured input."""
     if settings.kind == "json":
         yield from _json_records(chunks, settings)
+    elif settings.kind == "hec":
+        yield from _hec_records(chunks)
     else:
         yield from _delimited_records(_lines(chunks), settings)
 
@@ -359,44 +366,23 @@ def _scalar(value: object) -> str:
     return str(value)
 
 
-_DECODER = json.JSONDecoder(parse_float=str, parse_int=str, parse_constant=str)
-
-
 def _json_records(chunks: Iterable[str], settings: StructuredSettings) -> Iterator[Record]:
-    buffer = ""
-    for chunk in chunks:
-        buffer += chunk
-        records, buffer = _take_json(buffer, settings, final=False)
-        yield from records
-    records, _ = _take_json(buffer, settings, final=True)
-    yield from records
-
-
-def _take_json(
-    buffer: str, settings: StructuredSettings, *, final: bool
-) -> tuple[list[Record], str]:
-    records: list[Record] = []
-    index = 0
-    size = len(buffer)
-    while True:
-        while index < size and buffer[index] in " \t\r\n":
-            index += 1
-        if index >= size:
-            return records, ""
-        try:
-            value, end = _DECODER.raw_decode(buffer, index)
-        except json.JSONDecodeError:
-            if not final and size - index < JSON_PENDING_LIMIT:
-                return records, buffer[index:]
-            # Not JSON: the rest of the line is indexed as a plain event, as Splunk does.
-            newline = buffer.find("\n", index)
-            end = size if newline < 0 else newline
-            line = buffer[index:end].rstrip("\r")
-            if line.strip():
-                records.append(Record(line))
-            index = end
+    for document in json_documents(chunks):
+        if not document.parsed:
+            # Not JSON: the line is indexed as a plain event, as Splunk does.
+            yield Record(document.text)
             continue
-        raw = buffer[index:end]
-        fields = flatten_json(value, trim_braces=settings.trim_array_braces)
-        records.append(Record(raw, fields, _timestamp_text(fields, settings.timestamp_fields)))
-        index = end
+        fields = flatten_json(document.value, trim_braces=settings.trim_array_braces)
+        yield Record(document.text, fields, _timestamp_text(fields, settings.timestamp_fields))
+
+
+def _hec_records(chunks: Iterable[str]) -> Iterator[Record]:
+    for document in json_documents(chunks, hec.DECODER):
+        try:
+            envelope = hec.read_envelope(document.value) if document.parsed else None
+        except hec.HecFormatError:
+            envelope = None
+        if envelope is None:
+            yield Record(document.text)  # not an envelope: indexed as it is
+        else:
+            yield Record(envelope.raw, envelope.fields, time=envelope.time, meta=envelope.meta)

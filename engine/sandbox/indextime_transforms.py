@@ -8,7 +8,9 @@ WRITE_META = true and no other DEST_KEY, FORMAT's ``name::value`` pairs become i
 (REPEAT_MATCH repeats after each match). DEFAULT_VALUE is written when REGEX does not match.
 Classes apply in ASCII order of their names, transforms of one class in list order; then
 SEDCMD-<class> (ASCII order) edits _raw with space-separated ``s/regex/replacement/flags``
-(flags: g, or N for the N-th match) and ``y/abc/xyz/`` commands.
+(flags: g, or N for the N-th match) and ``y/abc/xyz/`` commands. A stanza with INGEST_EVAL is
+evaluator-based instead ("this setting overrides all but one of other index-time settings
+(such as REGEX, DEST_KEY, etc)"): see :mod:`engine.sandbox.ingest_eval`.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ from engine.regex import (
     compile_regex,
 )
 from engine.sandbox.events import Event
+from engine.sandbox.ingest_eval import IngestEval
+from engine.sandbox.spl_eval.clock import EvalClock
+from engine.sandbox.spl_eval.values import EvalLimitError
 from engine.sandbox.stanzas import SettingError, setting_bool, setting_int
 
 DEFAULT_LOOKAHEAD = 4096
@@ -323,14 +328,18 @@ def _sed_replacement(template: str, match: pcre2.Match) -> bytes:
 class IndexTimeRewrites:
     """All TRANSFORMS- and SEDCMD- settings of one resolved props stanza set."""
 
-    transforms: tuple[IndexTransform, ...]
+    transforms: tuple[IndexTransform | IngestEval, ...]
     sedcmds: tuple[SedCommand, ...]
 
     @classmethod
     def from_props(
-        cls, settings: Mapping[str, str], transforms: Mapping[str, Mapping[str, str]]
+        cls,
+        settings: Mapping[str, str],
+        transforms: Mapping[str, Mapping[str, str]],
+        *,
+        clock: EvalClock,
     ) -> IndexTimeRewrites:
-        chain: list[IndexTransform] = []
+        chain: list[IndexTransform | IngestEval] = []
         for cls_name, value in ordered_classes(settings, "TRANSFORMS-"):
             for name in (part.strip() for part in value.split(",")):
                 if not name:
@@ -340,7 +349,10 @@ class IndexTimeRewrites:
                     raise SettingError(
                         f"TRANSFORMS-{cls_name} names [{name}], which transforms.conf lacks"
                     )
-                chain.append(IndexTransform.from_stanza(name, stanza))
+                if (stanza.get("INGEST_EVAL") or "").strip():
+                    chain.append(IngestEval.from_stanza(name, stanza, clock=clock))
+                else:
+                    chain.append(IndexTransform.from_stanza(name, stanza))
         seds = tuple(
             command
             for name, value in ordered_classes(settings, "SEDCMD-")
@@ -358,7 +370,7 @@ class IndexTimeRewrites:
         for transform in self.transforms:
             try:
                 routed = transform.apply(event)
-            except RegexLimitError as exc:
+            except (RegexLimitError, EvalLimitError) as exc:
                 on_error(f"transforms.conf [{transform.name}]: {exc}")
                 continue
             if routed is not None:

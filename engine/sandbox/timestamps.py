@@ -218,15 +218,56 @@ class TimestampSettings:
         )
 
 
-class Timestamper:
-    """Assigns times to consecutive events of one source (it remembers the previous time)."""
+_SOURCE_DATE = compile_regex(
+    r"(?<!\d)((?:19|20)\d\d)([-_./]?)(0[1-9]|1[0-2])\2(0[1-9]|[12]\d|3[01])(?!\d)"
+)
 
-    def __init__(self, settings: TimestampSettings, *, now: datetime, default_tz: tzinfo) -> None:
+
+def date_in_source(source: str) -> date | None:
+    """The date a source name carries (``app-2020-06-23.log``, ``20200623.log``, ``/2020/06/23/``):
+    Splunk dates events that have a time but no date from it. The file name is tried first,
+    then the whole path; the last date found in each wins (the most specific part)."""
+    name = source.replace("\\", "/").rsplit("/", 1)[-1]
+    for text in (name, source):
+        found = None
+        for match in _SOURCE_DATE.finditer(text):
+            found = match
+        if found is not None:
+            year, _, month, day = (found.group(i) or "" for i in range(1, 5))
+            try:
+                return date(int(year), int(month), int(day))
+            except ValueError:
+                continue
+    return None
+
+
+class Timestamper:
+    """Assigns times to consecutive events of one source (it remembers the previous time).
+
+    ``input_time`` is the time the input layer gives an event (a monitored file's modification
+    time, HEC's ``time`` query parameter): DATETIME_CONFIG = NONE keeps it, and it is the
+    fallback before the current time. ``source_date`` dates events whose timestamp has no date
+    when no earlier event of the source had one.
+    """
+
+    def __init__(
+        self,
+        settings: TimestampSettings,
+        *,
+        now: datetime,
+        default_tz: tzinfo,
+        input_time: datetime | None = None,
+        source_date: date | None = None,
+    ) -> None:
         if now.tzinfo is None:
             raise ValueError("now must be timezone-aware")
+        if input_time is not None and input_time.tzinfo is None:
+            raise ValueError("input_time must be timezone-aware")
         self.settings = settings
         self.now = now
         self.default_tz = default_tz
+        self.input_time = input_time
+        self.source_date = source_date
         self.previous: datetime | None = None
         self._local_now: dict[tzinfo, datetime] = {}
         self._oldest = now - timedelta(days=settings.max_days_ago)
@@ -269,8 +310,10 @@ class Timestamper:
 
         On failure the time is Splunk's fallback and the error says why.
         """
-        if self.settings.mode != "extract":
+        if self.settings.mode == "current":
             return self.now, None
+        if self.settings.mode == "none":
+            return self.input_time or self.now, None
         try:
             found = known if known is not None else self.detect(raw, use_prefix=use_prefix)
         except RegexLimitError as exc:
@@ -305,8 +348,9 @@ class Timestamper:
         return f"no timestamp recognized in the first {settings.lookahead} characters"
 
     def _fallback(self, error: str) -> tuple[datetime, str]:
-        """Splunk's fallback: the last acceptable event's time, else the current time."""
-        return (self.previous or self.now), error
+        """Splunk's fallback: the last acceptable event's time, else the input layer's time,
+        else the current time."""
+        return (self.previous or self.input_time or self.now), error
 
     def _zone(self, parsed: ParsedTime) -> tzinfo:
         aliases = self.settings.zone_aliases
@@ -358,10 +402,16 @@ class Timestamper:
 
     def _date(self, parsed: ParsedTime, local_now: datetime) -> date | None:
         if not parsed.has_date:
-            # DETERMINE_TIMESTAMP_DATE_WITH_SYSTEM_TIME = false: the last parsed event's date.
-            previous = None if self.settings.date_from_system_time else self.previous
-            reference = previous.astimezone(local_now.tzinfo) if previous else local_now
-            return reference.date()
+            if self.settings.date_from_system_time:
+                return local_now.date()
+            # The last parsed event's date, else the source name's, else the input layer's.
+            if self.previous is not None:
+                return self.previous.astimezone(local_now.tzinfo).date()
+            if self.source_date is not None:
+                return self.source_date
+            if self.input_time is not None:
+                return self.input_time.astimezone(local_now.tzinfo).date()
+            return local_now.date()
         year = parsed.year if parsed.year is not None else local_now.year
         if parsed.month is None:
             if parsed.yday is None:
