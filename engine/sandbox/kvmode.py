@@ -10,8 +10,8 @@
   (``a.b{}.c``); repeated paths are multivalued; at most [kv] ``maxcols`` = 512 fields.
 * ``xml``: spath naming: element paths from the root joined with ``.``, attributes as
   ``path{@attr}``; repeated elements are multivalued.
-* ``none`` and ``multi`` (multikv splits table events into several results, which this sandbox
-  does not model) extract nothing.
+* ``none`` extracts nothing; ``multi`` makes one result per table row
+  (:mod:`engine.sandbox.multikv`).
 Values found by KV_MODE never replace values an EXTRACT/REPORT already set (see FieldSink).
 """
 
@@ -207,11 +207,6 @@ class KvMode:
             auto_json=parse_bool(props.get("AUTO_KV_JSON"), default=True),
             trim_spaces=parse_bool(props.get("KV_TRIM_SPACES"), default=True),
         )
-
-    @property
-    def extracts(self) -> bool:
-        """False for none and multi (multikv is not modelled): no per-event work."""
-        return self.mode not in ("none", "multi")
 
     def apply(self, raw: str, sink: FieldSink) -> None:
         if self.mode in ("auto", "auto_escaped"):

@@ -41,6 +41,8 @@ from engine.sandbox.lookups import (
     LookupTable,
     is_lookup_key,
 )
+from engine.sandbox.multikv import table_rows
+from engine.sandbox.spl_eval.clock import EvalClock
 from engine.sandbox.spl_eval.parser import compile_eval
 from engine.sandbox.spl_eval.values import (
     Compiled,
@@ -128,7 +130,9 @@ class SearchTimeProcessor:
         eventtypes: Mapping[str, Mapping[str, str]],
         tags: Mapping[str, Mapping[str, str]],
         lookup_files: Mapping[str, bytes],
+        clock: EvalClock | None = None,
     ) -> None:
+        self._clock = clock or EvalClock.wall()
         self._transforms = transforms
         self._lookup_files = lookup_files
         self._transform_cache: dict[str, Transform | str] = {}
@@ -223,8 +227,8 @@ class SearchTimeProcessor:
             kv_mode = KvMode.from_props(props)
         except KvModeError as exc:
             errors.append(str(exc))
-        if kv_mode is not None and not kv_mode.extracts:
-            kv_mode = None  # none/multi: nothing to run per event
+        if kv_mode is not None and kv_mode.mode == "none":
+            kv_mode = None  # nothing to run per event
         aliases: list[FieldAlias] = []
         for key, _, value in _classes(props, "FIELDALIAS-"):
             try:
@@ -234,7 +238,7 @@ class SearchTimeProcessor:
         evals: list[tuple[str, Compiled]] = []
         for key, field_name, value in _classes(props, "EVAL-"):
             try:
-                evals.append((field_name, compile_eval(value)))
+                evals.append((field_name, compile_eval(value, clock=self._clock)))
             except EvalSyntaxError as exc:
                 errors.append(f"{key}: {exc}")
         return SearchTimePlan(
@@ -270,7 +274,14 @@ class SearchTimeProcessor:
     # ------------------------------------------------------------------ per event
 
     def apply(self, event: Event, props: Mapping[str, str]) -> list[str]:
-        """Run the search-time sequence on ``event`` (mutating it); returns error strings."""
+        """:meth:`run` for callers that look at the event itself; returns the errors."""
+        return self.run(event, props)[1]
+
+    def run(self, event: Event, props: Mapping[str, str]) -> tuple[list[Event], list[str]]:
+        """Run the search-time sequence on ``event`` (mutating it): the results, and errors.
+
+        The results are the event itself, or with KV_MODE = multi one result per table row.
+        """
         plan = self.plan(props)
         errors = list(plan.errors)
         view = EventView(event)
@@ -294,8 +305,19 @@ class SearchTimeProcessor:
                 transform.apply(view, sink)
             except RegexLimitError as exc:
                 errors.append(f"{key} ({transform.name}): {exc}")
+        results = [event]
         if plan.kv_mode is not None:
-            plan.kv_mode.apply(event.raw, FieldSink(event, touched, accumulate=True))
+            if plan.kv_mode.mode == "multi":
+                results = table_rows(event) or results
+            else:
+                plan.kv_mode.apply(event.raw, FieldSink(event, touched, accumulate=True))
+        for result in results:
+            self._after_kv(plan, result, errors)
+        return results, errors
+
+    def _after_kv(self, plan: SearchTimePlan, event: Event, errors: list[str]) -> None:
+        """FIELDALIAS, EVAL, LOOKUP, eventtypes and tags on one result."""
+        view = EventView(event)
         self._apply_aliases(plan.aliases, event, view)
         if plan.evals:
             self._apply_evals(plan.evals, event, view, errors)
@@ -306,7 +328,6 @@ class SearchTimeProcessor:
                 errors.append(f"{lookup.name}: {exc}")
         if self._has_knowledge:
             self._apply_knowledge(event, view)
-        return errors
 
     @staticmethod
     def _apply_aliases(aliases: tuple[FieldAlias, ...], event: Event, view: EventView) -> None:
@@ -341,12 +362,20 @@ class SearchTimeProcessor:
                 event.fields[name] = values
 
     def _apply_knowledge(self, event: Event, view: EventView) -> None:
-        field_tags = self._tags.for_fields(view.get)
+        """Field tags (``tag::<field>``, set first so eventtype searches can use them), then
+        eventtypes, their tags (``tag::eventtype``) and ``tag``, the union of all."""
+        by_field = self._tags.for_fields(view.get)
+        for name, found in by_field.items():
+            event.fields[f"tag::{name}"] = sorted(found)
+        field_tags = set().union(*by_field.values())
         names = self._eventtypes.match(get=view.get, raw=event.raw, field_tags=field_tags)
-        tags = sorted(field_tags | self._tags.for_eventtypes(names))
+        eventtype_tags = self._tags.for_eventtypes(names)
+        tags = sorted(field_tags | eventtype_tags)
         event.eventtypes = names
         event.tags = tags
         if names:
             event.fields["eventtype"] = list(names)
+        if eventtype_tags:
+            event.fields["tag::eventtype"] = sorted(eventtype_tags)
         if tags:
             event.fields["tag"] = list(tags)

@@ -1,7 +1,9 @@
 """tags.conf: ``[<field>=<value>]`` stanzas (value URL-encoded) with ``<tag> = enabled|disabled``.
 
 ``[eventtype=<name>]`` stanzas tag the events of an eventtype; any other field tags events
-carrying that value (compared case-insensitively, as search compares values).
+carrying that value (compared case-insensitively, as search compares values). An event gets
+``tag::<field>`` fields, searchable as "tag::<field>=<tagname>" (Knowledge Manager Manual, "Tag
+field-value pairs in Search"), ``tag::eventtype`` and ``tag``, the union of its tags.
 """
 
 from __future__ import annotations
@@ -42,14 +44,15 @@ class TagIndex:
                 values.setdefault(value.casefold(), []).extend(enabled)
         return index
 
-    def for_fields(self, get: Callable[[str], list[str] | None]) -> set[str]:
-        tags: set[str] = set()
-        if not self.by_field:
-            return tags
+    def for_fields(self, get: Callable[[str], list[str] | None]) -> dict[str, set[str]]:
+        """Tags of the event's field values, by field (``tag::<field>``)."""
+        found: dict[str, set[str]] = {}
         for name, values in self.by_field.items():
             for value in get(name) or ():
-                tags.update(values.get(value.casefold(), ()))
-        return tags
+                tags = values.get(value.casefold())
+                if tags:
+                    found.setdefault(name, set()).update(tags)
+        return found
 
     def for_eventtypes(self, names: Iterable[str]) -> set[str]:
         tags: set[str] = set()
