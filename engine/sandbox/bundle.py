@@ -33,15 +33,7 @@ def _entry(archive: zipfile.ZipFile, name: str, text: str) -> None:
 
 def _failing_line(event: Event) -> str:
     record = event_record(event)
-    record.update(
-        sourcetype=event.sourcetype,
-        source=event.source,
-        offset=event.offset,
-        time_error=event.time_error,
-        truncated=event.truncated,
-        eventtypes=event.eventtypes,
-        tags=event.tags,
-    )
+    record.update(offset=event.offset, time_error=event.time_error, truncated=event.truncated)
     return json.dumps(record, ensure_ascii=False)
 
 

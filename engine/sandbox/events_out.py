@@ -1,9 +1,12 @@
 """Sandbox events as JSON lines in the format ``shared/tools/score.py`` reads.
 
-One object per event: ``{"raw": ..., "time": ISO-8601 with offset or null, "fields": {...}}``.
-Fields are the ones the TA extracted (Splunk internals such as _raw, _time, linecount, punct and
-date_* left out; host/source/sourcetype only when a TA extraction set them); a multi-valued
-field is a list, a single value a string.
+One object per event: ``{"raw": ..., "time": ISO-8601 with offset or null, "fields": {...},
+"host": ..., "source": ..., "sourcetype": ..., "eventtypes": [...], "tags": [...]}``. Fields are
+the ones the TA extracted (Splunk internals such as _raw, _time, linecount, punct, date_* and
+tag::* left out; host/source/sourcetype only when a TA extraction set them); a multi-valued
+field is a list, a single value a string. host/source/sourcetype are the event's metadata after
+index-time rewrites (the values search time chose its props stanza by); eventtypes and tags are
+what search time assigned. The scorer reads raw, time and fields.
 """
 
 from __future__ import annotations
@@ -28,6 +31,11 @@ def event_record(event: Event) -> dict[str, Any]:
         "raw": event.raw,
         "time": event.time.isoformat() if event.time is not None else None,
         "fields": fields,
+        "host": event.host,
+        "source": event.source,
+        "sourcetype": event.sourcetype,
+        "eventtypes": list(event.eventtypes),
+        "tags": list(event.tags),
     }
 
 

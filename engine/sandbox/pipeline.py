@@ -30,12 +30,14 @@ from engine.sandbox.eventtypes import (
     Predicate,
     compile_search,
 )
-from engine.sandbox.indextime import IndexTimeStats, index_events
+from engine.sandbox.indextime import IndexTime, IndexTimeStats
 from engine.sandbox.report import LintItem, ReportBuilder, SampleRun, ValidationReport
+from engine.sandbox.routes import InputRoute, default_source, route_events
 from engine.sandbox.searchtime import SearchTimeProcessor
+from engine.sandbox.spl_eval.clock import EvalClock
 from engine.sandbox.spl_eval.parser import compile_eval
 from engine.sandbox.spl_eval.values import Compiled, EvalLimitError, EvalSyntaxError, to_values
-from engine.sandbox.stanzas import resolve_props
+from engine.sandbox.stanzas import SettingError, resolve_props
 from engine.settings import SandboxSettings
 
 DEFAULT_HOST = "localhost"
@@ -201,10 +203,22 @@ class Measurement:
 class _Run:
     """State of one sandbox run over several samples."""
 
-    def __init__(self, *, ta: TA, settings: SandboxSettings, sinks: Sequence[EventSink]) -> None:
+    def __init__(
+        self,
+        *,
+        ta: TA,
+        settings: SandboxSettings,
+        sinks: Sequence[EventSink],
+        route: InputRoute,
+        input_time: datetime | None,
+    ) -> None:
         self.ta = ta
         self.settings = settings
         self.sinks = sinks
+        self.route = route
+        self.input_time = input_time
+        self.now = settings.now or datetime.now(UTC)
+        self.zone = ZoneInfo(settings.default_tz)
         self.props = _settings_of(ta, "props")
         self.transforms = _settings_of(ta, "transforms")
         self.processor = SearchTimeProcessor(
@@ -212,11 +226,10 @@ class _Run:
             eventtypes=_settings_of(ta, "eventtypes"),
             tags=_settings_of(ta, "tags"),
             lookup_files=dict(ta.lookups),
+            clock=EvalClock(self.now, self.zone),
         )
         self.measurement = Measurement(ta=ta, settings=settings)
         self.builder = self.measurement.builder
-        self.now = settings.now or datetime.now(UTC)
-        self.zone = ZoneInfo(settings.default_tz)
         self._resolved: dict[tuple[str, str, str], dict[str, str]] = {}
 
     def props_for(self, sourcetype: str, source: str, host: str) -> dict[str, str]:
@@ -253,17 +266,28 @@ class _Run:
                 f"no props.conf stanza [{run.sourcetype}]: Splunk's defaults apply to it"
             )
         stats = IndexTimeStats()
+        if self.route is not InputRoute.MONITOR and "INDEXED_EXTRACTIONS" in self.props_for(
+            run.sourcetype, run.source, run.host
+        ):
+            self.builder.warn(
+                f"[{run.sourcetype}] INDEXED_EXTRACTIONS applies to file inputs only; "
+                f"ignored for --input {self.route}"
+            )
+        index_time = IndexTime(
+            props=self.props,
+            transforms=self.transforms,
+            now=self.now,
+            default_tz=self.zone,
+            input_time=self.input_time,
+            stats=stats,
+        )
         try:
-            events = index_events(
+            events = route_events(
+                self.route,
                 chunks,
-                props=self.props,
-                transforms=self.transforms,
-                sourcetype=run.sourcetype,
-                source=run.source,
-                host=run.host,
-                now=self.now,
-                default_tz=self.zone,
-                stats=stats,
+                index_time,
+                (run.sourcetype, run.source, run.host),
+                sample=run.path,
             )
         except ValueError as exc:
             # Settings compile before the first event: a TA Splunk could not apply fails.
@@ -282,6 +306,10 @@ class _Run:
                         f"{stats.events} events: {exc}"
                     )
                     break
+                except SettingError as exc:
+                    # Settings of a sourcetype an event brought along (HEC metadata).
+                    self.builder.config_error(str(exc))
+                    break
                 if event is None:
                     break
                 self.search_time(event, sample=run.path)
@@ -296,8 +324,14 @@ class _Run:
 
     def search_time(self, event: Event, *, sample: str) -> None:
         props = self.props_for(event.sourcetype, event.source, event.host)
-        for error in self.processor.apply(event, props):
+        results, errors = self.processor.run(event, props)
+        for error in errors:
             self.builder.warn(error)
+        for result in results:
+            self.measure(result, sample=sample)
+
+    def measure(self, event: Event, *, sample: str) -> None:
+        """One search result into the report, the CIM checks and the sinks."""
         self.measurement.add(event, sample=sample)
         for sink in self.sinks:
             sink.write(event)
@@ -312,19 +346,25 @@ def run_sandbox(
     host: str | None,
     settings: SandboxSettings,
     sinks: Sequence[EventSink] = (),
+    input_route: InputRoute = InputRoute.MONITOR,
+    input_time: datetime | None = None,
 ) -> SandboxResult:
     """Apply ``ta`` to ``samples`` as Splunk would and judge the result.
 
-    Every sample is opened and checked (empty, binary, unreadable: :class:`SampleError`) before
-    any event is produced, so bad input fails before sinks receive anything.
+    ``input_route`` is how the samples reach Splunk (:mod:`engine.sandbox.routes`);
+    ``input_time`` the time that input gives events (a file's modification time, HEC's
+    ``time`` parameter, a modular input's explicit time). Every sample is opened and checked
+    (empty, binary, unreadable: :class:`SampleError`) before any event is produced, so bad input
+    fails before sinks receive anything.
     """
-    state = _Run(ta=ta, settings=settings, sinks=sinks)
+    state = _Run(ta=ta, settings=settings, sinks=sinks, route=input_route, input_time=input_time)
     runs = [
         SampleRun(
             path=str(path),
             sourcetype=sourcetype or default_sourcetype(ta, path),
-            source=source or str(path.resolve()),
+            source=source or default_source(input_route, path),
             host=host or DEFAULT_HOST,
+            input=str(input_route),
         )
         for path in samples
     ]

@@ -60,12 +60,13 @@ class Verdict(StrEnum):
 
 
 class SampleRun(BaseModel):
-    """One sample file and the metadata it was indexed with."""
+    """One sample file, the metadata it was indexed with and how it arrived (input route)."""
 
     path: str
     sourcetype: str
     source: str
     host: str
+    input: str = "monitor"
     events: int = 0
 
 

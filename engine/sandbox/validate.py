@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from engine.conf.ta import TA, load_ta
@@ -15,6 +16,7 @@ from engine.packaging.unpack import unpacked_ta
 from engine.sandbox.bundle import write_bundle
 from engine.sandbox.pipeline import EventSink, run_sandbox
 from engine.sandbox.report import ValidationReport
+from engine.sandbox.routes import InputRoute
 from engine.settings import SandboxSettings
 
 
@@ -40,8 +42,13 @@ def validate_package(
     settings: SandboxSettings,
     sinks: Sequence[EventSink] = (),
     bundle: Path | None = None,
+    input_route: InputRoute = InputRoute.MONITOR,
+    input_time: datetime | None = None,
 ) -> ValidationReport:
-    """Sandbox the TA at ``ta_path`` on ``samples``; write the debug bundle if ``bundle`` is set."""
+    """Sandbox the TA at ``ta_path`` on ``samples``; write the debug bundle if ``bundle`` is set.
+
+    ``input_route`` and ``input_time``: how the samples reach Splunk (see :func:`run_sandbox`).
+    """
     with opened_ta(ta_path) as ta:
         result = run_sandbox(
             ta=ta,
@@ -51,6 +58,8 @@ def validate_package(
             host=host,
             settings=settings,
             sinks=sinks,
+            input_route=input_route,
+            input_time=input_time,
         )
         if bundle is not None:
             write_bundle(

@@ -18,6 +18,7 @@ from rich.table import Table
 from engine.sandbox.events_out import EventsWriter
 from engine.sandbox.pipeline import EventSink
 from engine.sandbox.report import ValidationReport
+from engine.sandbox.routes import InputRoute
 from engine.sandbox.validate import validate_package
 from engine.settings import SandboxSettings, get_sandbox_settings
 
@@ -42,15 +43,30 @@ def _settings(now: str | None) -> SandboxSettings:
     return settings.model_copy(update={"now": moment})
 
 
+def _input_time(value: str | None) -> datetime | None:
+    """--time: epoch seconds or ISO-8601 (UTC when it carries no offset)."""
+    if value is None:
+        return None
+    try:
+        return datetime.fromtimestamp(float(value), UTC)
+    except (ValueError, OverflowError, OSError):
+        pass
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError as exc:
+        raise UsageError(f"--time {value!r} is neither epoch seconds nor ISO-8601") from exc
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 def _print_summary(console: Console, report: ValidationReport) -> None:
     console.print(f"[bold]{report.ta}[/bold] {report.ta_version}")
     samples = Table(title="Samples", show_lines=False)
-    for column in ("sample", "sourcetype", "source", "host", "events"):
+    for column in ("sample", "input", "sourcetype", "source", "host", "events"):
         samples.add_column(
             column, justify="right" if column == "events" else "left", overflow="fold"
         )
     for run in report.samples[:ROWS_SHOWN]:
-        samples.add_row(run.path, run.sourcetype, run.source, run.host, str(run.events))
+        samples.add_row(run.path, run.input, run.sourcetype, run.source, run.host, str(run.events))
     console.print(samples)
     if len(report.samples) > ROWS_SHOWN:
         console.print(f"... and {len(report.samples) - ROWS_SHOWN} more samples")
@@ -119,11 +135,27 @@ def validate(
     now: Annotated[
         str | None, typer.Option(help="ISO-8601 clock for MAX_DAYS_AGO/HENCE and CURRENT")
     ] = None,
+    input_route: Annotated[
+        InputRoute,
+        typer.Option(
+            "--input",
+            help="how the samples reach Splunk: a monitored file, HEC's raw or event endpoint, "
+            "or a modular input (one event per sample file)",
+        ),
+    ] = InputRoute.MONITOR,
+    time: Annotated[
+        str | None,
+        typer.Option(
+            help="the input's time (epoch or ISO-8601): a file's modification time, HEC's time "
+            "parameter, a modular input's explicit event time"
+        ),
+    ] = None,
 ) -> None:
     """Apply a TA to log samples in the local Splunk sandbox: exit 0 PASSED, 1 FAILED."""
     console = Console()
     try:
         settings = _settings(now)
+        input_time = _input_time(time)
         with contextlib.ExitStack() as stack:
             sinks: list[EventSink] = []
             if events_out is not None:
@@ -137,6 +169,8 @@ def validate(
                 settings=settings,
                 sinks=sinks,
                 bundle=bundle,
+                input_route=input_route,
+                input_time=input_time,
             )
         if report is not None:
             report.parent.mkdir(parents=True, exist_ok=True)

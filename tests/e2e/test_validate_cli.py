@@ -175,3 +175,66 @@ def test_a_runaway_line_breaker_exits_1_with_the_reason_not_a_traceback(
     assert "Traceback" not in done.stdout + done.stderr
     assert "event breaking of" in done.stdout and "limit" in done.stdout
     assert json.loads(report.read_text(encoding="utf-8"))["verdict"] == "FAILED"
+
+
+def test_hec_event_input_writes_envelope_metadata_and_search_results(
+    ta_dir: Path, tmp_path: Path
+) -> None:
+    sample = tmp_path / "hec.json"
+    sample.write_text(
+        json.dumps({"event": "action=success app=sshd user=u1 src=10.0.0.1 dest=srv",
+                    "time": 1714557601, "host": "web01", "fields": {"region": "eu"}}) + "\n"
+        + json.dumps({"event": "2024-05-01 10:00:02 user=u2", "time": "1714557602.5"}) + "\n",
+        encoding="utf-8",
+    )  # fmt: skip
+    events = tmp_path / "ev.jsonl"
+    done = _run(
+        ta_dir, sample, "--input", "hec-event", "--sourcetype", "acme:auth",
+        "--events-out", events, "--now", "2024-06-01T00:00:00Z",
+    )  # fmt: skip
+    assert done.returncode in (0, 1), done.stdout + done.stderr
+    first, second = (json.loads(line) for line in events.read_text(encoding="utf-8").splitlines())
+    assert first["time"] == "2024-05-01T10:00:01+00:00"  # the envelope's time
+    assert (first["host"], first["source"], first["sourcetype"]) == (
+        "web01",
+        "http:sandbox",
+        "acme:auth",
+    )
+    assert first["fields"]["region"] == "eu" and first["fields"]["user"] == "u1"
+    assert first["eventtypes"] == ["acme_auth"] and first["tags"] == ["authentication"]
+    assert second["time"] == "2024-05-01T10:00:02.500000+00:00"
+    assert "hec-event" in done.stdout
+
+
+def test_modinput_input_makes_one_event_per_file_with_the_given_time(
+    ta_dir: Path, tmp_path: Path
+) -> None:
+    samples = []
+    for number in range(2):
+        sample = tmp_path / f"event_{number}.log"
+        line = f"no clock action=success app=sshd user=u{number} src=10.0.0.{number} dest=srv"
+        sample.write_text(line + "\nsecond line\n", encoding="utf-8")
+        samples.append(sample)
+    events = tmp_path / "ev.jsonl"
+    done = _run(
+        ta_dir, *samples, "--input", "modinput", "--time", "2024-05-03T08:00:00",
+        "--events-out", events, "--now", "2024-06-01T00:00:00Z",
+    )  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    lines = [json.loads(line) for line in events.read_text(encoding="utf-8").splitlines()]
+    assert [line["raw"].split("\n") for line in lines] == [
+        [f"no clock action=success app=sshd user=u{n} src=10.0.0.{n} dest=srv", "second line"]
+        for n in (0, 1)
+    ]
+    assert {line["time"] for line in lines} == {"2024-05-03T08:00:00+00:00"}
+
+
+def test_bad_input_route_values_exit_2(ta_dir: Path, sample: Path, tmp_path: Path) -> None:
+    assert _run(ta_dir, sample, "--input", "syslog").returncode == 2
+    done = _run(ta_dir, sample, "--time", "soon")
+    assert done.returncode == 2 and "--time 'soon'" in done.stderr
+    events = tmp_path / "ev.jsonl"
+    done = _run(ta_dir, sample, "--input", "hec-event", "--events-out", events)
+    assert done.returncode == 2
+    assert "not a HEC event stream" in done.stderr and str(sample) in done.stderr
+    assert len(done.stderr.strip().splitlines()) == 1 and not events.exists()

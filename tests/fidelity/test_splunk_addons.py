@@ -5,9 +5,10 @@ came from are read from ``meta.json``; the sample's sourcetype/source/host and i
 from the add-on's own ``pytest-splunk-addon-data.conf``. pytest-splunk-addon sends
 ``modinput`` samples through HEC's event endpoint, one request per event (no line breaking), and
 streams ``syslog_tcp``/file samples as text; the test feeds ``tagen validate`` the same way: one
-sample file per event for modinput, the whole raw.log otherwise. ``tagen validate --events-out``
-writes the events and ``shared/tools/score.py`` scores them: named recall must reach 0.95 per
-dataset. The shared directory sits beside the clone (``<repo>/../shared``).
+sample file per event through ``--input modinput`` for modinput, the whole raw.log otherwise.
+``tagen validate --events-out`` writes the events and ``shared/tools/score.py`` scores them:
+named recall must reach 0.95 per dataset. The shared directory sits beside the clone
+(``<repo>/../shared``).
 """
 
 from __future__ import annotations
@@ -132,6 +133,8 @@ def test_named_recall_of_splunk_written_addons(
         args += ["--source", dataset.source]
     if dataset.host:
         args += ["--host", dataset.host]
+    if dataset.per_event:
+        args += ["--input", "modinput"]
     result = cli.invoke(app, args)
     assert result.exit_code in (0, 1), result.output
     scored = subprocess.run(

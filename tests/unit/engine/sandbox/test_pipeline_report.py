@@ -97,13 +97,29 @@ def test_event_record_keeps_extracted_fields_and_iso_time_with_offset() -> None:
     event.set_field("ip", ["10.0.0.1", "10.0.0.2"])
     for internal in ("_raw", "linecount", "punct", "date_wday", "timestartpos", "eventtype"):
         event.set_field(internal, "x")
+    event.set_field("tag::host", "web")
+    event.eventtypes, event.tags = ["logins"], ["authentication", "web"]
     assert event_record(event) == {
         "raw": "raw",
         "time": "2024-01-02T03:04:05.678000+02:00",
         "fields": {"user": "bob", "ip": ["10.0.0.1", "10.0.0.2"]},
+        "host": "h1",
+        "source": "/var/log/x.log",
+        "sourcetype": "st",
+        "eventtypes": ["logins"],
+        "tags": ["authentication", "web"],
     }
     extracted_host = _event("raw", time=None, host="web01")
-    assert event_record(extracted_host) == {"raw": "raw", "time": None, "fields": {"host": "web01"}}
+    assert event_record(extracted_host) == {
+        "raw": "raw",
+        "time": None,
+        "fields": {"host": "web01"},
+        "host": "h1",
+        "source": "/var/log/x.log",
+        "sourcetype": "st",
+        "eventtypes": [],
+        "tags": [],
+    }
 
 
 def test_events_writer_is_atomic(tmp_path: Path) -> None:
