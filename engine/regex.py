@@ -3,12 +3,17 @@
 Splunk runs PCRE2 over the UTF-8 bytes of an event, so patterns are compiled as bytes and
 ``\\d``/``\\w`` stay ASCII. Every pattern carries ``(*LIMIT_MATCH)``/``(*LIMIT_DEPTH)`` so a
 catastrophic regex raises :class:`RegexLimitError` instead of hanging.
+
+Byte matching calls the binding's matcher (``pcre2._cy.match``) directly and wraps its match
+data in :class:`ByteMatch`: the binding's ``Pattern.search`` spends six times the match itself
+re-checking arguments and building a ``Match`` with Python properties, once per line, event and
+extraction. The binding is pinned ``<0.8`` for these private entry points.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 
 import pcre2
@@ -32,16 +37,53 @@ def _char_offset(subject: str, encoded: bytes, offset: int) -> int:
     return len(encoded[:offset].decode("utf-8", "replace"))
 
 
+class ByteMatch:
+    """One match over a bytes subject: the binding's match data and the subject it read."""
+
+    __slots__ = ("data", "group_count", "subject")
+
+    def __init__(self, data: _cy.PCRE2MatchData, subject: bytes, group_count: int) -> None:
+        self.data = data
+        self.subject = subject
+        self.group_count = group_count
+
+    def group(self, group: int = 0) -> bytes | None:
+        """A group's bytes (None when it did not take part)."""
+        if not 0 <= group <= self.group_count:
+            raise IndexError(f"no such group: {group!r}")
+        value: bytes | None = _cy.match_substring_bynumber(self.data, self.subject, group)
+        return value
+
+    def span(self, group: int = 0) -> tuple[int, int]:
+        """Byte offsets of a group, (-1, -1) when it did not take part."""
+        if not 0 <= group <= self.group_count:
+            raise IndexError(f"no such group: {group!r}")
+        return match_span(self, group)
+
+    def start(self, group: int = 0) -> int:
+        return self.span(group)[0]
+
+    def end(self, group: int = 0) -> int:
+        return self.span(group)[1]
+
+
 @dataclass(frozen=True, slots=True)
 class RegexMatch:
     """One match of a :class:`Regex`; offsets are character offsets into the str subject."""
 
-    _match: pcre2.Match
+    _match: ByteMatch
+    _groupindex: dict[str, int]
     _subject: str
     _encoded: bytes
 
+    def _number(self, group: int | str) -> int:
+        number = self._groupindex.get(group, -1) if isinstance(group, str) else group
+        if not 0 <= number <= self._match.group_count:
+            raise IndexError(f"no such group: {group!r}")
+        return number
+
     def group(self, group: int | str = 0) -> str | None:
-        value = self._match.group(group)
+        value = self._match.group(self._number(group))
         return None if value is None else value.decode("utf-8", "replace")
 
     def start(self, group: int | str = 0) -> int:
@@ -51,11 +93,7 @@ class RegexMatch:
         return self.span(group)[1]
 
     def span(self, group: int | str = 0) -> tuple[int, int]:
-        pattern = self._match.re
-        number = pattern.groupindex.get(group, -1) if isinstance(group, str) else group
-        if not 0 <= number <= pattern.groups:
-            raise IndexError(f"no such group: {group!r}")
-        start, end = match_span(self._match, number)
+        start, end = match_span(self._match, self._number(group))
         if start < 0 or self._subject.isascii():
             return start, end
         return (
@@ -64,40 +102,28 @@ class RegexMatch:
         )
 
     def groups(self) -> tuple[str | None, ...]:
-        return tuple(self.group(i) for i in range(1, self._match.re.groups + 1))
+        return tuple(self.group(i) for i in range(1, self._match.group_count + 1))
 
     def groupdict(self) -> dict[str, str]:
         """Named groups that took part in the match (last group wins for duplicate names)."""
         out: dict[str, str] = {}
-        for name in self._match.re.groupindex:
-            value = self._match.group(name)
+        for name, number in self._groupindex.items():
+            value = self._match.group(number)
             if value is not None:
                 out[name] = value.decode("utf-8", "replace")
         return out
 
-    @property
-    def raw(self) -> pcre2.Match:
-        """The underlying byte-level match, for callers that work on bytes."""
-        return self._match
 
-
-def match_groups(match: pcre2.Match, count: int) -> list[bytes | None]:
-    """Groups 0..``count`` of a byte-subject match (None for a group that did not take part).
-
-    pcre2's ``Match.__getitem__`` re-validates the group number through Python properties on
-    every call, which costs more than the match itself when an event reads many groups; the
-    numbers asked for here are the pattern's own, so the binding's accessor is called directly.
-    """
-    data, subject = match._pcre2_match_data, match.string
+def match_groups(match: ByteMatch, count: int) -> list[bytes | None]:
+    """Groups 0..``count`` of a byte match (None for a group that did not take part), read
+    with the binding's accessor (the numbers asked for are the pattern's own)."""
+    data, subject = match.data, match.subject
     return [_cy.match_substring_bynumber(data, subject, number) for number in range(count + 1)]
 
 
-def match_span(match: pcre2.Match, group: int = 0) -> tuple[int, int]:
-    """Byte offsets of a group of a byte-subject match, (-1, -1) when it did not take part
-    (the binding's accessor, as in :func:`match_groups`)."""
-    span: tuple[int, int] = _cy.match_substring_span_bynumber(
-        match._pcre2_match_data, match.string, group
-    )
+def match_span(match: ByteMatch, group: int = 0) -> tuple[int, int]:
+    """Byte offsets of a group of a byte match, (-1, -1) when it did not take part."""
+    span: tuple[int, int] = _cy.match_substring_span_bynumber(match.data, match.subject, group)
     return span
 
 
@@ -107,22 +133,29 @@ class Regex:
 
     pattern: str
     compiled: pcre2.Pattern
+    groups: int = field(init=False)
+    _code: _cy.PCRE2Code = field(init=False, repr=False, compare=False)
+    _context: _cy.PCRE2MatchContext = field(init=False, repr=False, compare=False)
 
-    @property
-    def groups(self) -> int:
-        return int(self.compiled.groups)
+    def __post_init__(self) -> None:
+        # Read once: the binding computes these through Python properties on every access.
+        object.__setattr__(self, "groups", int(self.compiled.groups))
+        object.__setattr__(self, "_code", self.compiled._pcre2_code)
+        object.__setattr__(self, "_context", self.compiled._get_match_context(b""))
 
     @property
     def groupindex(self) -> dict[str, int]:
         return dict(self.compiled.groupindex)
 
-    def search_bytes(self, subject: bytes, pos: int = 0) -> pcre2.Match | None:
+    def search_bytes(self, subject: bytes, pos: int = 0) -> ByteMatch | None:
+        size = len(subject)
         try:
-            return self.compiled.search(subject, pos)
+            data = _cy.match(self._code, subject, size, min(pos, size), self._context, 0)[0]
         except pcre2.LibraryError as exc:
             raise RegexLimitError(f"regex {self.pattern!r}: {exc}") from exc
+        return None if data is None else ByteMatch(data, subject, self.groups)
 
-    def finditer_bytes(self, subject: bytes, pos: int = 0) -> Iterator[pcre2.Match]:
+    def finditer_bytes(self, subject: bytes, pos: int = 0) -> Iterator[ByteMatch]:
         while pos <= len(subject):
             match = self.search_bytes(subject, pos)
             if match is None:
@@ -135,7 +168,9 @@ class Regex:
         encoded = subject.encode("utf-8")
         byte_pos = pos if subject.isascii() else len(subject[:pos].encode("utf-8"))
         match = self.search_bytes(encoded, byte_pos)
-        return None if match is None else RegexMatch(match, subject, encoded)
+        if match is None:
+            return None
+        return RegexMatch(match, self.groupindex, subject, encoded)
 
     def search_end(self, subject: str) -> int | None:
         """Character offset where the first match ends (None: no match), without building a
@@ -149,8 +184,9 @@ class Regex:
 
     def finditer(self, subject: str) -> Iterator[RegexMatch]:
         encoded = subject.encode("utf-8")
+        groupindex = self.groupindex
         for match in self.finditer_bytes(encoded):
-            yield RegexMatch(match, subject, encoded)
+            yield RegexMatch(match, groupindex, subject, encoded)
 
 
 @lru_cache(maxsize=4096)

@@ -25,11 +25,10 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import pcre2
-
 from engine.regex import (
     DEPTH_LIMIT,
     MATCH_LIMIT,
+    ByteMatch,
     Regex,
     RegexError,
     compile_regex,
@@ -180,20 +179,20 @@ def _compile(pattern: str, *, match_limit: int, depth_limit: int) -> Regex:
         raise ExtractionConfigError(str(exc)) from exc
 
 
-def _key_val_pairs(regex: Regex) -> list[tuple[str, str]]:
-    """Group names of the ``_KEY_<s>``/``_VAL_<s>`` pairs a regex defines."""
+def _key_val_pairs(regex: Regex) -> list[tuple[int, int]]:
+    """Group numbers of the ``_KEY_<s>``/``_VAL_<s>`` pairs a regex defines."""
     names = regex.groupindex
     return [
-        (name, _VAL_PREFIX + name[len(_KEY_PREFIX) :])
-        for name in names
+        (number, names[_VAL_PREFIX + name[len(_KEY_PREFIX) :]])
+        for name, number in names.items()
         if name.startswith(_KEY_PREFIX) and _VAL_PREFIX + name[len(_KEY_PREFIX) :] in names
     ]
 
 
-def _named_groups(regex: Regex, pairs: tuple[tuple[str, str], ...]) -> tuple[tuple[str, int], ...]:
+def _named_groups(regex: Regex, pairs: tuple[tuple[int, int], ...]) -> tuple[tuple[str, int], ...]:
     """Named groups that are not _KEY_/_VAL_ pairs, with their numbers (numbers are cheaper)."""
     paired = {n for pair in pairs for n in pair}
-    return tuple((n, i) for n, i in regex.groupindex.items() if n not in paired)
+    return tuple((n, i) for n, i in regex.groupindex.items() if i not in paired)
 
 
 def _last_number(named: tuple[tuple[str, int], ...]) -> int:
@@ -201,7 +200,7 @@ def _last_number(named: tuple[tuple[str, int], ...]) -> int:
 
 
 def _emit_named(
-    match: pcre2.Match, named: tuple[tuple[str, int], ...], last: int, sink: FieldSink
+    match: ByteMatch, named: tuple[tuple[str, int], ...], last: int, sink: FieldSink
 ) -> None:
     """Named groups (up to group number ``last``) that took part, in their pattern order."""
     values = match_groups(match, last)
@@ -214,9 +213,11 @@ def _emit_named(
     )
 
 
-def _group_text(match: object, group: int | str) -> str | None:
-    value = match.group(group)  # type: ignore[attr-defined]
-    return None if value is None else bytes(value).decode("utf-8", "replace")
+def _group_text(match: ByteMatch, group: int) -> str | None:
+    if group > match.group_count:
+        return None
+    value = match.group(group)
+    return None if value is None else value.decode("utf-8", "replace")
 
 
 @dataclass(frozen=True, slots=True)
@@ -227,7 +228,7 @@ class InlineExtraction:
     regex: Regex
     src_field: str
     named: tuple[tuple[str, int], ...]
-    key_vals: tuple[tuple[str, str], ...]
+    key_vals: tuple[tuple[int, int], ...]
     last: int
 
     @classmethod
@@ -246,8 +247,8 @@ class InlineExtraction:
         for subject in view.get(self.src_field) or ():
             encoded = view.encode(subject)
             if self.key_vals:
-                for match in self.regex.finditer_bytes(encoded):
-                    _emit_key_vals(match, self.key_vals, sink, clean=True)
+                for each in self.regex.finditer_bytes(encoded):
+                    _emit_key_vals(each, self.key_vals, sink, clean=True)
             if self.named and (match := self.regex.search_bytes(encoded)) is not None:
                 _emit_named(match, self.named, self.last, sink)
 
@@ -263,7 +264,7 @@ def split_src_field(value: str) -> tuple[str, str]:
 
 
 def _emit_key_vals(
-    match: object, pairs: tuple[tuple[str, str], ...], sink: FieldSink, *, clean: bool
+    match: ByteMatch, pairs: tuple[tuple[int, int], ...], sink: FieldSink, *, clean: bool
 ) -> None:
     for key_group, val_group in pairs:
         key = _group_text(match, key_group)
@@ -396,7 +397,7 @@ class Transform:
     regex: Regex | None = None
     format: tuple[_FormatPair, ...] = ()
     named: tuple[tuple[str, int], ...] = ()
-    key_vals: tuple[tuple[str, str], ...] = ()
+    key_vals: tuple[tuple[int, int], ...] = ()
     last: int = 0
     pair_delims: str = ""
     kv_delims: str = ""
@@ -497,7 +498,7 @@ class Transform:
             sink.add(self._key(values[i]), values[i + 1])
 
 
-def _resolve(match: object, part: str | int) -> str | None:
+def _resolve(match: ByteMatch, part: str | int) -> str | None:
     return _group_text(match, part) if isinstance(part, int) else part
 
 

@@ -18,11 +18,10 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-import pcre2
-
 from engine.regex import (
     DEPTH_LIMIT,
     MATCH_LIMIT,
+    ByteMatch,
     Regex,
     RegexError,
     RegexLimitError,
@@ -50,7 +49,7 @@ def ordered_classes(settings: Mapping[str, str], prefix: str) -> list[tuple[str,
     return sorted(found, key=lambda item: item[0].encode("utf-8"))
 
 
-def _expand(template: str, match: pcre2.Match | None) -> str:
+def _expand(template: str, match: ByteMatch | None) -> str:
     """FORMAT with ``$n`` replaced by group n (empty when it did not take part)."""
     out: list[str] = []
     i = 0
@@ -68,8 +67,8 @@ def _expand(template: str, match: pcre2.Match | None) -> str:
     return "".join(out)
 
 
-def _group_text(match: pcre2.Match | None, group: int) -> str:
-    if match is None or group > match.re.groups:
+def _group_text(match: ByteMatch | None, group: int) -> str:
+    if match is None or group > match.group_count:
         return ""
     value = match.group(group)
     return "" if value is None else value.decode("utf-8", "replace")
@@ -169,7 +168,7 @@ class IndexTransform:
             value = _expand(self.template, match)
         return _write_dest(event, self.dest_key, value)
 
-    def _write_meta(self, event: Event, subject: bytes, match: pcre2.Match | None) -> None:
+    def _write_meta(self, event: Event, subject: bytes, match: ByteMatch | None) -> None:
         if match is None and self.default_value is not None:
             _add_meta(event, parse_meta(self.default_value))
         while match is not None:
@@ -304,7 +303,7 @@ def _sed_command(
     return SedCommand(regex, second, occurrence, {})
 
 
-def _sed_replacement(template: str, match: pcre2.Match) -> bytes:
+def _sed_replacement(template: str, match: ByteMatch) -> bytes:
     out: list[bytes] = []
     i = 0
     while i < len(template):
@@ -313,7 +312,7 @@ def _sed_replacement(template: str, match: pcre2.Match) -> bytes:
             nxt = template[i + 1]
             if nxt.isdigit():
                 group = int(nxt)
-                value = match.group(group) if group <= match.re.groups else None
+                value = match.group(group) if group <= match.group_count else None
                 out.append(value or b"")
             else:
                 out.append(nxt.encode("utf-8"))

@@ -8,7 +8,9 @@ far back into already-scanned data the breaker is re-run when more data arrives.
 (default 10000 bytes, 0 = off) cuts a line without splitting a UTF-8 character.
 
 The scan runs ``finditer_bytes`` over a byte buffer that only holds the current partial line
-(and at most TRUNCATE bytes of it once it grows past that), so memory stays bounded.
+(and at most TRUNCATE bytes of it once it grows past that), so memory stays bounded. The
+default breaker, runs of CR/LF, cuts exactly where ``bytes.splitlines`` does (empty pieces
+between the characters of a run are dropped like blank lines), so it is split in C.
 """
 
 from __future__ import annotations
@@ -16,9 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import pcre2
-
-from engine.regex import Regex, RegexError, compile_regex, match_span
+from engine.regex import ByteMatch, Regex, RegexError, compile_regex, match_span
 from engine.sandbox.stanzas import SettingError
 
 DEFAULT_LINE_BREAKER = r"([\r\n]+)"
@@ -83,17 +83,32 @@ class LineBreaker:
     def feed(self, data: bytes) -> Iterator[Line]:
         if data:
             self._buffer += data
-            yield from self._scan(final=False)
+            yield from self._split(final=False)
 
     def finish(self) -> Iterator[Line]:
-        yield from self._scan(final=True)
+        yield from self._split(final=True)
         line = self._emit(len(self._buffer))
         if line is not None:
             yield line
         self._buffer = b""
         self._scan_from = 0
 
-    def _break_span(self, match: pcre2.Match) -> tuple[int, int]:
+    def _split(self, *, final: bool) -> Iterator[Line]:
+        if self._regex.pattern != DEFAULT_LINE_BREAKER:
+            yield from self._scan(final=final)
+            return
+        buffer = self._buffer
+        # Up to the last CR/LF; a run cut at the chunk's end only leaves an empty piece.
+        cut = len(buffer) if final else max(buffer.rfind(b"\n"), buffer.rfind(b"\r")) + 1
+        if cut > 0:
+            for piece in buffer[:cut].splitlines():
+                line = self._line(piece)
+                if line is not None:
+                    yield line
+            self._buffer = buffer[cut:]
+        self._bound_partial()
+
+    def _break_span(self, match: ByteMatch) -> tuple[int, int]:
         for group in self._groups:
             span = match_span(match, group)
             if span[0] >= 0:
@@ -128,12 +143,16 @@ class LineBreaker:
         self._bound_partial()
 
     def _emit(self, end: int, start: int = 0) -> Line | None:
+        return self._line(self._buffer[start:end])
+
+    def _line(self, piece: bytes) -> Line | None:
+        """The line a piece between two breaks makes (None when blank); the first after an
+        overlong partial line is that line's kept head."""
         head = self._kept_head
         self._kept_head = None
         if head is not None:
             data, truncated = head, True
         else:
-            piece = self._buffer[start:end]
             data = truncate_utf8(piece, self._truncate)
             truncated = len(data) < len(piece)
         data = data.strip(_STRIP)

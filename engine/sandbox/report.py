@@ -24,6 +24,8 @@ MAX_WARNINGS = 100
 """Distinct warning messages listed; later distinct ones are only counted."""
 MAX_TRACKED_FIELDS = 2000
 """Distinct field names whose coverage is tracked; keeps the report bounded on odd data."""
+MAX_NAME_SETS = 256
+"""Distinct sets of field names whose extracted names are remembered."""
 
 INTERNAL_FIELDS = frozenset(
     {
@@ -155,6 +157,7 @@ class ReportBuilder:
         self._truncated = 0
         self._with_fields = 0
         self._sample_events: list[int] = []
+        self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
         self.cim = ComplianceTally(max_examples=settings.max_examples)
 
     @property
@@ -215,8 +218,10 @@ class ReportBuilder:
                 )
         counts = self._field_events
         extracted = False
-        for name, values in event.fields.items():
-            if not values or not is_extracted_field(name):
+        fields = event.fields
+        for name in self._extracted_names(fields):
+            values = fields[name]
+            if not values:
                 continue
             extracted = True
             seen = counts.get(name)
@@ -235,6 +240,18 @@ class ReportBuilder:
         else:
             problem = True
         return problem
+
+    def _extracted_names(self, fields: dict[str, list[str]]) -> tuple[str, ...]:
+        """The names of ``fields`` the TA extracted; events of a source mostly share one set of
+        names, so the answer is remembered per set (in field order, boundedly)."""
+        key = tuple(fields)
+        names = self._names.get(key)
+        if names is None:
+            names = tuple(name for name in key if is_extracted_field(name))
+            if len(self._names) >= MAX_NAME_SETS:
+                self._names.clear()
+            self._names[key] = names
+        return names
 
     def build(
         self, *, lint: list[LintItem], stanza_models: dict[str, list[str]]

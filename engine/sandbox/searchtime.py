@@ -305,20 +305,27 @@ class SearchTimeProcessor:
                 transform.apply(view, sink)
             except RegexLimitError as exc:
                 errors.append(f"{key} ({transform.name}): {exc}")
-        results = [event]
-        if plan.kv_mode is not None:
-            if plan.kv_mode.mode == "multi":
-                results = table_rows(event) or results
-            else:
-                plan.kv_mode.apply(event.raw, FieldSink(event, touched, accumulate=True))
+        if plan.kv_mode is None:
+            self._after_kv(plan, event, view, errors)
+            return [event], errors
+        if plan.kv_mode.mode != "multi":
+            plan.kv_mode.apply(event.raw, FieldSink(event, touched, accumulate=True))
+            self._after_kv(plan, event, view, errors)
+            return [event], errors
+        results = table_rows(event)
+        if not results:
+            self._after_kv(plan, event, view, errors)
+            return [event], errors
         for result in results:
-            self._after_kv(plan, result, errors)
+            self._after_kv(plan, result, EventView(result), errors)
         return results, errors
 
-    def _after_kv(self, plan: SearchTimePlan, event: Event, errors: list[str]) -> None:
+    def _after_kv(
+        self, plan: SearchTimePlan, event: Event, view: EventView, errors: list[str]
+    ) -> None:
         """FIELDALIAS, EVAL, LOOKUP, eventtypes and tags on one result."""
-        view = EventView(event)
-        self._apply_aliases(plan.aliases, event, view)
+        if plan.aliases:
+            self._apply_aliases(plan.aliases, event, view)
         if plan.evals:
             self._apply_evals(plan.evals, event, view, errors)
         for lookup in plan.lookups:
@@ -331,8 +338,6 @@ class SearchTimeProcessor:
 
     @staticmethod
     def _apply_aliases(aliases: tuple[FieldAlias, ...], event: Event, view: EventView) -> None:
-        if not aliases:
-            return
         before = {alias.source: view.get(alias.source) for alias in aliases}
         fields = event.fields
         for alias in aliases:

@@ -15,7 +15,7 @@ from datetime import UTC, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
 
-from engine.regex import Regex, RegexError, compile_regex, match_groups
+from engine.regex import Regex, RegexError, compile_regex, match_groups, match_span
 
 PARSE_CACHE_SIZE = 512
 """Distinct timestamp texts remembered per format (cleared when full, so memory is bounded).
@@ -192,8 +192,8 @@ class TimeFormat:
         match = self.regex.search_bytes(encoded, byte_pos)
         if match is None:
             return None
-        text: bytes = match_groups(match, 0)[0]  # type: ignore[assignment]
-        end = byte_pos + len(text)
+        end = match_span(match)[1]
+        text = encoded[byte_pos:end]
         cache = self._parsed
         parsed = cache.get(text)
         if parsed is None:
@@ -340,13 +340,6 @@ def _offset_zone(text: str) -> tzinfo | None:
     return UTC if not delta else timezone(delta)
 
 
-def _set_number(slot: int) -> Callable[[list[Any], bytes], None]:
-    def setter(parts: list[Any], raw: bytes) -> None:
-        parts[slot] = int(raw)
-
-    return setter
-
-
 def _set_monthname(parts: list[Any], raw: bytes) -> None:
     parts[_MONTH] = _MONTHS[raw[:3].decode("ascii").lower()]
 
@@ -400,14 +393,6 @@ class _NotATime(Exception):
 _ZONE_TEXT = 11
 _HOUR12 = 12
 _SETTERS: dict[str, Callable[[list[Any], bytes], None]] = {
-    "year": _set_number(_YEAR),
-    "month": _set_number(_MONTH),
-    "day": _set_number(_DAY),
-    "yday": _set_number(_YDAY),
-    "hour": _set_number(_HOUR),
-    "minute": _set_number(_MINUTE),
-    "second": _set_number(_SECOND),
-    "hour12": _set_number(_HOUR12),
     "monthname": _set_monthname,
     "year2": _set_year2,
     "ampm": _set_ampm,
@@ -417,18 +402,56 @@ _SETTERS: dict[str, Callable[[list[Any], bytes], None]] = {
 }
 
 
+_NUMBER_SLOTS = {
+    "year": _YEAR,
+    "month": _MONTH,
+    "day": _DAY,
+    "yday": _YDAY,
+    "hour": _HOUR,
+    "minute": _MINUTE,
+    "second": _SECOND,
+    "hour12": _HOUR12,
+}
+
+
 def _converter(kinds: tuple[str, ...]) -> Converter:
-    """One function that turns a format's groups into :class:`ParsedTime` (or None)."""
+    """One function that turns a format's groups into :class:`ParsedTime` (or None).
+
+    Plain numbers (most groups of most formats) are read in one loop without a call per group;
+    the rest go through their setters. It runs once per distinct timestamp text.
+    """
+    numbers = tuple(
+        (number, _NUMBER_SLOTS[kind])
+        for number, kind in enumerate(kinds, start=1)
+        if kind in _NUMBER_SLOTS
+    )
     steps = tuple(
         (number, _set_subsec(int(kind[6:])) if kind.startswith("subsec") else _SETTERS[kind])
         for number, kind in enumerate(kinds, start=1)
-        if kind != "skip"
+        if kind != "skip" and kind not in _NUMBER_SLOTS
     )
     has_ampm = "ampm" in kinds
 
     def convert(values: Sequence[bytes | None], end: int) -> ParsedTime | None:
-        parts: list[Any] = [None] * 13
-        parts[_MICROSECOND] = 0
+        parts: list[Any] = [
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            0,
+            None,
+            None,
+            None,
+            None,
+            None,
+        ]
+        for number, slot in numbers:
+            raw = values[number]
+            if raw is not None:
+                parts[slot] = int(raw)
         try:
             for number, setter in steps:
                 raw = values[number]

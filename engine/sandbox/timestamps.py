@@ -273,8 +273,10 @@ class Timestamper:
         self._oldest = now - timedelta(days=settings.max_days_ago)
         self._newest = now + timedelta(days=settings.max_days_hence)
         # Moments of dated parses (a function of the parts alone; undated ones depend on the
-        # previous event), bounded like the parse cache.
-        self._moments: dict[ParsedTime, datetime] = {}
+        # previous event), bounded like the parse cache. A format hands out one ParsedTime per
+        # distinct text, so identity finds repeats without hashing thirteen parts; the entry
+        # keeps the object alive, so its id is not reused while it is there.
+        self._moments: dict[int, tuple[ParsedTime, datetime]] = {}
 
     def detect(self, raw: str, *, use_prefix: bool = True) -> ParsedTime | None:
         """The timestamp parts found in ``raw`` (no range checks): also the "has a date" test."""
@@ -321,18 +323,21 @@ class Timestamper:
         if found is None:
             return self._fallback(self._why_missing(raw, use_prefix=use_prefix))
         moments = self._moments
-        moment = moments.get(found) if found.has_date else None
-        if moment is None:
-            moment = self._to_datetime(found)
-            if moment is None:
+        seen = moments.get(id(found))
+        if seen is not None and seen[0] is found:
+            moment = seen[1]
+        else:
+            converted = self._to_datetime(found)
+            if converted is None:
                 return self._fallback("timestamp parts do not form a valid date")
+            moment = converted
             error = self._out_of_range(moment)
             if error is not None:
                 return self._fallback(error)
             if found.has_date:
                 if len(moments) >= PARSE_CACHE_SIZE:
                     moments.clear()
-                moments[found] = moment
+                moments[id(found)] = (found, moment)
         self.previous = moment
         return moment, None
 
@@ -368,6 +373,20 @@ class Timestamper:
             fraction = parsed.microsecond or round((parsed.epoch % 1) * 1_000_000)
             return moment + timedelta(microseconds=fraction)
         zone = self._zone(parsed)
+        if parsed.year is not None and parsed.month is not None and parsed.day is not None:
+            try:  # a full date: nothing to infer
+                return datetime(
+                    parsed.year,
+                    parsed.month,
+                    parsed.day,
+                    parsed.hour or 0,
+                    parsed.minute or 0,
+                    min(parsed.second or 0, 59),
+                    parsed.microsecond,
+                    tzinfo=zone,
+                )
+            except ValueError:
+                return None
         local_now = self._local_now.get(zone)
         if local_now is None:
             local_now = self._local_now[zone] = self.now.astimezone(zone)

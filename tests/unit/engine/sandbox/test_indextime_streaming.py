@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import random
 from datetime import UTC, datetime, timedelta, timezone
 from pathlib import Path
 
@@ -28,6 +29,28 @@ def test_overlong_line_is_truncated_in_bounded_memory() -> None:
     lines.extend(breaker.finish())
     assert [(len(line.text), line.truncated) for line in lines] == [(10_000, True), (9, False)]
     assert peak < 10_000 + 65536 * 2 + 1000
+
+
+def _break(pattern: str, text: bytes, chunk: int, truncate: int) -> list[tuple[str, bool]]:
+    breaker = LineBreaker(compile_regex(pattern), truncate=truncate, lookbehind=100)
+    lines = []
+    for i in range(0, len(text), chunk):
+        lines.extend(breaker.feed(text[i : i + chunk]))
+    lines.extend(breaker.finish())
+    return [(line.text, line.truncated) for line in lines]
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_the_default_breakers_split_matches_pcre2(seed: int) -> None:
+    """The default breaker is split with bytes.splitlines; ([\\n\\r]+), the same breaker
+    written otherwise, runs on PCRE2: both cut every text and chunking alike."""
+    rng = random.Random(seed)
+    alphabet = [b"a", b"b", b" ", b"\t", b"\r", b"\n", b"\r\n", "\u00e9".encode(), b"\xff"]
+    text = b"".join(rng.choice(alphabet) for _ in range(rng.randint(0, 400)))
+    chunk, truncate = rng.choice([1, 3, 7, 64, 1000]), rng.choice([0, 5, 17, 10_000])
+    assert _break(r"([\r\n]+)", text, chunk, truncate) == _break(
+        r"([\n\r]+)", text, chunk, truncate
+    )
 
 
 def test_breaks_across_feed_boundaries_with_lookahead_breaker() -> None:
