@@ -16,8 +16,9 @@ value is substituted, and the eventtype does not apply when the field is missing
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from functools import lru_cache
 
 from engine.regex import Regex, RegexError, RegexLimitError, compile_regex
 from engine.sandbox.extractions import parse_bool
@@ -259,6 +260,30 @@ class _Parser:
             if token != ",":
                 values.append(_unquote(token))
         raise self.fail("missing ')' after IN list")
+
+
+@lru_cache(maxsize=512)
+def cached_search(search: str) -> Predicate | None:
+    """:func:`compile_search` remembered per text; None for a search outside the subset."""
+    try:
+        return compile_search(search)
+    except EventtypeSearchError:
+        return None
+
+
+def search_matches(
+    predicate: Predicate,
+    *,
+    get: Callable[[str], list[str] | None],
+    raw: str,
+    field_tags: Collection[str] = (),
+    eventtypes: Collection[str] = (),
+) -> bool:
+    """A compiled search on one event seen through ``get`` (a match limit hit propagates)."""
+    context = MatchContext(
+        get=get, raw=raw, field_tags=set(field_tags), resolve_eventtype=eventtypes.__contains__
+    )
+    return predicate(context)
 
 
 def compile_search(search: str) -> Predicate:

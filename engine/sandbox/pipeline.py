@@ -24,12 +24,7 @@ from engine.conf.ta import TA
 from engine.regex import RegexLimitError
 from engine.samples import read_sample_chunks
 from engine.sandbox.events import Event
-from engine.sandbox.eventtypes import (
-    EventtypeSearchError,
-    MatchContext,
-    Predicate,
-    compile_search,
-)
+from engine.sandbox.eventtypes import cached_search, search_matches
 from engine.sandbox.indextime import IndexTime, IndexTimeStats
 from engine.sandbox.report import LintItem, ReportBuilder, SampleRun, ValidationReport
 from engine.sandbox.routes import InputRoute, default_source, route_events
@@ -87,18 +82,17 @@ class SandboxSpl:
     """The CIM rules' SPL (filters and eval expressions) run on the sandbox's own evaluators."""
 
     def search_matches(self, search: str, fields: FieldView) -> bool:
-        predicate = _search_predicate(search)
+        predicate = cached_search(search)
         if predicate is None:
             raise ValueError(f"search {search!r} is outside the sandbox's search subset")
-        eventtypes = set(fields.get("eventtype", ()))
-        context = MatchContext(
-            get=lambda name: list(fields[name]) if name in fields else None,
-            raw="".join(fields.get("_raw", ())),
-            field_tags=set(fields.get("tag", ())),
-            resolve_eventtype=lambda name: name in eventtypes,
-        )
         try:
-            return predicate(context)
+            return search_matches(
+                predicate,
+                get=lambda name: list(fields[name]) if name in fields else None,
+                raw="".join(fields.get("_raw", ())),
+                field_tags=fields.get("tag", ()),
+                eventtypes=set(fields.get("eventtype", ())),
+            )
         except RegexLimitError:
             return False
 
@@ -113,14 +107,6 @@ class SandboxSpl:
         if isinstance(value, bool):
             return ["true"] if value else None
         return to_values(value)
-
-
-@lru_cache(maxsize=512)
-def _search_predicate(search: str) -> Predicate | None:
-    try:
-        return compile_search(search)
-    except EventtypeSearchError:
-        return None
 
 
 @lru_cache(maxsize=512)

@@ -241,6 +241,23 @@ def date_in_source(source: str) -> date | None:
     return None
 
 
+def _moment(parsed: ParsedTime, year: int, month: int, day: int, zone: tzinfo) -> datetime | None:
+    """The parsed time of day on that date (None when the date does not exist)."""
+    try:
+        return datetime(
+            year,
+            month,
+            day,
+            parsed.hour or 0,
+            parsed.minute or 0,
+            min(parsed.second or 0, 59),
+            parsed.microsecond,
+            tzinfo=zone,
+        )
+    except ValueError:
+        return None
+
+
 class Timestamper:
     """Assigns times to consecutive events of one source (it remembers the previous time).
 
@@ -369,42 +386,24 @@ class Timestamper:
 
     def _to_datetime(self, parsed: ParsedTime) -> datetime | None:
         if parsed.epoch is not None:
-            moment = datetime.fromtimestamp(int(parsed.epoch), UTC)
+            whole = datetime.fromtimestamp(int(parsed.epoch), UTC)
             fraction = parsed.microsecond or round((parsed.epoch % 1) * 1_000_000)
-            return moment + timedelta(microseconds=fraction)
+            return whole + timedelta(microseconds=fraction)
         zone = self._zone(parsed)
         if parsed.year is not None and parsed.month is not None and parsed.day is not None:
-            try:  # a full date: nothing to infer
-                return datetime(
-                    parsed.year,
-                    parsed.month,
-                    parsed.day,
-                    parsed.hour or 0,
-                    parsed.minute or 0,
-                    min(parsed.second or 0, 59),
-                    parsed.microsecond,
-                    tzinfo=zone,
-                )
-            except ValueError:
-                return None
+            # A full date: nothing to infer.
+            return _moment(parsed, parsed.year, parsed.month, parsed.day, zone)
         local_now = self._local_now.get(zone)
         if local_now is None:
             local_now = self._local_now[zone] = self.now.astimezone(zone)
         try:
             day = self._date(parsed, local_now)
-            if day is None:
-                return None
-            moment = datetime(
-                day.year,
-                day.month,
-                day.day,
-                parsed.hour or 0,
-                parsed.minute or 0,
-                min(parsed.second or 0, 59),
-                parsed.microsecond,
-                tzinfo=zone,
-            )
         except ValueError:
+            return None
+        if day is None:
+            return None
+        moment = _moment(parsed, day.year, day.month, day.day, zone)
+        if moment is None:
             return None
         if not parsed.has_date and self.settings.date_from_system_time:
             # A time of day more than three hours ahead of now belongs to yesterday.

@@ -26,6 +26,7 @@ from engine.sandbox.events import Event
 from engine.sandbox.pipeline import run_sandbox
 from engine.sandbox.routes import InputRoute
 from engine.settings import SandboxSettings
+from tests.unit.engine.sandbox.support import Collect
 
 ADDON = (
     Path(__file__).resolve().parents[2].parent
@@ -100,14 +101,6 @@ def _tokenised(sample: str, stanza: dict[str, str]) -> str:
 
         text = pattern.sub(put, text)
     return text
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def write(self, event: Event) -> None:
-        self.events.append(event)
 
 
 def _ingest(sample: str, tmp_path: Path) -> list[Event]:

@@ -8,14 +8,12 @@ expression (a bad one is a syntax error); a computed one is compiled per distinc
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from engine.regex import RegexLimitError
 from engine.sandbox.eventtypes import (
     EventtypeSearchError,
-    MatchContext,
-    Predicate,
+    cached_search,
     compile_search,
+    search_matches,
 )
 from engine.sandbox.spl_eval.values import (
     Compiled,
@@ -25,14 +23,6 @@ from engine.sandbox.spl_eval.values import (
     Value,
     to_text,
 )
-
-
-@lru_cache(maxsize=256)
-def _predicate(search: str) -> Predicate | None:
-    try:
-        return compile_search(search)
-    except EventtypeSearchError:
-        return None
 
 
 def _no_fields(name: str) -> list[str] | None:
@@ -52,15 +42,11 @@ def searchmatch(args: list[Compiled], source: str) -> Compiled:
 
     def match(get: Getter) -> Value:
         text = to_text(search(get))
-        predicate = None if text is None else _predicate(text)
+        predicate = None if text is None else cached_search(text)
         if predicate is None:
             return None
-        raw = get("_raw") or [""]
-        context = MatchContext(
-            get=get, raw=raw[0], field_tags=set(), resolve_eventtype=lambda name: False
-        )
         try:
-            return predicate(context)
+            return search_matches(predicate, get=get, raw=(get("_raw") or [""])[0])
         except RegexLimitError as exc:
             raise EvalLimitError(str(exc)) from exc
 

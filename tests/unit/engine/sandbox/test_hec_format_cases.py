@@ -3,7 +3,6 @@ props.conf.spec and "Format events for HTTP Event Collector"."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -12,6 +11,7 @@ import pytest
 from engine.sandbox.events import Event
 from engine.sandbox.hec import HecFormatError, read_envelope
 from engine.sandbox.indextime import IndexTimeStats, index_events
+from tests.unit.engine.sandbox.support import hec_lines
 
 NOW = datetime(2020, 3, 1, 12, 0, 0, tzinfo=UTC)
 HEC = {"INDEXED_EXTRACTIONS": "hec"}
@@ -19,10 +19,6 @@ HEC_SPEC = (
     "INDEXED_EXTRACTIONS = <CSV|TSV|PSV|W3C|JSON|HEC> ... HEC - Interpret file as a stream of "
     "JSON events in the same format as the HTTP Event Collector (HEC) input."
 )
-
-
-def _lines(*envelopes: object) -> str:
-    return "".join(json.dumps(envelope) + "\n" for envelope in envelopes)
 
 
 @dataclass(frozen=True)
@@ -40,27 +36,27 @@ CASES = [
     Case(
         "each envelope is one event: its event text, no line breaking",
         HEC_SPEC,
-        _lines({"event": "first line\nsecond line"}, {"event": "next"}),
+        hec_lines({"event": "first line\nsecond line"}, {"event": "next"}),
         ["first line\nsecond line", "next"],
     ),
     Case(
         "an event object is indexed as its JSON text",
         'event: "Event data can be assigned to the "event" key within the JSON object" (a '
         "string or a JSON object)",
-        _lines({"event": {"club": "glee", "wins": ["regionals", 2]}}),
+        hec_lines({"event": {"club": "glee", "wins": ["regionals", 2]}}),
         ['{"club":"glee","wins":["regionals",2]}'],
     ),
     Case(
         "the envelope's time wins over a timestamp in the text",
         "Timestamps in the event's JSON envelope take priority over the extracted timestamp.",
-        _lines({"event": "2019-01-01 00:00:00 old text", "time": 1583056800.5}),
+        hec_lines({"event": "2019-01-01 00:00:00 old text", "time": 1583056800.5}),
         ["2019-01-01 00:00:00 old text"],
         times=["2020-03-01T10:00:00.500000+00:00"],
     ),
     Case(
         "time may be a numeric string",
         'time: "The event time ... in the format <sec>.<ms>"',
-        _lines({"event": "x", "time": "1583056800.250"}),
+        hec_lines({"event": "x", "time": "1583056800.250"}),
         ["x"],
         times=["2020-03-01T10:00:00.250000+00:00"],
     ),
@@ -68,7 +64,7 @@ CASES = [
         "without an envelope time the text's timestamp is extracted",
         "If there's no timestamp in the event's JSON envelope, the merging pipeline extracts "
         "the timestamp from the event.",
-        _lines({"event": "2020-02-29 08:00:00 text"}),
+        hec_lines({"event": "2020-02-29 08:00:00 text"}),
         ["2020-02-29 08:00:00 text"],
         times=["2020-02-29T08:00:00+00:00"],
     ),
@@ -76,7 +72,7 @@ CASES = [
         "fields become indexed fields, arrays multivalued",
         'fields: "Specifies a JSON object that contains explicit custom fields to be defined at '
         'index time"',
-        _lines({"event": "x", "fields": {"region": "eu", "tags": ["a", "b"], "n": 3}}),
+        hec_lines({"event": "x", "fields": {"region": "eu", "tags": ["a", "b"], "n": 3}}),
         ["x"],
         fields=[{"region": ["eu"], "tags": ["a", "b"], "n": ["3"]}],
     ),
@@ -84,7 +80,7 @@ CASES = [
         "host, source, sourcetype and index come from the envelope",
         "The HEC format lets events overide many details on a per-event basis, such as the "
         "destination index.",
-        _lines(
+        hec_lines(
             {"event": "a", "host": "web01", "source": "app", "sourcetype": "acme", "index": "i"},
             {"event": "b"},
         ),

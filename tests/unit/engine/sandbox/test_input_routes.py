@@ -7,7 +7,6 @@ Each case quotes the manual line it follows ("HTTP Event Collector REST API endp
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -22,6 +21,7 @@ from engine.sandbox.pipeline import run_sandbox
 from engine.sandbox.report import ValidationReport
 from engine.sandbox.routes import HEC_SOURCE, InputRoute
 from engine.settings import SandboxSettings
+from tests.unit.engine.sandbox.support import Collect, hec_lines
 
 NOW = datetime(2024, 6, 10, tzinfo=UTC)
 INPUT_TIME = datetime(2024, 6, 1, 9, 30, tzinfo=UTC)
@@ -48,11 +48,8 @@ WRITE_META = true
 [mark_audit]
 INGEST_EVAL = audited="yes"
 """
+AUDIT_ENVELOPE = {"event": "actor=eve", "sourcetype": "acme:audit", "host": "fw1", "source": "x"}
 TWO_LINES = "2024-05-01 10:00:00 user=amy login\nfailed twice\n2024-05-01 10:00:05 user=bob\n"
-
-
-def _hec(*envelopes: dict) -> str:
-    return "".join(json.dumps(envelope) + "\n" for envelope in envelopes)
 
 
 @dataclass(frozen=True)
@@ -103,7 +100,7 @@ CASES = [
         'The Edge Processor treats each top-level JSON object as a distinct event ("event" '
         "holds the event data)",
         InputRoute.HEC_EVENT,
-        [_hec({"event": "2024-05-01 10:00:00 user=amy\nfailed twice"}, {"event": "user=bob"})],
+        [hec_lines({"event": "2024-05-01 10:00:00 user=amy\nfailed twice"}, {"event": "user=bob"})],
         ["2024-05-01 10:00:00 user=amy\nfailed twice", "user=bob"],
         [NOW.isoformat(), NOW.isoformat()],
         [{"user": ["amy"], "who": ["amy"]}, {"user": ["bob"], "who": ["bob"]}],
@@ -113,7 +110,7 @@ CASES = [
         "hec-event: the envelope's time wins over the text's",
         "Timestamps in the event's JSON envelope take priority over the extracted timestamp.",
         InputRoute.HEC_EVENT,
-        [_hec({"event": "2024-05-01 10:00:00 user=amy", "time": 1717000000.25})],
+        [hec_lines({"event": "2024-05-01 10:00:00 user=amy", "time": 1717000000.25})],
         ["2024-05-01 10:00:00 user=amy"],
         ["2024-05-29T16:26:40.250000+00:00"],
     ),
@@ -121,7 +118,7 @@ CASES = [
         "hec-event: without an envelope time, the request's time, not the text's",
         "If time=xxx is used in the /event URL, then auto_extract_timestamp is turned off.",
         InputRoute.HEC_EVENT,
-        [_hec({"event": "2024-05-01 10:00:00 user=amy"})],
+        [hec_lines({"event": "2024-05-01 10:00:00 user=amy"})],
         ["2024-05-01 10:00:00 user=amy"],
         [INPUT_TIME.isoformat()],
         input_time=INPUT_TIME,
@@ -131,7 +128,7 @@ CASES = [
         'fields: "Specifies a JSON object that contains explicit custom fields to be defined at '
         'index time" (Format events for HTTP Event Collector)',
         InputRoute.HEC_EVENT,
-        [_hec({"event": "hello", "fields": {"region": "eu", "team": ["a", "b"]}})],
+        [hec_lines({"event": "hello", "fields": {"region": "eu", "team": ["a", "b"]}})],
         ["hello"],
         [NOW.isoformat()],
         [{"region": ["eu"], "team": ["a", "b"]}],
@@ -140,7 +137,11 @@ CASES = [
         "hec-event: the envelope's metadata chooses the props stanza",
         "host, source, sourcetype: values to assign to the event data (Event metadata)",
         InputRoute.HEC_EVENT,
-        [_hec({"event": "actor=eve", "sourcetype": "acme:audit", "host": "fw1", "source": "x"})],
+        [
+            hec_lines(
+                {"event": "actor=eve", "sourcetype": "acme:audit", "host": "fw1", "source": "x"}
+            )
+        ],
         ["actor=eve"],
         [NOW.isoformat()],
         [{"actor": ["eve"], "audited": ["yes"]}],
@@ -184,14 +185,6 @@ def _ta() -> TA:
     ta.confs["props"] = parse_conf(PROPS, path="default/props.conf")
     ta.confs["transforms"] = parse_conf(TRANSFORMS, path="default/transforms.conf")
     return ta
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def write(self, event: Event) -> None:
-        self.events.append(event)
 
 
 def _run(case: Case, tmp_path: Path) -> tuple[ValidationReport, list[Event], list[Path]]:

@@ -12,10 +12,10 @@ import pytest
 
 from engine.conf.parse import parse_conf
 from engine.conf.ta import TA
-from engine.sandbox.events import Event
 from engine.sandbox.events_out import event_record
 from engine.sandbox.pipeline import run_sandbox
 from engine.settings import SandboxSettings
+from tests.unit.engine.sandbox.support import Collect
 
 NOW = datetime(2024, 6, 10, tzinfo=UTC)
 ST = "acme:raw"
@@ -109,14 +109,6 @@ def _ta(case: Case) -> TA:
     ta.confs["props"] = parse_conf(case.props, path="default/props.conf")
     ta.confs["transforms"] = parse_conf(case.transforms, path="default/transforms.conf")
     return ta
-
-
-class Collect:
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def write(self, event: Event) -> None:
-        self.events.append(event)
 
 
 @pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])

@@ -17,6 +17,7 @@ from engine.conf.ta import TA
 from engine.sandbox.events import Event
 from engine.sandbox.pipeline import SandboxResult, default_sourcetype, run_sandbox
 from engine.settings import SandboxSettings
+from tests.unit.engine.sandbox.support import Collect
 
 NOW = datetime(2024, 6, 10, 0, 0, 0, tzinfo=UTC)
 ST = "acme:app"
@@ -239,16 +240,6 @@ def _ta(case: Case) -> TA:
             ta.confs[name] = parse_conf(text, path=f"default/{name}.conf")
     ta.lookups = {name: body.encode("utf-8") for name, body in case.lookups.items()}
     return ta
-
-
-class Collect:
-    """An event sink that keeps every event."""
-
-    def __init__(self) -> None:
-        self.events: list[Event] = []
-
-    def write(self, event: Event) -> None:
-        self.events.append(event)
 
 
 def _run(case: Case, tmp_path: Path) -> tuple[SandboxResult, list[Event]]:
