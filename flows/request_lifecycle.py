@@ -137,10 +137,12 @@ async def request_lifecycle(
     sourcetype: str | None = None,
     idempotency_key: str | None = None,
     request_id: str | None = None,
+    validation_input: str | None = None,
 ) -> dict[str, str | None]:
     """From log samples to a validated TA. `samples`: paths, file:// or s3:// URIs, or text.
 
     Give `request_id` instead of the request fields to continue an existing request.
+    `validation_input` is how the samples reach Splunk for validation (monitor when unset).
     """
     if request_id is None:
         request_id = await create_request(
@@ -150,6 +152,7 @@ async def request_lifecycle(
             cim_required=cim_required,
             sourcetype=sourcetype,
             idempotency_key=idempotency_key,
+            validation_input=validation_input,
         )
     summary = await describe_request(request_id)
     if summary.status in ("COMPLETED", "FAILED", "REJECTED"):

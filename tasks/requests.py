@@ -8,6 +8,7 @@ from typing import Any
 
 from prefect import task
 
+from engine.sandbox.routes import InputRoute
 from storage.db.enums import AuditAction, RequestStatus
 from storage.db.unit_of_work import UnitOfWork
 from tasks.errors import LifecycleError
@@ -41,10 +42,21 @@ async def create_request(
     cim_required: bool,
     sourcetype: str | None = None,
     idempotency_key: str | None = None,
+    validation_input: str | None = None,
 ) -> str:
-    """NEW request; a repeated `idempotency_key` returns the request created the first time."""
+    """NEW request; a repeated `idempotency_key` returns the request created the first time.
+
+    `validation_input` is how the samples reach Splunk (tagen validate --input); VALIDATING
+    uses it, monitor when unset.
+    """
     if not source_system.strip():
         raise LifecycleError("source_system must not be empty")
+    if validation_input is not None and validation_input not in set(InputRoute):
+        known = ", ".join(InputRoute)
+        raise LifecycleError(f"validation input {validation_input!r} is not one of {known}")
+    metadata = {"sourcetype": sourcetype} if sourcetype else {}
+    if validation_input is not None:
+        metadata["validation_input"] = validation_input
     async with UnitOfWork() as uow:
         user = await uow.users.get_by_username(requester)
         if user is None or not user.is_active:
@@ -56,7 +68,7 @@ async def create_request(
                 "description": description,
                 "cim_required": cim_required,
                 "idempotency_key": idempotency_key or None,
-                "extra_metadata": {"sourcetype": sourcetype} if sourcetype else {},
+                "extra_metadata": metadata,
             }
         )
         if created:

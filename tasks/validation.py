@@ -23,6 +23,7 @@ from typing import Any
 
 from prefect import task
 
+from engine.sandbox.routes import InputRoute
 from storage.db.enums import AuditAction, RequestStatus, ValidationStatus
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends
@@ -142,6 +143,7 @@ async def run_validation(run_id: str) -> ValidationOutcome:
                 samples=tuple(SampleInput(key=s.storage_key, filename=s.filename) for s in samples),
                 sourcetype=sourcetype,
                 bundle_key=f"validations/{run.request_id}/{run_id}/debug-bundle.zip",
+                input_route=InputRoute(request.extra_metadata.get("validation_input") or "monitor"),
             )
         )
         report = result.report.model_dump(mode="json")

@@ -11,6 +11,7 @@ from typing import Annotated, Any
 
 import typer
 
+from engine.sandbox.routes import InputRoute
 from tagen.cli.db import cli_errors, fail, run_async
 
 request_app = typer.Typer(help="TA requests: submit, decide, follow.", no_args_is_help=True)
@@ -68,6 +69,10 @@ def submit(
     cim: Annotated[bool, typer.Option(help="map to the CIM")] = True,
     sourcetype: Annotated[str | None, typer.Option(help="sourcetype to use")] = None,
     idempotency_key: Annotated[str | None, typer.Option(help="repeat-safe key")] = None,
+    validation_input: Annotated[
+        InputRoute | None,
+        typer.Option("--input", help="how the samples reach Splunk when validating"),
+    ] = None,
 ) -> None:
     """Start the request-lifecycle deployment; prints the request id once it exists."""
     from tagen.stack import REQUEST_DEPLOYMENT, connect_prefect
@@ -91,6 +96,7 @@ def submit(
                     "samples": [_absolute(spec) for spec in sample],
                     "sourcetype": sourcetype,
                     "idempotency_key": key,
+                    "validation_input": None if validation_input is None else str(validation_input),
                 },
                 timeout=0,
             )

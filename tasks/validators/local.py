@@ -46,6 +46,7 @@ class LocalValidator:
                 host=None,
                 settings=self._settings or get_sandbox_settings(),
                 bundle=bundle_path,
+                input_route=job.input_route,
             )
             bundle = store_bundle(self._objects, job, bundle_path)
         return ValidationResult(report=report, runner=local_runner_id(), logs=None, bundle=bundle)

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Protocol, runtime_checkable
 
 from engine.sandbox.report import ValidationReport, Verdict
+from engine.sandbox.routes import InputRoute
 from storage.objects import ObjectStore, StoredObject
 
 
@@ -34,6 +35,8 @@ class ValidationInput:
     """The request's sourcetype; None: the TA's only one, else each sample's stem."""
     bundle_key: str
     """Where the debug bundle goes in the object store."""
+    input_route: InputRoute = InputRoute.MONITOR
+    """How the samples reach Splunk (the request's `validation_input` option)."""
 
 
 @dataclass(frozen=True)

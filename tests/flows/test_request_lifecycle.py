@@ -86,6 +86,34 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
         assert step in actions, (step, actions)
 
 
+def test_the_request_chooses_how_validation_ingests_its_samples():
+    flow, request_id, flow_run_id = _start(validation_input="hec-raw")
+    flow.wait_paused(flow_run_id, key="approval-1")
+    resume(flow_run_id, approved=True, approver="appr-bob", reason="looks fine")
+    flow.join()
+    request, _ = run(_details(request_id))
+    assert request.extra_metadata["validation_input"] == "hec-raw"
+    assert request.validation_runs
+    for validation in request.validation_runs:
+        assert {s["input"] for s in validation.results_json["samples"]} == {"hec-raw"}
+
+
+def test_an_unknown_validation_input_is_refused_with_the_known_ones():
+    from tasks.errors import LifecycleError
+    from tasks.requests import create_request
+
+    with pytest.raises(LifecycleError, match="validation input 'syslog' is not one of"):
+        run(
+            create_request.fn(
+                requester="req-ann",
+                source_system="shop nginx",
+                description="",
+                cim_required=False,
+                validation_input="syslog",
+            )
+        )
+
+
 def test_rejection_records_reason_and_generates_nothing():
     flow, request_id, flow_run_id = _start()
     flow.wait_paused(flow_run_id, key="approval-1")

@@ -6,6 +6,7 @@ import asyncio
 import base64
 import time
 import zipfile
+from dataclasses import replace
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,11 +14,12 @@ from typing import Any
 import pytest
 from kubernetes import client
 
+from engine.sandbox.routes import InputRoute
 from engine.settings import SandboxSettings
 from storage.objects import LocalObjectStore, ObjectStore
 from tasks.validators import ValidationInput, ValidationResult
 from tasks.validators.kubernetes import KubernetesValidator, KubernetesValidatorSettings
-from tasks.validators.kubernetes.validator import InputsTooLargeError
+from tasks.validators.kubernetes.validator import InputsTooLargeError, UnsupportedInputRouteError
 from tests.validators.conftest import GOOD, UNTIMED, stage
 from tests.validators.fake_kubernetes import FakeCluster, fake_kubernetes
 
@@ -183,6 +185,18 @@ def test_large_inputs_are_fetched_by_the_init_container_from_presigned_urls(
     assert not [key for key in secret["data"] if key.startswith("input.")]
     urls = base64.b64decode(secret["data"]["urls.tsv"]).decode()
     assert urls.count("Signature=") == 3
+
+
+def test_an_ingestion_route_other_than_monitor_is_refused_before_any_job(
+    cluster, objects, sandbox, tmp_path
+):
+    """`splunk add oneshot` is the monitor route; HEC and modinput routes need the emulator."""
+    job = replace(
+        stage(objects, tmp_path, {"00-auth.log": GOOD.encode()}), input_route=InputRoute.HEC_EVENT
+    )
+    with pytest.raises(UnsupportedInputRouteError, match=r"'hec-event'.*VALIDATION_BACKEND=local"):
+        _validate(cluster, objects, sandbox, job)
+    assert not cluster.created_jobs
 
 
 def test_samples_without_a_sourcetype_get_the_tas_only_one(cluster, objects, sandbox, tmp_path):

@@ -34,6 +34,7 @@ from engine.sandbox.bundle import write_bundle
 from engine.sandbox.events import Event
 from engine.sandbox.pipeline import DEFAULT_HOST, default_sourcetype
 from engine.sandbox.report import SampleRun, ValidationReport
+from engine.sandbox.routes import InputRoute
 from engine.sandbox.splunk_results import SplunkResults
 from engine.sandbox.validate import opened_ta
 from engine.settings import SandboxSettings, get_sandbox_settings
@@ -160,6 +161,10 @@ def job_outcome(
     return bool(status and status.succeeded), None
 
 
+class UnsupportedInputRouteError(ValueError):
+    """The request asks for an ingestion route this validator cannot reproduce."""
+
+
 class KubernetesValidator:
     def __init__(
         self,
@@ -184,6 +189,12 @@ class KubernetesValidator:
         return self._api_client
 
     async def validate(self, job: ValidationInput) -> ValidationResult:
+        if job.input_route is not InputRoute.MONITOR:
+            raise UnsupportedInputRouteError(
+                f"the kubernetes validator ingests samples with `splunk add oneshot` (the "
+                f"monitor route); input route {job.input_route.value!r} needs "
+                "VALIDATION_BACKEND=local"
+            )
         settings = self.settings
         with tempfile.TemporaryDirectory(prefix="tagen-k8s-") as tmp:
             workdir = Path(tmp)
