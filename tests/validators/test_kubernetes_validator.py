@@ -6,8 +6,8 @@ import asyncio
 import base64
 import time
 import zipfile
-from dataclasses import replace
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
