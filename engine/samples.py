@@ -2,14 +2,16 @@
 
 Samples come from users in whatever encoding their system wrote (UTF-8 with or without BOM,
 UTF-16 from Windows tools, Latin-1 from old appliances). The sandbox needs ``str`` text with the
-original line endings, streamed in chunks so a multi-gigabyte sample never sits in memory.
+original line endings, streamed in chunks so a multi-gigabyte sample never sits in memory; the
+generator analyses a bounded :class:`SampleSet` of whole lines spread over the samples.
 """
 
 from __future__ import annotations
 
 import codecs
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
+from dataclasses import dataclass
 from pathlib import Path
 
 HEAD_BYTES = 64 * 1024
@@ -199,3 +201,104 @@ def read_sample_text(path: Path, *, max_chars: int) -> str:
             if remaining <= 0:
                 break
     return "".join(parts)
+
+
+MAX_ANALYSIS_CHARS = 4 << 20
+"""Characters of sample text analysed (split evenly between the sample files)."""
+
+SPREAD_CHUNK = 64 * 1024
+"""Characters per window when a big sample is read spread out."""
+
+MAX_SCAN_CHARS = 512 << 20
+"""How far into a big sample the spread windows reach."""
+
+
+@dataclass(frozen=True)
+class SampleSet:
+    """A bounded, representative subset of the user's samples, decoded and LF-normalised.
+
+    ``text`` is what the analysis looks at (whole lines, ends with a newline); ``lines`` are its
+    lines without terminators. ``total_bytes`` and ``subset`` tell the README how much of the
+    input that is; ``encodings`` are the codecs the samples were read with, one per source.
+    """
+
+    text: str
+    lines: tuple[str, ...]
+    sources: tuple[str, ...]
+    total_bytes: int
+    subset: bool = False
+    encodings: tuple[str, ...] = ()
+
+
+def _whole_lines(text: str, limit: int) -> str:
+    """``text`` cut back to its last complete line within ``limit`` characters."""
+    if len(text) <= limit or "\n" not in text[:limit]:
+        return text
+    return text[: text.rindex("\n", 0, limit) + 1]
+
+
+def _read_spread(path: Path, budget: int) -> tuple[str, bool]:
+    """At most ``budget`` characters of ``path``: all of it, or its head plus whole-line
+    windows spread evenly over the rest (scanning at most ``MAX_SCAN_CHARS``), so a layout
+    that only appears later in a big file is still seen. Returns (text, subset?)."""
+    chunks = read_sample_chunks(path, chunk_chars=SPREAD_CHUNK)
+    try:
+        size = path.stat().st_size
+    except OSError as exc:
+        chunks.close()
+        raise SampleError(f"sample {path}: cannot be read ({exc.strerror or exc})") from exc
+    head_budget = budget if size <= budget else budget // 2
+    parts: list[str] = []
+    read = 0
+    with closing(chunks):
+        stream = iter(chunks)
+        for chunk in stream:
+            parts.append(chunk)
+            read += len(chunk)
+            if read > head_budget:
+                break
+        else:
+            return "".join(parts), False
+        pieces = [_whole_lines("".join(parts), head_budget)]
+        wanted = max((budget - len(pieces[0])) // SPREAD_CHUNK, 1)
+        stride = max((min(size, MAX_SCAN_CHARS) - read) // SPREAD_CHUNK // wanted, 1)
+        for index, chunk in enumerate(stream, 1):
+            read += len(chunk)
+            if read > MAX_SCAN_CHARS or len(pieces) > wanted:
+                break
+            inner = chunk.split("\n")[1:-1]
+            if index % stride == 0 and inner:
+                pieces.append("\n".join(inner) + "\n")
+    return "".join(pieces), True
+
+
+def read_sample_set(paths: Sequence[Path], *, max_chars: int = MAX_ANALYSIS_CHARS) -> SampleSet:
+    """The analysed subset of the samples, LF line endings, whole lines (see _read_spread).
+
+    Raises :class:`SampleError` for no samples, an unusable one, or only whitespace.
+    """
+    if not paths:
+        raise SampleError("no sample files given")
+    budget = max(max_chars // len(paths), 1)
+    parts: list[str] = []
+    encodings: list[str] = []
+    total_bytes = 0
+    subset = False
+    for path in paths:
+        text, cut = _read_spread(path, budget)
+        encodings.append(sniff_encoding(_read_head(path)))
+        total_bytes += path.stat().st_size
+        subset = subset or cut
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
+        parts.append(text if text.endswith("\n") else text + "\n")
+    text = "".join(parts)
+    if not text.strip():
+        raise SampleError("the samples hold only whitespace: nothing to analyse")
+    return SampleSet(
+        text=text,
+        lines=tuple(text.split("\n")[:-1]),
+        sources=tuple(str(path) for path in paths),
+        total_bytes=total_bytes,
+        subset=subset,
+        encodings=tuple(encodings),
+    )

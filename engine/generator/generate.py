@@ -1,18 +1,18 @@
 """Generate a TA from raw samples: analyse, plan, assemble, self-check and repair, package.
 
-The samples are streamed and a bounded subset is analysed (``MAX_ANALYSIS_CHARS``: the head
-of each file plus whole-line windows spread over the rest); the self-check then runs the
-sandbox over the samples themselves (up to ``MAX_CHECK_EVENTS`` events). Every plan, whoever
-proposed it (rules or, later, an LLM), goes through the same check, and failures are repaired
-for a bounded number of rounds: truncated events widen TRUNCATE; timestamps rejected as too
-old raise MAX_DAYS_AGO; for unread ones, the rule that reads the most of them and of the
-analysed events wins (as planned, a wider window, re-planned with them, automatic); CIM tags
-whose events are not compliant are withheld; extractions that match nothing, hit the PCRE
-limits or fail the linter are dropped. A repair revision also gets the validation reports of
-the earlier revisions (``GenerationRequest.reports``): their failing events join the analysis
-and their findings are repaired first (:mod:`engine.generator.repair`), and the README says
-what changed. The output is deterministic: the same samples and request (reports included)
-give a byte-identical package.
+A bounded subset of the samples is analysed (:func:`engine.samples.read_sample_set`: the head of
+each file plus whole-line windows spread over the rest); the self-check (:func:`_self_check`)
+then runs the sandbox over the samples themselves (up to ``MAX_CHECK_EVENTS`` events). Every
+plan, whoever proposed it (rules or, later, an LLM), goes through the same check, and failures
+are repaired for a bounded number of rounds: truncated events widen TRUNCATE; timestamps
+rejected as too old raise MAX_DAYS_AGO; for unread ones, the rule that reads the most of them
+and of the analysed events wins (as planned, a wider window, re-planned with them, automatic);
+CIM tags whose events are not compliant are withheld; extractions that match nothing, hit the
+PCRE limits or fail the linter are dropped. A repair revision also gets the validation reports
+of the earlier revisions (``GenerationRequest.reports``): their failing events join the analysis
+and their findings are repaired first (:mod:`engine.generator.repair`), and the README says what
+changed. The output is deterministic: the same samples and request (reports included) give a
+byte-identical package.
 """
 
 from __future__ import annotations
@@ -21,7 +21,6 @@ import re
 import shutil
 import tempfile
 from collections.abc import Sequence
-from contextlib import closing
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from itertools import chain
@@ -38,7 +37,6 @@ from engine.generator.model import (
     GenerationError,
     GenerationRequest,
     GenerationResult,
-    SampleSet,
     SelfCheck,
     Settings,
     TimestampPlan,
@@ -56,20 +54,11 @@ from engine.generator.repair import (
 )
 from engine.generator.timestamps import read_time
 from engine.packaging.archive import build_package
-from engine.samples import SampleError, read_sample_chunks
+from engine.samples import SampleError, SampleSet, read_sample_set
 from engine.sandbox.linebreak import LineBreaker, compile_line_breaker
 from engine.sandbox.pipeline import SandboxResult, run_sandbox
 from engine.sandbox.timestamps import DEFAULT_MAX_DAYS_AGO, MAX_DAYS_AGO_LIMIT
 from engine.settings import SandboxSettings
-
-MAX_ANALYSIS_CHARS = 4 << 20
-"""Characters of sample text analysed (split evenly between the sample files)."""
-
-SPREAD_CHUNK = 64 * 1024
-"""Characters per window when a big sample is read spread out."""
-
-MAX_SCAN_CHARS = 512 << 20
-"""How far into a big sample the spread windows reach."""
 
 MAX_FIELD_EVENTS = 2000
 """Events handed to field inference, picked evenly over the analysed subset."""
@@ -103,74 +92,6 @@ _KIND_SUFFIX = {
 
 def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", text.lower()).strip("_")
-
-
-def _whole_lines(text: str, limit: int) -> str:
-    """``text`` cut back to its last complete line within ``limit`` characters."""
-    if len(text) <= limit or "\n" not in text[:limit]:
-        return text
-    return text[: text.rindex("\n", 0, limit) + 1]
-
-
-def _read_spread(path: Path, budget: int) -> tuple[str, bool]:
-    """At most ``budget`` characters of ``path``: all of it, or its head plus whole-line
-    windows spread evenly over the rest (scanning at most ``MAX_SCAN_CHARS``), so a layout
-    that only appears later in a big file is still seen. Returns (text, subset?)."""
-    try:
-        chunks = read_sample_chunks(path, chunk_chars=SPREAD_CHUNK)
-        size = path.stat().st_size
-    except (SampleError, OSError) as exc:
-        raise GenerationError(str(exc)) from exc
-    head_budget = budget if size <= budget else budget // 2
-    parts: list[str] = []
-    read = 0
-    with closing(chunks):
-        stream = iter(chunks)
-        for chunk in stream:
-            parts.append(chunk)
-            read += len(chunk)
-            if read > head_budget:
-                break
-        else:
-            return "".join(parts), False
-        pieces = [_whole_lines("".join(parts), head_budget)]
-        wanted = max((budget - len(pieces[0])) // SPREAD_CHUNK, 1)
-        stride = max((min(size, MAX_SCAN_CHARS) - read) // SPREAD_CHUNK // wanted, 1)
-        for index, chunk in enumerate(stream, 1):
-            read += len(chunk)
-            if read > MAX_SCAN_CHARS or len(pieces) > wanted:
-                break
-            inner = chunk.split("\n")[1:-1]
-            if index % stride == 0 and inner:
-                pieces.append("\n".join(inner) + "\n")
-    return "".join(pieces), True
-
-
-def read_sample_set(paths: Sequence[Path], *, max_chars: int = MAX_ANALYSIS_CHARS) -> SampleSet:
-    """The analysed subset of the samples, LF line endings, whole lines (see _read_spread)."""
-    if not paths:
-        raise GenerationError("no sample files given")
-    budget = max(max_chars // len(paths), 1)
-    parts: list[str] = []
-    total_bytes = 0
-    subset = False
-    for path in paths:
-        text, cut = _read_spread(path, budget)
-        total_bytes += path.stat().st_size
-        subset = subset or cut
-        text = text.replace("\r\n", "\n").replace("\r", "\n")
-        parts.append(text if text.endswith("\n") else text + "\n")
-    text = "".join(parts)
-    if not text.strip():
-        raise GenerationError("the samples hold only whitespace: nothing to analyse")
-    lines = tuple(text.split("\n")[:-1])
-    return SampleSet(
-        text=text,
-        lines=lines,
-        sources=tuple(str(path) for path in paths),
-        total_bytes=total_bytes,
-        subset=subset,
-    )
 
 
 def split_events(text: str, plan: BreakingPlan) -> list[str]:
@@ -280,7 +201,10 @@ def _check(ta: TA, request: GenerationRequest, sourcetype: str) -> SandboxResult
 def _analyse(
     request: GenerationRequest, planner: Planner
 ) -> tuple[SampleSet, FormatGuess, BreakingPlan, TimestampPlan, list[str]]:
-    sample = read_sample_set(request.samples)
+    try:
+        sample = read_sample_set(request.samples)
+    except SampleError as exc:
+        raise GenerationError(str(exc)) from exc
     fmt = planner.detect_format(sample)
     breaking = planner.plan_breaking(sample, fmt)
     if fmt.kind == "unstructured" and breaking.multiline:
@@ -376,41 +300,8 @@ def generate_ta(
             default_tz=request.default_tz,
         )
         validation_repairs.extend(done)
-    repairs: list[str] = []
-    rounds = 0
-    while True:
-        rounds += 1
-        ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
-        report = _check(ta, request, sourcetype).report
-        failing = failing_keys(report)
-        problems = [*report.reasons, *(f"{key} hit the PCRE limits" for key in sorted(failing))]
-        if not problems or rounds > MAX_REPAIR_ROUNDS:
-            break
-        repaired, done = repair_after_check(draft, ta, report)
-        own = failing_examples([report])
-        if own and (repaired.timestamps, repaired.extra) == (draft.timestamps, draft.extra):
-            # Events of the samples the timestamp rule missed: a rule that reads them too.
-            repaired, more = repair_timestamps(
-                repaired,
-                report,
-                examples=own,
-                replanned=planner.plan_timestamps([*own, *events], default_tz=request.default_tz),
-                events=events,
-                default_tz=request.default_tz,
-            )
-            done = [*done, *more]
-        if not done:
-            break
-        repairs.extend(done)
-        tags_only = replace(repaired, cim=draft.cim) == draft
-        draft = repaired
-        if tags_only:
-            # Withholding CIM tags changes nothing but CIM compliance: no need to re-run.
-            ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
-            problems = [problem for problem in problems if not problem.startswith("CIM:")]
-            break
-    check = SelfCheck(
-        passed=not problems, rounds=rounds, problems=tuple(problems), repairs=tuple(repairs)
+    draft, ta, check = _self_check(
+        draft, request=request, planner=planner, events=events, name=name, sourcetype=sourcetype
     )
     caveats = (
         *_caveats(sample, draft, check),
@@ -456,6 +347,56 @@ def generate_ta(
         caveats=caveats,
         repairs=tuple(validation_repairs),
     )
+
+
+def _self_check(
+    draft: Draft,
+    *,
+    request: GenerationRequest,
+    planner: Planner,
+    events: Sequence[str],
+    name: str,
+    sourcetype: str,
+) -> tuple[Draft, TA, SelfCheck]:
+    """Run the draft's TA over the samples and repair what the sandbox finds, for at most
+    ``MAX_REPAIR_ROUNDS`` rounds; returns the final draft, its TA and the verdict."""
+    repairs: list[str] = []
+    rounds = 0
+    while True:
+        rounds += 1
+        ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
+        report = _check(ta, request, sourcetype).report
+        failing = failing_keys(report)
+        problems = [*report.reasons, *(f"{key} hit the PCRE limits" for key in sorted(failing))]
+        if not problems or rounds > MAX_REPAIR_ROUNDS:
+            break
+        repaired, done = repair_after_check(draft, ta, report)
+        own = failing_examples([report])
+        if own and (repaired.timestamps, repaired.extra) == (draft.timestamps, draft.extra):
+            # Events of the samples the timestamp rule missed: a rule that reads them too.
+            repaired, more = repair_timestamps(
+                repaired,
+                report,
+                examples=own,
+                replanned=planner.plan_timestamps([*own, *events], default_tz=request.default_tz),
+                events=events,
+                default_tz=request.default_tz,
+            )
+            done = [*done, *more]
+        if not done:
+            break
+        repairs.extend(done)
+        tags_only = replace(repaired, cim=draft.cim) == draft
+        draft = repaired
+        if tags_only:
+            # Withholding CIM tags changes nothing but CIM compliance: no need to re-run.
+            ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
+            problems = [problem for problem in problems if not problem.startswith("CIM:")]
+            break
+    check = SelfCheck(
+        passed=not problems, rounds=rounds, problems=tuple(problems), repairs=tuple(repairs)
+    )
+    return draft, ta, check
 
 
 def _caveats(sample: SampleSet, draft: Draft, check: SelfCheck) -> tuple[str, ...]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from engine.samples import SampleSet
 from engine.sandbox.report import ValidationReport
 
 FormatKind = Literal[
@@ -39,22 +40,6 @@ FormatKind = Literal[
 
 Settings = dict[str, str]
 """Settings of one .conf stanza, in the order they should be written."""
-
-
-@dataclass(frozen=True)
-class SampleSet:
-    """A bounded, representative subset of the user's samples, decoded and LF-normalised.
-
-    ``text`` is what the analysis looks at (whole lines, ends with a newline); ``lines`` are its
-    lines without terminators. ``total_bytes`` and ``subset`` tell the README how much of the
-    input that is.
-    """
-
-    text: str
-    lines: tuple[str, ...]
-    sources: tuple[str, ...]
-    total_bytes: int
-    subset: bool = False
 
 
 @dataclass(frozen=True)

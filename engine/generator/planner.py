@@ -21,10 +21,10 @@ from engine.generator.model import (
     CimPlan,
     FieldPlan,
     FormatGuess,
-    SampleSet,
     TimestampPlan,
 )
 from engine.generator.timestamps import infer_timestamps
+from engine.samples import SampleSet
 
 
 class Planner(Protocol):

@@ -10,7 +10,7 @@ import pytest
 
 from engine.conf.parse import parse_conf
 from engine.conf.ta import load_ta
-from engine.generator.generate import generate_ta, read_sample_set, split_events
+from engine.generator.generate import generate_ta, split_events
 from engine.generator.model import (
     AnalysisContext,
     BreakingPlan,
@@ -19,10 +19,10 @@ from engine.generator.model import (
     FormatGuess,
     GenerationError,
     GenerationRequest,
-    SampleSet,
 )
 from engine.generator.planner import RulePlanner
 from engine.generator.redact import Redactor
+from engine.samples import SampleSet, read_sample_set
 from engine.sandbox.pipeline import run_sandbox
 from engine.settings import SandboxSettings
 
