@@ -54,6 +54,7 @@ from engine.generator.repair import (
 )
 from engine.generator.timestamps import read_time
 from engine.packaging.archive import build_package
+from engine.regex import Regex, RegexLimitError, compile_regex
 from engine.samples import SampleError, SampleSet, read_sample_set
 from engine.sandbox.linebreak import LineBreaker, compile_line_breaker
 from engine.sandbox.pipeline import SandboxResult, run_sandbox
@@ -95,12 +96,28 @@ def _slug(text: str) -> str:
 
 
 def split_events(text: str, plan: BreakingPlan) -> list[str]:
-    """``text`` broken into events exactly as the sandbox (and Splunk) will break it."""
+    """``text`` broken into events exactly as the sandbox (and Splunk) will break it.
+
+    Lines the plan's skip transform sends to the nullQueue (``#`` headers, a header row) are
+    left out: Splunk never indexes them, so no rule may be learned from them.
+    """
     breaker = LineBreaker(
         compile_line_breaker(plan.line_breaker), truncate=plan.truncate, lookbehind=100
     )
     data = text.encode("utf-8")
-    return [line.text for line in chain(breaker.feed(data), breaker.finish())]
+    events = [line.text for line in chain(breaker.feed(data), breaker.finish())]
+    if plan.skip is None:
+        return events
+    skip = compile_regex(plan.skip)
+    return [event for event in events if not _matches(skip, event)]
+
+
+def _matches(regex: Regex, text: str) -> bool:
+    """Whether ``regex`` matches ``text``; a run stopped by the PCRE limits does not (Splunk)."""
+    try:
+        return regex.search(text) is not None
+    except RegexLimitError:
+        return False
 
 
 def _names(request: GenerationRequest, fmt: FormatGuess) -> tuple[str, str]:

@@ -106,6 +106,23 @@ def test_comment_headers_never_become_events(tmp_path: Path) -> None:
     assert result.check.passed
 
 
+@pytest.mark.parametrize("rows", [1, 3])
+def test_header_lines_never_outvote_the_events_timestamps(tmp_path: Path, rows: int) -> None:
+    # More `#` header lines (two with their own dates) than rows: the rows' epoch `ts` wins.
+    text = (
+        "#separator \\x09\n#set_separator\t,\n#path\tweird\n#open\t2026-11-01-10-00-00\n"
+        "#fields\tts\tuid\tname\n#types\ttime\tstring\tstring\n"
+        + "".join(f"178000000{i}.123456\tC{i}\tdup_ack\n" for i in range(rows))
+        + "#close\t2026-11-01-10-00-01\n"
+    )
+    result = generate_ta(
+        _request(_sample(tmp_path, text), cim_required=False), out_dir=tmp_path / "out"
+    )
+    settings = result.timestamps.settings()
+    assert "DATETIME_CONFIG" not in settings and result.timestamps.success == 1.0
+    assert result.check.passed
+
+
 def test_redacted_samples_ship_only_masked_data(tmp_path: Path) -> None:
     text = "".join(
         f"2024-02-0{i} 12:00:00 login user=bob{i}@corp.example src=172.16.5.{i} "
