@@ -1,24 +1,34 @@
 """Event breaking: LINE_BREAKER (SHOULD_LINEMERGE=false), TRUNCATE and EVENT_BREAKER.
 
-One event per line is the default. Events span lines when a clear event-start pattern exists
-(a timestamp at a fixed place on the line, or the root element of XML records) and the lines
-that do not start events look like continuations (indented, or free text in unstructured
-logs). The start pattern is learned from the data itself: the text up to the end of each
-line's timestamp is tokenised (digit runs, letter runs, spaces, punctuation) and the token
-sequence all start lines share becomes a strict regex, then checked with PCRE over the lines.
+One event per line is the default. Events span lines only when a clear event-start pattern
+exists (a timestamp at a fixed place on the line, or the root element of XML records) and the
+lines that do not start events really read as the inside of the previous one: indented, stack
+frames, inside a bracket or quote the event left open, or the same multi-line record shape
+repeated. A line that merely lacks the start pattern (a variant without the syslog header, a
+message of another layout) is an event of its own: gluing it to its neighbour loses both. The
+start pattern is learned from the data itself: the text up to the end of each line's timestamp
+is tokenised (digit runs, letter runs, spaces, punctuation) and the token sequence all start
+lines share becomes a strict regex, then checked with PCRE over the lines. When the sample shows
+single lines only, families whose events may carry continuation lines the sample did not show
+(stack traces) break at every line except before one that looks like a continuation.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from collections.abc import Sequence
 
-from engine.generator.formats import classify_line, pick_lines
+from engine.generator.formats import pick_lines
 from engine.generator.model import BreakingPlan, FormatGuess
 from engine.generator.timestamps import find_timestamps
 from engine.regex import RegexLimitError, compile_regex
 
 SINGLE_LINE = r"([\r\n]+)"
+_EXCEPTION = r"[\w$]+(?:\.[\w$]+)*\.[\w$]*(?:Exception|Error)\b"
+UNLESS_CONTINUED = rf"([\r\n]+)(?![ \t]|Caused by: |\.\.\. \d+ more|{_EXCEPTION})"
+"""One event per line, except that an indented line, a qualified exception name or a Java
+``Caused by:``/``... N more`` line stays with the event above it."""
 MAX_LINES = 2000
 """Lines of the subset examined for event starts."""
 
@@ -37,7 +47,17 @@ MAX_TRUNCATE = 1_000_000
 _TOKEN = re.compile(r"\d+|[A-Za-z]+| +|\t+|.", re.S)
 _PCRE_SPECIAL = frozenset("\\^$.|?*+()[]{}/#")
 _ROOT_TAG = re.compile(r"^<([A-Za-z_][\w:.-]*)[\s>/]")
-_UNSTRUCTURED = frozenset({"unstructured", "multiline"})
+MIN_CONTINUED_SHARE = 0.5
+"""Share of the lines that start no event which must read as continuations."""
+
+MIN_SHARED_SHAPE = 0.8
+"""Share of records that must repeat one continuation shape (``key: value`` records)."""
+
+_CONTINUATION = re.compile(
+    r"^(?:[ \t]|at [\w$.<>]+\(|Caused by: |\.\.\. \d+ more|Traceback \(most recent call"
+    rf"|{_EXCEPTION}|[}}\])])"
+)
+_CONTINUATION_KEY = re.compile(r"^([A-Za-z_][\w .-]{0,40}?)\s*[:=]")
 MAY_CONTINUE = frozenset(
     {"unstructured", "multiline", "syslog3164", "syslog5424", "apache_error", "kv"}
 )
@@ -135,19 +155,72 @@ def _starts(pattern: str, lines: Sequence[str]) -> list[bool]:
     return out
 
 
+def _balance(text: str) -> tuple[int, int]:
+    """(brackets opened minus closed, double quotes) in ``text``."""
+    opened = sum(text.count(c) for c in "([{") - sum(text.count(c) for c in ")]}")
+    return opened, text.count('"')
+
+
+def _own_timestamp(line: str) -> bool:
+    """A line that leads with a timestamp of its own is an event of another layout."""
+    hits = find_timestamps(line[: START_WITHIN + 40])
+    return bool(hits) and hits[0].start <= START_WITHIN
+
+
+def looks_continued(line: str) -> bool:
+    """Whether a line reads as the inside of the event above it, on its own: indented, a stack
+    frame, an exception, or a closing bracket."""
+    return _CONTINUATION.match(line) is not None
+
+
+def _records(lines: Sequence[str], starts: Sequence[bool]) -> list[list[str]]:
+    records: list[list[str]] = []
+    for line, start in zip(lines, starts, strict=True):
+        if start or not records:
+            records.append([line])
+        else:
+            records[-1].append(line)
+    return records
+
+
+def _shared_shape(records: Sequence[Sequence[str]]) -> bool:
+    """Records that nearly all carry the same two or more continuation lines (the same keys or
+    token kinds in the same order): a multi-line record layout. Single lines of another layout
+    between events (a variant without the header) come one at a time and in some records only.
+    """
+    shapes = Counter(
+        tuple(
+            match.group(1) if (match := _CONTINUATION_KEY.match(line)) else _shape_of(line)
+            for line in record[1:]
+        )
+        for record in records
+    )
+    shape, count = shapes.most_common(1)[0]
+    return len(shape) >= 2 and count >= 2 and count >= MIN_SHARED_SHAPE * len(records)
+
+
+def _shape_of(line: str) -> str:
+    return "".join(_kind(token) for token in _tokens(line)[:4])
+
+
 def _continuations(lines: Sequence[str], starts: Sequence[bool], fmt: FormatGuess) -> bool:
     """True when the lines that start no event read as the inside of the previous event."""
-    rest = [line for line, start in zip(lines, starts, strict=True) if not start]
-    if not rest:
+    if all(starts):
         return False
     if fmt.kind == "xml":
         return True
-    indented = sum(1 for line in rest if line[:1].isspace())
-    if indented >= 0.3 * len(rest):
-        return True
-    if fmt.kind in _UNSTRUCTURED:
-        return sum(1 for line in rest if classify_line(line) is None) >= 0.5 * len(rest)
-    return False
+    records = _records(lines, starts)
+    inside = total = 0
+    for record in records:
+        depth, quotes = _balance(record[0])
+        for line in record[1:]:
+            total += 1
+            left_open = depth > 0 or quotes % 2 == 1
+            if looks_continued(line) or (left_open and not _own_timestamp(line)):
+                inside += 1
+            more_depth, more_quotes = _balance(line)
+            depth, quotes = depth + more_depth, quotes + more_quotes
+    return total > 0 and (inside >= MIN_CONTINUED_SHARE * total or _shared_shape(records))
 
 
 def _truncate(max_event_bytes: int) -> int:
@@ -209,19 +282,19 @@ def plan_breaking(lines: Sequence[str], fmt: FormatGuess) -> BreakingPlan:
                 event_start=start,
                 reason=f"{share:.0%} of lines start an event; the others continue it",
             )
-        if share >= SINGLE_LINE_SHARE and fmt.kind in MAY_CONTINUE and skip is None:
-            return BreakingPlan(
-                line_breaker=breaker,
-                truncate=_truncate(_longest_event(picked, starts)),
-                event_breaker=breaker,
-                event_start=start,
-                reason="every line starts with its timestamp; breaking only before one keeps "
-                "any continuation lines (stack traces) with their event",
-            )
     sample_lines = pick_lines(nonblank, MAX_LINES) if len(nonblank) > MAX_LINES else picked
+    truncate = _truncate(_longest_event(sample_lines, None))
+    if fmt.kind in MAY_CONTINUE and skip is None and not any(map(looks_continued, picked)):
+        return BreakingPlan(
+            line_breaker=UNLESS_CONTINUED,
+            truncate=truncate,
+            event_breaker=UNLESS_CONTINUED,
+            reason="one event per line; an indented or stack-trace line the sample did not "
+            "show stays with its event",
+        )
     return BreakingPlan(
         line_breaker=SINGLE_LINE,
-        truncate=_truncate(_longest_event(sample_lines, None)),
+        truncate=truncate,
         event_breaker=SINGLE_LINE,
         reason="one event per line",
         skip=skip,

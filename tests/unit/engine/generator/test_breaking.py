@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from engine.generator.breaking import SINGLE_LINE, plan_breaking
+from engine.generator.breaking import SINGLE_LINE, UNLESS_CONTINUED, plan_breaking
 from engine.generator.formats import detect_format
 from engine.generator.generate import split_events
 from engine.generator.model import BreakingPlan
@@ -53,15 +53,45 @@ def test_indented_syslog_continuations_and_new_months() -> None:
     assert [event.split()[0] for event in _break(text, plan)] == ["Dec", "Jan", "Jan"]
 
 
-def test_lines_led_by_timestamps_break_only_before_a_timestamp() -> None:
+def test_lines_led_by_timestamps_are_single_events_unless_continued() -> None:
     text = "".join(f"2024-01-0{i} 00:00:00 host msg {i}\n" for i in range(1, 10))
     plan = _plan(text)
-    assert not plan.multiline and plan.event_start is not None
+    assert not plan.multiline and plan.line_breaker == UNLESS_CONTINUED
     assert len(_break(text, plan)) == 9
-    # Lines the sample never showed (a stack trace, a new month, PRI width) still break right.
+    # A stack trace the sample never showed still stays with its event...
     later = "2024-12-31 23:59:59 host boom\njava.lang.Error: x\n\tat A.b(A.java:1)\n"
-    later += "2025-01-01 00:00:00 host ok\n"
+    later += "Caused by: java.io.IOException: y\n\t... 2 more\n2025-01-01 00:00:00 host ok\n"
     assert len(_break(later, plan)) == 2
+    # ...while a line without the leading timestamp is an event of its own.
+    variant = "2024-12-31 23:59:59 host a\nhost app[2]: b\nError: c\n2025-01-01 00:00:00 d\n"
+    assert len(_break(variant, plan)) == 4
+
+
+def test_variant_lines_without_the_start_pattern_are_not_glued() -> None:
+    # One line in three lacks the syslog header: a message of its own, not a continuation.
+    lines = [
+        f"app[{i}]: session {i} opened for u{i}"
+        if i % 3 == 0
+        else f"Nov  {1 + i % 9} 10:{i:02d}:00 host{i % 3} app[{i}]: session {i} opened for u{i}"
+        for i in range(30)
+    ]
+    text = "\n".join(lines) + "\n"
+    plan = _plan(text)
+    assert not plan.multiline
+    assert _break(text, plan) == lines
+
+
+def test_open_brackets_and_repeated_record_shapes_are_continuations() -> None:
+    bracket = "".join(
+        f"2024-01-0{i} 00:00:00 dump {{\nid: {i},\nstate: ok\n}}\n" for i in range(1, 5)
+    )
+    plan = _plan(bracket)
+    assert plan.multiline and len(_break(bracket, plan)) == 4
+    records = "".join(
+        f"2024-01-0{i} 00:00:00 Audit event\nUser: u{i}\nAction: login\n" for i in range(1, 5)
+    )
+    plan = _plan(records)
+    assert plan.multiline and len(_break(records, plan)) == 4
 
 
 def test_delimited_and_structured_lines_keep_the_plain_breaker() -> None:

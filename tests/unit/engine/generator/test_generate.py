@@ -10,6 +10,7 @@ import pytest
 
 from engine.conf.parse import parse_conf
 from engine.conf.ta import load_ta
+from engine.generator.breaking import UNLESS_CONTINUED
 from engine.generator.generate import generate_ta, split_events
 from engine.generator.model import (
     AnalysisContext,
@@ -58,7 +59,7 @@ def test_syslog_ta_is_complete_and_checks_itself(tmp_path: Path) -> None:
     assert ta.version == "1.0.0"
     props = ta.props.get("acme_ssh:syslog")
     assert props["SHOULD_LINEMERGE"] == "false"
-    assert props["LINE_BREAKER"] == r"([\r\n]+)(?=[A-Za-z]+ +\d+ +\d+\:\d+\:\d+)"
+    assert props["LINE_BREAKER"] == UNLESS_CONTINUED  # single lines, stack traces kept
     assert props["TIME_FORMAT"] == "%b %d %H:%M:%S" and props["TZ"] == "UTC"
     readme = (result.ta_dir / "README.md").read_text(encoding="utf-8")
     assert "`acme_ssh:syslog`" in readme and "## Fields" in readme and "## CIM mapping" in readme
