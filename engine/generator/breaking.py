@@ -21,7 +21,7 @@ from collections.abc import Sequence
 
 from engine.generator.formats import pick_lines
 from engine.generator.model import BreakingPlan, FormatGuess
-from engine.generator.timestamps import find_timestamps
+from engine.generator.timestamp_shapes import find_timestamps
 from engine.regex import RegexLimitError, compile_regex
 
 SINGLE_LINE = r"([\r\n]+)"

@@ -52,7 +52,7 @@ from engine.generator.repair import (
     repair_from_report,
     repair_timestamps,
 )
-from engine.generator.timestamps import read_time
+from engine.generator.timestamp_shapes import read_time
 from engine.packaging.archive import build_package
 from engine.regex import Regex, RegexLimitError, compile_regex
 from engine.samples import SampleError, SampleSet, read_sample_set

@@ -107,6 +107,10 @@ class TimestampPlan:
     """No TIME_FORMAT is written: Splunk's own recognition reads the timestamps, because the
     samples mix layouts or hold too few timestamps to pin one (``time_format`` is then the
     layout seen most, for the README)."""
+    events: int = 0
+    """Sampled events the plan was verified on."""
+    timeless: int = 0
+    """Of those, events in which no timestamp was found at all (no rule can read them)."""
 
     def settings(self) -> Settings:
         if self.time_format is None and not self.automatic:

@@ -1,31 +1,49 @@
-"""Timestamp inference: where each event's time is, how Splunk must read it, and proof it does.
+"""Timestamp inference: which of an event's times is its time, how Splunk must read it, and
+proof that it does.
 
-A catalogue of timestamp shapes (ISO 8601, syslog, Apache, ctime, slashed and compact dates,
-epoch seconds/milliseconds) finds candidate spans in every sampled event. The shape found in
-most events (earliest position on ties) wins; its Splunk TIME_FORMAT is written from the
-matched text itself, so separators, fraction width and offset style are the data's own. A
-TIME_PREFIX is then derived (start of event, a JSON/kv key, a fixed literal, the n-th
-delimiter, or a generalised shape) and the whole plan is verified by reading every sampled
-event with Splunk's strptime and comparing against the value decoded from the match.
-Discovery regexes classify text only; the TIME_PREFIX candidates are PCRE, as Splunk runs them.
+Every sampled event's timestamps are found with the catalogue (:mod:`timestamp_shapes`) and
+grouped into *slots*: the value of one key (``"eventTime": ...``, ``ts=``), or one shape at a
+place without a key (a header's leading time, a delimited column). A slot ranks by the moment it
+names (:mod:`time_keys`: the event's own time before a generic stamp, before other moments, before
+a collector's ``@timestamp``) among the slots found in nearly as many events as the best-covered
+one, then by how many events carry it, then by position. When the winner is a key, keys ranked
+after it that events may carry instead (a key that varies between events, a collector stamp as
+the last resort) follow it in one ordered TIME_PREFIX, ``^(?:[\\s\\S]*?A|[\\s\\S]*?B)``: the first
+alternative found in an event wins, as Splunk's PCRE tries them. TIME_FORMAT is written from the
+matched text; the plan (prefix, format or automatic recognition, lookahead, TZ) is verified by
+reading every sampled event as Splunk will and comparing with the instant the catalogue decoded
+from the preferred slot. Discovery regexes classify text only; TIME_PREFIX candidates are PCRE.
 """
 
 from __future__ import annotations
 
+import csv
 import re
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from datetime import UTC, datetime, timedelta, timezone, tzinfo
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from engine.generator.model import TimestampPlan
+from engine.generator.time_keys import (
+    COLLECTOR,
+    GENERIC,
+    OCCURRENCE,
+    OTHER_MOMENT,
+    UNNAMED,
+    json_key_parents,
+    key_rank,
+)
+from engine.generator.timestamp_shapes import (
+    KEY_BEFORE,
+    KEYED_CHARS,
+    SHAPE_ORDER,
+    Found,
+    find_event_timestamps,
+    read_time,
+)
 from engine.regex import RegexError, RegexLimitError, compile_regex
-from engine.sandbox.strptime import TimeFormatError, compile_time_format, zone_from_name
-from engine.sandbox.timestamps import auto_recognizer
-
-HEAD_CHARS = 512
-"""How far into an event a timestamp is looked for."""
 
 MAX_EVENTS = 300
 """Sampled events used to infer and verify the plan."""
@@ -41,271 +59,66 @@ SMALL_SAMPLE = 5
 AUTOMATIC_MARGIN = 12
 """Extra lookahead for automatic recognition on a small sample (room for ``.123+01:30``)."""
 
-TIME_KEYS = frozenset(
-    (
-        "ts",
-        "time",
-        "timestamp",
-        "datetime",
-        "date_time",
-        "eventtime",
-        "event_time",
-        "logtime",
-        "log_time",
-        "time_generated",
-        "timegenerated",
-        "created",
-        "created_at",
-    )
-)
-"""Keys whose value is the event time by convention; preferred over other keyed timestamps."""
+START_WITHIN = 40
+"""An unkeyed timestamp this close to the event start is the header's (the event's time)."""
 
+MIN_PREFERRED = 0.8
+"""A slot competes on rank only when found in this share of the events the best-covered slot
+is found in: a rarely present key is another thing's time, not the event's."""
 
-_MONTHS = {
-    name: index
-    for index, name in enumerate(
-        ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1
-    )
-}
-_MON = r"(?P<b>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)"
-_DAY = r"(?P<a>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*)"
-_HMS = r"(?P<H>[01]\d|2[0-3]):(?P<M>[0-5]\d):(?P<S>[0-5]\d|60)"
-_FRAC = r"(?:[.,:](?P<N>\d{1,9}))?"
-_OFFSET = r"[+-](?:[01]\d|2[0-3]):?[0-5]\d"
-_ZONE = (
-    rf"(?:(?P<z>Z(?![A-Za-z])|{_OFFSET})| (?P<zs>{_OFFSET})"
-    r"| (?P<Z>UTC|GMT|[ECMP][SD]T|CES?T|BST|EES?T|JST|IST)(?![A-Za-z]))?"
-)
-_END = r"(?!\d|:\d)"
-_AMPM = r"(?: ?(?P<p>[AaPp][Mm])\b)?"
-_Y4 = r"(?P<Y>(?:19|20)\d\d)"
-_M2 = r"(?P<m>0[1-9]|1[0-2])"
-_D2 = r"(?P<d>0[1-9]|[12]\d|3[01])"
-_D12 = r"(?P<d>[ 0]?[1-9]|[12]\d|3[01])"
+MAX_FALLBACKS = 3
+"""Keys that may follow the preferred one in an ordered TIME_PREFIX."""
 
-_SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("iso", re.compile(rf"(?<!\d){_Y4}-{_M2}-{_D2}(?:T| |-){_HMS}{_FRAC}{_ZONE}{_END}")),
-    (
-        "iso_dots",
-        re.compile(
-            rf"(?<!\d){_Y4}-{_M2}-{_D2}-(?P<H>[01]\d|2[0-3])\.(?P<M>[0-5]\d)\.(?P<S>[0-5]\d)"
-            rf"(?:\.(?P<N>\d{{1,9}}))?(?!\d)"
-        ),
-    ),
-    ("slash_ymd", re.compile(rf"(?<!\d){_Y4}/{_M2}/{_D2}[ T]{_HMS}{_FRAC}{_ZONE}{_END}")),
-    (
-        "clf",
-        re.compile(
-            rf"(?<!\d){_D2}/{_MON}/{_Y4}:{_HMS}{_FRAC}(?: (?P<z>[+-](?:[01]\d|2[0-3])[0-5]\d))?"
-        ),
-    ),
-    ("ctime", re.compile(rf"\b{_DAY} {_MON} +{_D12} {_HMS}{_FRAC} {_Y4}\b")),
-    ("bsd_year", re.compile(rf"\b{_MON} +{_D12},? {_Y4} {_HMS}{_FRAC}{_END}")),
-    ("bsd", re.compile(rf"\b{_MON} +{_D12} {_HMS}{_FRAC}(?: {_Y4}(?!\d))?{_END}")),
-    (
-        "dmy_mon",
-        re.compile(
-            rf"(?<!\d)(?P<d>0?[1-9]|[12]\d|3[01])[-/ ]{_MON}[-/ ]{_Y4}[: ]{_HMS}{_FRAC}{_ZONE}"
-            r"(?!\d)"
-        ),
-    ),
-    (
-        "date_key_time",  # date=2019-06-14 time=10:40:20 (FortiGate and other kv layouts)
-        re.compile(rf'(?<!\d){_Y4}-{_M2}-{_D2}"? [A-Za-z_]{{1,16}}="?{_HMS}{_FRAC}{_END}'),
-    ),
-    (
-        "short_ymd",
-        re.compile(
-            r"(?<![\d/.-])(?P<y>\d\d)/(?P<m>0[1-9]|1[0-2])/(?P<d>0[1-9]|[12]\d|3[01]) "
-            rf"{_HMS}{_FRAC}{_END}"
-        ),
-    ),
-    (
-        "mdy",
-        re.compile(
-            rf"(?<![\d/])(?P<m>0[1-9]|1[0-2])/{_D2}/{_Y4}[ :]"
-            rf"(?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d):(?P<S>[0-5]\d|60){_FRAC}{_AMPM}{_END}"
-        ),
-    ),
-    (
-        "ymd_compact",
-        re.compile(rf"(?<!\d){_Y4}{_M2}{_D2}[-T ]?{_HMS}{_FRAC}{_ZONE}{_END}"),
-    ),
-    ("md_dot", re.compile(rf"(?<![\d.]){_M2}\.{_D2} {_HMS}{_FRAC}{_END}")),
-    (
-        "compact",
-        re.compile(
-            r"(?<![\d.])(?P<y>\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01]) "
-            r"(?P<H>[01]\d|2[0-3])(?P<M>[0-5]\d)(?P<S>[0-5]\d)(?![\d.])"
-        ),
-    ),
-    (
-        "compact_colon",  # MySQL 5.x: 190614 10:40:20, hour space-padded
-        re.compile(
-            r"(?<![\d.])(?P<y>\d\d)(?P<m>0[1-9]|1[0-2])(?P<d>0[1-9]|[12]\d|3[01]) +"
-            rf"(?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d):(?P<S>[0-5]\d){_FRAC}{_END}"
-        ),
-    ),
-    (
-        "level_md",  # klog: I0614 10:40:20.912134 (severity letter, month, day)
-        re.compile(rf"(?<=\b[IWEFDV])(?P<m>0[1-9]|1[0-2]){_D2} {_HMS}{_FRAC}{_END}"),
-    ),
-    ("md", re.compile(rf"(?<![\d/.-]){_M2}-{_D2} {_HMS}{_FRAC}{_END}")),
-    (
-        "epoch",
-        re.compile(
-            r"(?<![\w./-])(?P<s>1[0-9]{9})(?:(?P<ms>\d{3})|\.(?P<N>\d{1,9}))?(?![\w/-]|:\d\d:)"
-        ),
-    ),
-)
+EPOCH_AGREEMENT = timedelta(hours=14, minutes=1)
+"""A bare epoch and a calendar time of one event this close are one moment (any UTC offset)."""
 
-_DIRECTIVES = {
-    "Y": "%Y",
-    "y": "%y",
-    "m": "%m",
-    "d": "%d",
-    "b": "%b",
-    "a": "%a",
-    "H": "%H",
-    "M": "%M",
-    "S": "%S",
-    "s": "%s",
-    "ms": "%3N",
-}
+_KEY_WINDOW = 100
 _PCRE_SPECIAL = frozenset("\\^$.|?*+()[]{}-/#")
-_KEY_BEFORE = re.compile(r"""(?P<q>["']?)(?P<key>[A-Za-z_@][\w.@-]{0,63})(?P=q)\s*[:=]\s*["']?$""")
+_VALUE_AFTER = r"""\s*[:=]\s*["']?"""
+
+
+@dataclass
+class _Slot:
+    """Where events keep one timestamp: a key's value, or a shape at a keyless place."""
+
+    key: str | None
+    quote: str = ""
+    shape: str = ""
+    ranks: Counter[int] = field(default_factory=Counter)
+    hits: dict[int, Found] = field(default_factory=dict)
+    """Event index -> the slot's first timestamp in that event."""
+
+    @property
+    def rank(self) -> int:
+        return self.ranks.most_common(1)[0][0]
+
+    def order(self, best_coverage: int) -> tuple[bool, int, int, float, int]:
+        starts = [hit.start for hit in self.hits.values()]
+        shapes = Counter(hit.shape for hit in self.hits.values())
+        return (
+            len(self.hits) < MIN_PREFERRED * best_coverage,
+            self.rank,
+            -len(self.hits),
+            sum(starts) / len(starts),
+            SHAPE_ORDER[shapes.most_common(1)[0][0]],
+        )
+
+    def prefix(self) -> str | None:
+        """The key's TIME_PREFIX (None for a keyless slot)."""
+        if self.key is None:
+            return None
+        key = _escape(self.key)
+        return (f"{self.quote}{key}{self.quote}" if self.quote else rf"(?<![\w.@-]){key}") + (
+            _VALUE_AFTER
+        )
 
 
 @dataclass(frozen=True)
-class Found:
-    """One timestamp span in one event, with the format written from its text."""
+class _Sample:
+    """The sampled events and the timestamp each should get (None: it has none to read)."""
 
-    shape: str
-    start: int
-    end: int
-    time_format: str
-    value: datetime
-    has_year: bool
-    has_zone: bool
-    core_end: int
-    """Where the seconds (or epoch seconds) end: the part every layout variant shares."""
-
-
-def _directive(name: str, text: str) -> str:
-    if name == "N":
-        return f"%{-(-len(text) // 3) * 3}N"  # Splunk documents %3N, %6N and %9N
-    if name == "b":
-        return "%b" if len(text) == 3 else "%B"
-    if name == "a":
-        return "%a" if len(text) == 3 else "%A"
-    if name in ("z", "zs"):
-        if text == "Z":
-            return "Z"  # literal Zulu designator, read with TZ = UTC (portable across versions)
-        return "%:z" if ":" in text else "%z"
-    if name == "Z":
-        return "%Z"
-    if name == "p":
-        return "%p"
-    return _DIRECTIVES[name]
-
-
-def _format_of(match: re.Match[str]) -> str:
-    """The Splunk TIME_FORMAT of ``match``: directives for groups, literal text in between."""
-    spans = sorted(
-        (match.start(name), match.end(name), name)
-        for name in match.re.groupindex
-        if match.group(name) is not None and match.start(name) < match.end(name)
-    )
-    out: list[str] = []
-    position = match.start()
-    twelve_hour = match.groupdict().get("p") is not None
-    for start, end, name in spans:
-        out.append(_literal(match.string[position:start]))
-        directive = _directive(name, match.string[start:end])
-        out.append("%I" if twelve_hour and name == "H" else directive)
-        position = end
-    out.append(_literal(match.string[position : match.end()]))
-    return "".join(out)
-
-
-def _literal(text: str) -> str:
-    """Literal format text; whitespace runs collapse (strptime skips any run of whitespace)."""
-    return re.sub(r"\s+", " ", text).replace("%", "%%")
-
-
-def _zone(text: str | None, default: tzinfo) -> tzinfo:
-    if not text:
-        return default
-    if text == "Z":
-        return UTC
-    sign = -1 if text[0] == "-" else 1
-    digits = text[1:].replace(":", "")
-    return timezone(sign * timedelta(hours=int(digits[:2]), minutes=int(digits[2:4])))
-
-
-def _decode(match: re.Match[str], default: tzinfo) -> datetime | None:
-    """The instant ``match`` denotes (year 2000 when the text has none), or ``None`` if invalid."""
-    groups = {name: value for name, value in match.groupdict().items() if value is not None}
-    fraction = groups.get("N", "")
-    micro = int((fraction + "000000")[:6]) if fraction else 0
-    if "s" in groups:
-        if "ms" in groups:
-            micro = int(groups["ms"]) * 1000
-        return datetime.fromtimestamp(int(groups["s"]), UTC) + timedelta(microseconds=micro)
-    if "Y" in groups:
-        year = int(groups["Y"])
-    elif "y" in groups:
-        year = 2000 + int(groups["y"])
-    else:
-        year = 2000
-    month = _MONTHS[groups["b"][:3].lower()] if "b" in groups else int(groups["m"])
-    hour = int(groups["H"])
-    if "p" in groups:
-        if not 1 <= hour <= 12:
-            return None
-        hour = hour % 12 + (12 if groups["p"].lower() == "pm" else 0)
-    offset = groups.get("z") or groups.get("zs")
-    zone = zone_from_name(groups["Z"]) if "Z" in groups else _zone(offset, default)
-    try:
-        return datetime(
-            year,
-            month,
-            int(groups["d"]),
-            hour,
-            int(groups["M"]),
-            min(int(groups["S"]), 59),
-            micro,
-            tzinfo=zone or default,
-        )
-    except ValueError:
-        return None
-
-
-def find_timestamps(head: str, *, default: tzinfo = UTC) -> list[Found]:
-    """Every catalogued timestamp in ``head``, leftmost first (overlaps kept: callers choose)."""
-    found: list[Found] = []
-    for shape, pattern in _SHAPES:
-        for match in pattern.finditer(head):
-            value = _decode(match, default)
-            if value is None:
-                continue
-            groups = match.groupdict()
-            found.append(
-                Found(
-                    shape=shape,
-                    start=match.start(),
-                    end=match.end(),
-                    time_format=_format_of(match),
-                    value=value,
-                    has_year=bool(groups.get("Y") or groups.get("y") or groups.get("s")),
-                    has_zone=bool(
-                        groups.get("z") or groups.get("zs") or groups.get("Z") or groups.get("s")
-                    ),
-                    core_end=match.end("S" if groups.get("S") else "s"),
-                )
-            )
-    found.sort(key=lambda item: (item.start, -(item.end - item.start)))
-    return found
+    events: Sequence[str]
+    intended: Sequence[Found | None]
 
 
 def _escape(text: str) -> str:
@@ -316,13 +129,109 @@ def _escape(text: str) -> str:
     )
 
 
-def _prefix_candidates(heads: Sequence[str], hits: Sequence[Found]) -> list[str]:
+def _column(line: str, start: int, delimiter: str) -> int:
+    """The index of the delimited column ``start`` falls in (quotes respected)."""
+    try:
+        return len(next(csv.reader([line[:start]], delimiter=delimiter))) - 1
+    except (csv.Error, StopIteration):
+        return line.count(delimiter, 0, start)
+
+
+def _agrees(epoch: Found, other: Found) -> bool:
+    if other.has_year:
+        return abs(epoch.value - other.value) <= EPOCH_AGREEMENT
+    moved = epoch.value.astimezone(other.value.tzinfo).replace(year=other.value.year)
+    return abs(moved - other.value) <= EPOCH_AGREEMENT
+
+
+def _uncorroborated(hit: Found, hits: Sequence[Found]) -> bool:
+    """A bare epoch number that a calendar time of the same event contradicts (an id)."""
+    calendars = [other for other in hits if other.shape != "epoch"]
+    return bool(calendars) and not any(_agrees(hit, other) for other in calendars)
+
+
+class _SlotFinder:
+    """Groups the timestamps of the sampled events into slots."""
+
+    def __init__(self, columns: Sequence[str], delimiter: str | None) -> None:
+        self.columns = columns
+        self.delimiter = delimiter
+        self.slots: dict[tuple[str | None, str], _Slot] = {}
+
+    def add(self, index: int, event: str, hits: Sequence[Found]) -> None:
+        parents: dict[str, list[tuple[str, ...]]] | None = None
+        for hit in hits:
+            match = KEY_BEFORE.search(event, max(0, hit.start - _KEY_WINDOW), hit.start)
+            if match is None:
+                ident, rank = self._keyless(event, hit, hits)
+                slot = self.slots.setdefault(ident, _Slot(None, shape=hit.shape))
+            else:
+                key = match.group("key")
+                if parents is None:
+                    parents = json_key_parents(event) if "{" in event else {}
+                nesting = _nesting(parents, event, key, match.start("key"))
+                rank = key_rank(key, qualifier=match.group("qual") or "", parents=nesting)
+                slot = self.slots.setdefault((key, ""), _Slot(key, quote=match.group("q")))
+            if index not in slot.hits:
+                slot.hits[index] = hit
+                slot.ranks[rank] += 1
+
+    def _keyless(
+        self, event: str, hit: Found, hits: Sequence[Found]
+    ) -> tuple[tuple[str | None, str], int]:
+        if self.columns and self.delimiter:
+            column = _column(event, hit.start, self.delimiter)
+            if column < len(self.columns):
+                name = self.columns[column]
+                return (None, f"{hit.shape}@{name}"), key_rank(name)
+        if hit.shape == "epoch" and _uncorroborated(hit, hits):
+            return (None, hit.shape), OTHER_MOMENT
+        return (None, hit.shape), GENERIC if hit.start <= START_WITHIN else UNNAMED
+
+
+def _nesting(
+    parents: dict[str, list[tuple[str, ...]]], event: str, key: str, position: int
+) -> tuple[str, ...]:
+    """The JSON objects the occurrence of ``key`` at ``position`` is nested in."""
+    chains = parents.get(key)
+    if not chains:
+        return ()
+    occurrence = len(re.findall(f'"{re.escape(key)}"\\s*:', event[:position])) - 1
+    return chains[occurrence] if 0 <= occurrence < len(chains) else ()
+
+
+def _ranked(slots: Sequence[_Slot]) -> list[_Slot]:
+    best = max(len(slot.hits) for slot in slots)
+    return sorted(slots, key=lambda slot: slot.order(best))
+
+
+def _chain(ranked: Sequence[_Slot]) -> list[_Slot]:
+    """The preferred slot, then (when it is a key) the keys events may carry instead, and a
+    keyless header time as the last alternative."""
+    primary = ranked[0]
+    if primary.key is None:
+        return [primary]
+    keyed = [
+        slot
+        for slot in ranked[1:]
+        if slot.key is not None and slot.rank in (OCCURRENCE, GENERIC, COLLECTOR)
+    ]
+    chain = [primary, *keyed[:MAX_FALLBACKS]]
+    header = next((slot for slot in ranked if slot.key is None and slot.rank == GENERIC), None)
+    return [*chain, header] if header is not None else chain
+
+
+def _intended(chain: Sequence[_Slot], count: int) -> list[Found | None]:
+    return [next((slot.hits[i] for slot in chain if i in slot.hits), None) for i in range(count)]
+
+
+def _prefix_candidates(events: Sequence[str], hits: Sequence[Found]) -> list[str]:
     """TIME_PREFIX candidates: from all hits, then from the largest group sharing a last char.
 
     Verification picks among them, so a few events with a different layout cannot hide the
     prefix that most events share.
     """
-    befores = [head[: hit.start] for head, hit in zip(heads, hits, strict=True)]
+    befores = [event[: hit.start] for event, hit in zip(events, hits, strict=True)]
     groups = Counter(before[-1:] for before in befores)
     char, _ = groups.most_common(1)[0]
     majority = [before for before in befores if before[-1:] == char]
@@ -334,14 +243,6 @@ def _prefixes_for(befores: Sequence[str]) -> list[str]:
     out: list[str] = []
     if all(before == "" for before in befores):
         return ["^"]
-    keys = {
-        (match.group("q"), match.group("key")) if match else None
-        for match in map(_KEY_BEFORE.search, befores)
-    }
-    if len(keys) == 1 and None not in keys:
-        quote, key = next(iter(keys)) or ("", "")
-        key_re = f"{quote}{_escape(key)}{quote}" if quote else rf"(?<![\w.@-]){_escape(key)}"
-        out.append(key_re + r"""\s*[:=]\s*["']?""")
     last_chars = {before[-1:] for before in befores}
     if len(last_chars) == 1:
         char = last_chars.pop()
@@ -364,47 +265,27 @@ def _prefixes_for(befores: Sequence[str]) -> list[str]:
     return out
 
 
-def _prefix_end(pattern: str, head: str) -> int | None:
+def _slot_prefixes(slot: _Slot, events: Sequence[str]) -> list[str]:
+    indexes = sorted(slot.hits)
+    positional = _prefix_candidates([events[i] for i in indexes], [slot.hits[i] for i in indexes])
+    own = slot.prefix()
+    return list(dict.fromkeys([own, *positional] if own else positional))
+
+
+def _chained(prefixes: Sequence[str]) -> str:
+    """One TIME_PREFIX trying each key in order over the whole event, then a keyless header
+    prefix (anchored at the start) last."""
+    keyed = [rf"[\s\S]*?{prefix}" for prefix in prefixes if not prefix.startswith("^")]
+    header = [prefix[1:] for prefix in prefixes if prefix.startswith("^")]
+    return "^(?:" + "|".join([*keyed, *header[:1]]) + ")"
+
+
+def _prefix_end(pattern: str, event: str) -> int | None:
     try:
-        match = compile_regex(pattern).search(head)
+        match = compile_regex(pattern).search(event[:KEYED_CHARS])
     except (RegexError, RegexLimitError):
         return None
     return None if match is None else match.end()
-
-
-def read_time(text: str, time_format: str | None, zone: tzinfo) -> datetime | None:
-    """``text`` read with Splunk's strptime, or its automatic recognition when no format.
-
-    The year is 2000 when the text has none (callers compare such times without the year).
-    """
-    try:
-        if time_format is None:
-            parsed = auto_recognizer().find(text)
-        else:
-            parsed = compile_time_format(time_format).parse(text)
-    except (TimeFormatError, RegexLimitError):
-        return None
-    if parsed is None:
-        return None
-    if parsed.epoch is not None:
-        whole = datetime.fromtimestamp(int(parsed.epoch), UTC)
-        micro = parsed.microsecond or round((parsed.epoch - int(parsed.epoch)) * 1_000_000)
-        return whole + timedelta(microseconds=micro)
-    if parsed.month is None or parsed.day is None or parsed.hour is None:
-        return None
-    try:
-        return datetime(
-            parsed.year if parsed.year is not None else 2000,
-            parsed.month,
-            parsed.day,
-            parsed.hour,
-            parsed.minute or 0,
-            min(parsed.second or 0, 59),
-            parsed.microsecond,
-            tzinfo=parsed.tz or zone,
-        )
-    except ValueError:
-        return None
 
 
 def _zulu(time_format: str) -> bool:
@@ -423,89 +304,73 @@ def _same_instant(got: datetime, want: datetime, *, has_year: bool) -> bool:
     return abs((got - want).total_seconds()) < 0.001
 
 
-def _key_rank(head: str, hit: Found) -> int:
-    """0 when the timestamp is the value of a conventional time key (``ts``, ``@timestamp``...)."""
-    match = _KEY_BEFORE.search(head, 0, hit.start)
-    if match is None:
-        return 1
-    key = match.group("key").lower().lstrip("@_")
-    return 0 if key in TIME_KEYS else 1
-
-
-def _choose_shape(
-    heads: Sequence[str], found: Sequence[Sequence[Found]]
-) -> tuple[str, list[tuple[int, Found]]] | None:
-    """The shape present in most events; conventional time keys, then position, break ties."""
-    per_shape: dict[str, list[tuple[int, int, Found]]] = {}
-    for index, hits in enumerate(found):
-        best: dict[str, tuple[int, Found]] = {}
-        for hit in hits:
-            rank = _key_rank(heads[index], hit)
-            if hit.shape not in best or rank < best[hit.shape][0]:
-                best[hit.shape] = (rank, hit)
-        for shape, (rank, hit) in best.items():
-            per_shape.setdefault(shape, []).append((index, rank, hit))
-    if not per_shape:
-        return None
-
-    def order(shape: str) -> tuple[int, float, float]:
-        hits = per_shape[shape]
-        ranks = sum(rank for _, rank, _ in hits) / len(hits)
-        return (-len(hits), ranks, sum(hit.start for _, _, hit in hits) / len(hits))
-
-    shape = min(per_shape, key=order)
-    return shape, [(index, hit) for index, _, hit in per_shape[shape]]
-
-
-def infer_timestamps(events: Sequence[str], *, default_tz: str = "UTC") -> TimestampPlan:
-    """The TIME_PREFIX/TIME_FORMAT/lookahead/TZ plan that reads the most sampled events."""
-    sampled = list(events[:MAX_EVENTS])
-    heads = [event[:HEAD_CHARS] for event in sampled]
-    zone = ZoneInfo(default_tz)
-    found = [find_timestamps(head, default=zone) for head in heads]
-    chosen = _choose_shape(heads, found)
-    if chosen is None or not sampled:
-        return TimestampPlan(None, None, 0)
-    _, hits = chosen
-    hit_heads = [heads[index] for index, _ in hits]
-    hit_found = [hit for _, hit in hits]
-    example = hit_heads[0][hit_found[0].start : hit_found[0].end]
-    common = [fmt for fmt, _ in Counter(hit.time_format for hit in hit_found).most_common(4)]
+def _formats(hits: Sequence[Found]) -> list[str]:
+    common = [fmt for fmt, _ in Counter(hit.time_format for hit in hits).most_common(4)]
     widest = max((int(w) for fmt in common for w in re.findall(r"%(\d)N", fmt)), default=0)
-    lenient = [_lenient(fmt, widest) for fmt in common]
-    candidates = list(dict.fromkeys([*common, *lenient]))
-    has_year = all(hit.has_year for hit in hit_found)
-    has_zone = all(hit.has_zone for hit in hit_found)
-    zulu = all(_zulu(hit.time_format) for hit in hit_found)
-    tz = "UTC" if zulu else None if has_zone else default_tz
+    return list(dict.fromkeys([*common, *(_lenient(fmt, widest) for fmt in common)]))
+
+
+def infer_timestamps(
+    events: Sequence[str],
+    *,
+    default_tz: str = "UTC",
+    columns: Sequence[str] = (),
+    delimiter: str | None = None,
+) -> TimestampPlan:
+    """The TIME_PREFIX/TIME_FORMAT/lookahead/TZ plan that reads the most sampled events.
+
+    ``columns`` (with their ``delimiter``) name the fields of a delimited format, so a column's
+    timestamp ranks by its name as a key's would.
+    """
+    sampled = list(events[:MAX_EVENTS])
+    zone = ZoneInfo(default_tz)
+    finder = _SlotFinder(columns, delimiter)
+    timeless = 0
+    for index, event in enumerate(sampled):
+        hits = find_event_timestamps(event, default=zone)
+        timeless += not hits
+        finder.add(index, event, hits)
+    if not finder.slots:
+        return TimestampPlan(None, None, 0, events=len(sampled), timeless=timeless)
+    chain = _chain(_ranked(list(finder.slots.values())))
+    sample = _Sample(sampled, _intended(chain, len(sampled)))
+    hits = [hit for hit in sample.intended if hit is not None]
+    example_index = next(i for i, hit in enumerate(sample.intended) if hit is not None)
+    example = sampled[example_index][hits[0].start : hits[0].end]
+    has_year = all(hit.has_year for hit in hits)
+    tz = "UTC" if all(_zulu(h.time_format) for h in hits) else None
+    if tz is None and not all(hit.has_zone for hit in hits):
+        tz = default_tz
     plan_zone = ZoneInfo(tz) if tz else zone
+    prefixes = _slot_prefixes(chain[0], sampled)
+    if len(chain) > 1:
+        own = [_slot_prefixes(slot, sampled)[0] for slot in chain]
+        prefixes = [_chained(own), *prefixes]
     best: TimestampPlan | None = None
-    for prefix in _prefix_candidates(hit_heads, hit_found):
-        ends = [_prefix_end(prefix, head) for head in heads]
-        for time_format in candidates:
-            plan = _verify(sampled, heads, ends, found, prefix, time_format, tz, plan_zone)
-            plan = replace(plan, has_year=has_year, example=example)
+    for prefix in prefixes:
+        ends = [_prefix_end(prefix, event) for event in sampled]
+        for time_format in _formats(hits):
+            plan = _verify(sample, ends, prefix, time_format, tz, plan_zone)
             if best is None or plan.success > best.success:
-                best = plan
+                best = replace(plan, has_year=has_year, example=example)
         if best is not None and best.success >= 0.999:
             break
-    small = len(hit_found) < SMALL_SAMPLE
-    if best is not None and (best.success < 0.999 or small):
-        best = _try_automatic(
-            best, sampled, heads, found, hit_heads, hit_found, zone, default_tz, prefer=small
+    assert best is not None  # at least one prefix and one format
+    small = len(hits) < SMALL_SAMPLE
+    if best.success < 0.999 or small:
+        best = _try_automatic(best, sample, prefixes, zone, default_tz, prefer=small)
+    best = replace(best, events=len(sampled), timeless=timeless)
+    if best.success < MIN_SUCCESS:
+        return TimestampPlan(
+            None, None, 0, success=best.success, events=len(sampled), timeless=timeless
         )
-    if best is None or best.success < MIN_SUCCESS:
-        return TimestampPlan(None, None, 0, success=best.success if best else 0.0)
     return best
 
 
 def _try_automatic(
     best: TimestampPlan,
-    sampled: Sequence[str],
-    heads: Sequence[str],
-    found: Sequence[Sequence[Found]],
-    hit_heads: Sequence[str],
-    hit_found: Sequence[Found],
+    sample: _Sample,
+    prefixes: Sequence[str],
     zone: tzinfo,
     default_tz: str,
     *,
@@ -516,10 +381,10 @@ def _try_automatic(
     With ``prefer`` (a handful of timestamps: too little evidence to pin one layout) it also
     wins ties, and its window leaves room for an offset or fraction the sample did not show.
     """
-    for prefix in _prefix_candidates(hit_heads, hit_found):
-        ends = [_prefix_end(prefix, head) for head in heads]
+    for prefix in prefixes:
+        ends = [_prefix_end(prefix, event) for event in sample.events]
         margin = AUTOMATIC_MARGIN if prefer else LOOKAHEAD_MARGIN
-        plan = _verify(sampled, heads, ends, found, prefix, None, default_tz, zone, margin)
+        plan = _verify(sample, ends, prefix, None, default_tz, zone, margin)
         better = plan.success > best.success or (prefer and plan.success >= best.success)
         if better and not best.automatic:
             best = replace(
@@ -533,30 +398,29 @@ def _try_automatic(
 
 
 def _verify(
-    events: Sequence[str],
-    heads: Sequence[str],
+    sample: _Sample,
     ends: Sequence[int | None],
-    found: Sequence[Sequence[Found]],
     prefix: str,
     time_format: str | None,
     tz: str | None,
     zone: tzinfo,
     margin: int = LOOKAHEAD_MARGIN,
 ) -> TimestampPlan:
-    """Read every event as Splunk will; success counts readings that agree with the catalogue.
+    """Read every event as Splunk will; success counts readings of each event's intended time.
 
     Each event is read in exactly the window MAX_TIMESTAMP_LOOKAHEAD gives it (the longest
     timestamp plus ``margin``). ``time_format`` None reads with automatic recognition.
     """
-    starts: list[tuple[str, int, Found]] = []
-    for head, end, hits in zip(heads, ends, found, strict=True):
-        hit = None if end is None else next((item for item in hits if item.start == end), None)
-        if hit is not None and end is not None:
-            starts.append((head, end, hit))
-    lookahead = max((hit.end - end for _, end, hit in starts), default=0) + margin
+    placed = [
+        (event, end, hit)
+        for event, end, hit in zip(sample.events, ends, sample.intended, strict=True)
+        if hit is not None and end is not None
+    ]
+    lookahead = max((hit.end - end for _, end, hit in placed if end == hit.start), default=0)
+    lookahead += margin
     ok = 0
-    for head, end, hit in starts:
-        got = read_time(head[end : end + lookahead], time_format, zone)
+    for event, end, hit in placed:
+        got = read_time(event[end : end + lookahead], time_format, zone)
         if got is not None and _same_instant(got, hit.value, has_year=hit.has_year):
             ok += 1
     return TimestampPlan(
@@ -564,5 +428,5 @@ def _verify(
         time_format=time_format,
         lookahead=lookahead,
         tz=tz,
-        success=round(ok / len(events), 4) if events else 0.0,
+        success=round(ok / len(sample.events), 4) if sample.events else 0.0,
     )

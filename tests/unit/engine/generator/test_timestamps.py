@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from engine.generator.timestamps import find_timestamps, infer_timestamps
+from engine.generator.timestamp_shapes import find_timestamps
+from engine.generator.timestamps import infer_timestamps
 from engine.regex import compile_regex
 
 
@@ -117,12 +118,20 @@ def test_the_most_common_shape_wins_over_a_stray_one() -> None:
     assert plan.time_format == "%Y-%m-%d %H:%M:%S"
 
 
-def test_conventional_time_key_beats_an_earlier_timestamp() -> None:
+def test_the_source_time_beats_an_earlier_collector_stamp_which_stays_the_last_resort() -> None:
     events = [
         '{"written":"2024-01-01T00:00:09Z","ts":"2024-01-01T00:00:01Z"}',
         '{"written":"2024-01-01T00:00:19Z","ts":"2024-01-01T00:00:11Z"}',
     ] * 3
-    assert infer_timestamps(events).time_prefix == r""""ts"\s*[:=]\s*["']?"""
+    plan = infer_timestamps(events)
+    assert plan.success == 1.0 and plan.time_prefix is not None
+    prefix = compile_regex(plan.time_prefix)
+    match = prefix.search(events[0])
+    assert match is not None and events[0][match.end() :].startswith("2024-01-01T00:00:01Z")
+    # An event without the source's time falls back to the collector's.
+    alone = '{"written":"2024-01-01T00:00:29Z","msg":"x"}'
+    match = prefix.search(alone)
+    assert match is not None and alone[match.end() :].startswith("2024-01-01T00:00:29Z")
 
 
 def test_find_timestamps_decodes_values() -> None:
