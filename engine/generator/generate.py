@@ -46,13 +46,16 @@ from engine.generator.readme import ReadmeInput, render_readme
 from engine.generator.redact import Redactor
 from engine.generator.repair import (
     Draft,
+    Uncovered,
     failing_examples,
     failing_keys,
     repair_after_check,
     repair_from_report,
     repair_timestamps,
+    uncovered,
 )
 from engine.generator.timestamp_shapes import read_time
+from engine.generator.timestamps import SMALL_SAMPLE
 from engine.packaging.archive import build_package
 from engine.regex import Regex, RegexLimitError, compile_regex
 from engine.samples import SampleError, SampleSet, read_sample_set
@@ -203,8 +206,16 @@ def _age_settings(plan: TimestampPlan) -> Settings:
     return {"MAX_DAYS_AGO": str(MAX_DAYS_AGO_LIMIT)}
 
 
-def _check(ta: TA, request: GenerationRequest, sourcetype: str) -> SandboxResult:
+def _check(
+    ta: TA, request: GenerationRequest, sourcetype: str, *, coverable: float
+) -> SandboxResult:
+    """The sandbox run of the self-check: the validation settings, except that the share of
+    timestamps to parse counts only the events a rule can read (``coverable``: events without
+    any timestamp, or older than Splunk accepts, are listed in the README instead)."""
     settings = SandboxSettings(default_tz=request.default_tz, max_events=MAX_CHECK_EVENTS)
+    settings = settings.model_copy(
+        update={"min_timestamp_ratio": settings.min_timestamp_ratio * coverable}
+    )
     return run_sandbox(
         ta=ta,
         samples=list(request.samples),
@@ -317,11 +328,11 @@ def generate_ta(
             default_tz=request.default_tz,
         )
         validation_repairs.extend(done)
-    draft, ta, check = _self_check(
+    draft, ta, check, gaps = _self_check(
         draft, request=request, planner=planner, events=events, name=name, sourcetype=sourcetype
     )
     caveats = (
-        *_caveats(sample, draft, check),
+        *_caveats(sample, draft, check, gaps),
         *(f"Repaired after validation: {repair}." for repair in validation_repairs),
     )
     ta.readme = render_readme(
@@ -374,15 +385,17 @@ def _self_check(
     events: Sequence[str],
     name: str,
     sourcetype: str,
-) -> tuple[Draft, TA, SelfCheck]:
+) -> tuple[Draft, TA, SelfCheck, Uncovered]:
     """Run the draft's TA over the samples and repair what the sandbox finds, for at most
-    ``MAX_REPAIR_ROUNDS`` rounds; returns the final draft, its TA and the verdict."""
+    ``MAX_REPAIR_ROUNDS`` rounds; returns the final draft, its TA, the verdict and the events
+    no timestamp rule can read."""
     repairs: list[str] = []
     rounds = 0
     while True:
         rounds += 1
         ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
-        report = _check(ta, request, sourcetype).report
+        gaps = uncovered(draft, events, request.default_tz)
+        report = _check(ta, request, sourcetype, coverable=gaps.coverable).report
         failing = failing_keys(report)
         problems = [*report.reasons, *(f"{key} hit the PCRE limits" for key in sorted(failing))]
         if not problems or rounds > MAX_REPAIR_ROUNDS:
@@ -413,34 +426,64 @@ def _self_check(
     check = SelfCheck(
         passed=not problems, rounds=rounds, problems=tuple(problems), repairs=tuple(repairs)
     )
-    return draft, ta, check
+    return draft, ta, check, gaps
 
 
-def _caveats(sample: SampleSet, draft: Draft, check: SelfCheck) -> tuple[str, ...]:
+def _caveats(sample: SampleSet, draft: Draft, check: SelfCheck, gaps: Uncovered) -> tuple[str, ...]:
     caveats: list[str] = []
     if sample.subset:
         caveats.append(
             f"Only the first {len(sample.text):,} characters of {sample.total_bytes:,} bytes of "
             "samples were analysed."
         )
-    if draft.timestamps.automatic:
-        caveats.append(
-            "No TIME_FORMAT: the samples mix timestamp layouts or hold too few timestamps to "
-            "pin one, so Splunk's automatic recognition reads them"
-            + (
-                f"; set TIME_FORMAT = {draft.timestamps.time_format} once more data confirms it."
-                if draft.timestamps.time_format
-                else "."
-            )
-        )
-    elif draft.timestamps.time_format is None:
-        caveats.append("No timestamp was found: events are stamped with the time they arrive.")
-    elif draft.timestamps.success < 1.0:
-        caveats.append(
-            f"The timestamp rule read {draft.timestamps.success:.0%} of the sampled events."
-        )
+    caveats.extend(_timestamp_caveats(draft.timestamps, gaps))
     if "MAX_DAYS_AGO" in draft.extra:
         caveats.append("MAX_DAYS_AGO is raised so that old sample data keeps its own time.")
     if not check.passed:
         caveats.extend(f"Self-check: {problem}" for problem in check.problems)
     return tuple(caveats)
+
+
+def _timestamp_caveats(plan: TimestampPlan, gaps: Uncovered) -> list[str]:
+    """What the timestamp rule rests on and, precisely, which events it leaves uncovered."""
+    caveats: list[str] = []
+    read = round(plan.success * plan.events)
+    if plan.automatic:
+        caveats.append(
+            "No TIME_FORMAT: the samples mix timestamp layouts or hold too few timestamps to "
+            "pin one, so Splunk's automatic recognition reads them"
+            + (
+                f"; set TIME_FORMAT = {plan.time_format} once more data confirms it."
+                if plan.time_format
+                else "."
+            )
+        )
+    elif plan.time_format is None:
+        caveats.append(
+            "No timestamp rule reads most events: events are stamped with the time they arrive."
+            if plan.success
+            else "No timestamp was found: events are stamped with the time they arrive."
+        )
+    elif plan.success < 1.0:
+        caveats.append(
+            f"The timestamp rule read {read} of the {plan.events} sampled events "
+            f"({plan.success:.0%})."
+        )
+    if plan.time_format is not None and 0 < read < SMALL_SAMPLE:
+        caveats.append(
+            f"The sample was small: the timestamp rule was verified on {read} event"
+            f"{'s' if read > 1 else ''} only; confirm it on more data."
+        )
+    limit = f"more than {MAX_DAYS_AGO_LIMIT} days ago, older than Splunk accepts even with "
+    limit += "MAX_DAYS_AGO at its maximum"
+    for events, (one, many) in (
+        (gaps.timeless, ("carries no timestamp", "carry no timestamp")),
+        (gaps.too_old, (f"is dated {limit}", f"are dated {limit}")),
+    ):
+        if events:
+            example = " ".join(events[0].split())[:80]
+            caveats.append(
+                f"{len(events)} of {gaps.events} sampled events {many if events[1:] else one} "
+                f"(e.g. `{example}`): Splunk gives each the time of the event before it."
+            )
+    return caveats

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from engine.conf.parse import parse_conf, render_conf
 from engine.conf.ta import TA
 from engine.generator.model import BreakingPlan, CimPlan, FieldPlan, Settings, TimestampPlan
+from engine.generator.timestamp_shapes import has_timestamp
 from engine.sandbox.report import EXCERPT_CHARS, ValidationReport
 from engine.sandbox.timestamps import MAX_DAYS_AGO_LIMIT, Timestamper, TimestampSettings
 
@@ -192,13 +193,56 @@ def failing_examples(
     return tuple(found)
 
 
+def _stamper(draft: Draft, default_tz: str, **overrides: str) -> Timestamper | None:
+    """The sandbox's timestamper for the draft's settings (None: no timestamp extraction)."""
+    settings = TimestampSettings.from_props(
+        {**draft.timestamps.settings(), **draft.extra, **overrides}
+    )
+    if settings.mode != "extract":
+        return None
+    return Timestamper(settings, now=datetime.now(UTC), default_tz=ZoneInfo(default_tz))
+
+
 def _reads(draft: Draft, events: Sequence[str], default_tz: str) -> int:
     """How many of ``events`` the draft's timestamp settings read, as the sandbox reads them."""
-    settings = TimestampSettings.from_props({**draft.timestamps.settings(), **draft.extra})
-    if settings.mode != "extract":
+    stamper = _stamper(draft, default_tz)
+    if stamper is None:
         return 0
-    stamper = Timestamper(settings, now=datetime.now(UTC), default_tz=ZoneInfo(default_tz))
     return sum(1 for event in events if stamper.assign(event)[1] is None)
+
+
+@dataclass(frozen=True)
+class Uncovered:
+    """Sampled events no timestamp rule can give their own time, and why."""
+
+    events: int
+    timeless: tuple[str, ...] = ()
+    """Events in which no timestamp is found at all."""
+    too_old: tuple[str, ...] = ()
+    """Events dated before what Splunk accepts even with MAX_DAYS_AGO at its maximum."""
+
+    @property
+    def coverable(self) -> float:
+        """The share of the events a timestamp rule can read."""
+        if not self.events:
+            return 1.0
+        return 1.0 - (len(self.timeless) + len(self.too_old)) / self.events
+
+
+def uncovered(draft: Draft, events: Sequence[str], default_tz: str) -> Uncovered:
+    """The events the draft's timestamp rule misses because nothing could read them."""
+    stamper = _stamper(draft, default_tz, MAX_DAYS_AGO=str(MAX_DAYS_AGO_LIMIT))
+    if stamper is None:
+        return Uncovered(len(events))
+    timeless: list[str] = []
+    too_old: list[str] = []
+    for event in events:
+        error = stamper.assign(event)[1]
+        if error is not None and "MAX_DAYS_AGO" in error:
+            too_old.append(event)
+        elif error is not None and not has_timestamp(event):
+            timeless.append(event)
+    return Uncovered(len(events), tuple(timeless), tuple(too_old))
 
 
 def _describe(plan: TimestampPlan) -> str:
