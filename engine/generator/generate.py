@@ -243,7 +243,7 @@ def _analyse(
     ]
     if not events:
         raise GenerationError("the samples hold no events")
-    timestamps = planner.plan_timestamps(events, default_tz=request.default_tz)
+    timestamps = planner.plan_timestamps(events, default_tz=request.default_tz, fmt=fmt)
     return sample, fmt, breaking, timestamps, events
 
 
@@ -313,7 +313,7 @@ def generate_ta(
     cim = planner.plan_cim(context, fields) if request.cim_required else None
     draft = Draft(breaking, timestamps, fields, cim, _age_settings(timestamps))
     replanned = (
-        planner.plan_timestamps([*examples, *events], default_tz=request.default_tz)
+        planner.plan_timestamps([*examples, *events], default_tz=request.default_tz, fmt=fmt)
         if examples
         else timestamps
     )
@@ -329,7 +329,13 @@ def generate_ta(
         )
         validation_repairs.extend(done)
     draft, ta, check, gaps = _self_check(
-        draft, request=request, planner=planner, events=events, name=name, sourcetype=sourcetype
+        draft,
+        request=request,
+        planner=planner,
+        fmt=fmt,
+        events=events,
+        name=name,
+        sourcetype=sourcetype,
     )
     caveats = (
         *_caveats(sample, draft, check, gaps),
@@ -382,6 +388,7 @@ def _self_check(
     *,
     request: GenerationRequest,
     planner: Planner,
+    fmt: FormatGuess,
     events: Sequence[str],
     name: str,
     sourcetype: str,
@@ -408,7 +415,9 @@ def _self_check(
                 repaired,
                 report,
                 examples=own,
-                replanned=planner.plan_timestamps([*own, *events], default_tz=request.default_tz),
+                replanned=planner.plan_timestamps(
+                    [*own, *events], default_tz=request.default_tz, fmt=fmt
+                ),
                 events=events,
                 default_tz=request.default_tz,
             )

@@ -36,7 +36,9 @@ class Planner(Protocol):
 
     def plan_breaking(self, sample: SampleSet, fmt: FormatGuess) -> BreakingPlan: ...
 
-    def plan_timestamps(self, events: Sequence[str], *, default_tz: str) -> TimestampPlan: ...
+    def plan_timestamps(
+        self, events: Sequence[str], *, default_tz: str, fmt: FormatGuess | None = None
+    ) -> TimestampPlan: ...
 
     def plan_fields(self, context: AnalysisContext) -> FieldPlan: ...
 
@@ -54,8 +56,14 @@ class RulePlanner:
     def plan_breaking(self, sample: SampleSet, fmt: FormatGuess) -> BreakingPlan:
         return plan_breaking(sample.lines, fmt)
 
-    def plan_timestamps(self, events: Sequence[str], *, default_tz: str) -> TimestampPlan:
-        return infer_timestamps(events, default_tz=default_tz)
+    def plan_timestamps(
+        self, events: Sequence[str], *, default_tz: str, fmt: FormatGuess | None = None
+    ) -> TimestampPlan:
+        if fmt is None or not fmt.header:
+            return infer_timestamps(events, default_tz=default_tz)
+        return infer_timestamps(
+            events, default_tz=default_tz, columns=fmt.header, delimiter=fmt.delimiter
+        )
 
     def plan_fields(self, context: AnalysisContext) -> FieldPlan:
         return infer_fields(context.events, context.format, knowledge=context.knowledge)

@@ -169,7 +169,7 @@ class _SlotFinder:
                 key = match.group("key")
                 if parents is None:
                     parents = json_key_parents(event) if "{" in event else {}
-                nesting = _nesting(parents, event, key, match.start("key"))
+                nesting = _nesting(parents, event, key, match.end())
                 rank = key_rank(key, qualifier=match.group("qual") or "", parents=nesting)
                 slot = self.slots.setdefault((key, ""), _Slot(key, quote=match.group("q")))
             if index not in slot.hits:
@@ -192,7 +192,7 @@ class _SlotFinder:
 def _nesting(
     parents: dict[str, list[tuple[str, ...]]], event: str, key: str, position: int
 ) -> tuple[str, ...]:
-    """The JSON objects the occurrence of ``key`` at ``position`` is nested in."""
+    """The JSON objects the occurrence of ``key`` ending before ``position`` is nested in."""
     chains = parents.get(key)
     if not chains:
         return ()

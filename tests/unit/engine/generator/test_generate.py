@@ -20,6 +20,7 @@ from engine.generator.model import (
     FormatGuess,
     GenerationError,
     GenerationRequest,
+    GenerationResult,
 )
 from engine.generator.planner import RulePlanner
 from engine.generator.redact import Redactor
@@ -262,3 +263,45 @@ def test_several_sample_files_are_analysed_together(tmp_path: Path) -> None:
         out_dir=tmp_path / "out",
     )
     assert result.check.passed and result.timestamps.success == 1.0
+
+
+def _readme(result: GenerationResult) -> str:
+    return (result.ta_dir / "README.md").read_text(encoding="utf-8")
+
+
+def test_events_without_a_timestamp_are_named_not_failed(tmp_path: Path) -> None:
+    # A third of the lines lack the syslog header and any time: no rule can read them.
+    lines = [
+        f"myapp[{i}]: session {i} opened for u{i}"
+        if i % 3 == 0
+        else f"<13>Nov  {1 + i % 9} 10:{i:02d}:00 host myapp[{i}]: session {i} opened for u{i}"
+        for i in range(30)
+    ]
+    result = generate_ta(
+        _request(_sample(tmp_path, "\n".join(lines) + "\n"), cim_required=False),
+        out_dir=tmp_path / "out",
+    )
+    assert result.check.passed, result.check.problems
+    assert result.timestamps.time_format == "%b %d %H:%M:%S"
+    readme = _readme(result)
+    assert "10 of 30 sampled events carry no timestamp (e.g. `myapp[0]: session 0" in readme
+    assert "The timestamp rule read 20 of the 30 sampled events (67%)" in readme
+
+
+def test_a_three_line_sample_keeps_its_verified_rule_and_says_it_was_small(
+    tmp_path: Path,
+) -> None:
+    text = "".join(f"27/06/2026:22:38:1{i}  host-1 APPFW blocked {i}\n" for i in range(3))
+    result = generate_ta(_request(_sample(tmp_path, text)), out_dir=tmp_path / "out")
+    assert result.timestamps.time_format == "%d/%m/%Y:%H:%M:%S" and result.check.passed
+    assert "The sample was small: the timestamp rule was verified on 3 events" in _readme(result)
+
+
+def test_dates_older_than_splunk_accepts_are_explained(tmp_path: Path) -> None:
+    text = "".join(
+        f"1986-04-26T01:23:4{i}.101+04:00 host shutdown[1]: halt {i}\n" for i in range(6)
+    )
+    result = generate_ta(_request(_sample(tmp_path, text)), out_dir=tmp_path / "out")
+    assert result.check.passed, result.check.problems
+    readme = _readme(result)
+    assert "6 of 6 sampled events are dated more than 10951 days ago" in readme

@@ -14,6 +14,7 @@ from engine.generator.model import (
     CimPlan,
     FieldInfo,
     FieldPlan,
+    FormatGuess,
     GenerationRequest,
     TimestampPlan,
 )
@@ -236,7 +237,9 @@ class _OneLayoutPlanner(RulePlanner):
     """Proposes the first half's timestamp rule whatever the samples hold (as a planner that
     saw too little might)."""
 
-    def plan_timestamps(self, events: Sequence[str], *, default_tz: str) -> TimestampPlan:
+    def plan_timestamps(
+        self, events: Sequence[str], *, default_tz: str, fmt: FormatGuess | None = None
+    ) -> TimestampPlan:
         return TimestampPlan('"ts"\\s*:\\s*"', "%Y-%m-%dT%H:%M:%SZ", 24, tz="UTC", success=1.0)
 
 

@@ -210,3 +210,154 @@ def test_single_quoted_xml_attribute_is_a_key() -> None:
     plan = infer_timestamps(events)
     assert plan.time_prefix == r"""(?<![\w.@-])SystemTime\s*[:=]\s*["']?"""
     assert plan.time_format == "%Y-%m-%dT%H:%M:%S.%9NZ" and plan.success == 1.0
+
+
+def _read(plan_prefix: str | None, event: str) -> str:
+    """The text right after where ``plan_prefix`` (PCRE, as Splunk runs it) leaves off."""
+    if plan_prefix is None:
+        return event
+    match = compile_regex(plan_prefix).search(event)
+    assert match is not None, event
+    return event[match.end() :]
+
+
+def test_a_time_key_that_varies_between_events_becomes_one_ordered_prefix() -> None:
+    keys = ["log_timestamp"] * 8 + ["time", "StartUTC"]
+    events = [
+        f'{{"level": "info", "{key}": "2024-07-21T17:20:{i:02d}.065Z", "msg": "m{i}"}}'
+        for i, key in enumerate(keys)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.success == 1.0 and plan.time_format == "%Y-%m-%dT%H:%M:%S.%3NZ"
+    for i, event in enumerate(events):
+        assert _read(plan.time_prefix, event).startswith(f"2024-07-21T17:20:{i:02d}")
+    # The preferred key wins where an event carries both.
+    both = '{"time": "2024-01-01T00:00:00.000Z", "log_timestamp": "2024-07-21T17:21:00.000Z"}'
+    assert _read(plan.time_prefix, both).startswith("2024-07-21T17:21:00")
+
+
+@pytest.mark.parametrize(
+    ("template", "wanted"),
+    [
+        # A Windows event re-shipped by a collector: the event's own time, not the collector's.
+        (
+            '{{"@timestamp": "2024-03-0{i}T10:00:59Z", "winlog": {{"event_id": 4624, '
+            '"time_created": "2024-03-0{i}T09:58:0{i}Z"}}}}',
+            "09:58:0",
+        ),
+        # ECS: event.created, not event.ingested.
+        (
+            '{{"event": {{"ingested": "2024-03-0{i}T10:00:59Z", "created": '
+            '"2024-03-0{i}T09:58:0{i}Z"}}, "message": "x"}}',
+            "09:58:0",
+        ),
+        # CloudTrail-like: eventTime, not the session's creation date nested under the user.
+        (
+            '{{"userIdentity": {{"sessionContext": {{"attributes": {{"creationDate": '
+            '"2024-03-0{i}T08:00:00Z"}}}}}}, "eventTime": "2024-03-0{i}T09:58:0{i}Z"}}',
+            "09:58:0",
+        ),
+        # A qualified key (End Time) is another moment: the header's time wins.
+        (
+            "<165>1 2024-03-0{i}T09:58:0{i}Z host proc 1 - - Begin: 2020-11-11 19:25:21,"
+            "End Time: 2020-11-11 19:25:28,Action: Blocked",
+            "2024-03-0",
+        ),
+        # Key-value text: TimeGenerated beats an agent's receive time.
+        (
+            'ReceivedTime="2024-03-0{i} 10:00:59" TimeGenerated="2024-03-0{i} 09:58:0{i}" id=4',
+            "2024-03-0{i} 09:58:0",
+        ),
+    ],
+)
+def test_the_source_event_time_beats_other_times_of_the_event(template: str, wanted: str) -> None:
+    events = [template.format(i=i) for i in range(1, 7)]
+    plan = infer_timestamps(events)
+    assert plan.success == 1.0
+    for i, event in enumerate(events, 1):
+        window = _read(plan.time_prefix, event)[: plan.lookahead]
+        assert wanted.format(i=i) in window, (plan, event)
+
+
+def test_a_deeply_nested_time_key_is_found_beyond_the_event_head() -> None:
+    padding = ", ".join(f'"k{n}": "{"v" * 20}"' for n in range(40))
+    events = [
+        f'{{{padding}, "properties": {{"createdDateTime": "2024-07-10T20:01:5{i}.9248761+00:00"}}}}'
+        for i in range(6)
+    ]
+    assert len(events[0]) > 1000
+    plan = infer_timestamps(events)
+    assert plan.success == 1.0 and plan.time_prefix is not None
+    assert _read(plan.time_prefix, events[3]).startswith("2024-07-10T20:01:53")
+
+
+def test_a_bare_number_contradicting_the_calendar_time_is_an_id() -> None:
+    events = [
+        f'"12345678{i:02d}","2021-07-22 10:46:{i:02d}","user@example.com","update"'
+        for i in range(6)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.time_format == "%Y-%m-%d %H:%M:%S" and plan.success == 1.0
+
+
+def test_an_epoch_agreeing_with_a_local_wall_clock_is_the_instant() -> None:
+    # The epoch and the wall clock 7 hours behind it are one moment: the epoch carries the zone.
+    events = [
+        f"- 11178385{i:02d} 2005.06.03 R02-M1 2005-06-03-15.42.{i:02d}.675872 RAS KERNEL INFO x"
+        for i in range(10, 16)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.time_format == "%s" and plan.success == 1.0
+
+
+@pytest.mark.parametrize(
+    ("line", "time_format"),
+    [
+        ("<134> 27/06/2026:22:38:17  host-1 0-PPE-0 : default APPFW", "%d/%m/%Y:%H:%M:%S"),
+        ("14.06.2019 10:40:20 Server started", "%d.%m.%Y %H:%M:%S"),
+        ("2023:04:28-00:00:04 vm1 dhcpd: DHCPDISCOVER from 04:7b:cb:a1:d2:93", None),
+        ("2005.06.03 15:42:50 node-1 ok", "%Y.%m.%d %H:%M:%S"),
+        ('{"ts_us": 1700000000123456, "n": 1}', "%s%6N"),
+        ("eventtime=1773733509096718719 logid=1", "%s%9N"),
+    ],
+)
+def test_day_first_separated_and_sub_second_epoch_layouts(
+    line: str, time_format: str | None
+) -> None:
+    plan = infer_timestamps([line] * 6)
+    assert plan.success == 1.0
+    if time_format is not None:
+        assert plan.time_format == time_format
+    else:
+        assert plan.time_format == "%Y:%m:%d-%H:%M:%S"
+
+
+def test_an_ambiguous_slashed_date_reads_month_first_unless_a_day_tells() -> None:
+    us = infer_timestamps([f"0{i}/0{i}/2024 10:00:00 x" for i in range(1, 7)])
+    assert us.time_format == "%m/%d/%Y %H:%M:%S"
+    day_first = [f"{d}/06/2024 10:00:00 x" for d in ("02", "13", "25", "04", "05", "06")]
+    assert infer_timestamps(day_first).time_format == "%d/%m/%Y %H:%M:%S"
+
+
+def test_a_named_column_ranks_like_a_key() -> None:
+    header = ("received", "id", "generated", "user")
+    events = [f"2024-01-01 10:00:0{i},{i},2024-01-01 09:59:0{i},bob" for i in range(6)]
+    plan = infer_timestamps(events, columns=header, delimiter=",")
+    assert plan.success == 1.0
+    assert _read(plan.time_prefix, events[2]).startswith("2024-01-01 09:59:02")
+
+
+def test_a_small_sample_verified_on_every_event_keeps_a_rule() -> None:
+    for events in (
+        ["27/06/2026:22:38:17 host a", "27/06/2026:22:38:18 host b", "27/06/2026:22:38:19 c"],
+        [f'{{"@timestamp": "2026-11-0{i}T10:00:0{i}.123Z", "msg": "x"}}' for i in (1, 2, 3)],
+    ):
+        plan = infer_timestamps(events)
+        assert "DATETIME_CONFIG" not in plan.settings() and plan.success == 1.0
+        assert plan.events == 3 and plan.timeless == 0
+
+
+def test_events_without_any_timestamp_are_counted_not_guessed() -> None:
+    events = ["2024-01-01 00:00:01 a", "no time here", "2024-01-01 00:00:02 b", "nor here"]
+    plan = infer_timestamps(events)
+    assert plan.success == 0.5 and plan.timeless == 2 and plan.time_format is not None
