@@ -28,6 +28,13 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 _TEXT_CONTROLS = frozenset("\t\n\r\f\v\x1b")
+_SPLUNK_CHARSETS = {
+    "latin-1": "ISO-8859-1",
+    "utf-16-le": "UTF-16LE",
+    "utf-16-be": "UTF-16BE",
+    "utf-32-le": "UTF-32LE",
+    "utf-32-be": "UTF-32BE",
+}
 _LATIN1_FALLBACK = "tagen-latin1-fallback"
 _HEX_ESCAPE = "tagen-hex-escape"
 
@@ -105,6 +112,18 @@ def sniff_encoding(head: bytes) -> str:
     if utf16 is not None:
         return utf16
     return "utf-8" if _valid_utf8_prefix(head) else "latin-1"
+
+
+def splunk_charset(encodings: Sequence[str]) -> str | None:
+    """The props.conf CHARSET that makes Splunk read samples of these sniffed encodings.
+
+    Splunk does not sniff: without CHARSET it reads UTF-8. None when every sample is UTF-8;
+    AUTO (Splunk's own detection) when the samples disagree.
+    """
+    names = {_SPLUNK_CHARSETS.get(encoding, "UTF-8") for encoding in encodings}
+    if names <= {"UTF-8"}:
+        return None
+    return names.pop() if len(names) == 1 else "AUTO"
 
 
 def _read_head(path: Path) -> bytes:

@@ -58,7 +58,7 @@ from engine.generator.timestamp_shapes import read_time
 from engine.generator.timestamps import SMALL_SAMPLE
 from engine.packaging.archive import build_package
 from engine.regex import Regex, RegexLimitError, compile_regex
-from engine.samples import SampleError, SampleSet, read_sample_set
+from engine.samples import SampleError, SampleSet, read_sample_set, splunk_charset
 from engine.sandbox.linebreak import LineBreaker, compile_line_breaker
 from engine.sandbox.pipeline import SandboxResult, run_sandbox
 from engine.sandbox.timestamps import DEFAULT_MAX_DAYS_AGO, MAX_DAYS_AGO_LIMIT
@@ -195,6 +195,12 @@ def _check_zone(name: str) -> None:
         ) from exc
 
 
+def _charset(sample: SampleSet) -> Settings:
+    """CHARSET for samples that are not UTF-8 (Splunk reads UTF-8 unless told otherwise)."""
+    charset = splunk_charset(sample.encodings)
+    return {} if charset is None else {"CHARSET": charset}
+
+
 def _age_settings(plan: TimestampPlan) -> Settings:
     """MAX_DAYS_AGO raised when the samples are older than Splunk accepts by default."""
     if (plan.time_format is None and not plan.automatic) or not plan.has_year or not plan.example:
@@ -248,9 +254,12 @@ def _analyse(
 
 
 def _shipped_samples(
-    sample: SampleSet, breaking: BreakingPlan, sourcetype: str, redactor: Redactor | None
+    sample: SampleSet, draft: Draft, sourcetype: str, redactor: Redactor | None
 ) -> dict[str, bytes]:
-    """samples/<sourcetype>.log (masked if asked) and its pytest-splunk-addon-data.conf."""
+    """samples/<sourcetype>.log (masked if asked, in the CHARSET the TA declares) and its
+    pytest-splunk-addon-data.conf."""
+    breaking = draft.breaking
+    charset = draft.extra.get("CHARSET", "AUTO")
     events = split_events(sample.text, breaking)[:SHIPPED_SAMPLE_EVENTS]
     text = "\n".join(redactor.redact(event) if redactor else event for event in events) + "\n"
     file_name = f"{_slug(sourcetype)}.log"
@@ -265,7 +274,9 @@ def _shipped_samples(
     ):
         data_conf.set(file_name, key, value)
     return {
-        f"samples/{file_name}": text.encode("utf-8"),
+        f"samples/{file_name}": text.encode(
+            "utf-8" if charset == "AUTO" else charset, errors="replace"
+        ),
         "samples/pytest-splunk-addon-data.conf": render_conf(data_conf).encode("utf-8"),
     }
 
@@ -311,7 +322,9 @@ def generate_ta(
     )
     fields = planner.plan_fields(context)
     cim = planner.plan_cim(context, fields) if request.cim_required else None
-    draft = Draft(breaking, timestamps, fields, cim, _age_settings(timestamps))
+    draft = Draft(
+        breaking, timestamps, fields, cim, {**_charset(sample), **_age_settings(timestamps)}
+    )
     replanned = (
         planner.plan_timestamps([*examples, *events], default_tz=request.default_tz, fmt=fmt)
         if examples
@@ -354,12 +367,13 @@ def generate_ta(
             cim=draft.cim,
             caveats=caveats,
             ships_samples=request.include_samples,
+            charset=draft.extra.get("CHARSET"),
         ),
         redactor=Redactor(ip_shape=False) if request.redact else None,
     )
     if request.include_samples:
         masker = Redactor() if request.redact else None
-        ta.extra_files.update(_shipped_samples(sample, draft.breaking, sourcetype, masker))
+        ta.extra_files.update(_shipped_samples(sample, draft, sourcetype, masker))
     ta_dir = _install(ta, out_dir)
     try:
         package = build_package(ta_dir, out_dir)

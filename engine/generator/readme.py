@@ -36,6 +36,8 @@ class ReadmeInput:
     cim: CimPlan | None
     caveats: Sequence[str]
     ships_samples: bool
+    charset: str | None = None
+    """props.conf CHARSET when the samples are not UTF-8."""
 
 
 def _cell(text: str) -> str:
@@ -86,6 +88,14 @@ def render_readme(info: ReadmeInput, *, redactor: Redactor | None) -> str:
         f"`SHOULD_LINEMERGE = false`, `TRUNCATE = {info.breaking.truncate}`"
         + (f" ({info.breaking.reason})" if info.breaking.reason else ""),
         *_timestamp_lines(info.timestamps),
+        *(
+            [
+                f"- Character set: `CHARSET = {info.charset}` (the samples are not UTF-8, and "
+                "Splunk reads UTF-8 unless told otherwise)"
+            ]
+            if info.charset
+            else []
+        ),
         "",
         "## Fields",
         "",

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from engine.samples import SampleError, read_sample_chunks, read_sample_text, sniff_encoding
+from engine.samples import (
+    SampleError,
+    read_sample_chunks,
+    read_sample_set,
+    read_sample_text,
+    sniff_encoding,
+    splunk_charset,
+)
 
 TEXT = "Jan  5 10:00:01 sshd[1]: Accepted password for jos\u00e9\r\nline 2 \u20ac\n"
 
@@ -117,3 +124,22 @@ def test_unknown_charset_is_a_sample_error(tmp_path: Path) -> None:
     path.write_text("x\n", encoding="utf-8")
     with pytest.raises(SampleError, match="CHARSET 'KLINGON-8'"):
         read_sample_chunks(path, charset="KLINGON-8")
+
+
+def test_splunk_charset_names_what_splunk_cannot_guess() -> None:
+    assert splunk_charset(["utf-8", "utf-8"]) is None
+    assert splunk_charset(["latin-1"]) == "ISO-8859-1"
+    assert splunk_charset(["utf-16-le", "utf-16-le"]) == "UTF-16LE"
+    assert splunk_charset(["utf-8", "latin-1"]) == "AUTO"  # samples disagree: Splunk detects
+
+
+def test_read_sample_set_records_each_sample_encoding(tmp_path: Path) -> None:
+    first = tmp_path / "a.log"
+    first.write_bytes("caf\u00e9 1\n".encode("latin-1"))
+    second = tmp_path / "b.log"
+    second.write_bytes(codecs.BOM_UTF16_LE + "caf\u00e9 2\r\n".encode("utf-16-le"))
+    sample = read_sample_set([first, second])
+    assert sample.encodings == ("latin-1", "utf-16-le")
+    assert sample.lines == ("caf\u00e9 1", "caf\u00e9 2")
+    with pytest.raises(SampleError, match="no sample files"):
+        read_sample_set([])

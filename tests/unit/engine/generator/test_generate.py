@@ -305,3 +305,46 @@ def test_dates_older_than_splunk_accepts_are_explained(tmp_path: Path) -> None:
     assert result.check.passed, result.check.problems
     readme = _readme(result)
     assert "6 of 6 sampled events are dated more than 10951 days ago" in readme
+
+
+@pytest.mark.parametrize(
+    ("encoding", "bom", "charset"),
+    [
+        ("latin-1", b"", "ISO-8859-1"),
+        ("utf-16-le", b"\xff\xfe", "UTF-16LE"),
+        ("utf-16-be", b"", "UTF-16BE"),
+        ("utf-8", b"", None),
+    ],
+)
+def test_samples_that_are_not_utf8_get_the_charset_splunk_needs(
+    tmp_path: Path, encoding: str, bom: bytes, charset: str | None
+) -> None:
+    text = "".join(
+        f"2024-03-0{i} 10:00:00 login user=jos\u00e9{i} city=S\u00e3o_Paulo status=ok\n"
+        for i in range(1, 8)
+    )
+    path = tmp_path / "sample.log"
+    path.write_bytes(bom + text.encode(encoding))
+    result = generate_ta(
+        _request(path, cim_required=False, include_samples=True), out_dir=tmp_path / "out"
+    )
+    ta = load_ta(result.ta_dir)
+    assert ta.props.get(result.sourcetype).get("CHARSET") == charset
+    assert result.check.passed
+    assert (f"`CHARSET = {charset}`" in _readme(result)) == (charset is not None)
+    # The sandbox reads the sample with that CHARSET, as Splunk would.
+    run = run_sandbox(
+        ta=ta,
+        samples=[path],
+        sourcetype=result.sourcetype,
+        source=None,
+        host=None,
+        settings=SandboxSettings(),
+    )
+    assert run.report.passed
+    users = next(field for field in run.report.fields if field.name == "user")
+    assert users.example.startswith("jos\u00e9")
+    shipped = (
+        result.ta_dir / "samples" / f"{result.sourcetype.replace(':', '_')}.log"
+    ).read_bytes()
+    assert shipped.decode(encoding if charset else "utf-8").startswith("2024-03-01")
