@@ -25,10 +25,12 @@ from engine.generator.timestamp_shapes import find_timestamps
 from engine.regex import RegexLimitError, compile_regex
 
 SINGLE_LINE = r"([\r\n]+)"
-_EXCEPTION = r"[\w$]+(?:\.[\w$]+)*\.[\w$]*(?:Exception|Error)\b"
-UNLESS_CONTINUED = rf"([\r\n]+)(?![ \t]|Caused by: |\.\.\. \d+ more|{_EXCEPTION})"
-"""One event per line, except that an indented line, a qualified exception name or a Java
-``Caused by:``/``... N more`` line stays with the event above it."""
+_EXCEPTION = r"(?:[\w$]+(?:\.[\w$]+)*\.[\w$]*(?:Exception|Error)\b|[A-Z]\w+(?:Exception|Error):)"
+_TRACE = rf"[ \t]|Caused by: |\.\.\. \d+ more|Traceback \(most recent call last\)|{_EXCEPTION}"
+UNLESS_CONTINUED = rf"([\r\n]+)(?!{_TRACE})"
+"""One event per line, except that an indented line, an exception (``java.io.IOException``,
+``ValueError: ...``) or a stack trace's ``Caused by:``, ``... N more`` or ``Traceback`` line stays
+with the event above it."""
 MAX_LINES = 2000
 """Lines of the subset examined for event starts."""
 
@@ -53,10 +55,7 @@ MIN_CONTINUED_SHARE = 0.5
 MIN_SHARED_SHAPE = 0.8
 """Share of records that must repeat one continuation shape (``key: value`` records)."""
 
-_CONTINUATION = re.compile(
-    r"^(?:[ \t]|at [\w$.<>]+\(|Caused by: |\.\.\. \d+ more|Traceback \(most recent call"
-    rf"|{_EXCEPTION}|[}}\])])"
-)
+_CONTINUATION = re.compile(rf"^(?:{_TRACE}|at [\w$.<>]+\(|[}}\])])")
 _CONTINUATION_KEY = re.compile(r"^([A-Za-z_][\w .-]{0,40}?)\s*[:=]")
 MAY_CONTINUE = frozenset(
     {"unstructured", "multiline", "syslog3164", "syslog5424", "apache_error", "kv"}

@@ -34,7 +34,9 @@ _MONTHS = {
 _MON = r"(?P<b>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)"
 _DAY = r"(?P<a>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*)"
 _HMS = r"(?P<H>[01]\d|2[0-3]):(?P<M>[0-5]\d):(?P<S>[0-5]\d|60)"
-_FRAC = r"(?:[.,:](?P<N>\d{1,9}))?"
+_FRAC = r"(?:[.,:](?P<N>\d{1,9})(?![.,:]\d))?"
+"""A fraction of a second; not the first number of a dotted or comma-separated run after the
+seconds (``12:13:14,989.80,...`` is a time, then a value)."""
 _OFFSET = r"[+-](?:[01]\d|2[0-3]):?[0-5]\d"
 _ZONE = (
     rf"(?:(?P<z>Z(?![A-Za-z])|{_OFFSET})| (?P<zs>{_OFFSET})"
@@ -98,6 +100,13 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
     (
+        "mdy_short",  # 03/13/24 02:10:45 AM (two-digit year last)
+        re.compile(
+            rf"(?<![\d/])(?P<m>0[1-9]|1[0-2])/{_D2}/(?P<y>\d\d)[ :]"
+            rf"(?P<H>[01]?\d|2[0-3]):(?P<M>[0-5]\d):(?P<S>[0-5]\d|60){_FRAC}{_AMPM}{_END}"
+        ),
+    ),
+    (
         "dmy",  # day first: 27/06/2026:22:38:17, 14.06.2019 10:40:20, 14-06-2019 10:40:20
         re.compile(
             rf"(?<![\d/.-]){_D2}(?P<sep>[/.-]){_M2}(?P=sep){_Y4}[ :T]"
@@ -107,6 +116,13 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "ymd_compact",
         re.compile(rf"(?<!\d){_Y4}{_M2}{_D2}[-T ]?{_HMS}{_FRAC}{_ZONE}{_END}"),
+    ),
+    (
+        "ymd_compact_t",  # 20240829T010058Z (ISO 8601 basic format)
+        re.compile(
+            rf"(?<!\d){_Y4}{_M2}{_D2}T(?P<H>[01]\d|2[0-3])(?P<M>[0-5]\d)(?P<S>[0-5]\d)"
+            rf"{_FRAC}(?:(?P<z>Z(?![A-Za-z])|[+-](?:[01]\d|2[0-3])[0-5]\d))?(?!\d)"
+        ),
     ),
     ("md_dot", re.compile(rf"(?<![\d.]){_M2}\.{_D2} {_HMS}{_FRAC}{_END}")),
     (
@@ -137,6 +153,7 @@ SHAPES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 SHAPE_ORDER = {name: index for index, (name, _) in enumerate(SHAPES)}
+_PATTERNS = dict(SHAPES)
 """Catalogue order: the last tie-break between shapes found equally often at one place."""
 
 _DIRECTIVES = {
@@ -318,6 +335,16 @@ def find_event_timestamps(event: str, *, default: tzinfo = UTC) -> list[Found]:
                 seen.add(position)
                 break
     return found
+
+
+def clip(hit: Found, text: str, stop: str, *, default: tzinfo = UTC) -> Found | None:
+    """``hit`` ended before the first ``stop`` character inside it (a delimited cell's end), or
+    None when the text before it is no longer a timestamp of the same shape."""
+    cut = text.find(stop, hit.start, hit.end)
+    if cut < 0:
+        return hit
+    match = _PATTERNS[hit.shape].match(text[:cut], hit.start)
+    return None if match is None else _found(hit.shape, match, default)
 
 
 def has_timestamp(event: str) -> bool:

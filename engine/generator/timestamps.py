@@ -22,7 +22,7 @@ import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta, tzinfo
+from datetime import UTC, datetime, timedelta, tzinfo
 from zoneinfo import ZoneInfo
 
 from engine.generator.model import TimestampPlan
@@ -40,10 +40,12 @@ from engine.generator.timestamp_shapes import (
     KEYED_CHARS,
     SHAPE_ORDER,
     Found,
+    clip,
     find_event_timestamps,
     read_time,
 )
 from engine.regex import RegexError, RegexLimitError, compile_regex
+from engine.sandbox.timestamps import DEFAULT_MAX_DAYS_AGO, DEFAULT_MAX_DAYS_HENCE
 
 MAX_EVENTS = 300
 """Sampled events used to infer and verify the plan."""
@@ -92,14 +94,25 @@ class _Slot:
     def rank(self) -> int:
         return self.ranks.most_common(1)[0][0]
 
-    def order(self, best_coverage: int) -> tuple[bool, int, int, float, int]:
-        starts = [hit.start for hit in self.hits.values()]
-        shapes = Counter(hit.shape for hit in self.hits.values())
+    def order(
+        self, best_coverage: int, now: datetime
+    ) -> tuple[bool, int, int, int, float, bool, int]:
+        """Sort key: competing (found nearly as often as the best), rank, coverage, dates Splunk
+        accepts by default (of two readings of an ambiguous date, the recent one), position,
+        a key before a place, catalogue order."""
+        hits = self.hits.values()
+        starts = [hit.start for hit in hits]
+        shapes = Counter(hit.shape for hit in hits)
+        oldest = now - timedelta(days=DEFAULT_MAX_DAYS_AGO)
+        newest = now + timedelta(days=DEFAULT_MAX_DAYS_HENCE)
+        plausible = sum(1 for hit in hits if not hit.has_year or oldest <= hit.value <= newest)
         return (
             len(self.hits) < MIN_PREFERRED * best_coverage,
             self.rank,
             -len(self.hits),
+            -plausible,
             sum(starts) / len(starts),
+            self.key is None,
             SHAPE_ORDER[shapes.most_common(1)[0][0]],
         )
 
@@ -122,9 +135,14 @@ class _Sample:
 
 
 def _escape(text: str) -> str:
-    """``text`` as a PCRE literal; whitespace becomes ``\\s`` (.conf values cannot end in one)."""
+    """``text`` as a PCRE literal; a tab becomes ``\\t`` and other whitespace ``\\s`` (.conf
+    values cannot end in one)."""
     return "".join(
-        "\\s" if char.isspace() else ("\\" + char if char in _PCRE_SPECIAL else char)
+        "\\t"
+        if char == "\t"
+        else "\\s"
+        if char.isspace()
+        else ("\\" + char if char in _PCRE_SPECIAL else char)
         for char in text
     )
 
@@ -158,23 +176,39 @@ class _SlotFinder:
         self.delimiter = delimiter
         self.slots: dict[tuple[str | None, str], _Slot] = {}
 
-    def add(self, index: int, event: str, hits: Sequence[Found]) -> None:
+    def add(self, index: int, event: str, hits: Sequence[Found], zone: tzinfo) -> None:
+        if self.delimiter:
+            cells = (self._in_cell(event, hit, zone) for hit in hits)
+            hits = [hit for hit in cells if hit is not None]
         parents: dict[str, list[tuple[str, ...]]] | None = None
         for hit in hits:
+            placed: list[tuple[_Slot, int]] = []
             match = KEY_BEFORE.search(event, max(0, hit.start - _KEY_WINDOW), hit.start)
-            if match is None:
-                ident, rank = self._keyless(event, hit, hits)
-                slot = self.slots.setdefault(ident, _Slot(None, shape=hit.shape))
-            else:
+            if match is not None:
                 key = match.group("key")
                 if parents is None:
                     parents = json_key_parents(event) if "{" in event else {}
                 nesting = _nesting(parents, event, key, match.end())
                 rank = key_rank(key, qualifier=match.group("qual") or "", parents=nesting)
                 slot = self.slots.setdefault((key, ""), _Slot(key, quote=match.group("q")))
-            if index not in slot.hits:
-                slot.hits[index] = hit
-                slot.ranks[rank] += 1
+                placed.append((slot, rank))
+            if match is None or hit.start <= START_WITHIN:
+                # A time near the start is also the header's, whatever word leads to it (a
+                # thread name before ``:`` is no key): found by place, ranked as its key.
+                ident, keyless_rank = self._keyless(event, hit, hits)
+                slot = self.slots.setdefault(ident, _Slot(None, shape=hit.shape))
+                placed.append((slot, keyless_rank if match is None else rank))
+            for slot, slot_rank in placed:
+                if index not in slot.hits:
+                    slot.hits[index] = hit
+                    slot.ranks[slot_rank] += 1
+
+    def _in_cell(self, event: str, hit: Found, zone: tzinfo) -> Found | None:
+        """``hit`` ended with its delimited cell (a comma after the seconds starts the next
+        cell), unless the cell is quoted."""
+        if event.count('"', 0, hit.start) % 2 == 1:
+            return hit
+        return clip(hit, event, self.delimiter or "", default=zone)
 
     def _keyless(
         self, event: str, hit: Found, hits: Sequence[Found]
@@ -202,7 +236,8 @@ def _nesting(
 
 def _ranked(slots: Sequence[_Slot]) -> list[_Slot]:
     best = max(len(slot.hits) for slot in slots)
-    return sorted(slots, key=lambda slot: slot.order(best))
+    now = datetime.now(UTC)
+    return sorted(slots, key=lambda slot: slot.order(best, now))
 
 
 def _chain(ranked: Sequence[_Slot]) -> list[_Slot]:
@@ -217,8 +252,20 @@ def _chain(ranked: Sequence[_Slot]) -> list[_Slot]:
         if slot.key is not None and slot.rank in (OCCURRENCE, GENERIC, COLLECTOR)
     ]
     chain = [primary, *keyed[:MAX_FALLBACKS]]
-    header = next((slot for slot in ranked if slot.key is None and slot.rank == GENERIC), None)
+    header = next(
+        (
+            slot
+            for slot in ranked
+            if slot.key is None and slot.rank == GENERIC and not _same_times(slot, primary)
+        ),
+        None,
+    )
     return [*chain, header] if header is not None else chain
+
+
+def _same_times(one: _Slot, other: _Slot) -> bool:
+    """Whether two slots hold the same timestamps (a key's value found by place as well)."""
+    return any(other.hits.get(index) == hit for index, hit in one.hits.items())
 
 
 def _intended(chain: Sequence[_Slot], count: int) -> list[Found | None]:
@@ -243,6 +290,12 @@ def _prefixes_for(befores: Sequence[str]) -> list[str]:
     out: list[str] = []
     if all(before == "" for before in befores):
         return ["^"]
+    present = [before for before in befores if before]
+    if len(present) < len(befores):
+        # Some events lead with the time, others with a header (a syslog priority): optional.
+        optional = {re.sub(r"\d+", r"\\d+", _escape(before)) for before in present}
+        if len(optional) == 1 and len(next(iter(optional))) <= 32:
+            out.append(f"^(?:{optional.pop()})?")
     last_chars = {before[-1:] for before in befores}
     if len(last_chars) == 1:
         char = last_chars.pop()
@@ -329,7 +382,7 @@ def infer_timestamps(
     for index, event in enumerate(sampled):
         hits = find_event_timestamps(event, default=zone)
         timeless += not hits
-        finder.add(index, event, hits)
+        finder.add(index, event, hits, zone)
     if not finder.slots:
         return TimestampPlan(None, None, 0, events=len(sampled), timeless=timeless)
     chain = _chain(_ranked(list(finder.slots.values())))
@@ -416,8 +469,13 @@ def _verify(
         for event, end, hit in zip(sample.events, ends, sample.intended, strict=True)
         if hit is not None and end is not None
     ]
-    lookahead = max((hit.end - end for _, end, hit in placed if end == hit.start), default=0)
-    lookahead += margin
+    # A format is read exactly at the prefix end; automatic recognition searches its window.
+    reach = [
+        hit.end - end
+        for _, end, hit in placed
+        if end == hit.start or (time_format is None and end < hit.start)
+    ]
+    lookahead = max(reach, default=0) + margin
     ok = 0
     for event, end, hit in placed:
         got = read_time(event[end : end + lookahead], time_format, zone)

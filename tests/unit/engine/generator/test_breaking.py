@@ -174,3 +174,14 @@ def test_xml_records_with_unindented_children_or_declarations() -> None:
     )
     events = _break(declared, _plan(declared))
     assert len(events) == 3 and all(event.startswith("<?xml") for event in events)
+
+
+def test_an_unseen_python_traceback_stays_with_its_event() -> None:
+    text = "".join(f"INFO 2025-10-12T21:4{i}:20Z lease {i}\n" for i in range(6))
+    plan = _plan(text)
+    later = (
+        "INFO 2025-10-12T21:50:00Z lease 7\nTraceback (most recent call last):\n"
+        '  File "/srv/app/main.py", line 273, in run\n    run()\nValueError: key not found\n'
+        "INFO 2025-10-12T21:51:00Z lease 8\n"
+    )
+    assert len(_break(later, plan)) == 2

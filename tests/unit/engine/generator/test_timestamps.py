@@ -361,3 +361,59 @@ def test_events_without_any_timestamp_are_counted_not_guessed() -> None:
     events = ["2024-01-01 00:00:01 a", "no time here", "2024-01-01 00:00:02 b", "nor here"]
     plan = infer_timestamps(events)
     assert plan.success == 0.5 and plan.timeless == 2 and plan.time_format is not None
+
+
+def test_a_delimiter_after_the_seconds_starts_the_next_cell_unless_quoted() -> None:
+    header = ("ts", "load", "host")
+    bare = [f"04/15/2024 12:13:1{i},989.80,web-{i}" for i in range(6)]
+    plan = infer_timestamps(bare, columns=header, delimiter=",")
+    assert plan.time_format == "%m/%d/%Y %H:%M:%S" and plan.success == 1.0
+    short = [f"2024-04-15 12:13:1{i},5,web-{i}" for i in range(6)]
+    plan = infer_timestamps(short, columns=header, delimiter=",")
+    assert plan.time_format == "%Y-%m-%d %H:%M:%S" and plan.success == 1.0
+    quoted = [f'"2024-04-15 12:13:1{i},498",7,web-{i}' for i in range(6)]
+    plan = infer_timestamps(quoted, columns=header, delimiter=",")
+    assert plan.time_format == "%Y-%m-%d %H:%M:%S,%3N" and plan.success == 1.0
+
+
+def test_a_tab_delimited_column_is_counted_in_tabs_not_spaces() -> None:
+    events = [f"host {i}\tconnection reset\tJul 29 11:54:4{i}.011\tPTR" for i in range(6)]
+    plan = infer_timestamps(events, columns=("name", "detail", "logged_at", "q"), delimiter="\t")
+    assert plan.success == 1.0 and plan.time_prefix == r"^(?:[^\t]*\t){2}"
+
+
+def test_a_header_some_events_lack_is_an_optional_prefix() -> None:
+    events = [
+        f"<136>Dec 27 19:21:0{i} dns-35 CRON: x"
+        if i % 2
+        else f"Dec 27 19:21:0{i} edge-13 kernel: y"
+        for i in range(8)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.time_prefix == r"^(?:<\d+>)?" and plan.time_format == "%b %d %H:%M:%S"
+    assert plan.success == 1.0
+
+
+def test_a_varying_word_before_a_leading_time_is_no_key() -> None:
+    threads = ["main", "http-nio-8080-exec-4", "worker-2", "pool-3-thread-7"]
+    events = [f"{threads[i % 4]}: 16/01/2025:04:59:5{i} dstip=>10.0.0.{i}" for i in range(8)]
+    plan = infer_timestamps(events)
+    assert plan.time_format == "%d/%m/%Y:%H:%M:%S" and plan.success == 1.0
+
+
+@pytest.mark.parametrize(
+    ("line", "time_format"),
+    [
+        ("03/13/24 02:10:45 PM BEGIN EVENT", "%m/%d/%y %I:%M:%S %p"),
+        ("[20240829T010058Z] WARN: Accepted login", "%Y%m%dT%H%M%SZ"),
+    ],
+)
+def test_twelve_hour_short_year_and_basic_iso_layouts(line: str, time_format: str) -> None:
+    plan = infer_timestamps([line] * 6)
+    assert plan.time_format == time_format and plan.success == 1.0
+
+
+def test_of_two_readings_of_an_ambiguous_date_the_recent_one_wins() -> None:
+    # 03/11/24 is 2003-11-24 as yy/mm/dd and 2024-03-11 as mm/dd/yy: Splunk keeps recent dates.
+    plan = infer_timestamps([f"03/11/24 10:00:0{i} job done" for i in range(6)])
+    assert plan.time_format == "%m/%d/%y %H:%M:%S"
