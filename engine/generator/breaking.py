@@ -27,10 +27,11 @@ from engine.regex import RegexLimitError, compile_regex
 SINGLE_LINE = r"([\r\n]+)"
 _EXCEPTION = r"(?:[\w$]+(?:\.[\w$]+)*\.[\w$]*(?:Exception|Error)\b|[A-Z]\w+(?:Exception|Error):)"
 _TRACE = rf"[ \t]|Caused by: |\.\.\. \d+ more|Traceback \(most recent call last\)|{_EXCEPTION}"
-UNLESS_CONTINUED = rf"([\r\n]+)(?!{_TRACE})"
+UNLESS_CONTINUED = rf"([\r\n]+)(?![\r\n]|{_TRACE})"
 """One event per line, except that an indented line, an exception (``java.io.IOException``,
 ``ValueError: ...``) or a stack trace's ``Caused by:``, ``... N more`` or ``Traceback`` line stays
-with the event above it."""
+with the event above it. ``[\r\n]`` in the lookahead keeps PCRE from backtracking into a CRLF
+and breaking between its two bytes."""
 MAX_LINES = 2000
 """Lines of the subset examined for event starts."""
 

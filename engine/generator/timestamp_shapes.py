@@ -34,9 +34,9 @@ _MONTHS = {
 _MON = r"(?P<b>(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*)"
 _DAY = r"(?P<a>(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*)"
 _HMS = r"(?P<H>[01]\d|2[0-3]):(?P<M>[0-5]\d):(?P<S>[0-5]\d|60)"
-_FRAC = r"(?:[.,:](?P<N>\d{1,9})(?![.,:]\d))?"
-"""A fraction of a second; not the first number of a dotted or comma-separated run after the
-seconds (``12:13:14,989.80,...`` is a time, then a value)."""
+_FRAC = r"(?:[.,:](?P<N>\d{1,9})(?!\.\d))?"
+"""A fraction of a second, but not the head of a dotted number after the seconds
+(``12:13:14,989.80`` is a time, then a value)."""
 _OFFSET = r"[+-](?:[01]\d|2[0-3]):?[0-5]\d"
 _ZONE = (
     rf"(?:(?P<z>Z(?![A-Za-z])|{_OFFSET})| (?P<zs>{_OFFSET})"

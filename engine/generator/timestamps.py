@@ -53,6 +53,9 @@ MAX_EVENTS = 300
 MIN_SUCCESS = 0.5
 """A plan that reads fewer events than this is not trusted (DATETIME_CONFIG=CURRENT instead)."""
 
+MIN_STAMPED = 0.25
+"""Share of events with a timestamp below which a header time seen in a few is not trusted."""
+
 LOOKAHEAD_MARGIN = 4
 
 SMALL_SAMPLE = 5
@@ -386,37 +389,54 @@ def infer_timestamps(
     if not finder.slots:
         return TimestampPlan(None, None, 0, events=len(sampled), timeless=timeless)
     chain = _chain(_ranked(list(finder.slots.values())))
-    sample = _Sample(sampled, _intended(chain, len(sampled)))
+    plan = _best_plan(chain, _Sample(sampled, _intended(chain, len(sampled))), default_tz)
+    if not _trusted(plan, chain[0], len(sampled), timeless):
+        plan = TimestampPlan(None, None, 0, success=plan.success)
+    return replace(plan, events=len(sampled), timeless=timeless)
+
+
+def _trusted(plan: TimestampPlan, primary: _Slot, events: int, timeless: int) -> bool:
+    """Whether the plan reads enough events to be shipped rather than DATETIME_CONFIG=CURRENT.
+
+    A majority of the events, or, for the event's own or a header's time (not a date some
+    messages mention), a majority of the events that carry a timestamp, if they are not rare:
+    lines without any (bare messages between headed ones) take the time of the event before.
+    """
+    if plan.success >= MIN_SUCCESS:
+        return True
+    stamped = events - timeless
+    if primary.rank > GENERIC or stamped < MIN_STAMPED * events:
+        return False
+    return plan.success * events >= MIN_SUCCESS * stamped
+
+
+def _best_plan(chain: Sequence[_Slot], sample: _Sample, default_tz: str) -> TimestampPlan:
+    """The prefix and format (or automatic recognition) that read the most intended times."""
     hits = [hit for hit in sample.intended if hit is not None]
-    example_index = next(i for i, hit in enumerate(sample.intended) if hit is not None)
-    example = sampled[example_index][hits[0].start : hits[0].end]
+    first = next(i for i, hit in enumerate(sample.intended) if hit is not None)
+    example = sample.events[first][hits[0].start : hits[0].end]
     has_year = all(hit.has_year for hit in hits)
+    zone = ZoneInfo(default_tz)
     tz = "UTC" if all(_zulu(h.time_format) for h in hits) else None
     if tz is None and not all(hit.has_zone for hit in hits):
         tz = default_tz
     plan_zone = ZoneInfo(tz) if tz else zone
-    prefixes = _slot_prefixes(chain[0], sampled)
+    prefixes = _slot_prefixes(chain[0], sample.events)
     if len(chain) > 1:
-        own = [_slot_prefixes(slot, sampled)[0] for slot in chain]
+        own = [_slot_prefixes(slot, sample.events)[0] for slot in chain]
         prefixes = [_chained(own), *prefixes]
-    best: TimestampPlan | None = None
+    best = TimestampPlan(None, None, 0, success=-1.0)
     for prefix in prefixes:
-        ends = [_prefix_end(prefix, event) for event in sampled]
+        ends = [_prefix_end(prefix, event) for event in sample.events]
         for time_format in _formats(hits):
             plan = _verify(sample, ends, prefix, time_format, tz, plan_zone)
-            if best is None or plan.success > best.success:
+            if plan.success > best.success:
                 best = replace(plan, has_year=has_year, example=example)
-        if best is not None and best.success >= 0.999:
+        if best.success >= 0.999:
             break
-    assert best is not None  # at least one prefix and one format
     small = len(hits) < SMALL_SAMPLE
     if best.success < 0.999 or small:
         best = _try_automatic(best, sample, prefixes, zone, default_tz, prefer=small)
-    best = replace(best, events=len(sampled), timeless=timeless)
-    if best.success < MIN_SUCCESS:
-        return TimestampPlan(
-            None, None, 0, success=best.success, events=len(sampled), timeless=timeless
-        )
     return best
 
 

@@ -185,3 +185,4 @@ def test_an_unseen_python_traceback_stays_with_its_event() -> None:
         "INFO 2025-10-12T21:51:00Z lease 8\n"
     )
     assert len(_break(later, plan)) == 2
+    assert len(_break(later.replace("\n", "\r\n"), plan)) == 2  # CRLF is one line end

@@ -417,3 +417,24 @@ def test_of_two_readings_of_an_ambiguous_date_the_recent_one_wins() -> None:
     # 03/11/24 is 2003-11-24 as yy/mm/dd and 2024-03-11 as mm/dd/yy: Splunk keeps recent dates.
     plan = infer_timestamps([f"03/11/24 10:00:0{i} job done" for i in range(6)])
     assert plan.time_format == "%m/%d/%y %H:%M:%S"
+
+
+def test_a_fraction_before_a_comma_delimited_number_is_kept() -> None:
+    events = [f"queue-{i},03-01 01:02:4{i}.214,56,bob" for i in range(6)]
+    plan = infer_timestamps(events, columns=("queue", "created_at", "shard", "to"), delimiter=",")
+    assert plan.time_format == "%m-%d %H:%M:%S.%3N" and plan.success == 1.0
+
+
+@pytest.mark.parametrize(("headed", "trusted"), [(4, True), (1, False)])
+def test_header_times_between_bare_lines_are_trusted_unless_rare(
+    headed: int, trusted: bool
+) -> None:
+    events = [
+        f"<130>Dec 11 17:50:0{i} cache-06 firewalld: Closed connection {i}"
+        if i % 10 < headed
+        else f"Retrying TCP login from 10.0.0.{i} port 7008"
+        for i in range(20)
+    ]
+    plan = infer_timestamps(events)
+    assert ("DATETIME_CONFIG" not in plan.settings()) is trusted
+    assert plan.timeless == 20 - 2 * headed
