@@ -430,7 +430,7 @@ def test_header_times_between_bare_lines_are_trusted_unless_rare(
     headed: int, trusted: bool
 ) -> None:
     events = [
-        f"<130>Dec 11 17:50:0{i} cache-06 firewalld: Closed connection {i}"
+        f"<130>Dec 11 17:50:{i:02d} cache-06 firewalld: Closed connection {i}"
         if i % 10 < headed
         else f"Retrying TCP login from 10.0.0.{i} port 7008"
         for i in range(20)
