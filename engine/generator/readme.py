@@ -14,9 +14,14 @@ from engine.generator.model import (
     CimPlan,
     FieldPlan,
     FormatGuess,
+    SelfCheck,
     TimestampPlan,
 )
 from engine.generator.redact import Redactor
+from engine.generator.repair import Draft, Uncovered
+from engine.generator.timestamps import SMALL_SAMPLE
+from engine.samples import SampleSet
+from engine.sandbox.timestamps import MAX_DAYS_AGO_LIMIT
 
 MAX_EXAMPLE_CHARS = 60
 
@@ -142,3 +147,67 @@ def render_readme(info: ReadmeInput, *, redactor: Redactor | None) -> str:
             "for pytest-splunk-addon.",
         ]
     return "\n".join(lines) + "\n"
+
+
+def generation_caveats(
+    sample: SampleSet, draft: Draft, check: SelfCheck, gaps: Uncovered
+) -> tuple[str, ...]:
+    """The README's caveats about how the TA was made: the share of the samples analysed,
+    what the timestamp rule rests on and leaves uncovered, and a failed self-check."""
+    caveats: list[str] = []
+    if sample.subset:
+        caveats.append(
+            f"Only the first {len(sample.text):,} characters of {sample.total_bytes:,} bytes of "
+            "samples were analysed."
+        )
+    caveats.extend(_timestamp_caveats(draft.timestamps, gaps))
+    if "MAX_DAYS_AGO" in draft.extra:
+        caveats.append("MAX_DAYS_AGO is raised so that old sample data keeps its own time.")
+    if not check.passed:
+        caveats.extend(f"Self-check: {problem}" for problem in check.problems)
+    return tuple(caveats)
+
+
+def _timestamp_caveats(plan: TimestampPlan, gaps: Uncovered) -> list[str]:
+    """What the timestamp rule rests on and, precisely, which events it leaves uncovered."""
+    caveats: list[str] = []
+    read = round(plan.success * plan.events)
+    if plan.automatic:
+        caveats.append(
+            "No TIME_FORMAT: the samples mix timestamp layouts or hold too few timestamps to "
+            "pin one, so Splunk's automatic recognition reads them"
+            + (
+                f"; set TIME_FORMAT = {plan.time_format} once more data confirms it."
+                if plan.time_format
+                else "."
+            )
+        )
+    elif plan.time_format is None:
+        caveats.append(
+            "No timestamp rule reads most events: events are stamped with the time they arrive."
+            if plan.success
+            else "No timestamp was found: events are stamped with the time they arrive."
+        )
+    elif plan.success < 1.0:
+        caveats.append(
+            f"The timestamp rule read {read} of the {plan.events} sampled events "
+            f"({plan.success:.0%})."
+        )
+    if plan.time_format is not None and 0 < read < SMALL_SAMPLE:
+        caveats.append(
+            f"The sample was small: the timestamp rule was verified on {read} event"
+            f"{'s' if read > 1 else ''} only; confirm it on more data."
+        )
+    limit = f"more than {MAX_DAYS_AGO_LIMIT} days ago, older than Splunk accepts even with "
+    limit += "MAX_DAYS_AGO at its maximum"
+    for events, (one, many) in (
+        (gaps.timeless, ("carries no timestamp", "carry no timestamp")),
+        (gaps.too_old, (f"is dated {limit}", f"are dated {limit}")),
+    ):
+        if events:
+            example = " ".join(events[0].split())[:80]
+            caveats.append(
+                f"{len(events)} of {gaps.events} sampled events {many if events[1:] else one} "
+                f"(e.g. `{example}`): Splunk gives each the time of the event before it."
+            )
+    return caveats
