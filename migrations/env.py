@@ -1,7 +1,9 @@
 """Alembic environment (async, psycopg 3) reading the same settings as the application.
 
 URL precedence: a connection passed in `config.attributes["connection"]`, then
-`config.attributes["url"]` (storage.db.migrate), then DATABASE_URL / the embedded server.
+`config.attributes["url"]` (storage.db.migrate), then the owner role's URL (DATABASE_OWNER_URL,
+DATABASE_URL, or the embedded server's owner role). `config.attributes["app_role"]` names the
+application role migrations grant to (default DATABASE_APP_ROLE).
 """
 
 from __future__ import annotations
@@ -16,11 +18,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from storage.db.models import Base
-from storage.db.session import get_database_url
+from storage.db.session import connect_args, get_migration_url
+from storage.settings import get_database_settings
 
 config = context.config
 if config.config_file_name is not None and config.attributes.get("configure_logging", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
+config.attributes.setdefault("app_role", get_database_settings().app_role)
 
 target_metadata = Base.metadata
 
@@ -36,7 +40,7 @@ def _configure(**kwargs: object) -> None:
 
 
 def run_migrations_offline() -> None:
-    _configure(url=config.attributes.get("url") or get_database_url(), literal_binds=True)
+    _configure(url=config.attributes.get("url") or get_migration_url(), literal_binds=True)
     with context.begin_transaction():
         context.run_migrations()
 
@@ -48,8 +52,9 @@ def _run_sync(connection: Connection) -> None:
 
 
 async def _run_async() -> None:
+    url = config.attributes.get("url") or get_migration_url()
     engine = create_async_engine(
-        config.attributes.get("url") or get_database_url(), poolclass=pool.NullPool
+        url, poolclass=pool.NullPool, connect_args=connect_args(url, statement_timeout=False)
     )
     try:
         async with engine.connect() as connection:

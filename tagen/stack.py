@@ -25,6 +25,7 @@ from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 PREFECT_DATABASE = "prefect"
+PREFECT_ROLE = "tagen_prefect"
 REQUEST_DEPLOYMENT = "request-lifecycle/request-lifecycle"
 _STOP_TIMEOUT_S = 20
 
@@ -170,7 +171,8 @@ def _has_pg_trgm(server_url: str) -> bool:
 
 
 def _start_database() -> tuple[str, bool]:
-    """Start-or-reuse the embedded PostgreSQL, migrate the app database, create Prefect's."""
+    """Start-or-reuse the embedded PostgreSQL, migrate the app database, create Prefect's,
+    owned by a role of its own (Prefect's server migrates it; it reaches nothing else)."""
     from storage.db import embedded
     from storage.db.migrate import upgrade
     from storage.settings import get_storage_settings
@@ -179,8 +181,8 @@ def _start_database() -> tuple[str, bool]:
     started = embedded.status(pgdata) is None
     server = embedded.start(pgdata)
     upgrade()
-    embedded.ensure_database(server, PREFECT_DATABASE)
-    prefect_url = server.url(driver="asyncpg", database=PREFECT_DATABASE)
+    embedded.provision(server, PREFECT_DATABASE, owner=PREFECT_ROLE)
+    prefect_url = server.url(PREFECT_ROLE, driver="asyncpg", database=PREFECT_DATABASE)
     if not _has_pg_trgm(prefect_url):
         raise StackError(
             f"the PostgreSQL in {pgdata} has no pg_trgm extension, which Prefect's server needs"

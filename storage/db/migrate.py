@@ -1,4 +1,8 @@
-"""Alembic from Python (CLI, tests, Prefect tasks), independent of the current directory."""
+"""Alembic from Python (CLI, tests, Prefect tasks), independent of the current directory.
+
+Migrations run as the owner role (storage.db.session.get_migration_url); `app_role` tells
+migration 0005 which role gets the application's grants.
+"""
 
 from __future__ import annotations
 
@@ -36,13 +40,16 @@ def heads() -> list[str]:
 
 
 def current(*, url: str | None = None) -> str | None:
-    """The revision the database is at (None for an empty database)."""
+    """The revision the database is at (None for an empty database), read as the owner role."""
     from sqlalchemy import create_engine
     from sqlalchemy.pool import NullPool
 
-    from storage.db.session import get_database_url
+    from storage.db.session import connect_args, get_migration_url
 
-    engine = create_engine(url or get_database_url(), poolclass=NullPool)
+    url = url or get_migration_url()
+    engine = create_engine(
+        url, poolclass=NullPool, connect_args=connect_args(url, statement_timeout=False)
+    )
     try:
         with engine.connect() as conn:
             return MigrationContext.configure(conn).get_current_revision()

@@ -1,9 +1,12 @@
 """Async engine and sessions (psycopg 3): the seeds' `backend.database` module.
 
-The URL is DATABASE_URL or, when unset, the embedded PostgreSQL under TAGEN_HOME. Engines are
-kept per event loop because pooled async connections belong to the loop that opened them (the
-CLI runs one `asyncio.run` per command; tests share one loop; FastAPI's TestClient runs the
-app in a loop of its own), and settings are read on first use, never at import.
+The URL is DATABASE_URL or, when unset, the embedded PostgreSQL under TAGEN_HOME, logging in as
+the application role; migrations use the owner role (DATABASE_OWNER_URL). Engines are kept per
+event loop because pooled async connections belong to the loop that opened them (the CLI runs
+one `asyncio.run` per command; tests share one loop; FastAPI's TestClient runs the app in a
+loop of its own), and settings are read on first use, never at import. Every connection has a
+connect timeout and the application's a statement timeout, so an unresponsive server is an
+error, not a hang.
 
 The seeds' names: `async_session_factory()`, `get_db` (FastAPI dependency), `init_db`
 (development only), `engine`, `check_db_connection`, `dispose_engine`, `get_pool_stats`.
@@ -17,6 +20,8 @@ engine this loop actually uses.
 from __future__ import annotations
 
 import asyncio
+import logging
+import sys
 import time
 import weakref
 from collections.abc import AsyncIterator
@@ -25,6 +30,7 @@ from dataclasses import dataclass
 from typing import Any, Literal, cast
 
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -42,26 +48,85 @@ _ENGINES: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, AsyncEngine] = (
 
 
 def get_database_url() -> str:
-    """The application database URL (psycopg driver); starts the embedded server if needed."""
+    """The application role's URL (psycopg driver); starts the embedded server if needed."""
     settings = get_database_settings()
     if settings.url is not None:
         return settings.url.get_secret_value()
-    from storage.db.embedded import embedded_database_url
+    return _embedded_url(settings.app_role)
 
-    return embedded_database_url(driver="psycopg")
+
+def get_migration_url() -> str:
+    """The owner role's URL, for migrations: DATABASE_OWNER_URL, else DATABASE_URL (one role
+    for both), else the embedded server's owner role."""
+    settings = get_database_settings()
+    for configured in (settings.owner_url, settings.url):
+        if configured is not None:
+            return configured.get_secret_value()
+    return _embedded_url(settings.owner_role)
+
+
+def _embedded_url(role: str) -> str:
+    from storage.db.embedded import database_url
+    from storage.db.roles import APPLICATION_EXTENSIONS
+
+    settings = get_database_settings()
+    return database_url(
+        role,
+        owner=settings.owner_role,
+        users=(settings.app_role,),
+        extensions=APPLICATION_EXTENSIONS,
+    )
+
+
+def connect_args(url: str, *, statement_timeout: bool = True) -> dict[str, Any]:
+    """psycopg connection arguments for `url`: the connect timeout, and the statement timeout
+    unless `statement_timeout` is False (migrations may rightly run long), added to the URL's
+    own `options`."""
+    settings = get_database_settings()
+    args: dict[str, Any] = {"connect_timeout": settings.connect_timeout}
+    if statement_timeout and settings.statement_timeout > 0:
+        given = make_url(url).query.get("options") or ""
+        timeout = f"-c statement_timeout={round(settings.statement_timeout * 1000)}"
+        args["options"] = f"{given} {timeout}".strip()
+    return args
+
+
+def describe_database_error(exc: BaseException) -> str:
+    """One line naming what went wrong with the database, the setting to change for a timeout."""
+    detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+    settings = get_database_settings()
+    if "timeout expired" in detail:
+        detail += f" after {settings.connect_timeout} s (DATABASE_CONNECT_TIMEOUT)"
+    elif "statement timeout" in detail:
+        detail += f" after {settings.statement_timeout:g} s (DATABASE_STATEMENT_TIMEOUT)"
+    return detail
+
+
+def _log_sql_to_stderr() -> None:
+    """DATABASE_ECHO: SQLAlchemy's own echo writes to stdout, where commands print results."""
+    logger = logging.getLogger("sqlalchemy.engine")
+    logger.setLevel(logging.INFO)
+    if not any(getattr(handler, "_tagen_echo", False) for handler in logger.handlers):
+        handler = logging.StreamHandler(sys.stderr)
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s %(message)s"))
+        handler._tagen_echo = True  # type: ignore[attr-defined]
+        logger.addHandler(handler)
 
 
 def create_engine_from_settings(url: str | None = None) -> AsyncEngine:
     """A new engine with the pool settings of DatabaseSettings (callers own its disposal)."""
     settings = get_database_settings()
+    if settings.echo:
+        _log_sql_to_stderr()
+    url = url or get_database_url()
     return create_async_engine(
-        url or get_database_url(),
-        echo=settings.echo,
+        url,
         pool_size=settings.pool_size,
         max_overflow=settings.max_overflow,
         pool_recycle=settings.pool_recycle,
         pool_pre_ping=settings.pool_pre_ping,
         pool_timeout=settings.pool_timeout,
+        connect_args=connect_args(url),
     )
 
 
@@ -149,7 +214,7 @@ async def health_check() -> HealthStatus:
             await conn.execute(text("SELECT 1"))
     except Exception as exc:
         elapsed = (time.perf_counter() - started) * 1000
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
+        detail = describe_database_error(exc)
         return HealthStatus("unhealthy", round(elapsed, 3), f"{type(exc).__name__}: {detail}")
     return HealthStatus("healthy", round((time.perf_counter() - started) * 1000, 3))
 

@@ -38,6 +38,7 @@ def cli_errors() -> Iterator[None]:
 
     from storage.db.embedded import EmbeddedDatabaseError
     from storage.db.errors import StorageError
+    from storage.db.session import describe_database_error
 
     try:
         yield
@@ -48,8 +49,7 @@ def cli_errors() -> Iterator[None]:
         where = ".".join(str(part) for part in first["loc"]) or exc.title
         raise fail(f"invalid setting {where}: {first['msg']}") from None
     except SQLAlchemyError as exc:
-        detail = str(getattr(exc, "orig", None) or exc).strip().splitlines()[0]
-        raise fail(f"database: {detail}") from None
+        raise fail(f"database: {describe_database_error(exc)}") from None
     except OSError as exc:  # e.g. TAGEN_HOME not writable
         raise fail(str(exc)) from None
 
@@ -71,7 +71,7 @@ def run_async(action: Callable[[], Awaitable[T]]) -> T:
 def upgrade(
     revision: Annotated[str, typer.Argument(help="target revision")] = "head",
 ) -> None:
-    """Apply migrations up to REVISION (default: head)."""
+    """Apply migrations up to REVISION (default: head), as the owner role."""
     from storage.db import migrate
 
     with cli_errors():
@@ -79,7 +79,8 @@ def upgrade(
         typer.echo(f"database at {migrate.current() or 'base'}")
 
 
-@db_app.command()
+# ignore_unknown_options: a relative revision such as -1 is an argument, not an option.
+@db_app.command(context_settings={"ignore_unknown_options": True})
 def downgrade(
     revision: Annotated[str, typer.Argument(help="target revision, e.g. -1 or base")],
 ) -> None:
@@ -107,8 +108,8 @@ def url(
     ] = "psycopg",
     show_password: Annotated[bool, typer.Option(help="print the password in clear")] = False,
 ) -> None:
-    """Print the application database URL (starts the embedded server when DATABASE_URL is
-    unset)."""
+    """Print the application role's database URL, its password masked unless --show-password
+    (starts the embedded server when DATABASE_URL is unset)."""
     from storage.db.session import get_database_url
 
     with cli_errors():

@@ -45,26 +45,16 @@ FLOWS_DATABASE = "tagen_flows"
 
 @pytest.fixture(scope="package")
 def db_url(pg_server: Any) -> Iterator[str]:
-    """A freshly migrated database for the flow suites; DATABASE_URL points at it meanwhile."""
-    import psycopg
-    from psycopg import sql
-
+    """A freshly migrated database for the flow suites; DATABASE_URL (application role) and
+    DATABASE_OWNER_URL point at it meanwhile."""
     from storage.db import migrate
     from storage.db.session import dispose_engine
-    from storage.settings import clear_settings_cache
 
-    url = pg_server.create_database(FLOWS_DATABASE, fresh=True)
-    migrate.upgrade("head", url=url)
-    with pytest.MonkeyPatch.context() as env:
-        env.setenv("DATABASE_URL", url)
-        clear_settings_cache()
-        yield url
+    migrate.upgrade("head", url=pg_server.create_database(FLOWS_DATABASE, fresh=True))
+    with pg_server.environment(FLOWS_DATABASE) as app_url:
+        yield app_url
         asyncio.run(dispose_engine())
-    clear_settings_cache()
-    server = pg_server.base_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(server, autocommit=True) as conn:
-        drop = sql.SQL("DROP DATABASE {} WITH (FORCE)").format(sql.Identifier(FLOWS_DATABASE))
-        conn.execute(drop)
+    pg_server.drop_database(FLOWS_DATABASE)
 
 
 @pytest.fixture(scope="package")

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
-import tempfile
 import time
 import uuid
 from collections.abc import Iterator
@@ -17,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.db_fixtures import scratch_dir
 from tests.flows.conftest import SAMPLE, run
 
 
@@ -32,7 +32,7 @@ def stack_home(monkeypatch: pytest.MonkeyPatch, users: dict[str, str]) -> Iterat
     from tagen import stack
 
     # Not pytest's owner-only tmp_path: PostgreSQL runs as its own OS user and must traverse it.
-    home = Path(tempfile.mkdtemp(prefix="tagen-stack-test-")) / "home"
+    home = scratch_dir("tagen-stack-test-") / "home"
     monkeypatch.setenv("TAGEN_HOME", str(home))
     monkeypatch.setenv("TAGEN_PREFECT_PORT", str(_free_port()))
     clear_settings_cache()

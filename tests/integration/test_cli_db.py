@@ -5,11 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import socket
+import subprocess
+import sys
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import pytest
 import typer
+from alembic.script import ScriptDirectory
 from typer.testing import CliRunner
 
 from storage.db import migrate
@@ -109,21 +115,26 @@ def test_health_reports_latency_and_pool(cli, db_url: str):
     assert text.exit_code == 0 and text.stdout.startswith("database: healthy (")
 
 
-def test_db_url_prints_the_configured_database(cli, db_url: str):
-    result = runner.invoke(cli, ["db", "url", "--driver", "asyncpg"])
-    assert result.exit_code == 0
-    assert result.stdout.strip() == db_url.replace("postgresql+psycopg", "postgresql+asyncpg")
+def test_db_url_prints_the_application_role_with_its_password_masked(
+    cli, pg_server: PgServer, db_url: str
+):
+    password = pg_server.app.password
+    assert f":{password}@" in db_url
+    shown = runner.invoke(cli, ["db", "url", "--driver", "asyncpg", "--show-password"])
+    assert shown.exit_code == 0
+    assert shown.stdout.strip() == db_url.replace("postgresql+psycopg", "postgresql+asyncpg")
+    masked = runner.invoke(cli, ["db", "url"])
+    assert masked.exit_code == 0 and password not in masked.stdout
+    assert masked.stdout.strip() == db_url.replace(password, "***")
+    assert f"//{pg_server.app.role}:***@" in masked.stdout
 
 
 @pytest.fixture
-def scratch_database(pg_server: PgServer, db_url: str, monkeypatch) -> Iterator[str]:
-    """DATABASE_URL pointing at an empty database for migration commands."""
-    url = pg_server.create_database("tagen_cli", fresh=True)
-    monkeypatch.setenv("DATABASE_URL", url)
-    clear_settings_cache()
-    yield url
-    monkeypatch.undo()
-    clear_settings_cache()
+def scratch_database(pg_server: PgServer, db_url: str) -> Iterator[str]:
+    """DATABASE_URL/DATABASE_OWNER_URL pointing at an empty database for migration commands."""
+    pg_server.create_database("tagen_cli", fresh=True)
+    with pg_server.environment("tagen_cli") as url:
+        yield url
 
 
 def test_db_upgrade_current_downgrade(cli, scratch_database: str):
@@ -133,6 +144,12 @@ def test_db_upgrade_current_downgrade(cli, scratch_database: str):
     assert up.exit_code == 0, up.output
     assert up.stdout.strip() == f"database at {head}"
     assert runner.invoke(cli, ["db", "current"]).stdout.strip() == head
+    script = ScriptDirectory.from_config(migrate.alembic_config())
+    previous = script.get_revision(head).down_revision
+    relative = runner.invoke(cli, ["db", "downgrade", "-1"])  # as the README shows it
+    assert relative.exit_code == 0, relative.output
+    assert relative.stdout.strip() == f"database at {previous}"
+    assert runner.invoke(cli, ["db", "upgrade", "+1"]).stdout.strip() == f"database at {head}"
     down = runner.invoke(cli, ["db", "downgrade", "base"])
     assert down.exit_code == 0 and down.stdout.strip() == "database at base"
     bad = runner.invoke(cli, ["db", "upgrade", "9999"])
@@ -235,3 +252,81 @@ def test_passwords_bad_input_is_exit_2(cli, db_url, clean_db, command, stdin, me
     assert result.exit_code == 2, result.output
     assert message in result.stderr and "Traceback" not in result.output
     assert _read(lambda uow: uow.users.get_by_username(name)) is None
+
+
+def test_usernames_differing_only_in_case_are_refused(cli, db_url: str, clean_db: None):
+    ann = unique("ann")
+    created = runner.invoke(cli, ["users", "create", "--username", ann, "--email", f"{ann}@a.org"])
+    assert created.exit_code == 0, created.output
+    shout = runner.invoke(
+        cli, ["users", "create", "--username", ann.upper(), "--email", f"{ann}@b.org"]
+    )
+    assert shout.exit_code == 2
+    assert "duplicate User" in shout.stderr and shout.stderr.count("\n") == 1
+    assert _read(lambda uow: uow.users.get_by_email(f"{ann}@b.org")) is None
+
+
+TAGEN = str(Path(sys.executable).with_name("tagen"))
+
+
+def _tagen(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
+    """The real `tagen` process (its own stdout and stderr); a hang fails the test."""
+    environment = {k: v for k, v in os.environ.items() if k != "DATABASE_OWNER_URL"}
+    return subprocess.run(
+        [TAGEN, *args],
+        env={**environment, **env},
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+@pytest.fixture
+def silent_port() -> Iterator[int]:
+    """A TCP port that accepts connections (the kernel's backlog) and never answers."""
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen(16)
+        yield listener.getsockname()[1]
+
+
+@pytest.mark.parametrize(("command", "code"), [(["health"], 1), (["db", "current"], 2)])
+def test_a_server_that_never_answers_times_out(silent_port: int, command: list[str], code: int):
+    result = _tagen(
+        *command,
+        DATABASE_URL=f"postgresql://u:p@127.0.0.1:{silent_port}/tagen",
+        DATABASE_CONNECT_TIMEOUT="2",
+    )
+    assert result.returncode == code, result.stderr
+    assert "timeout expired after 2 s (DATABASE_CONNECT_TIMEOUT)" in result.stdout + result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_echoed_sql_goes_to_stderr_and_json_stays_parseable(db_url: str):
+    result = _tagen("health", "--json", DATABASE_URL=db_url, DATABASE_ECHO="true")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["database"]["status"] == "healthy"
+    assert "SELECT 1" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://u:secret@db:abc/tagen",
+        "postgresql://u:secret@[::1/tagen",
+        "postgresql+psycopg2://u:secret@db/tagen",
+    ],
+)
+def test_unusable_database_urls_are_one_line_without_the_password(cli, monkeypatch, url: str):
+    monkeypatch.setenv("DATABASE_URL", url)
+    clear_settings_cache()
+    try:
+        for command in (["health"], ["db", "current"], ["roles", "init"]):
+            result = runner.invoke(cli, command)
+            assert result.exit_code == 2, (command, result.output)
+            assert result.stderr.startswith("error: invalid setting url: ")
+            assert result.stderr.count("\n") == 1 and "secret" not in result.stderr
+    finally:
+        monkeypatch.undo()
+        clear_settings_cache()

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import DBAPIError
+from sqlalchemy.pool import NullPool
 
 from storage.db.enums import AuditAction, ConfigValueType
 from storage.db.errors import ImmutableAuditLogError, InvalidConfigValueError, InvalidValueError
 from storage.db.repositories import SECRET_MASK
 from storage.db.unit_of_work import UnitOfWork
+from tests.db_fixtures import TEST_DATABASE, PgServer
 from tests.integration.builders import Builder, unique
 
 
@@ -67,16 +71,37 @@ async def test_repository_refuses_to_rewrite_history(uow: UnitOfWork):
         "TRUNCATE audit_logs",
     ],
 )
-async def test_trigger_refuses_raw_sql(uow: UnitOfWork, statement: str):
-    log = await uow.audit.create_log(None, AuditAction.LOGOUT, "session")
-    params = {"id": log.id} if ":id" in statement else {}
-    with pytest.raises(DBAPIError, match="append-only"):
-        async with uow.session.begin_nested():
-            await uow.session.execute(text(statement), params)
-    entity_type = await uow.session.scalar(
-        text("SELECT entity_type FROM audit_logs WHERE id = :id"), {"id": log.id}
-    )
-    assert entity_type == "session"
+def test_trigger_refuses_raw_sql_even_to_the_owner(
+    pg_server: PgServer, db_url: str, statement: str
+):
+    """The application role may not even try (test_db_privileges); the owner role, which holds
+    every privilege on the table, is stopped by the trigger."""
+    with _owner_transaction(pg_server) as (conn, log_id):
+        params = {"id": log_id} if ":id" in statement else {}
+        with pytest.raises(DBAPIError, match="append-only"), conn.begin_nested():
+            conn.execute(text(statement), params)
+        entity_type = conn.execute(
+            text("SELECT entity_type FROM audit_logs WHERE id = :id"), {"id": log_id}
+        ).scalar_one()
+        assert entity_type == "session"
+
+
+@contextmanager
+def _owner_transaction(pg_server: PgServer) -> Iterator[tuple[Connection, uuid.UUID]]:
+    """A transaction of the owner role holding one new audit entry, rolled back afterwards."""
+    engine = create_engine(pg_server.url(TEST_DATABASE, pg_server.owner), poolclass=NullPool)
+    try:
+        with engine.connect() as conn:
+            log_id = conn.execute(
+                text(
+                    "INSERT INTO audit_logs (action, entity_type) VALUES ('LOGOUT', 'session') "
+                    "RETURNING id"
+                )
+            ).scalar_one()
+            yield conn, log_id
+            conn.rollback()
+    finally:
+        engine.dispose()
 
 
 @pytest.mark.parametrize(
@@ -157,17 +182,16 @@ async def test_public_configs_mask_secrets(uow: UnitOfWork):
     assert await uow.config.get_value(secret) == "sk-secret"
 
 
-async def test_trigger_refusal_maps_to_the_domain_error(uow: UnitOfWork):
+def test_trigger_refusal_maps_to_the_domain_error(pg_server: PgServer, db_url: str):
     from storage.db.repositories.base import translate_db_error
 
-    log = await uow.audit.create_log(None, AuditAction.LOGOUT, "session")
-    for statement, operation in [
-        ("UPDATE audit_logs SET details = '{}' WHERE id = :id", "UPDATE"),
-        ("DELETE FROM audit_logs WHERE id = :id", "DELETE"),
-    ]:
-        with pytest.raises(DBAPIError) as info:
-            async with uow.session.begin_nested():
-                await uow.session.execute(text(statement), {"id": log.id})
-        error = translate_db_error(info.value, "AuditLog")
-        assert isinstance(error, ImmutableAuditLogError)
-        assert str(error) == f"audit logs are append-only: {operation} is not allowed"
+    with _owner_transaction(pg_server) as (conn, log_id):
+        for statement, operation in [
+            ("UPDATE audit_logs SET details = '{}' WHERE id = :id", "UPDATE"),
+            ("DELETE FROM audit_logs WHERE id = :id", "DELETE"),
+        ]:
+            with pytest.raises(DBAPIError) as info, conn.begin_nested():
+                conn.execute(text(statement), {"id": log_id})
+            error = translate_db_error(info.value, "AuditLog")
+            assert isinstance(error, ImmutableAuditLogError)
+            assert str(error) == f"audit logs are append-only: {operation} is not allowed"

@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 import pytest_asyncio
 from pydantic import ValidationError
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from storage.db import session as db_session
@@ -38,7 +40,8 @@ def env(monkeypatch: pytest.MonkeyPatch) -> Iterator[pytest.MonkeyPatch]:
         ("postgres://u@db/tagen", "postgresql+psycopg://u@db/tagen"),
         ("postgresql+psycopg://u@db/tagen", "postgresql+psycopg://u@db/tagen"),
         ("postgresql+asyncpg://u@db/tagen", "postgresql+psycopg://u@db/tagen"),  # the seeds'
-        ("postgresql+psycopg2://u@db/tagen", "postgresql+psycopg2://u@db/tagen"),
+        ("postgresql://u@[::1]:5433/tagen", "postgresql+psycopg://u@[::1]:5433/tagen"),
+        ("postgresql://u:p@/tagen?host=/run/pg", "postgresql+psycopg://u:p@/tagen?host=/run/pg"),
     ],
 )
 def test_database_url_is_normalised(env, given: str, expected: str):
@@ -73,6 +76,71 @@ def test_bad_database_settings_fail_clearly(env):
     env.setenv("DATABASE_POOL_SIZE", "0")
     with pytest.raises(ValidationError, match="pool_size"):
         DatabaseSettings()
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        ("postgresql://u:secret@db:abc/tagen", "DATABASE_URL is malformed: expected postgresql://"),
+        ("postgresql://u:secret@[::1/tagen", "DATABASE_URL is malformed"),
+        ("postgresql://u:secret@::1:5432/tagen", "DATABASE_URL is malformed"),
+        ("postgresql://u:secret@[zz::1]:5432/tagen", "DATABASE_URL has a malformed host"),
+        ("postgresql://u:secret@db:99999/tagen", "port 99999, outside 1-65535"),
+        ("postgresql+psycopg2://u:secret@db/tagen", "names the driver 'psycopg2'"),
+    ],
+)
+def test_malformed_or_unusable_urls_are_named_without_the_password(env, url: str, message: str):
+    env.setenv("DATABASE_URL", url)
+    with pytest.raises(ValidationError, match=message.replace("[", "\\[")) as info:
+        DatabaseSettings()
+    assert "secret" not in info.value.errors()[0]["msg"]
+    env.delenv("DATABASE_URL")
+    env.setenv("DATABASE_OWNER_URL", url)
+    with pytest.raises(ValidationError, match="DATABASE_OWNER_URL"):
+        DatabaseSettings()
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "message"),
+    [
+        ("DATABASE_APP_ROLE", "postgres", "not postgres"),
+        ("DATABASE_APP_ROLE", "App; DROP", "not a role name"),
+        ("DATABASE_OWNER_ROLE", "tagen_app", "must differ"),
+        ("DATABASE_CONNECT_TIMEOUT", "0", "connect_timeout"),
+    ],
+)
+def test_bad_role_names_and_timeouts_fail_clearly(env, variable: str, value: str, message: str):
+    env.setenv(variable, value)
+    with pytest.raises(ValidationError, match=message):
+        DatabaseSettings()
+
+
+def test_connect_and_statement_timeouts_reach_the_driver(env):
+    env.setenv("DATABASE_CONNECT_TIMEOUT", "3")
+    env.setenv("DATABASE_STATEMENT_TIMEOUT", "1.5")
+    url = "postgresql+psycopg://u@db/t?options=-c%20search_path%3Dx"
+    assert db_session.connect_args(url) == {
+        "connect_timeout": 3,
+        "options": "-c search_path=x -c statement_timeout=1500",
+    }
+    assert db_session.connect_args(url, statement_timeout=False) == {"connect_timeout": 3}
+    env.setenv("DATABASE_STATEMENT_TIMEOUT", "0")
+    clear_settings_cache()
+    assert "options" not in db_session.connect_args("postgresql+psycopg://u@db/t")
+
+
+async def test_a_slow_statement_is_cancelled_with_a_clear_error(db_url: str, env):
+    await db_session.dispose_engine()
+    env.setenv("DATABASE_STATEMENT_TIMEOUT", "0.2")
+    try:
+        with pytest.raises(DBAPIError) as info:
+            async with db_session.get_session() as s:
+                await s.execute(text("SELECT pg_sleep(30)"))
+        assert db_session.describe_database_error(info.value) == (
+            "canceling statement due to statement timeout after 0.2 s (DATABASE_STATEMENT_TIMEOUT)"
+        )
+    finally:
+        await db_session.dispose_engine()
 
 
 def test_home_settings_are_read_lazily(env, tmp_path: Path):

@@ -50,6 +50,20 @@ async def test_duplicate_username_and_email_are_domain_errors(uow: UnitOfWork, b
     await build.user(username=unique("after"))
 
 
+async def test_usernames_differing_only_in_case_are_one_user(uow: UnitOfWork, build: Builder):
+    ann = unique("ann")
+    await build.user(username=ann)
+    for variant in (ann.upper(), ann.capitalize()):
+        with pytest.raises(DuplicateError, match=rf"\(lower\(username::text\)\)=\({ann}\)"):
+            await uow.users.create({"username": variant, "email": f"{variant}@example.org"})
+        with pytest.raises(DuplicateError):  # ensure_user's idempotent create refuses it too
+            await uow.users.create_unless_exists(
+                {"username": variant, "email": f"{variant}@example.org"}
+            )
+        assert await uow.users.count({"username": variant}) == 0  # nothing half-written
+    assert (await uow.users.get_by_username(ann)) is not None
+
+
 async def test_same_external_identity_twice_is_refused(uow: UnitOfWork, build: Builder):
     external = unique("x")
     await build.user(auth_provider="okta", external_id=external)

@@ -21,14 +21,16 @@ class User(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     """A person known to tagen, local or from an external identity provider.
 
     `hashed_password` (local accounts only) is an argon2 hash from storage.passwords, never the
-    password. Addition: `(auth_provider, external_id)` is unique, so one identity maps to one
-    user. `requests` and `audit_logs` are read-only views: a user with history is deactivated,
-    never deleted (the foreign keys refuse it).
+    password. Additions: `(auth_provider, external_id)` is unique, so one identity maps to one
+    user; usernames are unique regardless of case (`ann` and `ANN` are one person).
+    `requests` and `audit_logs` are read-only views: a user with history is deactivated, never
+    deleted (the foreign keys refuse it).
     """
 
     __tablename__ = "users"
     __table_args__ = (
         Index("ix_users_email_auth_provider", "email", "auth_provider"),
+        Index("uq_users_username_lower", text("lower(username)"), unique=True),
         UniqueConstraint("auth_provider", "external_id", name="uq_users_auth_provider_external_id"),
     )
 
