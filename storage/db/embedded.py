@@ -29,6 +29,7 @@ import shlex
 import shutil
 import subprocess
 import tempfile
+import threading
 import time
 import warnings
 from collections.abc import Iterator, Sequence
@@ -195,12 +196,15 @@ def _run(tool: str, args: list[str], *, pgdata: Path | None, timeout: float = 30
         return out.read()
 
 
+_THREADS = threading.Lock()  # file locks are per process: threads queue here first
+
+
 @contextmanager
 def _locked(pgdata: Path) -> Iterator[None]:
     import fasteners
 
     lock = fasteners.InterProcessLock(str(pgdata.parent / f".{pgdata.name}.lock"))
-    with lock:
+    with _THREADS, lock:
         yield
 
 
@@ -215,8 +219,17 @@ def _socket_dir(pgdata: Path) -> Path:
 
 def _secure_socket_dir(socket_dir: Path, pgdata: Path, user: ServerUser | None) -> None:
     """The socket directory, 0700 and owned by the server's user: nobody else reaches the
-    socket. (pgdata is already that: PostgreSQL refuses to start otherwise.)"""
+    socket. (pgdata is already that: PostgreSQL refuses to start otherwise.) A directory tagen
+    did not choose (a server started by hand with another -k) is checked, never changed."""
     if socket_dir == pgdata:
+        return
+    if socket_dir != _socket_dir(pgdata):
+        info = socket_dir.stat()
+        if info.st_mode & 0o077 or info.st_uid != (user.uid if user else os.geteuid()):
+            raise EmbeddedDatabaseError(
+                f"the server in {pgdata} listens in {socket_dir}, which other users can enter: "
+                f"stop it (pg_ctl -D {pgdata} stop) and let tagen start it"
+            )
         return
     require_reachable(socket_dir.parent, user, what="the directory of its socket")
     private_dir(socket_dir, user)

@@ -28,9 +28,12 @@ class RoleProvisioningError(RuntimeError):
 
 
 def ensure_login_role(admin: psycopg.Connection, role: str, password: str) -> None:
-    """Create `role` (or reset an existing one) as an unprivileged login with `password`."""
+    """Create `role` (or repair an existing one) as an unprivileged login with `password`.
+    A role already so is left untouched (no catalog write on every start)."""
     found = admin.execute(
-        "SELECT rolsuper OR rolreplication OR rolbypassrls FROM pg_roles WHERE rolname = %s",
+        "SELECT rolsuper OR rolreplication OR rolbypassrls, "
+        "rolcanlogin AND NOT (rolcreaterole OR rolcreatedb), rolpassword "
+        "FROM pg_authid WHERE rolname = %s",
         (role,),
     ).fetchone()
     if found is not None and found[0]:
@@ -38,9 +41,33 @@ def ensure_login_role(admin: psycopg.Connection, role: str, password: str) -> No
             f"role {role} is a superuser or may replicate or bypass row security: "
             f"tagen will not use it; choose another role name"
         )
-    verb = "ALTER" if found is not None else "CREATE"
-    admin.execute(sql.SQL(verb + " ROLE {} " + _ROLE_ATTRIBUTES).format(sql.Identifier(role)))
-    set_password(admin, role, password)
+    if found is None or not found[1]:
+        verb = "ALTER" if found is not None else "CREATE"
+        admin.execute(sql.SQL(verb + " ROLE {} " + _ROLE_ATTRIBUTES).format(sql.Identifier(role)))
+    if found is None or not verifies(found[2], password):
+        set_password(admin, role, password)
+
+
+def verifies(verifier: str | None, password: str) -> bool:
+    """Whether a stored SCRAM-SHA-256 verifier (`SCRAM-SHA-256$<iterations>:<salt>$<StoredKey>:
+    <ServerKey>`, RFC 5803) is that of `password` (ASCII: SASLprep leaves it unchanged)."""
+    import base64
+    import hashlib
+    import hmac
+
+    try:
+        method, rest = (verifier or "").split("$", 1)
+        params, keys = rest.split("$", 1)
+        iterations, salt = params.split(":", 1)
+        stored_key = base64.b64decode(keys.split(":", 1)[0])
+        salted = hashlib.pbkdf2_hmac(
+            "sha256", password.encode(), base64.b64decode(salt), int(iterations)
+        )
+    except ValueError:
+        return False
+    client_key = hmac.new(salted, b"Client Key", "sha256").digest()
+    expected = hashlib.sha256(client_key).digest()
+    return method == "SCRAM-SHA-256" and hmac.compare_digest(expected, stored_key)
 
 
 def set_password(admin: psycopg.Connection, role: str, password: str) -> None:
@@ -85,9 +112,21 @@ def ensure_database(
         admin.execute(
             sql.SQL("ALTER DATABASE {} OWNER TO {}").format(database, sql.Identifier(owner))
         )
-    admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
-    grantees = sql.SQL(", ").join(sql.Identifier(role) for role in (owner, *users))
-    admin.execute(sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, grantees))
+    public = admin.execute(
+        "SELECT datacl IS NULL OR EXISTS (SELECT 1 FROM aclexplode(datacl) WHERE grantee = 0) "
+        "FROM pg_database WHERE datname = %s",
+        (name,),
+    ).fetchone()
+    if public is not None and public[0]:  # PUBLIC may connect (the default)
+        admin.execute(sql.SQL("REVOKE ALL ON DATABASE {} FROM PUBLIC").format(database))
+    for role in users:
+        granted = admin.execute(
+            "SELECT has_database_privilege(%s, %s, 'CONNECT')", (role, name)
+        ).fetchone()
+        if granted != (True,):
+            admin.execute(
+                sql.SQL("GRANT CONNECT ON DATABASE {} TO {}").format(database, sql.Identifier(role))
+            )
     with connect(name) as conn:
         _adopt_superuser_objects(conn, owner)
         offered = {

@@ -190,3 +190,19 @@ def test_as_root_the_server_has_a_group_of_its_own(pg_server: PgServer):
     status = Path(f"/proc/{server.pid}/status").read_text()
     groups = next(line for line in status.splitlines() if line.startswith("Groups:"))
     assert "0" not in groups.split()[1:]  # no supplementary root group either
+
+
+def test_provisioning_again_changes_nothing(home: Path):
+    """Every process start provisions: a role and database already right are not rewritten
+    (the row versions of the catalog entries stay), and the stored password still verifies."""
+    url = get_migration_url()
+    catalog = (
+        "SELECT string_agg(xmin::text, ',' ORDER BY rolname) FROM pg_authid "
+        "WHERE rolname IN ('tagen_owner', 'tagen_app')"
+    )
+    database = "SELECT xmin::text FROM pg_database WHERE datname = 'tagen'"
+    admin = embedded.start(home / "pgdata").url(database="tagen")
+    before = (_scalar(admin, catalog), _scalar(admin, database))
+    assert get_database_url() and get_migration_url() == url
+    assert (_scalar(admin, catalog), _scalar(admin, database)) == before
+    assert _scalar(url, "SELECT current_user") == "tagen_owner"
