@@ -21,6 +21,7 @@ WAL on the next start. A data directory of another PostgreSQL major version is r
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import hashlib
 import logging
@@ -456,6 +457,9 @@ def stop(pgdata: Path) -> bool:
         if _running_server(pgdata) is None:
             return False
         _run("pg_ctl", ["-w", "-m", "fast", "stop"], pgdata=pgdata, timeout=60)
+        if _socket_dir(pgdata) != pgdata:
+            with contextlib.suppress(OSError):  # not empty: something else lives there
+                _socket_dir(pgdata).rmdir()
         return True
 
 
