@@ -44,7 +44,7 @@ from urllib.parse import quote
 import psycopg
 
 from storage.db import roles
-from storage.db.credentials import Credentials
+from storage.db.credentials import Credentials, CredentialsError
 from storage.db.server_user import (
     EmbeddedDatabaseError,
     ServerUser,
@@ -107,7 +107,7 @@ class EmbeddedServer:
                 autocommit=True,
                 connect_timeout=_CONNECT_TIMEOUT_S,
             )
-        except psycopg.OperationalError as exc:
+        except (psycopg.OperationalError, CredentialsError) as exc:
             raise EmbeddedDatabaseError(
                 f"cannot log in to the embedded PostgreSQL in {self.pgdata} as {SUPERUSER}: "
                 f"{str(exc).strip()}. Its password is kept in {self.credentials.path}; if that "

@@ -114,8 +114,12 @@ def ensure_account(name: str) -> None:
     shell = "/usr/sbin/nologin" if Path("/usr/sbin/nologin").exists() else "/bin/false"
     command = ["useradd", "--system", "--user-group", "--no-create-home", "--shell", shell, name]
     result = subprocess.run(command, capture_output=True, text=True, check=False)
-    if result.returncode not in (0, 9):  # 9: created concurrently by another process
-        raise ServerAccessError(f"cannot create OS user {name}: {result.stderr.strip()}")
+    try:
+        pwd.getpwnam(name)  # made now, or concurrently by another process
+    except KeyError:
+        raise ServerAccessError(
+            f"cannot create OS user {name}: {result.stderr.strip() or result.returncode}"
+        ) from None
 
 
 def require_reachable(path: Path, user: ServerUser | None, *, what: str) -> None:

@@ -20,6 +20,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.pool import NullPool
 
 from storage.db import embedded, server_user
+from storage.db.roles import verifies
 from storage.db.server_user import ServerAccessError, ServerUser
 from tests.db_fixtures import PgServer, scratch_cluster, scratch_dir, scratch_pgdata
 
@@ -215,3 +216,10 @@ def test_binaries_in_a_directory_the_server_cannot_reach_are_run_from_a_copy(
         embedded._bin_dir.cache_clear()
         shutil.rmtree(closed, ignore_errors=True)
         shutil.rmtree(cache, ignore_errors=True)
+
+
+def test_libpq_verifiers_are_recognised(pg_server: PgServer):
+    """The check that spares a password reset on every start agrees with libpq's verifiers."""
+    with pg_server.connect() as admin:
+        verifier = admin.pgconn.encrypt_password(b"right", b"someone", b"scram-sha-256").decode()
+    assert verifies(verifier, "right") and not verifies(verifier, "wrong")
