@@ -15,15 +15,12 @@ Reviewed by hand:
   same DML on tables later migrations create (a later append-only table revokes its own);
 - `tagen_audit_logs_server_timestamp()`: BEFORE INSERT on audit_logs, the timestamp is always
   the server's clock (a client-supplied one is overwritten);
-- `tagen_request_initial_status()`: BEFORE INSERT on requests, a request starts as NEW or
-  PENDING_APPROVAL; later statuses are reached through the status guard of 0001. Created with
-  CREATE OR REPLACE / DROP TRIGGER IF EXISTS, so a same-named guard from another migration is
-  replaced, not duplicated;
+- a request inserted only as NEW or PENDING_APPROVAL is 0004's trigger (not repeated here);
 - usernames are unique regardless of case (`uq_users_username_lower` on lower(username));
   upgrading a database that holds `ann` and `ANN` stops with a message naming them.
 
 Revision ID: 0005
-Revises: 0003 (0004, the seed schema, was not on main when this was written: re-chain to it)
+Revises: 0004
 Create Date: 2026-12-06
 """
 
@@ -35,7 +32,7 @@ import sqlalchemy as sa
 from alembic import context, op
 
 revision: str = "0005"
-down_revision: str | None = "0003"
+down_revision: str | None = "0004"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
@@ -143,24 +140,6 @@ def upgrade() -> None:
         "CREATE TRIGGER trg_audit_logs_server_timestamp BEFORE INSERT ON audit_logs "
         "FOR EACH ROW EXECUTE FUNCTION tagen_audit_logs_server_timestamp()"
     )
-    op.execute(
-        """
-        CREATE OR REPLACE FUNCTION tagen_request_initial_status() RETURNS trigger
-        LANGUAGE plpgsql AS $$
-        BEGIN
-            IF NEW.status NOT IN ('NEW', 'PENDING_APPROVAL') THEN
-                RAISE EXCEPTION 'a request starts as NEW or PENDING_APPROVAL, not %', NEW.status
-                    USING ERRCODE = 'check_violation';
-            END IF;
-            RETURN NEW;
-        END $$
-        """
-    )
-    op.execute("DROP TRIGGER IF EXISTS trg_requests_initial_status ON requests")
-    op.execute(
-        "CREATE TRIGGER trg_requests_initial_status BEFORE INSERT ON requests "
-        "FOR EACH ROW EXECUTE FUNCTION tagen_request_initial_status()"
-    )
     _grant(role)
 
 
@@ -168,8 +147,6 @@ def downgrade() -> None:
     role = _app_role()
     if _role_exists(role):
         _revoke(role)
-    op.execute("DROP TRIGGER IF EXISTS trg_requests_initial_status ON requests")
-    op.execute("DROP FUNCTION IF EXISTS tagen_request_initial_status()")
     op.execute("DROP TRIGGER IF EXISTS trg_audit_logs_server_timestamp ON audit_logs")
     op.execute("DROP FUNCTION IF EXISTS tagen_audit_logs_server_timestamp()")
     op.drop_index("uq_users_username_lower", table_name="users")

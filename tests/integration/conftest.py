@@ -21,12 +21,12 @@ def build(uow: UnitOfWork) -> Builder:
 @pytest.fixture(scope="module")
 def seed_db_url(pg_server: PgServer) -> Iterator[str]:
     """A freshly migrated database of its own for the seed guides' examples, which commit for
-    real through the application's own session factory (one per test module)."""
+    real through the application's own session factory (one per test module); the application
+    role's URL, as the application connects."""
     from storage.db import migrate
 
-    url = pg_server.create_database("tagen_seed_examples", fresh=True)
-    migrate.upgrade("head", url=url)
-    yield url
+    migrate.upgrade("head", url=pg_server.create_database("tagen_seed_examples", fresh=True))
+    yield pg_server.url("tagen_seed_examples", pg_server.app)
 
 
 @pytest_asyncio.fixture(loop_scope="session")

@@ -10,11 +10,7 @@ import psycopg
 import pytest
 from psycopg import errors
 
-from storage.db.enums import RequestStatus
-from storage.db.errors import ConstraintViolationError
-from storage.db.unit_of_work import UnitOfWork
 from tests.db_fixtures import TEST_DATABASE, PgServer
-from tests.integration.builders import Builder
 
 
 def _libpq(url: str) -> str:
@@ -90,24 +86,14 @@ def test_a_request_cannot_be_inserted_past_the_gate(app_conn: psycopg.Connection
     ).fetchone()
     assert user is not None
     insert = (
-        "INSERT INTO requests (requester_id, source_system, status) "
+        "INSERT INTO requests (created_by, source_system, status) "
         "VALUES (%s, 's', CAST(%s AS request_status)) RETURNING status"
     )
-    refused = pytest.raises(errors.CheckViolation, match=f"NEW or PENDING_APPROVAL, not {status}")
+    refused = pytest.raises(errors.CheckViolation, match=f"invalid initial request status {status}")
     with refused, app_conn.transaction():
         app_conn.execute(insert, (user[0], status))
     for allowed in ("NEW", "PENDING_APPROVAL"):
         assert app_conn.execute(insert, (user[0], allowed)).fetchone() == (allowed,)
-
-
-async def test_the_repository_reports_a_completed_insert_as_a_constraint_violation(
-    uow: UnitOfWork, build: Builder
-):
-    user = await build.user()
-    with pytest.raises(ConstraintViolationError, match="starts as NEW or PENDING_APPROVAL"):
-        await uow.requests.create(
-            {"requester_id": user.id, "source_system": "s", "status": RequestStatus.COMPLETED}
-        )
 
 
 def test_the_application_role_has_no_privileged_attribute_and_owns_nothing(
