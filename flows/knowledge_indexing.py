@@ -4,7 +4,12 @@ from __future__ import annotations
 
 from prefect import flow, get_run_logger
 
-from tasks.knowledge import builtin_pack, index_document, list_unindexed, register_pack_document
+from tasks.knowledge_document import (
+    builtin_pack,
+    index_document,
+    list_unindexed,
+    register_pack_document,
+)
 
 
 @flow(name="knowledge-indexing", log_prints=True)

@@ -19,17 +19,17 @@ from tasks.approval import ApprovalDecision, DecisionOutcome, approval_descripti
 from tasks.artifacts import publish_report
 from tasks.errors import LifecycleError
 from tasks.generation import generate_revision, retrieve_knowledge, start_generation
-from tasks.requests import (
+from tasks.log_sample import ingest_samples
+from tasks.request import (
     complete_request,
     create_request,
     describe_request,
     fail_request,
     submit_for_approval,
 )
-from tasks.revisions import register_manual_revision
 from tasks.runtime import APPROVAL_TIMEOUT_SECONDS, REPAIR_ATTEMPTS, read_config_int
-from tasks.samples import ingest_samples
-from tasks.validation import (
+from tasks.ta_revision import register_manual_revision
+from tasks.validation_run import (
     ValidationOutcome,
     acquire_validation_slot,
     queue_validation,

@@ -47,7 +47,7 @@ class Timings:
 
 async def _seed_users() -> None:
     from storage.db.enums import UserRoleEnum
-    from tasks.users import ensure_user
+    from tasks.user import ensure_user
 
     await ensure_user(REQUESTER, roles=(UserRoleEnum.REQUESTOR,))
     await ensure_user(APPROVER, roles=(UserRoleEnum.APPROVER,))

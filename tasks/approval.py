@@ -20,7 +20,7 @@ from pydantic import Field
 from storage.db.enums import AuditAction, RequestStatus
 from storage.db.errors import InvalidValueError, NotFoundError, RoleError
 from storage.db.unit_of_work import UnitOfWork
-from tasks.requests import RequestSummary
+from tasks.request import RequestSummary
 from tasks.runtime import (
     APPROVAL_TIMEOUT_SECONDS,
     RETRY_DELAYS_S,

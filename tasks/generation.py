@@ -27,8 +27,7 @@ from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends
 from tasks.errors import LifecycleError
-from tasks.requests import move_request
-from tasks.revisions import store_package_and_commit
+from tasks.request import move_request
 from tasks.runtime import (
     KNOWLEDGE_SNIPPETS,
     RETRY_DELAYS_S,
@@ -36,6 +35,7 @@ from tasks.runtime import (
     correlation_id,
     retry_transient,
 )
+from tasks.ta_revision import store_package_and_commit
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from storage.db.repositories import (
     ValidationRunRepository,
 )
 from storage.db.repositories.base import translate_db_error
-from storage.db.repositories.knowledge_chunks import KnowledgeChunkRepository
+from storage.db.repositories.knowledge_chunk import KnowledgeChunkRepository
 
 
 class UnitOfWork:

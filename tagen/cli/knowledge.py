@@ -23,7 +23,7 @@ def add(
 ) -> None:
     """Store a document; the next indexing run (or `tagen knowledge index`) indexes it."""
     from tagen.wiring import install
-    from tasks.knowledge import register_document
+    from tasks.knowledge_document import register_document
 
     with lifecycle_errors():
         install()

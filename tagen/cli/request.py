@@ -127,7 +127,7 @@ def _decide(request_id: str, *, approved: bool, approver: str, reason: str) -> N
             from prefect.exceptions import FlowPauseTimeout
             from prefect.flow_runs import NotPausedError, aresume_flow_run
 
-            from tasks.requests import describe_request
+            from tasks.request import describe_request
 
             flow_run_id = await _flow_run_of(rid)
             refusals_before = len(await _refusals(rid))

@@ -23,7 +23,7 @@ def download(
     import hashlib
 
     from tagen.wiring import install
-    from tasks.revisions import download_revision
+    from tasks.ta_revision import download_revision
 
     rid = parse_request_id(request_id)
     with lifecycle_errors():

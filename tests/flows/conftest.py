@@ -102,7 +102,7 @@ def backends(test_backends: Any):
 @pytest.fixture(scope="package")
 def users(db_url: str) -> dict[str, str]:
     from storage.db.enums import UserRoleEnum
-    from tasks.users import ensure_user
+    from tasks.user import ensure_user
 
     async def seed() -> dict[str, str]:
         return {

@@ -266,7 +266,7 @@ def test_manual_revision_is_checked_stored_and_validated_like_a_generated_one(
 
     from flows.request_lifecycle import manual_revision
     from tasks.errors import LifecycleError
-    from tasks.revisions import download_revision
+    from tasks.ta_revision import download_revision
 
     flow, request_id, flow_run_id = _start()
     assert _approve_when_paused(flow, flow_run_id)["status"] == "COMPLETED"

@@ -70,7 +70,7 @@ def test_retention_deletes_expired_samples_once_and_survives_a_missing_object(
 def test_indexing_registers_the_pack_indexes_documents_and_skips_unreadable_ones(tmp_path: Path):
     from flows.knowledge_indexing import knowledge_indexing
     from storage.db.unit_of_work import UnitOfWork
-    from tasks.knowledge import register_document
+    from tasks.knowledge_document import register_document
 
     broken = tmp_path / "broken.pdf"
     broken.write_bytes(b"%PDF-1.4\nnot really a pdf")
@@ -103,7 +103,7 @@ def test_retention_ends_requests_whose_approval_waited_too_long():
     import time
 
     from flows.retention import retention
-    from tasks.requests import create_request, describe_request, submit_for_approval
+    from tasks.request import create_request, describe_request, submit_for_approval
 
     async def pending() -> str:
         request_id = await create_request.fn(
@@ -129,7 +129,7 @@ def test_concurrent_registrations_keep_one_document_and_one_object(backends: Any
     import asyncio
     import hashlib
 
-    from tasks.knowledge import register_document
+    from tasks.knowledge_document import register_document
 
     document = tmp_path / "notes.md"
     document.write_text(f"# Notes {uuid.uuid4()}\n\nprops.conf LINE_BREAKER notes.\n")

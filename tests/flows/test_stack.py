@@ -74,7 +74,7 @@ def test_up_serves_the_lifecycle_and_a_suspended_approval_resumes_from_a_deploym
     from prefect.settings import PREFECT_API_URL, temporary_settings
 
     from tagen import stack
-    from tasks.requests import describe_request
+    from tasks.request import describe_request
 
     state = stack.up()
     assert stack.running_stack() == state

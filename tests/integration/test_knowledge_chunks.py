@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from storage.db.repositories.knowledge_chunks import ChunkText
+from storage.db.repositories.knowledge_chunk import ChunkText
 from storage.db.unit_of_work import UnitOfWork
 
 

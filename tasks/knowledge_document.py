@@ -23,7 +23,7 @@ from engine.knowledge.extract import (
 from engine.packaging.unpack import UnsafeArchiveError, unpacked_ta
 from engine.samples import read_sample_text
 from storage.db.enums import AuditAction
-from storage.db.repositories.knowledge_chunks import ChunkText
+from storage.db.repositories.knowledge_chunk import ChunkText
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends
 from tasks.errors import LifecycleError
