@@ -19,8 +19,9 @@ from tasks.approval import ApprovalDecision, DecisionOutcome, approval_descripti
 from tasks.artifacts import publish_report
 from tasks.errors import LifecycleError
 from tasks.generation import generate_revision, retrieve_knowledge, start_generation
-from tasks.log_sample import ingest_samples
+from tasks.log_sample import SampleSpec, ingest_samples
 from tasks.request import (
+    adopt_request,
     complete_request,
     create_request,
     describe_request,
@@ -103,16 +104,16 @@ async def validate_revision(revision_id: str, *, advance_request: bool = True) -
 
 
 async def generate_and_validate(request_id: str) -> LifecycleResult:
-    """vN, validate, and on failure regenerate v(N+1) with the report (bounded)."""
+    """vN, validate, and on failure regenerate v(N+1) from the failed reports (bounded)."""
     repairs = await read_config_int(REPAIR_ATTEMPTS)
     knowledge = await retrieve_knowledge(request_id)
-    feedback: list[str] = []
+    failures: list[ValidationOutcome] = []
     revision_id: str | None = None
     for attempt in range(1, repairs + 2):
         await start_generation(request_id, attempt)
         try:
             revision_id = await generate_revision(
-                request_id, attempt=attempt, knowledge=knowledge, feedback=feedback
+                request_id, attempt=attempt, knowledge=knowledge, failures=failures
             )
         except LifecycleError as exc:
             await fail_request(request_id, str(exc))
@@ -121,8 +122,9 @@ async def generate_and_validate(request_id: str) -> LifecycleResult:
         if outcome.passed:
             await complete_request(request_id)
             return await _finish(request_id, "COMPLETED", revision_id=revision_id)
-        feedback = outcome.reasons
-    reason = f"validation failed after {repairs} repair attempt(s): {'; '.join(feedback)}"
+        failures.append(outcome)
+    last = "; ".join(failures[-1].reasons)
+    reason = f"validation failed after {repairs} repair attempt(s): {last}"
     await fail_request(request_id, reason)
     return await _finish(request_id, "FAILED", revision_id=revision_id, reason=reason)
 
@@ -133,16 +135,18 @@ async def request_lifecycle(
     source_system: str = "",
     description: str = "",
     cim_required: bool = True,
-    samples: list[str] | None = None,
+    samples: list[SampleSpec] | None = None,
     sourcetype: str | None = None,
     idempotency_key: str | None = None,
     request_id: str | None = None,
     validation_input: str | None = None,
 ) -> dict[str, str | None]:
-    """From log samples to a validated TA. `samples`: paths, file:// or s3:// URIs, or text.
+    """From log samples to a validated TA. `samples`: each a path, a URI (file://, s3://) or
+    pasted text (a plain string is a path, or a URI when it has a scheme).
 
-    Give `request_id` instead of the request fields to continue an existing request.
-    `validation_input` is how the samples reach Splunk for validation (monitor when unset).
+    Give `request_id` instead of the request fields to continue an existing request (this run
+    then drives it: its approval gate is resumed here). `validation_input` is how the samples
+    reach Splunk for validation (monitor when unset).
     """
     if request_id is None:
         request_id = await create_request(
@@ -154,6 +158,8 @@ async def request_lifecycle(
             idempotency_key=idempotency_key,
             validation_input=validation_input,
         )
+    else:
+        await adopt_request(request_id)
     summary = await describe_request(request_id)
     if summary.status in ("COMPLETED", "FAILED", "REJECTED"):
         return asdict(LifecycleResult(request_id, summary.status, reason=summary.failure_reason))

@@ -1,23 +1,37 @@
 """The composition root: which backend serves each concern, chosen by configuration only here.
 
-Object store by URL scheme: unset, a path or `file://` -> a local directory (default
-`<TAGEN_HOME>/objects`); `s3://bucket/prefix` -> S3 or any S3-compatible endpoint. Any other
-scheme fails fast with the URL in the message.
+Everything the tasks use comes from `build_backends()`, handed to them through
+`tasks.backends` (tasks read no setting themselves):
 
-Validator by `VALIDATION_BACKEND`: `local` (default, the engine's emulator) or `kubernetes` (a
-Job running the official Splunk image). The SystemConfig key wins over the environment and is
-read at each validation, so an admin can switch without restarting workers; the environment's
-value is checked when the backends are built. Any other value fails naming it.
+- database: the application's session factory (`storage.db.session`: DATABASE_URL, else the
+  embedded PostgreSQL), one engine per event loop.
+- object store, by URL scheme: unset, a path or `file://` -> a local directory (default
+  `<TAGEN_HOME>/objects`); `s3://bucket/prefix` -> S3 or any S3-compatible endpoint. Any other
+  scheme fails fast with the URL in the message.
+- sandbox settings (TAGEN_SANDBOX_*): one set for the generator's self-check and the local
+  validator, so the generator checks itself by the thresholds its TA is judged by.
+- validator, by `VALIDATION_BACKEND`: `local` (default, the engine's emulator) or `kubernetes`
+  (a Job running the official Splunk image, TAGEN_K8S_*). The SystemConfig key wins over the
+  environment and is read at each validation, so an admin can switch without restarting
+  workers; the environment's value is checked when the backends are built. Any other value
+  fails naming it.
+
+The AI backends take their place here as they arrive: the embedder and vector store of
+knowledge retrieval, then the LLM planner of generation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Literal, cast
 from urllib.parse import unquote, urlparse
 
 from pydantic_settings import BaseSettings, SettingsConfigDict
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from engine.settings import SandboxSettings, get_sandbox_settings
+from storage.db.session import get_session_factory
 from storage.db.unit_of_work import UnitOfWork
 from storage.objects import (
     LocalObjectStore,
@@ -60,25 +74,38 @@ def validation_kind(value: str, *, source: str) -> ValidationKind:
     return cast(ValidationKind, kind)
 
 
-def build_validator(kind: ValidationKind, objects: ObjectStore) -> Validator:
+def build_validator(
+    kind: ValidationKind, objects: ObjectStore, sandbox: SandboxSettings
+) -> Validator:
     if kind == "kubernetes":
         # Imported only when chosen: the kubernetes client is not needed otherwise.
-        from tasks.validators.kubernetes import KubernetesValidator
+        from tasks.validators.kubernetes import KubernetesValidator, KubernetesValidatorSettings
 
-        return KubernetesValidator(objects=objects)
-    return LocalValidator(objects=objects)
+        return KubernetesValidator(
+            objects=objects, settings=KubernetesValidatorSettings(), sandbox_settings=sandbox
+        )
+    return LocalValidator(objects=objects, settings=sandbox)
 
 
 class ConfiguredValidator:
     """The validator VALIDATION_BACKEND names at the time of each validation."""
 
-    def __init__(self, *, objects: ObjectStore, default: ValidationKind) -> None:
+    def __init__(
+        self,
+        *,
+        objects: ObjectStore,
+        sandbox: SandboxSettings,
+        default: ValidationKind,
+        sessions: Callable[[], async_sessionmaker[AsyncSession]],
+    ) -> None:
         self._objects = objects
+        self._sandbox = sandbox
         self._default = default
+        self._sessions = sessions
         self._built: dict[ValidationKind, Validator] = {}
 
     async def kind(self) -> ValidationKind:
-        async with UnitOfWork() as uow:
+        async with UnitOfWork(self._sessions()) as uow:
             value = await uow.config.get_value(VALIDATION_BACKEND)
         if value is None:
             return self._default
@@ -88,7 +115,7 @@ class ConfiguredValidator:
         kind = await self.kind()
         validator = self._built.get(kind)
         if validator is None:
-            validator = self._built[kind] = build_validator(kind, self._objects)
+            validator = self._built[kind] = build_validator(kind, self._objects, self._sandbox)
         return await validator.validate(job)
 
 
@@ -128,8 +155,11 @@ def build_object_store(settings: ObjectStoreSettings) -> tuple[ObjectStore, str]
 def build_backends(
     settings: ObjectStoreSettings | None = None,
     validation: ValidationBackendSettings | None = None,
+    sandbox: SandboxSettings | None = None,
 ) -> task_backends.Backends:
+    """Every backend of the tasks, from the given settings or the environment's."""
     settings = settings or get_object_store_settings()
+    sandbox = sandbox or get_sandbox_settings()
     default = validation_kind(
         (validation or ValidationBackendSettings()).validation_backend, source="environment"
     )
@@ -140,10 +170,14 @@ def build_backends(
         _s3_client(settings).download_file(source_bucket, key, str(destination))
 
     return task_backends.Backends(
+        sessions=get_session_factory,
         objects=store,
         bucket=bucket,
         download_s3=download_s3,
-        validator=ConfiguredValidator(objects=store, default=default),
+        sandbox=sandbox,
+        validator=ConfiguredValidator(
+            objects=store, sandbox=sandbox, default=default, sessions=get_session_factory
+        ),
     )
 
 

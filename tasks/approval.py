@@ -1,9 +1,10 @@
-"""The approval gate's typed input and the recording of a decision.
+"""The approval gate's typed input, the approval policy and the recording of a decision.
 
 The pause/suspend itself happens in the flow (Prefect allows it only there); this module says
-what the Resume form asks and turns a submitted decision into APPROVED, REJECTED, or a refusal
-(unknown or inactive approver, missing role, the requester deciding their own request, a
-rejection without a reason) that is audited while the gate waits again.
+what the Resume form asks, who may decide (`refusal`: the one place of that policy; the
+repository only records decisions) and turns a submitted decision into APPROVED, REJECTED, or
+a refusal (unknown or inactive approver, missing role, the requester deciding their own
+request, a rejection without a reason) that is audited while the gate waits again.
 """
 
 from __future__ import annotations
@@ -17,10 +18,11 @@ from prefect import task
 from prefect.input import RunInput
 from pydantic import Field
 
-from storage.db.enums import AuditAction, RequestStatus
-from storage.db.errors import InvalidValueError, NotFoundError, RoleError
+from storage.db.enums import AuditAction, AuditEntity, RequestStatus, UserRoleEnum
+from storage.db.models import Request, User
 from storage.db.unit_of_work import UnitOfWork
-from tasks.request import RequestSummary
+from tasks.backends import unit_of_work
+from tasks.request import RequestSummary, move_request
 from tasks.runtime import (
     APPROVAL_TIMEOUT_SECONDS,
     RETRY_DELAYS_S,
@@ -30,6 +32,7 @@ from tasks.runtime import (
 )
 
 PREVIEW_LINES = 8
+APPROVER_ROLES = frozenset({UserRoleEnum.APPROVER, UserRoleEnum.ADMIN})
 
 
 class ApprovalDecision(RunInput):
@@ -72,54 +75,76 @@ def approval_description(summary: RequestSummary, *, refusal: str | None = None)
     return "\n".join(lines)
 
 
+async def refusal(
+    uow: UnitOfWork,
+    request: Request,
+    approver: User | None,
+    *,
+    username: str,
+    approved: bool,
+    reason: str,
+) -> str | None:
+    """Why `approver` may not make this decision (None: they may). The approval policy: an
+    active user other than the requester, holding the APPROVER or ADMIN role (or a superuser);
+    a rejection says why."""
+    if approver is None:
+        return f"unknown approver {username!r}"
+    if not approver.is_active:
+        return f"user {username!r} is inactive and cannot decide requests"
+    if approver.id == request.created_by:
+        return f"user {username!r} cannot decide their own request"
+    if not approver.is_superuser and not (
+        await uow.users.get_role_names(approver.id) & APPROVER_ROLES
+    ):
+        return f"user {username!r} needs the APPROVER or ADMIN role to decide requests"
+    if not approved and not reason.strip():
+        return "a rejection needs a reason"
+    return None
+
+
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def record_decision(
     request_id: str, approved: bool, approver: str, reason: str
 ) -> DecisionOutcome:
     """Apply a decision, or refuse it (audited) when the approver may not decide."""
     rid = uuid.UUID(request_id)
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         request = await uow.requests.get(rid)
         if request.status is RequestStatus.APPROVED and approved:
             return DecisionOutcome("APPROVED", "already approved")
         if request.status is RequestStatus.REJECTED and not approved:
             return DecisionOutcome("REJECTED", request.rejection_reason or "")
         user = await uow.users.get_by_username(approver)
-        user_id = user.id if user is not None else None
-        try:
-            if user is None:
-                raise NotFoundError("User", approver)
-            await uow.requests.decide(rid, user.id, approved=approved, reason=reason)
-        except (RoleError, NotFoundError, InvalidValueError) as exc:
-            await uow.rollback()
-            message = (
-                f"unknown approver {approver!r}" if isinstance(exc, NotFoundError) else str(exc)
-            )
+        refused = await refusal(
+            uow, request, user, username=approver, approved=approved, reason=reason
+        )
+        if refused is not None or user is None:
             await audit(
                 uow,
                 action=AuditAction.UPDATE,
-                entity_type="Request",
+                entity=AuditEntity.REQUEST,
                 entity_id=rid,
-                user_id=user_id,
+                user_id=user.id if user is not None else None,
                 details={
                     "decision": "refused",
                     "approver": approver,
                     "approved": approved,
-                    "reason": message,
+                    "reason": refused,
                 },
             )
             await uow.commit()
-            return DecisionOutcome("REFUSED", message)
-        status: Literal["APPROVED", "REJECTED"] = "APPROVED" if approved else "REJECTED"
-        await audit(
+            return DecisionOutcome("REFUSED", refused or "")
+        target = RequestStatus.APPROVED if approved else RequestStatus.REJECTED
+        await move_request(
             uow,
-            action=AuditAction.APPROVE if approved else AuditAction.REJECT,
-            entity_type="Request",
-            entity_id=rid,
+            request_id,
+            target,
+            reason=reason.strip() or None,
             user_id=user.id,
-            details={"approver": approver, "reason": reason},
+            details={"approver": approver},
         )
         await uow.commit()
+        status: Literal["APPROVED", "REJECTED"] = "APPROVED" if approved else "REJECTED"
         return DecisionOutcome(status, reason)
 
 
@@ -130,20 +155,13 @@ async def expire_stale_approvals() -> list[str]:
     A suspended run (from a deployment) holds no process that could notice its own timeout;
     this sweep, run with retention, ends such requests with a clear reason.
     """
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         timeout = await config_int(uow, APPROVAL_TIMEOUT_SECONDS)
         cutoff = datetime.now(UTC) - timedelta(seconds=timeout)
         pending = await uow.requests.get_pending_approval(0, 1000)
-        expired = [r.id for r in pending if r.updated_at < cutoff]
+        expired = [str(r.id) for r in pending if r.updated_at < cutoff]
         for request_id in expired:
             reason = f"approval timed out after {timeout} s"
-            await uow.requests.transition_status(request_id, RequestStatus.FAILED, reason=reason)
-            await audit(
-                uow,
-                action=AuditAction.UPDATE,
-                entity_type="Request",
-                entity_id=request_id,
-                details={"from": "PENDING_APPROVAL", "to": "FAILED", "reason": reason},
-            )
+            await move_request(uow, request_id, RequestStatus.FAILED, reason=reason)
         await uow.commit()
-        return [str(r) for r in expired]
+        return expired

@@ -7,14 +7,14 @@ import uuid
 from prefect import task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
-from storage.db.unit_of_work import UnitOfWork
-from tasks.backends import get_backends
+from tasks.backends import get_backends, unit_of_work
+from tasks.validation_run import ValidationOutcome
 
 
 @task
 async def publish_report(request_id: str) -> str:
     """Markdown report + table of validation runs; returns the markdown."""
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         request = await uow.requests.get_full_details(uuid.UUID(request_id))
         if request is None:
             raise LookupError(f"no request {request_id}")
@@ -26,12 +26,11 @@ async def publish_report(request_id: str) -> str:
         {
             "version": f"v{versions.get(run.ta_revision_id, '?')}",
             "status": str(run.status),
-            "events": (run.results_json or {}).get("events", 0),
-            "reasons": "; ".join((run.results_json or {}).get("reasons", []))
-            or (run.error_message or ""),
+            "events": outcome.report.events if outcome.report else 0,
+            "reasons": "; ".join(outcome.reasons) if not outcome.passed else "",
             "debug_bundle": objects.url(run.debug_bundle_key) if run.debug_bundle_key else "",
         }
-        for run in runs
+        for run, outcome in ((run, ValidationOutcome.stored(run)) for run in runs)
     ]
     latest = revisions[-1] if revisions else None
     lines = [

@@ -1,10 +1,10 @@
-"""The backends tasks use (object store, validator), provided by the composition root.
+"""The backends tasks use, provided by the composition root (tagen.wiring).
 
-Tasks never choose a backend, nor know who chooses: the composition root (tagen) registers a
-factory with `provide()` before any flow runs: in-process callers do it themselves, and a flow
-run that Prefect starts in a fresh process imports its deployment entrypoint module
-(`tagen.deployments`), which registers it. The factory runs once, on first use, so no
-setting is read at import time.
+Tasks never choose a backend nor read a setting, and do not know who chooses: tagen registers
+how to build them with `provide()` before a flow runs. In-process callers (the CLI, the demo,
+tests) call `tagen.wiring.install()`; a flow run that Prefect starts from a deployment does it
+when the run starts (the `on_running` hook `tagen.deployments` puts on each flow). The factory
+runs once, on first use, so nothing is built or read at import time.
 """
 
 from __future__ import annotations
@@ -13,17 +13,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from engine.settings import SandboxSettings
+from storage.db.unit_of_work import UnitOfWork
 from storage.objects import ObjectStore
 from tasks.validators.protocol import Validator
 
 
 @dataclass(frozen=True)
 class Backends:
+    sessions: Callable[[], async_sessionmaker[AsyncSession]]
+    """The running event loop's session factory: every unit of work of a task opens on it."""
     objects: ObjectStore
     bucket: str
     """What LogSample/TARevision rows record as storage_bucket ("local" or the S3 bucket)."""
     download_s3: Callable[[str, Path], None]
     """Copy an `s3://bucket/key` sample given by a requester to a local file."""
+    sandbox: SandboxSettings
+    """How the sandbox runs and judges, for the generator's self-check and the local
+    validator alike."""
     validator: Validator
     """Where VALIDATING judges a revision (local emulator or a Kubernetes Job)."""
 
@@ -40,9 +49,11 @@ _built: Backends | None = None
 
 
 def provide(factory: BackendsFactory) -> None:
-    """Register how this process builds its backends (built lazily, on first use)."""
+    """Register how this process builds its backends (built lazily, on first use). The same
+    factory again keeps what it built."""
     global _factory, _built
-    _factory, _built = factory, None
+    if factory is not _factory:
+        _factory, _built = factory, None
 
 
 def install(backends: Backends) -> None:
@@ -60,3 +71,8 @@ def get_backends() -> Backends:
             )
         _built = _factory()
     return _built
+
+
+def unit_of_work() -> UnitOfWork:
+    """A unit of work on the provided database: `async with unit_of_work() as uow:`."""
+    return UnitOfWork(get_backends().sessions())

@@ -1,9 +1,10 @@
 """GENERATING_TA: retrieve knowledge, run the generator, store the package, record vN (AUTO).
 
 `start_generation` moves the request to GENERATING_TA (committed, so it is visible while the
-generator runs); `generate_revision` then uploads the package and writes the TARevision row in
-one unit of work; if that commit fails, the uploaded package is deleted (no orphan object). A
-retry of the same attempt finds the revision it already wrote and returns it.
+generator runs); `generate_revision` then generates from the samples and the failed validation
+reports of the earlier revisions and stores the package as the next revision
+(`tasks.ta_revision.store_revision`: upload, then one short unit of work). A retry of the same
+attempt finds the revision it already wrote and returns it.
 """
 
 from __future__ import annotations
@@ -17,15 +18,13 @@ from pathlib import Path
 from typing import Any
 
 from prefect import task
-from pydantic import ValidationError
 
 from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationError, GenerationRequest, GenerationResult
-from engine.sandbox.report import ValidationReport
 from storage.db.enums import AuditAction, RequestStatus, TARevisionType
 from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
-from tasks.backends import get_backends
+from tasks.backends import get_backends, unit_of_work
 from tasks.errors import LifecycleError
 from tasks.request import move_request
 from tasks.runtime import (
@@ -35,7 +34,8 @@ from tasks.runtime import (
     correlation_id,
     retry_transient,
 )
-from tasks.ta_revision import store_package_and_commit
+from tasks.ta_revision import store_revision
+from tasks.validation_run import ValidationOutcome
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,7 @@ def generator_version() -> str:
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def retrieve_knowledge(request_id: str) -> list[KnowledgeSnippet]:
     """Full-text search over indexed knowledge with the request's words."""
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         request = await uow.requests.get(uuid.UUID(request_id))
         limit = await config_int(uow, KNOWLEDGE_SNIPPETS)
         terms = " ".join(
@@ -86,14 +86,10 @@ def config_summary(result: GenerationResult) -> dict[str, Any]:
     }
 
 
-async def _download_samples(uow: UnitOfWork, request_id: uuid.UUID, workdir: Path) -> list[Path]:
+def _download_samples(samples: list[tuple[str, str]], workdir: Path) -> list[Path]:
+    """The stored samples (key, file name) copied to `workdir` (blocking I/O)."""
     objects = get_backends().objects
-    paths = []
-    for sample in await uow.samples.get_by_request(request_id):
-        paths.append(objects.get(sample.storage_key, destination=workdir / sample.filename))
-    if not paths:
-        raise LifecycleError("the request has no stored samples (deleted by retention?)")
-    return paths
+    return [objects.get(key, destination=workdir / filename) for key, filename in samples]
 
 
 async def _existing_attempt(
@@ -108,27 +104,13 @@ async def _existing_attempt(
     return None
 
 
-async def _failure_reports(uow: UnitOfWork, request_id: uuid.UUID) -> tuple[ValidationReport, ...]:
-    """The request's earlier FAILED validation reports, oldest first, for the repair rules.
-
-    A run that crashed before the sandbox reported stores no report; it has nothing to repair.
-    """
-    reports = []
-    for run in reversed(await uow.validations.get_failed_validations(request_id)):
-        if not run.results_json:
-            continue
-        try:
-            reports.append(ValidationReport.model_validate(run.results_json or {}))
-        except ValidationError:
-            continue
-    return tuple(reports)
-
-
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def start_generation(request_id: str, attempt: int) -> None:
     """APPROVED (or VALIDATING, for a repair) -> GENERATING_TA, audited."""
-    async with UnitOfWork() as uow:
-        if await move_request(uow, request_id, RequestStatus.GENERATING_TA, {"attempt": attempt}):
+    async with unit_of_work() as uow:
+        if await move_request(
+            uow, request_id, RequestStatus.GENERATING_TA, details={"attempt": attempt}
+        ):
             await uow.commit()
 
 
@@ -138,65 +120,64 @@ async def generate_revision(
     *,
     attempt: int,
     knowledge: list[KnowledgeSnippet],
-    feedback: list[str],
+    failures: list[ValidationOutcome],
 ) -> str:
     """Generate and store revision v(N+1); returns its id. GenerationError -> LifecycleError.
 
-    The generator runs in a worker thread with no transaction open (it takes seconds and is
-    CPU-bound); the revision is written in one unit of work afterwards.
+    `failures` are the earlier revisions' failed validations, oldest first: their reports are
+    what the generator repairs from. Reading the request, downloading its samples, generating
+    (seconds, CPU-bound) and uploading the package each happen with no transaction open; the
+    revision row is written in one short unit of work at the end.
     """
     rid = uuid.UUID(request_id)
+    backends = get_backends()
+    async with unit_of_work() as uow:
+        found = await _existing_attempt(uow, rid, attempt)
+        if found is not None:
+            return str(found.id)
+        request = await uow.requests.get(rid)
+        stored = [(s.storage_key, s.filename) for s in await uow.samples.get_by_request(rid)]
+    if not stored:
+        raise LifecycleError("the request has no stored samples (deleted by retention?)")
     with tempfile.TemporaryDirectory(prefix="tagen-generate-") as tmp:
         workdir = Path(tmp)
-        async with UnitOfWork() as uow:
-            found = await _existing_attempt(uow, rid, attempt)
-            if found is not None:
-                return str(found.id)
-            request = await uow.requests.get(rid)
-            (workdir / "samples").mkdir()
-            samples = await _download_samples(uow, rid, workdir / "samples")
-            reports = await _failure_reports(uow, rid)
-            gen_request = GenerationRequest(
-                samples=tuple(samples),
-                sourcetype=request.extra_metadata.get("sourcetype"),
-                source_system=request.source_system,
-                description=request.description or "",
-                cim_required=request.cim_required,
-                knowledge=tuple(f"{k.title}\n{k.text}" for k in knowledge),
-                feedback=tuple(feedback),
-                reports=reports,
-            )
+        (workdir / "samples").mkdir()
+        samples = await asyncio.to_thread(_download_samples, stored, workdir / "samples")
+        gen_request = GenerationRequest(
+            samples=tuple(samples),
+            sourcetype=request.extra_metadata.get("sourcetype"),
+            source_system=request.source_system,
+            description=request.description or "",
+            cim_required=request.cim_required,
+            knowledge=tuple(f"{k.title}\n{k.text}" for k in knowledge),
+            reports=tuple(f.report for f in failures if f.report is not None),
+            sandbox=backends.sandbox,
+        )
         try:
             result = await asyncio.to_thread(generate_ta, gen_request, out_dir=workdir / "out")
         except (GenerationError, ValueError) as exc:
             raise LifecycleError(f"generation failed: {exc}") from exc
-        async with UnitOfWork() as uow:
-            revision = await uow.revisions.create_next_revision(
-                rid,
-                {
-                    "generated_by": TARevisionType.AUTO,
-                    "config_summary": config_summary(result),
-                    "generation_metadata": {
-                        "generator_version": generator_version(),
-                        "knowledge_document_ids": sorted({k.document_id for k in knowledge}),
-                        "knowledge_titles": [k.title for k in knowledge],
-                        "feedback": feedback,
-                        "repairs": list(result.repairs),
-                        "attempt": attempt,
-                        "correlation_id": correlation_id(),
-                        "self_check": {
-                            "passed": result.check.passed,
-                            "rounds": result.check.rounds,
-                            "problems": list(result.check.problems),
-                        },
+        return await store_revision(
+            rid,
+            package=result.package,
+            row={
+                "generated_by": TARevisionType.AUTO,
+                "config_summary": config_summary(result),
+                "generation_metadata": {
+                    "generator_version": generator_version(),
+                    "knowledge_document_ids": sorted({k.document_id for k in knowledge}),
+                    "knowledge_titles": [k.title for k in knowledge],
+                    "repaired_from": [f.run_id for f in failures],
+                    "repairs": list(result.repairs),
+                    "attempt": attempt,
+                    "correlation_id": correlation_id(),
+                    "self_check": {
+                        "passed": result.check.passed,
+                        "rounds": result.check.rounds,
+                        "problems": list(result.check.problems),
                     },
                 },
-            )
-            await store_package_and_commit(
-                uow,
-                revision=revision,
-                package=result.package,
-                action=AuditAction.CREATE,
-                details={"attempt": attempt},
-            )
-            return str(revision.id)
+            },
+            action=AuditAction.CREATE,
+            details={"attempt": attempt},
+        )

@@ -22,10 +22,10 @@ from engine.knowledge.extract import (
 )
 from engine.packaging.unpack import UnsafeArchiveError, unpacked_ta
 from engine.samples import read_sample_text
-from storage.db.enums import AuditAction
+from storage.db.enums import AuditAction, AuditEntity
 from storage.db.repositories.knowledge_chunk import ChunkText
-from storage.db.unit_of_work import UnitOfWork
-from tasks.backends import get_backends
+from tasks.backends import get_backends, unit_of_work
+from tasks.compensation import discard
 from tasks.errors import LifecycleError
 from tasks.runtime import RETRY_DELAYS_S, audit, retry_transient
 
@@ -60,21 +60,23 @@ async def register_document(
     """Store a document and its row unless the same content is already registered.
 
     Idempotent in PostgreSQL (content_hash is unique). Each attempt uploads under its own key,
-    so the object of a losing or failed attempt can be deleted without touching the winner's.
+    with no transaction open, so the object of a losing or failed attempt can be deleted without
+    touching the winner's.
     """
     if kind not in DOCUMENT_KINDS:
         raise LifecycleError(f"unknown document type {kind!r} (one of {', '.join(DOCUMENT_KINDS)})")
     if not path.is_file():
         raise LifecycleError(f"document {path}: file not found")
-    digest = hashlib.sha256(path.read_bytes()).hexdigest()
-    async with UnitOfWork() as uow:
+    digest = await asyncio.to_thread(_sha256, path)
+    async with unit_of_work() as uow:
         same = await uow.knowledge.get_all(0, 1, filters={"content_hash": digest})
-        if same:
-            return str(same[0].id), False
-        backends = get_backends()
-        key = f"knowledge/{digest[:16]}/{uuid.uuid4().hex[:12]}/{path.name}"
-        stored = backends.objects.put_file(key, path)
-        try:
+    if same:
+        return str(same[0].id), False
+    backends = get_backends()
+    key = f"knowledge/{digest[:16]}/{uuid.uuid4().hex[:12]}/{path.name}"
+    stored = await asyncio.to_thread(backends.objects.put_file, key, path)
+    try:
+        async with unit_of_work() as uow:
             document, created = await uow.knowledge.create_unless_known(
                 {
                     "title": title,
@@ -90,18 +92,26 @@ async def register_document(
                 await audit(
                     uow,
                     action=AuditAction.UPLOAD,
-                    entity_type="KnowledgeDocument",
+                    entity=AuditEntity.KNOWLEDGE_DOCUMENT,
                     entity_id=document.id,
                     user_id=uploaded_by,
                     details={"title": title, "type": kind, "key": stored.key},
                 )
                 await uow.commit()
-        except BaseException:
-            backends.objects.delete(stored.key)
-            raise
-        if not created:  # registered concurrently by another caller: keep theirs only
-            backends.objects.delete(stored.key)
-        return str(document.id), created
+    except BaseException:
+        await discard(backends.objects, [stored.key])
+        raise
+    if not created:  # registered concurrently by another caller: keep theirs only
+        await discard(backends.objects, [stored.key])
+    return str(document.id), created
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as stream:
+        while chunk := stream.read(1 << 20):
+            digest.update(chunk)
+    return digest.hexdigest()
 
 
 def builtin_pack() -> list[str]:
@@ -120,7 +130,7 @@ async def register_pack_document(path: str) -> str:
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def list_unindexed(limit: int = 100) -> list[str]:
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         return [str(d.id) for d in await uow.knowledge.get_unindexed_documents(limit)]
 
 
@@ -132,11 +142,11 @@ async def index_document(document_id: str) -> int:
     transaction open; the chunks are written in one unit of work afterwards.
     """
     did = uuid.UUID(document_id)
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         document = await uow.knowledge.get(did)
         key, kind, title = document.storage_key, document.document_type, document.title
     chunks = await asyncio.to_thread(_fetch_and_chunk, key, kind=kind, title=title)
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         count = await uow.chunks.replace_for_document(
             did, [ChunkText(c.ordinal, c.title, c.text) for c in chunks]
         )
@@ -144,7 +154,7 @@ async def index_document(document_id: str) -> int:
         await audit(
             uow,
             action=AuditAction.UPDATE,
-            entity_type="KnowledgeDocument",
+            entity=AuditEntity.KNOWLEDGE_DOCUMENT,
             entity_id=did,
             details={"indexed": True, "chunks": count, "index": INDEX_NAME},
         )

@@ -1,4 +1,4 @@
-"""Ingest log samples: validate every sample first, then store objects, then rows in one commit.
+"""Ingest log samples: check every sample first, then store objects, then rows in one commit.
 
 Bad input (missing file, empty, binary, too large) fails before anything is stored. If the
 database commit fails after the objects were written, the objects are deleted again, so no
@@ -9,21 +9,25 @@ from __future__ import annotations
 
 import asyncio
 import mimetypes
+import re
 import shutil
 import tempfile
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any, Literal
 from urllib.parse import unquote, urlparse
 
 from prefect import task
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from engine.samples import SampleError, read_sample_text
-from storage.db.enums import AuditAction
-from storage.db.unit_of_work import UnitOfWork
-from storage.objects import StoredObject
-from tasks.backends import get_backends
+from storage.db.enums import AuditAction, AuditEntity
+from storage.objects import ObjectStore, StoredObject
+from tasks.backends import get_backends, unit_of_work
+from tasks.compensation import delete_objects, discard
 from tasks.errors import LifecycleError
 from tasks.runtime import (
     MAX_SAMPLE_BYTES,
@@ -36,6 +40,36 @@ from tasks.runtime import (
 
 PREVIEW_CHARS = 2000
 PASTED_NAME = "pasted-{n}.log"
+SampleKind = Literal["path", "uri", "text"]
+URI_SCHEME = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*://")
+
+
+class SampleSpec(BaseModel):
+    """One log sample of a request, saying what it is: a local path, a URI (`file://`,
+    `s3://`) or pasted text. A plain string is read as a URI when it has a scheme, else as a
+    path (never as text: pasted text is given as such, so a one-line paste is no missing file).
+    """
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: SampleKind = Field(description="path, uri (file:// or s3://) or text (pasted)")
+    value: str = Field(min_length=1, description="the path, the URI or the pasted text")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _from_location(cls, data: Any) -> Any:
+        if isinstance(data, str):
+            return {"kind": "uri" if URI_SCHEME.match(data) else "path", "value": data}
+        return data
+
+    @classmethod
+    def location(cls, value: str) -> SampleSpec:
+        """A path or a URI, as the CLI's --sample gives them."""
+        return cls.model_validate(value)
+
+    @classmethod
+    def pasted(cls, text: str) -> SampleSpec:
+        return cls(kind="text", value=text)
 
 
 @dataclass(frozen=True)
@@ -46,29 +80,43 @@ class _Staged:
     preview: str
 
 
-def _filename(spec: str, index: int) -> str:
-    name = Path(unquote(urlparse(spec).path) if "://" in spec else spec).name
+def _filename(spec: SampleSpec, index: int) -> str:
+    if spec.kind == "text":
+        return f"{index:02d}-{PASTED_NAME.format(n=index)}"
+    name = Path(unquote(urlparse(spec.value).path) if spec.kind == "uri" else spec.value).name
     safe = "".join(c if c.isalnum() or c in "._-" else "_" for c in name).strip("._")
     return f"{index:02d}-{safe or 'sample.log'}"
 
 
-def _stage(spec: str, index: int, workdir: Path, *, max_bytes: int) -> _Staged:
+def _fetch(spec: SampleSpec, target: Path, download_s3: Callable[[str, Path], None]) -> None:
+    """Copy the sample to `target`; LifecycleError naming it when it cannot be read."""
+    if spec.kind == "text":
+        target.write_text(spec.value, encoding="utf-8")
+        return
+    if spec.kind == "path":
+        _copy_local(Path(spec.value).expanduser(), target, spec.value)
+        return
+    scheme = urlparse(spec.value).scheme
+    if scheme == "s3":
+        download_s3(spec.value, target)
+    elif scheme == "file":
+        _copy_local(Path(unquote(urlparse(spec.value).path)), target, spec.value)
+    else:
+        raise LifecycleError(f"sample {spec.value!r}: unsupported URI scheme (file:// or s3://)")
+
+
+def _stage(
+    spec: SampleSpec,
+    index: int,
+    workdir: Path,
+    *,
+    max_bytes: int,
+    download_s3: Callable[[str, Path], None],
+) -> _Staged:
     """Copy one sample to `workdir` and check it; raises LifecycleError naming the sample."""
     target = workdir / f"{index:02d}"
-    if spec.startswith("s3://"):
-        filename = _filename(spec, index)
-        get_backends().download_s3(spec, target)
-    elif spec.startswith("file://"):
-        filename = _filename(spec, index)
-        _copy_local(Path(unquote(urlparse(spec).path)), target, spec)
-    elif "\n" not in spec and Path(spec).expanduser().is_file():
-        filename = _filename(spec, index)
-        _copy_local(Path(spec).expanduser(), target, spec)
-    elif "\n" in spec:
-        filename = f"{index:02d}-{PASTED_NAME.format(n=index)}"
-        target.write_text(spec, encoding="utf-8")
-    else:
-        raise LifecycleError(f"sample {spec!r}: file not found (give a path, a URI or the text)")
+    filename = _filename(spec, index)
+    _fetch(spec, target, download_s3)
     size = target.stat().st_size
     if size > max_bytes:
         raise LifecycleError(
@@ -82,10 +130,16 @@ def _stage(spec: str, index: int, workdir: Path, *, max_bytes: int) -> _Staged:
     return _Staged(filename=filename, path=target, mime_type=mime_type, preview=preview)
 
 
-def _stage_all(samples: list[str], workdir: Path, *, max_bytes: int) -> list[_Staged]:
+def _stage_all(
+    samples: list[SampleSpec],
+    workdir: Path,
+    *,
+    max_bytes: int,
+    download_s3: Callable[[str, Path], None],
+) -> list[_Staged]:
     """Stage every sample before anything is stored (blocking I/O: run in a worker thread)."""
     return [
-        _stage(spec, index, workdir, max_bytes=max_bytes)
+        _stage(spec, index, workdir, max_bytes=max_bytes, download_s3=download_s3)
         for index, spec in enumerate(samples, start=1)
     ]
 
@@ -96,65 +150,74 @@ def _copy_local(source: Path, target: Path, spec: str) -> None:
     shutil.copyfile(source, target)
 
 
+def _put_all(objects: ObjectStore, request_id: str, staged: list[_Staged]) -> list[StoredObject]:
+    """Upload the staged samples (blocking I/O); what was stored is deleted if one fails."""
+    stored: list[StoredObject] = []
+    try:
+        for item in staged:
+            key = f"samples/{request_id}/{item.filename}"
+            stored.append(objects.put_file(key, item.path, content_type=item.mime_type))
+    except BaseException:
+        delete_objects(objects, [obj.key for obj in stored])
+        raise
+    return stored
+
+
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
-async def ingest_samples(request_id: str, samples: list[str]) -> list[str]:
-    """Store the samples of a request; on retry, the samples already stored are returned."""
+async def ingest_samples(request_id: str, samples: list[SampleSpec]) -> list[str]:
+    """Store the samples of a request; on retry, the samples already stored are returned.
+
+    Staging and uploading run in a worker thread with no transaction open; the rows are
+    written in one short unit of work afterwards, and the objects deleted if it fails.
+    """
     if not samples:
         raise LifecycleError("a request needs at least one log sample")
+    specs = [SampleSpec.model_validate(spec) for spec in samples]
     rid = uuid.UUID(request_id)
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         existing = await uow.samples.get_by_request(rid)
         if existing:
             return [str(s.id) for s in existing]
         max_bytes = await config_int(uow, MAX_SAMPLE_BYTES)
         retention_days = await config_int(uow, SAMPLE_RETENTION_DAYS)
     backends = get_backends()
-    stored: list[StoredObject] = []
     with tempfile.TemporaryDirectory(prefix="tagen-samples-") as tmp:
-        staged = await asyncio.to_thread(_stage_all, samples, Path(tmp), max_bytes=max_bytes)
-        try:
-            for item in staged:
-                stored.append(
-                    await asyncio.to_thread(
-                        backends.objects.put_file,
-                        f"samples/{request_id}/{item.filename}",
-                        item.path,
-                        content_type=item.mime_type,
-                    )
+        staged = await asyncio.to_thread(
+            _stage_all, specs, Path(tmp), max_bytes=max_bytes, download_s3=backends.download_s3
+        )
+        stored = await asyncio.to_thread(_put_all, backends.objects, request_id, staged)
+    try:
+        retention_until = datetime.now(UTC) + timedelta(days=retention_days)
+        async with unit_of_work() as uow:
+            ids: list[str] = []
+            for item, obj in zip(staged, stored, strict=True):
+                row = await uow.samples.create(
+                    {
+                        "request_id": rid,
+                        "filename": item.filename,
+                        "storage_bucket": backends.bucket,
+                        "storage_key": obj.key,
+                        "file_size": obj.size,
+                        "mime_type": item.mime_type,
+                        "checksum": obj.sha256,
+                        "sample_preview": item.preview,
+                        "retention_until": retention_until,
+                    }
                 )
-            retention_until = datetime.now(UTC) + timedelta(days=retention_days)
-            async with UnitOfWork() as uow:
-                ids: list[str] = []
-                for item, obj in zip(staged, stored, strict=True):
-                    row = await uow.samples.create(
-                        {
-                            "request_id": rid,
-                            "filename": item.filename,
-                            "storage_bucket": backends.bucket,
-                            "storage_key": obj.key,
-                            "file_size": obj.size,
-                            "mime_type": item.mime_type,
-                            "checksum": obj.sha256,
-                            "sample_preview": item.preview,
-                            "retention_until": retention_until,
-                        }
-                    )
-                    ids.append(str(row.id))
-                await audit(
-                    uow,
-                    action=AuditAction.UPLOAD,
-                    entity_type="Request",
-                    entity_id=rid,
-                    details={
-                        "samples": [
-                            {"key": obj.key, "size": obj.size, "sha256": obj.sha256}
-                            for obj in stored
-                        ]
-                    },
-                )
-                await uow.commit()
-                return ids
-        except BaseException:
-            for obj in stored:  # compensation: no object without its row
-                backends.objects.delete(obj.key)
-            raise
+                ids.append(str(row.id))
+            await audit(
+                uow,
+                action=AuditAction.UPLOAD,
+                entity=AuditEntity.REQUEST,
+                entity_id=rid,
+                details={
+                    "samples": [
+                        {"key": obj.key, "size": obj.size, "sha256": obj.sha256} for obj in stored
+                    ]
+                },
+            )
+            await uow.commit()
+            return ids
+    except BaseException:  # compensation: no object without its row
+        await discard(backends.objects, [obj.key for obj in stored])
+        raise

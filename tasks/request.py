@@ -9,12 +9,14 @@ from typing import Any
 from prefect import task
 
 from engine.sandbox.routes import InputRoute
-from storage.db.enums import AuditAction, RequestStatus
+from storage.db.enums import AuditAction, AuditEntity, RequestStatus
+from storage.db.repositories import StatusChange
 from storage.db.unit_of_work import UnitOfWork
+from tasks.backends import unit_of_work
 from tasks.errors import LifecycleError
-from tasks.runtime import RETRY_DELAYS_S, audit, retry_transient
+from tasks.runtime import RETRY_DELAYS_S, audit, correlation_id, flow_run_id, retry_transient
 
-ENTITY = "Request"
+FINISHED = frozenset({RequestStatus.COMPLETED, RequestStatus.FAILED, RequestStatus.REJECTED})
 
 
 @dataclass(frozen=True)
@@ -44,7 +46,8 @@ async def create_request(
     idempotency_key: str | None = None,
     validation_input: str | None = None,
 ) -> str:
-    """NEW request; a repeated `idempotency_key` returns the request created the first time.
+    """NEW request, knowing the flow run that drives it; a repeated `idempotency_key` returns the
+    request created the first time.
 
     `validation_input` is how the samples reach Splunk (tagen validate --input); VALIDATING
     uses it, monitor when unset.
@@ -57,7 +60,7 @@ async def create_request(
     metadata = {"sourcetype": sourcetype} if sourcetype else {}
     if validation_input is not None:
         metadata["validation_input"] = validation_input
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         user = await uow.users.get_by_username(requester)
         if user is None or not user.is_active:
             raise LifecycleError(f"requester {requester!r} is not an active user")
@@ -68,6 +71,7 @@ async def create_request(
                 "description": description,
                 "cim_required": cim_required,
                 "idempotency_key": idempotency_key or None,
+                "flow_run_id": flow_run_id(),
                 "extra_metadata": metadata,
             }
         )
@@ -75,7 +79,7 @@ async def create_request(
             await audit(
                 uow,
                 action=AuditAction.CREATE,
-                entity_type=ENTITY,
+                entity=AuditEntity.REQUEST,
                 entity_id=request.id,
                 user_id=user.id,
                 details={"source_system": request.source_system, "status": "NEW"},
@@ -84,60 +88,76 @@ async def create_request(
         return str(request.id)
 
 
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def adopt_request(request_id: str) -> None:
+    """This flow run drives an existing request from now on (requests.flow_run_id)."""
+    run_id = flow_run_id()
+    async with unit_of_work() as uow:
+        request = await uow.requests.get(uuid.UUID(request_id))
+        if run_id is None or request.flow_run_id == run_id:
+            return
+        await uow.requests.update(request.id, {"flow_run_id": run_id})
+        await audit(
+            uow,
+            action=AuditAction.UPDATE,
+            entity=AuditEntity.REQUEST,
+            entity_id=request.id,
+            details={"flow_run_id": str(run_id), "previous": str(request.flow_run_id)},
+        )
+        await uow.commit()
+
+
 async def move_request(
-    uow: UnitOfWork, request_id: str, target: RequestStatus, details: dict[str, Any]
+    uow: UnitOfWork,
+    request_id: str,
+    target: RequestStatus,
+    *,
+    reason: str | None = None,
+    user_id: uuid.UUID | None = None,
+    details: dict[str, Any] | None = None,
 ) -> bool:
-    """Transition and audit; False (nothing written) when the request is already there."""
-    request = await uow.requests.get(uuid.UUID(request_id))
-    previous = request.status
-    if previous is target:
-        return False
-    reason = details.get("reason")
-    await uow.requests.transition_status(request.id, target, reason=reason)
-    await audit(
-        uow,
-        action=AuditAction.UPDATE,
-        entity_type=ENTITY,
-        entity_id=request.id,
-        details={"from": str(previous), "to": str(target), **details},
+    """The request's audited move (RequestRepository.move) in this flow run's name; False, with
+    nothing written, when it is already there."""
+    change = StatusChange(
+        target,
+        reason=reason,
+        user_id=user_id,
+        correlation_id=correlation_id(),
+        details=details or {},
     )
-    return True
+    return await uow.requests.move(uuid.UUID(request_id), change) is not None
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def submit_for_approval(request_id: str) -> None:
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         request = await uow.requests.get(uuid.UUID(request_id))
         if request.status is RequestStatus.NEW:
-            await move_request(uow, request_id, RequestStatus.PENDING_APPROVAL, {})
+            await move_request(uow, request_id, RequestStatus.PENDING_APPROVAL)
             await uow.commit()
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def fail_request(request_id: str, reason: str) -> None:
     """FAILED with `reason` (a request already finished is left as it is)."""
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         request = await uow.requests.get(uuid.UUID(request_id))
-        if request.status in (
-            RequestStatus.FAILED,
-            RequestStatus.COMPLETED,
-            RequestStatus.REJECTED,
-        ):
+        if request.status in FINISHED:
             return
-        await move_request(uow, request_id, RequestStatus.FAILED, {"reason": reason})
+        await move_request(uow, request_id, RequestStatus.FAILED, reason=reason)
         await uow.commit()
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def complete_request(request_id: str) -> None:
-    async with UnitOfWork() as uow:
-        if await move_request(uow, request_id, RequestStatus.COMPLETED, {}):
+    async with unit_of_work() as uow:
+        if await move_request(uow, request_id, RequestStatus.COMPLETED):
             await uow.commit()
 
 
 async def describe_request(request_id: str) -> RequestSummary:
     """Read-only summary (not a task: it writes nothing and is cheap)."""
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         request = await uow.requests.get_full_details(uuid.UUID(request_id))
         if request is None:
             raise LifecycleError(f"no request {request_id}")

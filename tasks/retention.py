@@ -9,15 +9,15 @@ pointing at a deleted object.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from prefect import task
 
-from storage.db.enums import AuditAction
-from storage.db.unit_of_work import UnitOfWork
-from tasks.backends import get_backends
+from storage.db.enums import AuditAction, AuditEntity
+from tasks.backends import get_backends, unit_of_work
 from tasks.runtime import RETRY_DELAYS_S, audit, retry_transient
 
 BATCH = 500
@@ -33,7 +33,7 @@ class ExpiredSample:
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def find_expired_samples(now: datetime | None = None) -> list[ExpiredSample]:
     cutoff = now or datetime.now(UTC)
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         rows = await uow.samples.get_samples_for_cleanup(cutoff, limit=BATCH)
     return [
         ExpiredSample(
@@ -45,20 +45,24 @@ async def find_expired_samples(now: datetime | None = None) -> list[ExpiredSampl
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def delete_sample(sample_id: str) -> bool:
-    """Delete one expired sample; returns whether its object still existed."""
+    """Delete one expired sample; returns whether its object still existed.
+
+    The object store is asked and written only with no transaction open, in a worker thread.
+    """
     sid = uuid.UUID(sample_id)
     objects = get_backends().objects
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         sample = await uow.samples.get(sid)
-        if sample.deleted_at is not None:
-            objects.delete(sample.storage_key)  # finish an earlier attempt (no-op when gone)
-            return False
-        existed = objects.exists(sample.storage_key)
+    if sample.deleted_at is not None:  # finish an earlier attempt (a no-op when it is gone)
+        await asyncio.to_thread(objects.delete, sample.storage_key)
+        return False
+    existed = await asyncio.to_thread(objects.exists, sample.storage_key)
+    async with unit_of_work() as uow:
         await uow.samples.mark_as_deleted(sid)
         await audit(
             uow,
             action=AuditAction.DELETE,
-            entity_type="LogSample",
+            entity=AuditEntity.LOG_SAMPLE,
             entity_id=sid,
             details={
                 "reason": "retention",
@@ -68,5 +72,5 @@ async def delete_sample(sample_id: str) -> bool:
             },
         )
         await uow.commit()
-    objects.delete(sample.storage_key)
+    await asyncio.to_thread(objects.delete, sample.storage_key)
     return existed

@@ -10,8 +10,9 @@ from prefect.client.schemas.objects import TaskRun
 from prefect.states import State
 from prefect.tasks import exponential_backoff
 
-from storage.db.enums import AuditAction
+from storage.db.enums import AuditAction, AuditEntity
 from storage.db.unit_of_work import UnitOfWork
+from tasks.backends import unit_of_work
 from tasks.errors import is_transient
 
 # SystemConfig keys read at run time, with the defaults used when a key is not set.
@@ -27,11 +28,17 @@ RETRY_DELAYS_S = exponential_backoff(backoff_factor=1)
 """Exponential backoff (1, 2, 4 s...) for steps that can fail transiently (database, objects)."""
 
 
-def correlation_id() -> str:
-    """The flow run id: every audit entry of one lifecycle run shares it."""
+def flow_run_id() -> uuid.UUID | None:
+    """The id of the flow run this code runs in (None outside a flow run)."""
     from prefect.runtime import flow_run
 
     run_id = flow_run.id
+    return uuid.UUID(str(run_id)) if run_id else None
+
+
+def correlation_id() -> str:
+    """The flow run id: every audit entry of one lifecycle run shares it."""
+    run_id = flow_run_id()
     return str(run_id) if run_id else "local"
 
 
@@ -42,7 +49,7 @@ async def config_int(uow: UnitOfWork, setting: tuple[str, int]) -> int:
 
 async def read_config_int(setting: tuple[str, int]) -> int:
     """A SystemConfig integer read in its own short transaction (flows hold none)."""
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         return await config_int(uow, setting)
 
 
@@ -50,7 +57,7 @@ async def audit(
     uow: UnitOfWork,
     *,
     action: AuditAction,
-    entity_type: str,
+    entity: AuditEntity,
     entity_id: uuid.UUID | str | None,
     details: dict[str, Any],
     user_id: uuid.UUID | None = None,
@@ -58,7 +65,7 @@ async def audit(
     await uow.audit.create_log(
         user_id,
         action,
-        entity_type,
+        entity,
         entity_id,
         details=details,
         correlation_id=correlation_id(),

@@ -19,15 +19,17 @@ import os
 import socket
 import uuid
 from dataclasses import dataclass
-from typing import Any
 
 from prefect import task
 
+from engine.sandbox.report import ValidationReport
 from engine.sandbox.routes import InputRoute
-from storage.db.enums import AuditAction, RequestStatus, ValidationStatus
-from storage.db.unit_of_work import UnitOfWork
-from tasks.backends import get_backends
+from storage.db.enums import AuditAction, AuditEntity, RequestStatus, ValidationStatus
+from storage.db.models import ValidationRun
+from tasks.backends import get_backends, unit_of_work
+from tasks.compensation import discard
 from tasks.errors import LifecycleError
+from tasks.request import move_request
 from tasks.runtime import (
     MAX_PARALLEL_VALIDATIONS,
     RETRY_DELAYS_S,
@@ -43,11 +45,29 @@ SLOT_POLL_S = 0.5
 
 @dataclass(frozen=True)
 class ValidationOutcome:
+    """A finished validation run as the flow and the repair step read it: the validator's
+    typed report (results_json holds it only as the stored copy), or why there is none."""
+
     run_id: str
-    passed: bool
-    reasons: list[str]
-    bundle_url: str | None
-    summary: dict[str, Any]
+    report: ValidationReport | None
+    """None when the run ended before a verdict (the validator raised: `error` says why)."""
+    error: str | None = None
+
+    @property
+    def passed(self) -> bool:
+        return self.report is not None and self.report.passed
+
+    @property
+    def reasons(self) -> list[str]:
+        if self.report is not None:
+            return list(self.report.reasons)
+        return [self.error or "no verdict"]
+
+    @classmethod
+    def stored(cls, run: ValidationRun) -> ValidationOutcome:
+        """A finished run read back from its row (the persistence boundary of the report)."""
+        report = ValidationReport.model_validate(run.results_json) if run.results_json else None
+        return cls(str(run.id), report, run.error_message)
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
@@ -57,21 +77,25 @@ async def queue_validation(revision_id: str, *, advance_request: bool = True) ->
     A MANUAL revision of a finished request is validated without moving the request
     (`advance_request=False`): its verdict is the validation run's.
     """
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         revision = await uow.revisions.get(uuid.UUID(revision_id))
         existing = await uow.validations.get_all(0, 1, filters={"ta_revision_id": revision.id})
         if existing:
             return str(existing[0].id)
-        request = await uow.requests.get(revision.request_id)
-        if advance_request and request.status is not RequestStatus.VALIDATING:
-            await uow.requests.transition_status(request.id, RequestStatus.VALIDATING)
+        if advance_request:
+            await move_request(
+                uow,
+                str(revision.request_id),
+                RequestStatus.VALIDATING,
+                details={"revision_id": revision_id, "version": revision.version},
+            )
         run = await uow.validations.create(
             {"request_id": revision.request_id, "ta_revision_id": revision.id}
         )
         await audit(
             uow,
             action=AuditAction.CREATE,
-            entity_type="ValidationRun",
+            entity=AuditEntity.VALIDATION_RUN,
             entity_id=run.id,
             details={"revision_id": revision_id, "version": revision.version, "status": "QUEUED"},
         )
@@ -88,14 +112,14 @@ async def acquire_validation_slot(run_id: str) -> None:
     vid = uuid.UUID(run_id)
     worker = f"tagen-worker@{socket.gethostname()}:{os.getpid()}"
     while True:
-        async with UnitOfWork() as uow:
+        async with unit_of_work() as uow:
             limit = await config_int(uow, MAX_PARALLEL_VALIDATIONS)
             stale_after_s = await config_int(uow, VALIDATION_STALE_SECONDS)
             for abandoned in await uow.validations.fail_abandoned(stale_after_s=stale_after_s):
                 await audit(
                     uow,
                     action=AuditAction.UPDATE,
-                    entity_type="ValidationRun",
+                    entity=AuditEntity.VALIDATION_RUN,
                     entity_id=abandoned.id,
                     details={
                         "status": "FAILED",
@@ -120,10 +144,10 @@ async def run_validation(run_id: str) -> ValidationOutcome:
     """
     vid = uuid.UUID(run_id)
     backends = get_backends()
-    async with UnitOfWork() as uow:
+    async with unit_of_work() as uow:
         run = await uow.validations.get(vid)
         if run.status in (ValidationStatus.PASSED, ValidationStatus.FAILED):
-            return _outcome(run_id, run.status, run.results_json or {}, run.debug_bundle_key)
+            return ValidationOutcome.stored(run)
         if run.status is not ValidationStatus.RUNNING:
             raise LifecycleError(f"validation run {run_id} is {run.status}: acquire a slot first")
         revision = await uow.revisions.get(run.ta_revision_id)
@@ -133,6 +157,7 @@ async def run_validation(run_id: str) -> ValidationOutcome:
         "sourcetype"
     )
     result: ValidationResult | None = None
+    error: str | None = None
     try:
         if revision.storage_key is None:
             raise ValueError(f"revision v{revision.version} has no stored package")
@@ -146,61 +171,39 @@ async def run_validation(run_id: str) -> ValidationOutcome:
                 input_route=InputRoute(request.extra_metadata.get("validation_input") or "monitor"),
             )
         )
-        report = result.report.model_dump(mode="json")
-        status = ValidationStatus.PASSED if result.report.passed else ValidationStatus.FAILED
-        error = None if status is ValidationStatus.PASSED else "; ".join(result.report.reasons)
     except Exception as exc:  # the run must leave RUNNING whatever happened
-        report, status, error = {}, ValidationStatus.FAILED, str(exc)
+        error = str(exc)
+    outcome = ValidationOutcome(run_id, result.report if result else None, error)
+    status = ValidationStatus.PASSED if outcome.passed else ValidationStatus.FAILED
     bundle = result.bundle if result else None
     try:
-        async with UnitOfWork() as uow:
+        async with unit_of_work() as uow:
             await uow.validations.complete_validation(
                 vid,
                 status,
-                report,
+                outcome.report.model_dump(mode="json") if outcome.report else {},
                 bundle.key if bundle else None,
                 debug_bundle_bucket=backends.bucket if bundle else None,
-                error_message=error,
+                error_message=None if outcome.passed else "; ".join(outcome.reasons),
                 splunk_container_id=result.runner if result else None,
                 validation_logs=result.logs if result else None,
             )
             await audit(
                 uow,
                 action=AuditAction.UPDATE,
-                entity_type="ValidationRun",
+                entity=AuditEntity.VALIDATION_RUN,
                 entity_id=vid,
                 details={
                     "status": str(status),
                     "revision_id": str(revision.id),
                     "version": revision.version,
-                    "reasons": report.get("reasons", [error] if error else []),
+                    "reasons": outcome.reasons if not outcome.passed else [],
                     **({"runner": result.runner} if result else {}),
                 },
             )
             await uow.commit()
     except BaseException:
         if bundle is not None:  # compensation: no bundle without the run that names it
-            backends.objects.delete(bundle.key)
+            await discard(backends.objects, [bundle.key])
         raise
-    return _outcome(run_id, status, report, bundle.key if bundle else None, error=error)
-
-
-def _outcome(
-    run_id: str,
-    status: ValidationStatus,
-    report: dict[str, Any],
-    bundle_key: str | None,
-    *,
-    error: str | None = None,
-) -> ValidationOutcome:
-    reasons = list(report.get("reasons") or ([error] if error else []))
-    summary = {
-        "events": report.get("events", 0),
-        "timestamp_ratio": (report.get("timestamps") or {}).get("ratio"),
-        "field_event_ratio": report.get("field_event_ratio"),
-        "cim_ratio": (report.get("cim") or {}).get("ratio"),
-        "fields": [f["name"] for f in report.get("fields", [])][:30],
-        "lint": len(report.get("lint", [])),
-    }
-    url = get_backends().objects.url(bundle_key) if bundle_key else None
-    return ValidationOutcome(run_id, status is ValidationStatus.PASSED, reasons, url, summary)
+    return outcome

@@ -61,7 +61,6 @@ from engine.samples import SampleError, SampleSet, read_sample_set, splunk_chars
 from engine.sandbox.linebreak import LineBreaker, compile_line_breaker
 from engine.sandbox.pipeline import SandboxResult, run_sandbox
 from engine.sandbox.timestamps import DEFAULT_MAX_DAYS_AGO, MAX_DAYS_AGO_LIMIT
-from engine.settings import SandboxSettings
 
 MAX_FIELD_EVENTS = 2000
 """Events handed to field inference, picked evenly over the analysed subset."""
@@ -214,12 +213,17 @@ def _age_settings(plan: TimestampPlan) -> Settings:
 def _check(
     ta: TA, request: GenerationRequest, sourcetype: str, *, coverable: float
 ) -> SandboxResult:
-    """The sandbox run of the self-check: the validation settings, except that the share of
-    timestamps to parse counts only the events a rule can read (``coverable``: events without
-    any timestamp, or older than Splunk accepts, are listed in the README instead)."""
-    settings = SandboxSettings(default_tz=request.default_tz, max_events=MAX_CHECK_EVENTS)
-    settings = settings.model_copy(
-        update={"min_timestamp_ratio": settings.min_timestamp_ratio * coverable}
+    """The sandbox run of the self-check: the validation settings (``request.sandbox``), with
+    the differences named here only: at most MAX_CHECK_EVENTS events, in the request's zone,
+    and the share of timestamps to parse counting only the events a rule can read
+    (``coverable``: events without any timestamp, or older than Splunk accepts, are listed in
+    the README instead)."""
+    settings = request.sandbox.model_copy(
+        update={
+            "default_tz": request.default_tz,
+            "max_events": MAX_CHECK_EVENTS,
+            "min_timestamp_ratio": request.sandbox.min_timestamp_ratio * coverable,
+        }
     )
     return run_sandbox(
         ta=ta,
@@ -317,7 +321,6 @@ def generate_ta(
         source_system=request.source_system,
         description=request.description,
         knowledge=request.knowledge,
-        feedback=request.feedback,
     )
     fields = planner.plan_fields(context)
     cim = planner.plan_cim(context, fields) if request.cim_required else None

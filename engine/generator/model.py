@@ -15,6 +15,7 @@ from typing import Literal
 
 from engine.samples import SampleSet
 from engine.sandbox.report import ValidationReport
+from engine.settings import SandboxSettings, get_sandbox_settings
 
 FormatKind = Literal[
     "json",
@@ -185,7 +186,6 @@ class AnalysisContext:
     source_system: str = ""
     description: str = ""
     knowledge: tuple[str, ...] = ()
-    feedback: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -193,9 +193,9 @@ class GenerationRequest:
     """What a requestor hands the generator.
 
     ``knowledge`` are snippets (docs, stanzas of existing TAs) retrieved by the caller;
-    ``feedback`` are failure messages from a previous validation, for a repair revision (kept
-    for the record: repairs act on ``reports``, the structured validation reports of the earlier
-    revisions, oldest first).
+    ``reports`` the validation reports of the earlier revisions, oldest first, for a repair
+    revision; ``sandbox`` the settings the TA will be validated with, which the self-check
+    applies too (the environment's by default, as ``tagen validate`` does).
     """
 
     samples: tuple[Path, ...]
@@ -209,8 +209,8 @@ class GenerationRequest:
     default_tz: str = "UTC"
     version: str = "1.0.0"
     knowledge: tuple[str, ...] = ()
-    feedback: tuple[str, ...] = ()
     reports: tuple[ValidationReport, ...] = ()
+    sandbox: SandboxSettings = field(default_factory=get_sandbox_settings)
 
 
 @dataclass(frozen=True)

@@ -47,6 +47,32 @@ class AuditAction(enum.StrEnum):
     LOGOUT = "LOGOUT"
 
 
+class AuditEntity(enum.StrEnum):
+    """What an audit entry is about. The values are the seeds' own spelling (`"request"`,
+    `"ta_revision"`), so the guides' `create_log(entity_type="request", ...)` and
+    `get_by_entity("request", ...)` name the same entries the application writes."""
+
+    REQUEST = "request"
+    LOG_SAMPLE = "log_sample"
+    TA_REVISION = "ta_revision"
+    VALIDATION_RUN = "validation_run"
+    KNOWLEDGE_DOCUMENT = "knowledge_document"
+    USER = "user"
+    SESSION = "session"
+
+
+LEGACY_AUDIT_ENTITIES: dict[str, AuditEntity] = {
+    "Request": AuditEntity.REQUEST,
+    "LogSample": AuditEntity.LOG_SAMPLE,
+    "TARevision": AuditEntity.TA_REVISION,
+    "ValidationRun": AuditEntity.VALIDATION_RUN,
+    "KnowledgeDocument": AuditEntity.KNOWLEDGE_DOCUMENT,
+    "User": AuditEntity.USER,
+}
+"""Entity names the application wrote before AuditEntity (class names). audit_logs is
+append-only, so those rows keep them; lookups read both spellings (AuditLogRepository)."""
+
+
 class ConfigValueType(enum.StrEnum):
     """How SystemConfig.value (text) is parsed."""
 

@@ -5,66 +5,18 @@ Errors print one line on stderr and exit with code 2; `tagen health` exits 1 whe
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
-from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import asdict
-from typing import Annotated, Literal, TypeVar
+from typing import Annotated, Literal
 
 import typer
-from pydantic import ValidationError
-from rich.console import Console
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import SQLAlchemyError
 
-T = TypeVar("T")
+from tagen.cli.common import cli_errors, run_async
 
 db_app = typer.Typer(
     help="Application database: migrations and connection URL.", no_args_is_help=True
 )
-
-
-def fail(message: str) -> typer.Exit:
-    """Print `message` as one line on stderr; the caller raises the returned Exit (code 2)."""
-    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
-    return typer.Exit(code=2)
-
-
-@contextlib.contextmanager
-def cli_errors() -> Iterator[None]:
-    """Turn the storage layer's errors into one line on stderr and exit code 2."""
-    from alembic.util.exc import CommandError
-
-    from storage.db.embedded import EmbeddedDatabaseError
-    from storage.db.errors import StorageError
-    from storage.db.session import describe_database_error
-
-    try:
-        yield
-    except (StorageError, EmbeddedDatabaseError, CommandError) as exc:
-        raise fail(str(exc)) from None
-    except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or exc.title
-        raise fail(f"invalid setting {where}: {first['msg']}") from None
-    except SQLAlchemyError as exc:
-        raise fail(f"database: {describe_database_error(exc)}") from None
-    except OSError as exc:  # e.g. TAGEN_HOME not writable
-        raise fail(str(exc)) from None
-
-
-def run_async(action: Callable[[], Awaitable[T]]) -> T:
-    """Run one command's coroutine on a fresh loop and close its database engine afterwards."""
-    from storage.db.session import dispose_engine
-
-    async def _main() -> T:
-        try:
-            return await action()
-        finally:
-            await dispose_engine()
-
-    return asyncio.run(_main())
 
 
 @db_app.command()

@@ -7,8 +7,7 @@ import typer
 
 def demo() -> None:
     """Start the stack, submit the bundled sample, approve it, print the validated TA."""
-    from tagen.cli.db import fail
-    from tagen.cli.request import lifecycle_errors
+    from tagen.cli.common import fail, lifecycle_errors
     from tagen.demo import DemoError, run_demo
 
     with lifecycle_errors():

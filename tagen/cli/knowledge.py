@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tagen.cli.db import run_async
-from tagen.cli.request import lifecycle_errors
+from tagen.cli.common import lifecycle_errors, run_async
 
 knowledge_app = typer.Typer(help="Knowledge documents for retrieval.", no_args_is_help=True)
 

@@ -6,8 +6,7 @@ from typing import Annotated
 
 import typer
 
-from tagen.cli.db import run_async
-from tagen.cli.request import lifecycle_errors
+from tagen.cli.common import lifecycle_errors, run_async
 
 retention_app = typer.Typer(help="Sample retention.", no_args_is_help=True)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from tagen.cli.request import lifecycle_errors
+from tagen.cli.common import lifecycle_errors
 
 
 def up() -> None:

@@ -7,8 +7,7 @@ from typing import Annotated
 
 import typer
 
-from tagen.cli.db import run_async
-from tagen.cli.request import lifecycle_errors, parse_request_id
+from tagen.cli.common import lifecycle_errors, parse_request_id, run_async
 
 ta_app = typer.Typer(help="TA revisions: download, upload a manual one.", no_args_is_help=True)
 

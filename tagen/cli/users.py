@@ -12,7 +12,7 @@ from typing import Annotated
 
 import typer
 
-from tagen.cli.db import cli_errors, fail, run_async
+from tagen.cli.common import cli_errors, fail, run_async
 
 roles_app = typer.Typer(
     help="Roles (REQUESTOR, APPROVER, ADMIN, KNOWLEDGE_MANAGER).", no_args_is_help=True
@@ -37,7 +37,7 @@ def init_roles() -> None:
 
 
 @users_app.command("create")
-def create_user(
+def create(
     username: Annotated[str, typer.Option(help="unique login name")],
     email: Annotated[str, typer.Option(help="unique e-mail address")],
     role: Annotated[
@@ -53,54 +53,36 @@ def create_user(
     ] = False,
 ) -> None:
     """Create a user with roles; the default roles are created first if missing."""
-    from storage.db.enums import AuditAction, UserRoleEnum
-    from storage.db.errors import InvalidValueError
+    from storage.db.enums import UserRoleEnum
     from storage.db.passwords import hash_password
     from storage.db.repositories.base import to_enum
-    from storage.db.unit_of_work import UnitOfWork
+    from tagen.wiring import install
+    from tasks.user import NewUser, create_user
 
     async def _create() -> str:
         hashed = hash_password(_read_password()) if password_stdin else None
-        wanted = [to_enum(UserRoleEnum, name.strip().upper(), "--role") for name in role or []]
-        if not username.strip() or "@" not in email:
-            raise InvalidValueError("--username must not be empty and --email must contain '@'")
-        async with UnitOfWork() as uow:
-            await uow.roles.ensure_default_roles()
-            user = await uow.users.create(
-                {
-                    "username": username.strip(),
-                    "email": email.strip(),
-                    "full_name": full_name,
-                    "is_superuser": superuser,
-                    "hashed_password": hashed,
-                }
-            )
-            for name in wanted:
-                granted = await uow.roles.get_by_name(name)
-                assert granted is not None  # ensured above
-                await uow.roles.assign_role_to_user(user.id, granted.id)
-            await uow.audit.create_log(
-                None,
-                AuditAction.CREATE,
-                "user",
-                user.id,
-                {
-                    "username": user.username,
-                    "roles": [str(name) for name in wanted],
-                    "local_password": hashed is not None,
-                    "via": "cli",
-                },
-            )
-            await uow.commit()
-            roles_text = ", ".join(str(name) for name in wanted) or "no roles"
-            return f"created user {user.username} ({user.id}) with {roles_text}"
+        wanted = tuple(to_enum(UserRoleEnum, name.strip().upper(), "--role") for name in role or [])
+        made = await create_user(
+            NewUser(
+                username=username,
+                email=email,
+                roles=wanted,
+                full_name=full_name,
+                is_superuser=superuser,
+                hashed_password=hashed,
+            ),
+            via="cli",
+        )
+        roles_text = ", ".join(str(name) for name in wanted) or "no roles"
+        return f"created user {made.username} ({made.user_id}) with {roles_text}"
 
     with cli_errors():
+        install()
         typer.echo(run_async(_create))
 
 
 @users_app.command("verify")
-def verify_user(
+def verify(
     username: Annotated[str, typer.Option(help="login name")],
     password_stdin: Annotated[
         bool, typer.Option("--password-stdin", help="read the password from stdin (required)")

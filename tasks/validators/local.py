@@ -9,7 +9,7 @@ import tempfile
 from pathlib import Path
 
 from engine.sandbox.validate import validate_package
-from engine.settings import SandboxSettings, get_sandbox_settings
+from engine.settings import SandboxSettings
 from storage.objects import ObjectStore
 from tasks.validators.protocol import (
     ValidationInput,
@@ -25,7 +25,7 @@ def local_runner_id() -> str:
 
 
 class LocalValidator:
-    def __init__(self, *, objects: ObjectStore, settings: SandboxSettings | None = None) -> None:
+    def __init__(self, *, objects: ObjectStore, settings: SandboxSettings) -> None:
         self._objects = objects
         self._settings = settings
 
@@ -44,7 +44,7 @@ class LocalValidator:
                 sourcetype=job.sourcetype,
                 source=None,
                 host=None,
-                settings=self._settings or get_sandbox_settings(),
+                settings=self._settings,
                 bundle=bundle_path,
                 input_route=job.input_route,
             )

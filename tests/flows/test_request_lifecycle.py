@@ -99,8 +99,9 @@ def test_the_request_chooses_how_validation_ingests_its_samples():
 
 
 def test_an_unknown_validation_input_is_refused_with_the_known_ones():
-    from tasks.errors import LifecycleError
     from tasks.requests import create_request
+
+    from tasks.errors import LifecycleError
 
     with pytest.raises(LifecycleError, match="validation input 'syslog' is not one of"):
         run(

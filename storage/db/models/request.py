@@ -36,6 +36,8 @@ class Request(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     - `idempotency_key` (unique, nullable): a retried submission returns the existing request.
     - `approved_by` / `approved_at` also record who rejected, and when.
     - `failure_reason`: why the lifecycle ended FAILED.
+    - `flow_run_id`: the Prefect flow run driving the request (its approval gate is resumed
+      there); NULL for a request made outside a flow run.
     """
 
     __tablename__ = "requests"
@@ -64,6 +66,7 @@ class Request(UUIDPrimaryKeyMixin, TimestampMixin, Base):
     failure_reason: Mapped[str | None] = mapped_column(Text)
     completed_at: Mapped[datetime | None]
     idempotency_key: Mapped[str | None] = mapped_column(String(255), unique=True)
+    flow_run_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
     extra_metadata: Mapped[JsonObject] = mapped_column("metadata")
 
     created_by_user: Mapped[User] = relationship(foreign_keys=[created_by], lazy="raise")

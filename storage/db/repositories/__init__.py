@@ -9,7 +9,7 @@ from storage.db.repositories.knowledge_document import (
     KnowledgeStatistics,
 )
 from storage.db.repositories.log_sample import LogSampleRepository
-from storage.db.repositories.request import RequestRepository, RequestStatistics
+from storage.db.repositories.request import RequestRepository, RequestStatistics, StatusChange
 from storage.db.repositories.role import DEFAULT_ROLES, RoleRepository
 from storage.db.repositories.system_config import SECRET_MASK, SystemConfigRepository
 from storage.db.repositories.ta_revision import TARevisionRepository
@@ -27,6 +27,7 @@ __all__ = [
     "RequestRepository",
     "RequestStatistics",
     "RoleRepository",
+    "StatusChange",
     "SystemConfigRepository",
     "TARevisionRepository",
     "UserRepository",

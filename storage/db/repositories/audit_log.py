@@ -9,16 +9,20 @@ from typing import Any, NoReturn
 
 from sqlalchemy import func, select
 
-from storage.db.enums import AuditAction
+from storage.db.enums import LEGACY_AUDIT_ENTITIES, AuditAction, AuditEntity
 from storage.db.errors import ImmutableAuditLogError
 from storage.db.models import AuditLog
-from storage.db.repositories.base import BaseRepository
+from storage.db.repositories.base import BaseRepository, to_enum
 
 
 class AuditLogRepository(BaseRepository[AuditLog]):
     """`entity_id` and `correlation_id` are text (the seed has UUIDs): entities and correlation
     ids that are not UUIDs (a flow run outside Prefect is "local") fit too. UUIDs are accepted
-    everywhere and stored in their canonical text form."""
+    everywhere and stored in their canonical text form.
+
+    `entity_type` is an AuditEntity, written as its value ("request"); an unknown name is an
+    InvalidValueError. Lookups also find the entries written before AuditEntity under the class
+    name ("Request"): the log is append-only, so they are read as they are, never rewritten."""
 
     model = AuditLog
     default_order = "-timestamp"
@@ -27,7 +31,7 @@ class AuditLogRepository(BaseRepository[AuditLog]):
         self,
         user_id: uuid.UUID | None,
         action: AuditAction | str,
-        entity_type: str,
+        entity_type: AuditEntity | str,
         entity_id: str | uuid.UUID | None = None,
         details: dict[str, Any] | None = None,
         ip_address: str | None = None,
@@ -38,7 +42,7 @@ class AuditLogRepository(BaseRepository[AuditLog]):
             {
                 "user_id": user_id,
                 "action": action,
-                "entity_type": entity_type,
+                "entity_type": audit_entity(entity_type).value,
                 "entity_id": _text(entity_id),
                 "details": details or {},
                 "ip_address": ip_address,
@@ -48,10 +52,19 @@ class AuditLogRepository(BaseRepository[AuditLog]):
         )
 
     async def get_by_entity(
-        self, entity_type: str, entity_id: str | uuid.UUID, skip: int = 0, limit: int = 100
+        self,
+        entity_type: AuditEntity | str,
+        entity_id: str | uuid.UUID,
+        skip: int = 0,
+        limit: int = 100,
     ) -> list[AuditLog]:
         return await self.get_all(
-            skip, limit, filters={"entity_type": entity_type, "entity_id": str(entity_id)}
+            skip,
+            limit,
+            filters={
+                "entity_type": spellings(audit_entity(entity_type)),
+                "entity_id": str(entity_id),
+            },
         )
 
     async def get_by_user(
@@ -82,6 +95,18 @@ class AuditLogRepository(BaseRepository[AuditLog]):
 
     async def delete(self, id: uuid.UUID) -> NoReturn:
         raise ImmutableAuditLogError("DELETE")
+
+
+def audit_entity(value: AuditEntity | str) -> AuditEntity:
+    """`value` as an AuditEntity; a name written before the enum ("TARevision") is read too."""
+    if isinstance(value, str) and value in LEGACY_AUDIT_ENTITIES:
+        return LEGACY_AUDIT_ENTITIES[value]
+    return to_enum(AuditEntity, value, "AuditLog.entity_type")
+
+
+def spellings(entity: AuditEntity) -> list[str]:
+    """How entries about `entity` are stored: its value, and its name before AuditEntity."""
+    return [entity.value, *(old for old, new in LEGACY_AUDIT_ENTITIES.items() if new is entity)]
 
 
 def _text(value: str | uuid.UUID | None) -> str | None:

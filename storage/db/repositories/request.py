@@ -1,29 +1,41 @@
-"""Requests: the lifecycle state machine, the approval gate, lookups and statistics."""
+"""Requests: the lifecycle state machine (one audited move), decisions, lookups and statistics."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
-from storage.db.enums import REQUEST_TRANSITIONS, RequestStatus, UserRoleEnum
-from storage.db.errors import (
-    InvalidStatusTransitionError,
-    InvalidValueError,
-    NotFoundError,
-    RoleError,
-)
+from storage.db.enums import REQUEST_TRANSITIONS, AuditAction, AuditEntity, RequestStatus
+from storage.db.errors import InvalidStatusTransitionError, InvalidValueError, NotFoundError
 from storage.db.models import Request, TARevision, User
+from storage.db.repositories.audit_log import AuditLogRepository
 from storage.db.repositories.base import BaseRepository, to_enum
-from storage.db.repositories.user import UserRepository, like_pattern
+from storage.db.repositories.user import like_pattern
 
-APPROVER_ROLES = frozenset({UserRoleEnum.APPROVER, UserRoleEnum.ADMIN})
+DECISION_ACTIONS = {
+    RequestStatus.APPROVED: AuditAction.APPROVE,
+    RequestStatus.REJECTED: AuditAction.REJECT,
+}
 INITIAL_STATUSES = frozenset({RequestStatus.NEW, RequestStatus.PENDING_APPROVAL})
 """What a request may be created as; every later status is reached by a transition."""
+
+
+@dataclass(frozen=True)
+class StatusChange:
+    """One move of a request along REQUEST_TRANSITIONS, and what its audit entry records."""
+
+    target: RequestStatus
+    reason: str | None = None
+    """FAILED: the failure reason; REJECTED: the rejection reason (required)."""
+    user_id: uuid.UUID | None = None
+    """Who moves it; for APPROVED and REJECTED the approver (approved_by)."""
+    correlation_id: str | None = None
+    details: Mapping[str, Any] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -51,51 +63,65 @@ class RequestRepository(BaseRepository[Request]):
             return await self.create(data), True
         return await self._create_unless_exists(_initial(data), unique="idempotency_key")
 
+    async def move(self, request_id: uuid.UUID, change: StatusChange) -> Request | None:
+        """The application's status change: the move along REQUEST_TRANSITIONS (row locked)
+        and its audit entry, in the caller's transaction.
+
+        The entry is APPROVE or REJECT for a decision, UPDATE otherwise, with `from`, `to`, the
+        reason and `change.details`. A request already at the target is left as it is: None,
+        nothing written (a retried step).
+        """
+        request = await self._lock(request_id)
+        previous = request.status
+        if previous is change.target:
+            return None
+        moved = await self._move(request, change.target, **_recorded(change))
+        reason = {"reason": change.reason} if change.reason else {}
+        await AuditLogRepository(self.session).create_log(
+            change.user_id,
+            DECISION_ACTIONS.get(change.target, AuditAction.UPDATE),
+            AuditEntity.REQUEST,
+            request.id,
+            details={"from": str(previous), "to": str(change.target), **reason, **change.details},
+            correlation_id=change.correlation_id,
+        )
+        return moved
+
     async def transition_status(
         self, request_id: uuid.UUID, new_status: RequestStatus | str, *, reason: str | None = None
     ) -> Request:
-        """Move along REQUEST_TRANSITIONS (row locked) or raise InvalidStatusTransitionError.
+        """move() without the audit entry, for callers that write their own (as the seed guides
+        do); InvalidStatusTransitionError off REQUEST_TRANSITIONS.
 
         COMPLETED stamps completed_at; FAILED records `reason` as failure_reason.
         """
         target = to_enum(RequestStatus, new_status, "Request.status")
         request = await self._lock(request_id)
-        if target is RequestStatus.FAILED:
-            return await self._move(request, target, failure_reason=reason)
-        return await self._move(request, target)
+        return await self._move(request, target, **_recorded(StatusChange(target, reason)))
 
     async def approve_request(self, request_id: uuid.UUID, approver_id: uuid.UUID) -> Request:
-        """PENDING_APPROVAL -> APPROVED, recording who approved and when.
-
-        Checks the request's state and that the approver is an active user other than the
-        requester. Whether they hold a role that may approve is the gate's policy: decide().
-        """
-        return await self._record_decision(request_id, approver_id, RequestStatus.APPROVED)
+        """PENDING_APPROVAL -> APPROVED, recording who approved and when (the seeds' primitive,
+        not audited). Who may approve is the approval step's policy (tasks.approval)."""
+        return await self._decide(
+            request_id, StatusChange(RequestStatus.APPROVED, None, approver_id)
+        )
 
     async def reject_request(
         self, request_id: uuid.UUID, approver_id: uuid.UUID, reason: str
     ) -> Request:
         """Reject with a reason; approved_by/approved_at record who decided and when."""
-        return await self._record_decision(
-            request_id, approver_id, RequestStatus.REJECTED, rejection_reason=_reason(reason)
+        return await self._decide(
+            request_id, StatusChange(RequestStatus.REJECTED, reason, approver_id)
         )
 
-    async def decide(
-        self, request_id: uuid.UUID, approver_id: uuid.UUID, *, approved: bool, reason: str = ""
-    ) -> Request:
-        """The approval gate: approve_request or reject_request, and the approver must also hold
-        the APPROVER or ADMIN role (or be a superuser); otherwise RoleError, nothing changes."""
-        if approved:
-            return await self._record_decision(
-                request_id, approver_id, RequestStatus.APPROVED, require_role=True
-            )
-        return await self._record_decision(
-            request_id,
-            approver_id,
-            RequestStatus.REJECTED,
-            require_role=True,
-            rejection_reason=_reason(reason),
-        )
+    async def _decide(self, request_id: uuid.UUID, change: StatusChange) -> Request:
+        """A decision on a pending request by a known user (the state first, then who)."""
+        request = await self._lock(request_id)
+        if request.status is not RequestStatus.PENDING_APPROVAL:
+            raise InvalidStatusTransitionError("Request", request.status, change.target)
+        if change.user_id is None or await self.session.get(User, change.user_id) is None:
+            raise NotFoundError("User", change.user_id)
+        return await self._move(request, change.target, **_recorded(change))
 
     async def _move(self, request: Request, target: RequestStatus, **changes: Any) -> Request:
         """The one place a request's status changes (the row is already locked)."""
@@ -110,37 +136,6 @@ class RequestRepository(BaseRepository[Request]):
             await self.session.flush()
         await self.session.refresh(request)
         return request
-
-    async def _record_decision(
-        self,
-        request_id: uuid.UUID,
-        approver_id: uuid.UUID,
-        target: RequestStatus,
-        *,
-        require_role: bool = False,
-        **changes: Any,
-    ) -> Request:
-        """The approval gate's checks, state first, then who decides; then the move."""
-        request = await self._lock(request_id)
-        if request.status is not RequestStatus.PENDING_APPROVAL:
-            raise InvalidStatusTransitionError("Request", request.status, target)
-        approver = await self.session.get(User, approver_id)
-        if approver is None:
-            raise NotFoundError("User", approver_id)
-        if not approver.is_active:
-            raise RoleError(f"user {approver.username!r} is inactive and cannot decide requests")
-        if approver.id == request.created_by:
-            raise RoleError(f"user {approver.username!r} cannot decide their own request")
-        if require_role and not approver.is_superuser:
-            roles = await UserRepository(self.session).get_role_names(approver.id)
-            if not roles & APPROVER_ROLES:
-                raise RoleError(
-                    f"user {approver.username!r} needs the APPROVER or ADMIN role to decide "
-                    "requests"
-                )
-        return await self._move(
-            request, target, approved_by=approver.id, approved_at=func.clock_timestamp(), **changes
-        )
 
     async def get_by_user(
         self, user_id: uuid.UUID, skip: int = 0, limit: int = 100
@@ -225,10 +220,19 @@ class RequestRepository(BaseRepository[Request]):
         )
 
 
-def _reason(reason: str) -> str:
-    if not reason or not reason.strip():
-        raise InvalidValueError("a rejection needs a reason")
-    return reason.strip()
+def _recorded(change: StatusChange) -> dict[str, Any]:
+    """The columns a move records besides the status: who decided and when, and why a request
+    was rejected (a reason is required) or failed."""
+    if change.target is RequestStatus.FAILED:
+        return {"failure_reason": change.reason}
+    recorded: dict[str, Any] = {}
+    if change.target in DECISION_ACTIONS and change.user_id is not None:
+        recorded = {"approved_by": change.user_id, "approved_at": func.clock_timestamp()}
+    if change.target is RequestStatus.REJECTED and change.user_id is not None:
+        if not change.reason or not change.reason.strip():
+            raise InvalidValueError("a rejection needs a reason")
+        recorded["rejection_reason"] = change.reason.strip()
+    return recorded
 
 
 def _initial(data: Mapping[str, Any]) -> dict[str, Any]:

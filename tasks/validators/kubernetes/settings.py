@@ -1,8 +1,8 @@
-"""Settings of the kubernetes validator (env prefix TAGEN_K8S_), read on first use only."""
+"""Settings of the kubernetes validator (env prefix TAGEN_K8S_); tagen's wiring builds them
+when a kubernetes validation is first needed."""
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
@@ -63,6 +63,18 @@ class KubernetesValidatorSettings(BaseSettings):
         default=None,
         description="use the pod's ServiceAccount; None: when KUBERNETES_SERVICE_HOST is set",
     )
+    service_host: str | None = Field(
+        default=None,
+        validation_alias="KUBERNETES_SERVICE_HOST",
+        description="set by Kubernetes in every pod (read, not configured)",
+    )
+
+    @property
+    def use_in_cluster(self) -> bool:
+        """in_cluster, or when unset: running in a pod with no kubeconfig given."""
+        if self.in_cluster is not None:
+            return self.in_cluster
+        return self.kubeconfig is None and self.service_host is not None
 
     @property
     def image_ref(self) -> str:
@@ -71,8 +83,3 @@ class KubernetesValidatorSettings(BaseSettings):
     @property
     def pull_secret_names(self) -> list[str]:
         return [name.strip() for name in self.image_pull_secrets.split(",") if name.strip()]
-
-
-@lru_cache(maxsize=1)
-def get_kubernetes_settings() -> KubernetesValidatorSettings:
-    return KubernetesValidatorSettings()

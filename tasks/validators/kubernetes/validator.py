@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import os
 import re
 import tempfile
 import time
@@ -37,7 +36,7 @@ from engine.sandbox.report import SampleRun, ValidationReport
 from engine.sandbox.routes import InputRoute
 from engine.sandbox.splunk_results import SplunkResults
 from engine.sandbox.validate import opened_ta
-from engine.settings import SandboxSettings, get_sandbox_settings
+from engine.settings import SandboxSettings
 from storage.objects import ObjectStore, SupportsPresignedUrls
 from tasks.validators.kubernetes.manifest import (
     CONTAINER,
@@ -54,10 +53,7 @@ from tasks.validators.kubernetes.manifest import (
     secret_size,
 )
 from tasks.validators.kubernetes.pod_log import PodLogReader
-from tasks.validators.kubernetes.settings import (
-    KubernetesValidatorSettings,
-    get_kubernetes_settings,
-)
+from tasks.validators.kubernetes.settings import KubernetesValidatorSettings
 from tasks.validators.protocol import (
     ValidationInput,
     ValidationResult,
@@ -83,10 +79,7 @@ class InputsTooLargeError(ValueError):
 def load_api_client(settings: KubernetesValidatorSettings) -> client.ApiClient:
     """In-cluster credentials (the worker's ServiceAccount) or a kubeconfig, as configured."""
     configuration = client.Configuration()
-    in_cluster = settings.in_cluster
-    if in_cluster is None:
-        in_cluster = settings.kubeconfig is None and "KUBERNETES_SERVICE_HOST" in os.environ
-    if in_cluster:
+    if settings.use_in_cluster:
         config.load_incluster_config(client_configuration=configuration)
     else:
         config.load_kube_config(
@@ -170,18 +163,14 @@ class KubernetesValidator:
         self,
         *,
         objects: ObjectStore,
-        settings: KubernetesValidatorSettings | None = None,
+        settings: KubernetesValidatorSettings,
+        sandbox_settings: SandboxSettings,
         api_client: client.ApiClient | None = None,
-        sandbox_settings: SandboxSettings | None = None,
     ) -> None:
+        self.settings = settings
         self._objects = objects
-        self._given_settings = settings
         self._api_client = api_client
         self._sandbox_settings = sandbox_settings
-
-    @property
-    def settings(self) -> KubernetesValidatorSettings:
-        return self._given_settings or get_kubernetes_settings()
 
     def _client(self) -> client.ApiClient:
         if self._api_client is None:
@@ -207,7 +196,7 @@ class KubernetesValidator:
                     SampleRun(path=s.path, sourcetype=s.sourcetype, source=s.path, host=s.host)
                     for s in plan.samples
                 ]
-                results = SplunkResults(ta=ta, settings=self._sandbox())
+                results = SplunkResults(ta=ta, settings=self._sandbox_settings)
                 reader = PodLogReader(
                     results=results,
                     runs=runs,
@@ -224,9 +213,6 @@ class KubernetesValidator:
         return ValidationResult(
             report=report, runner=plan.name, logs=reader.log.text(), bundle=bundle
         )
-
-    def _sandbox(self) -> SandboxSettings:
-        return self._sandbox_settings or get_sandbox_settings()
 
     @staticmethod
     def _judge(
