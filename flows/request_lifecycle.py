@@ -19,7 +19,7 @@ from tasks.approval import ApprovalDecision, DecisionOutcome, approval_descripti
 from tasks.artifacts import publish_report
 from tasks.errors import LifecycleError
 from tasks.generation import generate_revision, retrieve_knowledge, start_generation
-from tasks.log_sample import SampleSpec, ingest_samples
+from tasks.log_sample import SampleArgument, ingest_samples
 from tasks.request import (
     adopt_request,
     complete_request,
@@ -135,7 +135,7 @@ async def request_lifecycle(
     source_system: str = "",
     description: str = "",
     cim_required: bool = True,
-    samples: list[SampleSpec] | None = None,
+    samples: list[SampleArgument] | None = None,
     sourcetype: str | None = None,
     idempotency_key: str | None = None,
     request_id: str | None = None,

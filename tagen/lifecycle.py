@@ -92,8 +92,14 @@ async def submit(
 ) -> Submission:
     """Start a lifecycle run of `deployment` and wait (up to `timeout`) for its request."""
     from prefect.deployments.flow_runs import arun_deployment
+    from prefect.exceptions import ObjectNotFound
 
-    flow_run = await arun_deployment(deployment, parameters=flow_parameters, timeout=0)
+    try:
+        flow_run = await arun_deployment(deployment, parameters=flow_parameters, timeout=0)
+    except ObjectNotFound:
+        raise LifecycleError(
+            f"no deployment {deployment!r} on the Prefect server (is `tagen up` serving it?)"
+        ) from None
     found = await find_request(flow_parameters["idempotency_key"], timeout=timeout)
     return found or Submission(flow_run.id, None)
 

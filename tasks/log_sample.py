@@ -72,6 +72,11 @@ class SampleSpec(BaseModel):
         return cls(kind="text", value=text)
 
 
+SampleArgument = SampleSpec | str
+"""What the lifecycle accepts for a sample: a SampleSpec, or a path or URI as a plain string
+(what API callers and the deployment's parameter schema may send; never pasted text)."""
+
+
 @dataclass(frozen=True)
 class _Staged:
     filename: str
@@ -164,7 +169,7 @@ def _put_all(objects: ObjectStore, request_id: str, staged: list[_Staged]) -> li
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
-async def ingest_samples(request_id: str, samples: list[SampleSpec]) -> list[str]:
+async def ingest_samples(request_id: str, samples: list[SampleArgument]) -> list[str]:
     """Store the samples of a request; on retry, the samples already stored are returned.
 
     Staging and uploading run in a worker thread with no transaction open; the rows are

@@ -32,18 +32,19 @@ def submit(
     ] = None,
 ) -> None:
     """Start the request-lifecycle deployment; prints the request id once it exists."""
-    from tagen import lifecycle
     from tagen.stack import connect_prefect
-    from tagen.wiring import install
-    from tasks.log_sample import SampleSpec
 
-    specs = [SampleSpec.location(s) for s in sample or []]
-    specs += [SampleSpec.pasted(text) for text in sample_text or []]
-    if not specs:
+    if not sample and not sample_text:
         raise fail("give at least one --sample or --sample-text")
     with lifecycle_errors():
-        state = connect_prefect()
+        state = connect_prefect()  # before Prefect is imported (below)
+        from tagen import lifecycle
+        from tagen.wiring import install
+        from tasks.log_sample import SampleSpec
+
         install()
+        specs = [SampleSpec.location(s) for s in sample or []]
+        specs += [SampleSpec.pasted(text) for text in sample_text or []]
         flow_parameters = lifecycle.parameters(
             requester=requester,
             source_system=source_system,
@@ -62,13 +63,14 @@ def submit(
 
 
 def _decide(request_id: str, *, approved: bool, approver: str, reason: str) -> None:
-    from tagen import lifecycle
     from tagen.stack import connect_prefect
-    from tagen.wiring import install
 
     rid = parse_request_id(request_id)
     with lifecycle_errors():
-        connect_prefect()
+        connect_prefect()  # before Prefect is imported (below)
+        from tagen import lifecycle
+        from tagen.wiring import install
+
         install()
         decision = run_async(
             lambda: lifecycle.decide(rid, approved=approved, approver=approver, reason=reason)

@@ -14,7 +14,6 @@ import asyncio
 import contextvars
 import os
 import threading
-import time
 import uuid
 from collections.abc import Coroutine, Iterator
 from pathlib import Path
@@ -70,23 +69,34 @@ def prefect_server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
         yield
 
 
-@pytest.fixture(scope="session")
-def test_backends(tmp_path_factory: pytest.TempPathFactory):
-    """One local object store and the local validator for the session (no S3)."""
-    from storage.objects import LocalObjectStore
+def local_backends(objects: Any) -> Any:
+    """The application's database, `objects`, the default sandbox settings and the local
+    validator (no S3)."""
+    from engine.settings import SandboxSettings
+    from storage.db.session import get_session_factory
     from tasks import backends as task_backends
     from tasks.validators import LocalValidator
 
     def no_s3(uri: str, destination: Path) -> None:
         raise AssertionError("no S3 in these tests")
 
-    objects = LocalObjectStore(root=tmp_path_factory.mktemp("objects"))
+    sandbox = SandboxSettings()
     return task_backends.Backends(
+        sessions=get_session_factory,
         objects=objects,
         bucket="local",
         download_s3=no_s3,
-        validator=LocalValidator(objects=objects),
+        sandbox=sandbox,
+        validator=LocalValidator(objects=objects, settings=sandbox),
     )
+
+
+@pytest.fixture(scope="session")
+def test_backends(tmp_path_factory: pytest.TempPathFactory):
+    """One local object store for the session, with local_backends()."""
+    from storage.objects import LocalObjectStore
+
+    return local_backends(LocalObjectStore(root=tmp_path_factory.mktemp("objects")))
 
 
 @pytest.fixture
@@ -100,9 +110,12 @@ def backends(test_backends: Any):
 
 
 @pytest.fixture(scope="package")
-def users(db_url: str) -> dict[str, str]:
+def users(db_url: str, test_backends: Any) -> dict[str, str]:
     from storage.db.enums import UserRoleEnum
+    from tasks import backends as task_backends
     from tasks.user import ensure_user
+
+    task_backends.install(test_backends)
 
     async def seed() -> dict[str, str]:
         return {
@@ -157,52 +170,31 @@ class FlowThread:
         return self.result
 
     def request_and_run(self, timeout: float = 60) -> tuple[str, uuid.UUID]:
-        """The request id and flow run id (from the CREATE audit entry's correlation id)."""
-        from storage.db.unit_of_work import UnitOfWork
+        """The request id and the flow run driving it (tagen.lifecycle.find_request)."""
+        from tagen import lifecycle
 
-        async def lookup() -> tuple[str, uuid.UUID] | None:
-            async with UnitOfWork() as uow:
-                found = await uow.requests.get_all(0, 1, filters={"idempotency_key": self.key})
-                if not found:
-                    return None
-                entries = await uow.audit.get_by_entity("Request", found[0].id)
-                for entry in entries:
-                    if entry.correlation_id and entry.correlation_id != "local":
-                        return str(found[0].id), uuid.UUID(entry.correlation_id)
-                return None
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            found = run(lookup())
-            if found:
-                return found
-            if not self.thread.is_alive():
-                break
-            time.sleep(0.2)
-        raise AssertionError(f"no request for {self.key}: {self.error!r}")
+        found = run(lifecycle.find_request(self.key, timeout=timeout, running=self.thread.is_alive))
+        assert found is not None and found.request_id, f"no request for {self.key}: {self.error!r}"
+        return found.request_id, found.flow_run_id
 
     def wait_paused(self, flow_run_id: uuid.UUID, *, key: str, timeout: float = 60) -> None:
-        from prefect import get_client
+        from tagen import lifecycle
 
-        async def state() -> tuple[str | None, str | None]:
-            async with get_client() as client:
-                flow_run = await client.read_flow_run(flow_run_id)
-            if flow_run.state is None:
-                return None, None
-            return flow_run.state.type.value, flow_run.state.state_details.pause_key
-
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            kind, pause_key = asyncio.run(state())
-            if kind == "PAUSED" and pause_key == key:
-                return
-            if not self.thread.is_alive():
-                raise AssertionError(f"flow ended before pausing: {self.result} {self.error!r}")
-            time.sleep(0.2)
-        raise AssertionError(f"flow run {flow_run_id} did not pause at {key}")
+        kind = asyncio.run(
+            lifecycle.wait(flow_run_id, until={"PAUSED"}, pause_key=key, timeout=timeout)
+        )
+        assert kind == "PAUSED", f"flow ended {kind} before pausing: {self.result} {self.error!r}"
 
 
 def resume(flow_run_id: uuid.UUID, **run_input: Any) -> None:
+    """Resume a paused run with raw input, as any API client may (schema checks included)."""
     from prefect.flow_runs import resume_flow_run
 
     resume_flow_run(flow_run_id, run_input=run_input)
+
+
+def decide(request_id: str, *, approved: bool, approver: str, reason: str = "") -> Any:
+    """tagen.lifecycle.decide: resume the request's run and wait for the approval step."""
+    from tagen import lifecycle
+
+    return run(lifecycle.decide(request_id, approved=approved, approver=approver, reason=reason))

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from tests.flows.conftest import SAMPLE, FlowThread, resume, run, set_config
+from tests.flows.conftest import SAMPLE, FlowThread, decide, resume, run, set_config
 
 pytestmark = pytest.mark.usefixtures("lifecycle_env")
 
@@ -33,14 +33,8 @@ async def _details(request_id: str):
 
     async with UnitOfWork() as uow:
         request = await uow.requests.get_full_details(uuid.UUID(request_id))
-        assert request is not None
-        audit = await uow.audit.get_by_correlation_id(
-            next(
-                iter(
-                    {a.correlation_id for a in await uow.audit.get_by_entity("Request", request.id)}
-                )
-            )
-        )
+        assert request is not None and request.flow_run_id is not None
+        audit = await uow.audit.get_by_correlation_id(request.flow_run_id)
         return request, audit
 
 
@@ -50,12 +44,18 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
     run(knowledge_indexing())  # the built-in pack, so that generation retrieves from it
     flow, request_id, flow_run_id = _start()
     flow.wait_paused(flow_run_id, key="approval-1")
-    resume(flow_run_id, approved=True, approver="appr-bob", reason="looks fine")
+    assert decide(request_id, approved=True, approver="appr-bob", reason="looks fine").status in (
+        "APPROVED",
+        "GENERATING_TA",
+        "VALIDATING",
+        "COMPLETED",
+    )
     result = flow.join()
     assert result["status"] == "COMPLETED", result
 
     request, audit = run(_details(request_id))
     assert str(request.status) == "COMPLETED"
+    assert request.flow_run_id == flow_run_id
     assert len(request.log_samples) == 1
     sample = request.log_samples[0]
     assert sample.checksum == hashlib.sha256(SAMPLE.read_bytes()).hexdigest()
@@ -71,17 +71,21 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
     assert backends.objects.exists(validation.debug_bundle_key)
     assert {a.correlation_id for a in audit} == {str(flow_run_id)}
     moves = [(a.details["from"], a.details["to"]) for a in audit if "to" in a.details]
-    assert ("NEW", "PENDING_APPROVAL") in moves
-    assert ("APPROVED", "GENERATING_TA") in moves
-    assert ("VALIDATING", "COMPLETED") in moves
+    assert moves == [  # every status change, each with its audit entry
+        ("NEW", "PENDING_APPROVAL"),
+        ("PENDING_APPROVAL", "APPROVED"),
+        ("APPROVED", "GENERATING_TA"),
+        ("GENERATING_TA", "VALIDATING"),
+        ("VALIDATING", "COMPLETED"),
+    ]
     actions = [(a.entity_type, str(a.action)) for a in audit]
     for step in [
-        ("Request", "CREATE"),
-        ("Request", "UPLOAD"),
-        ("Request", "APPROVE"),
-        ("TARevision", "CREATE"),
-        ("ValidationRun", "CREATE"),
-        ("ValidationRun", "UPDATE"),
+        ("request", "CREATE"),
+        ("request", "UPLOAD"),
+        ("request", "APPROVE"),
+        ("ta_revision", "CREATE"),
+        ("validation_run", "CREATE"),
+        ("validation_run", "UPDATE"),
     ]:
         assert step in actions, (step, actions)
 
@@ -118,7 +122,8 @@ def test_an_unknown_validation_input_is_refused_with_the_known_ones():
 def test_rejection_records_reason_and_generates_nothing():
     flow, request_id, flow_run_id = _start()
     flow.wait_paused(flow_run_id, key="approval-1")
-    resume(flow_run_id, approved=False, approver="appr-bob", reason="not our system")
+    decision = decide(request_id, approved=False, approver="appr-bob", reason="not our system")
+    assert (decision.status, decision.refusal) == ("REJECTED", None)
     assert flow.join()["status"] == "REJECTED"
     request, audit = run(_details(request_id))
     assert str(request.status) == "REJECTED"
@@ -134,13 +139,14 @@ def test_rejection_records_reason_and_generates_nothing():
 def test_refused_decisions_are_audited_and_the_gate_waits_again(approver: str, refusal: str):
     flow, request_id, flow_run_id = _start()
     flow.wait_paused(flow_run_id, key="approval-1")
-    resume(flow_run_id, approved=True, approver=approver, reason="")
+    decision = decide(request_id, approved=True, approver=approver)
+    assert decision.status == "PENDING_APPROVAL" and refusal in (decision.refusal or "")
     flow.wait_paused(flow_run_id, key="approval-2")
     request, audit = run(_details(request_id))
     assert str(request.status) == "PENDING_APPROVAL"
     refused = [a for a in audit if a.details.get("decision") == "refused"]
     assert len(refused) == 1 and refusal in refused[0].details["reason"]
-    resume(flow_run_id, approved=False, approver="appr-bob", reason="tidy up")
+    decide(request_id, approved=False, approver="appr-bob", reason="tidy up")
     assert flow.join()["status"] == "REJECTED"
 
 
@@ -197,15 +203,15 @@ async def _actions(entity_type: str, entity_id: uuid.UUID) -> list[str]:
         return [str(a.action) for a in await uow.audit.get_by_entity(entity_type, entity_id)]
 
 
-def _approve_when_paused(flow: FlowThread, flow_run_id: uuid.UUID) -> dict[str, Any]:
+def _approve_when_paused(flow: FlowThread, request_id: str, flow_run_id: uuid.UUID) -> dict:
     flow.wait_paused(flow_run_id, key="approval-1")
-    resume(flow_run_id, approved=True, approver="appr-bob", reason="")
+    decide(request_id, approved=True, approver="appr-bob")
     return flow.join()
 
 
 def test_generation_failure_fails_the_request_with_an_audited_reason():
-    flow, request_id, flow_run_id = _start(samples=["   \n\t\n   \n"])
-    result = _approve_when_paused(flow, flow_run_id)
+    flow, request_id, flow_run_id = _start(samples=[{"kind": "text", "value": "   \n\t\n   \n"}])
+    result = _approve_when_paused(flow, request_id, flow_run_id)
     assert result["status"] == "FAILED"
     request, audit = run(_details(request_id))
     assert request.failure_reason is not None
@@ -222,7 +228,7 @@ def test_validation_failure_regenerates_v2_with_the_report_then_stops(tmp_path):
     run(set_config("REPAIR_ATTEMPTS", 1))
     try:
         flow, request_id, flow_run_id = _start(samples=[str(plain)], cim_required=False)
-        result = _approve_when_paused(flow, flow_run_id)
+        result = _approve_when_paused(flow, request_id, flow_run_id)
     finally:
         run(set_config("REPAIR_ATTEMPTS", 2))
     assert result["status"] == "FAILED"
@@ -230,8 +236,8 @@ def test_validation_failure_regenerates_v2_with_the_report_then_stops(tmp_path):
     assert [r.version for r in request.ta_revisions] == [1, 2]
     runs = sorted(request.validation_runs, key=lambda r: r.created_at)
     assert [str(r.status) for r in runs] == ["FAILED", "FAILED"]
-    v1_reasons = runs[0].results_json["reasons"]
-    assert v1_reasons and request.ta_revisions[1].generation_metadata["feedback"] == v1_reasons
+    assert runs[0].results_json["reasons"]
+    assert request.ta_revisions[1].generation_metadata["repaired_from"] == [str(runs[0].id)]
     assert request.failure_reason.startswith("validation failed after 1 repair attempt(s)")
     statuses = [a.details.get("to") for a in audit if a.details.get("to")]
     assert statuses.count("FAILED") == 1
@@ -270,7 +276,7 @@ def test_manual_revision_is_checked_stored_and_validated_like_a_generated_one(
     from tasks.ta_revision import download_revision
 
     flow, request_id, flow_run_id = _start()
-    assert _approve_when_paused(flow, flow_run_id)["status"] == "COMPLETED"
+    assert _approve_when_paused(flow, request_id, flow_run_id)["status"] == "COMPLETED"
     v1 = run(download_revision(request_id, version=1, destination=tmp_path / "dl"))
     assert v1.version == 1 and v1.path.is_file()
 
@@ -278,7 +284,7 @@ def test_manual_revision_is_checked_stored_and_validated_like_a_generated_one(
     assert result["passed"] is True, result
     request, _ = run(_details(request_id))
     manual = request.ta_revisions[-1]
-    assert run(_actions("TARevision", manual.id)) == ["UPLOAD"]
+    assert run(_actions("ta_revision", manual.id)) == ["UPLOAD"]
     assert (manual.version, str(manual.generated_by)) == (2, "MANUAL")
     assert str(request.status) == "COMPLETED"
     assert [str(r.status) for r in request.validation_runs] == ["PASSED", "PASSED"]

@@ -18,7 +18,7 @@ async def _samples(request_id: str):
 
     async with UnitOfWork() as uow:
         samples = await uow.samples.get_by_request(uuid.UUID(request_id), include_deleted=True)
-        audit = await uow.audit.get_by_entity("LogSample", samples[0].id)
+        audit = await uow.audit.get_by_entity("log_sample", samples[0].id)
         return samples, audit
 
 

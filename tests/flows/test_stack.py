@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 import shutil
 import socket
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -66,6 +68,12 @@ def _wait(flow_run_id: uuid.UUID, wanted: str, timeout: float = 90) -> str:
     raise AssertionError(f"flow run {flow_run_id} never reached {wanted}")
 
 
+def _tagen(*args: str) -> subprocess.CompletedProcess[str]:
+    """The CLI in a process of its own, as a user runs it (this test's environment)."""
+    command = [sys.executable, "-c", "from tagen.cli import main; main()", *args]
+    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+
+
 def test_up_serves_the_lifecycle_and_a_suspended_approval_resumes_from_a_deployment(
     stack_home: Path,
 ):
@@ -98,16 +106,43 @@ def test_up_serves_the_lifecycle_and_a_suspended_approval_resumes_from_a_deploym
         assert _wait(flow_run.id, "COMPLETED") == "Completed"
 
     async def request_of_run() -> str:
+        from storage.db.enums import AuditEntity
         from storage.db.unit_of_work import UnitOfWork
 
         async with UnitOfWork() as uow:
-            entries = await uow.audit.get_by_correlation_id(str(flow_run.id))
-        created = [e for e in entries if e.entity_type == "Request" and str(e.action) == "CREATE"]
-        assert len(created) == 1  # re-running after the suspension did not create it twice
-        return str(created[0].entity_id)
+            [request] = await uow.requests.get_all(0, 2, filters={"flow_run_id": flow_run.id})
+            entries = await uow.audit.get_by_correlation_id(flow_run.id)
+        created = [e for e in entries if (e.entity_type, str(e.action)) == ("request", "CREATE")]
+        # re-running after the suspension did not create it twice
+        assert [e.entity_id for e in created] == [str(request.id)]
+        assert created[0].entity_type == AuditEntity.REQUEST
+        return str(request.id)
 
     summary = run(describe_request(run(request_of_run())))
     assert summary.status == "COMPLETED"
+
+    # The CLI drives a second run through tagen.lifecycle: submit (a pasted one-line sample),
+    # reject, status.
+    submitted = _tagen(
+        "request", "submit", "--requester", "req-ann", "--source-system", "cli stack test",
+        "--sample-text", SAMPLE.read_text().splitlines()[0], "--no-cim",
+    )  # fmt: skip
+    assert submitted.returncode == 0, submitted.stderr
+    request_id = submitted.stdout.split("request: ")[1].strip()
+    with temporary_settings({PREFECT_API_URL: state.api_url}):
+        [flow_run_id] = [
+            line.rsplit("/", 1)[1] for line in submitted.stdout.splitlines() if "flow run" in line
+        ]
+        assert _wait(uuid.UUID(flow_run_id), "PAUSED") == "Suspended"
+    rejected = _tagen("request", "reject", request_id, "--approver", "appr-bob", "--reason", "no")
+    assert rejected.stdout.strip() == f"request {request_id}: REJECTED", rejected.stderr
+    status = _tagen("request", "status", request_id)
+    assert status.stdout.splitlines()[:3] == [
+        f"request {request_id}: REJECTED",
+        "  source system: cli stack test (requester req-ann)",
+        "  reason: no",
+    ]
+    assert "01-pasted-1.log" in status.stdout and f"flow run {flow_run_id}" in status.stdout
 
     stopped = stack.down()
     assert any("Prefect server" in name for name in stopped)

@@ -18,7 +18,7 @@ from tagen.wiring import (
     ValidationBackendSettings,
     build_backends,
 )
-from tests.flows.conftest import SAMPLE, FlowThread, resume, run
+from tests.flows.conftest import SAMPLE, FlowThread, decide, run
 from tests.validators.fake_kubernetes import FakeCluster, fake_kubernetes, kubeconfig
 
 
@@ -40,16 +40,12 @@ def cluster(
     lifecycle_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> Iterator[FakeCluster]:
     """The fake cluster, reached the way a worker reaches a real one: a kubeconfig file."""
-    from tasks.validators.kubernetes import get_kubernetes_settings
-
     with fake_kubernetes() as fake:
         fake.sandbox = SandboxSettings()  # the clock the local sandbox would use
         monkeypatch.setenv("TAGEN_K8S_KUBECONFIG", str(kubeconfig(tmp_path / "kube", fake)))
         monkeypatch.setenv("TAGEN_K8S_NAMESPACE", "tagen-ci")
         monkeypatch.setenv("TAGEN_K8S_POLL_SECONDS", "0.05")
-        get_kubernetes_settings.cache_clear()
         yield fake
-        get_kubernetes_settings.cache_clear()
         run(_set_backend(None))
     assert not fake.unexpected, fake.unexpected
 
@@ -88,7 +84,7 @@ def test_systemconfig_kubernetes_runs_validating_as_a_job_and_stores_its_name_an
     )
     request_id, flow_run_id = flow.request_and_run()
     flow.wait_paused(flow_run_id, key="approval-1")
-    resume(flow_run_id, approved=True, approver="appr-bob", reason="")
+    decide(request_id, approved=True, approver="appr-bob")
     result = flow.join()
     assert result["status"] == "COMPLETED", result
 

@@ -11,7 +11,7 @@ from sqlalchemy import Connection, create_engine, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.pool import NullPool
 
-from storage.db.enums import AuditAction, ConfigValueType
+from storage.db.enums import AuditAction, AuditEntity, ConfigValueType
 from storage.db.errors import ImmutableAuditLogError, InvalidConfigValueError, InvalidValueError
 from storage.db.repositories import SECRET_MASK
 from storage.db.unit_of_work import UnitOfWork
@@ -53,6 +53,31 @@ async def test_bad_audit_input(uow: UnitOfWork):
         await uow.audit.create_log(None, "EXPLODE", "request")
     with pytest.raises(InvalidValueError, match="inet"):
         await uow.audit.create_log(None, "LOGIN", "session", ip_address="not-an-ip")
+
+
+async def test_entities_are_one_vocabulary_and_older_spellings_are_found(
+    uow: UnitOfWork, build: Builder
+):
+    """create_log stores an AuditEntity's value; the entries written under the class names
+    before AuditEntity (the log is append-only, they stay) are found by either spelling."""
+    request = await build.request()
+    new = await uow.audit.create_log(None, AuditAction.UPDATE, AuditEntity.REQUEST, request.id)
+    legacy = await uow.audit.create_log(None, AuditAction.CREATE, "Request", request.id)
+    assert (new.entity_type, legacy.entity_type) == ("request", "request")
+    old_id = await uow.session.scalar(
+        text(
+            "INSERT INTO audit_logs (action, entity_type, entity_id, details) "
+            "VALUES ('CREATE', 'Request', :id, '{}') RETURNING id"
+        ),
+        {"id": str(request.id)},
+    )
+    for spelling in ("request", "Request", AuditEntity.REQUEST):
+        found = {a.id for a in await uow.audit.get_by_entity(spelling, request.id)}
+        assert found == {new.id, legacy.id, old_id}
+    with pytest.raises(InvalidValueError, match="'requests' is not one of request"):
+        await uow.audit.create_log(None, AuditAction.CREATE, "requests", request.id)
+    with pytest.raises(InvalidValueError, match=r"AuditLog\.entity_type"):
+        await uow.audit.get_by_entity("Requests", request.id)
 
 
 async def test_repository_refuses_to_rewrite_history(uow: UnitOfWork):

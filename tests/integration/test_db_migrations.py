@@ -211,3 +211,35 @@ def test_0004_renames_in_place_keeps_data_and_downgrades(pg_server: PgServer):
     )
     assert old_default == {"cim_required": False}
     assert migrate.current(url=url) == "0003"
+
+
+def test_0007_requests_learn_their_flow_run_from_the_audit_trail(pg_server: PgServer):
+    """A request created in a flow run gets that run (its CREATE entry's correlation id), one
+    made outside a run gets NULL; updated_at is not touched; downgrade drops the column."""
+    url = pg_server.create_database("tagen_migration_0007", fresh=True)
+    migrate.upgrade("0004", url=url)
+    ids = {name: _rows(url, "SELECT gen_random_uuid() AS id")[0]["id"] for name in "urlf"}
+    _rows(
+        url,
+        "INSERT INTO users (id, username, email) VALUES (:u, 'ann', 'ann@example.org');"
+        "INSERT INTO requests (id, created_by, source_system, updated_at) "
+        "VALUES (:r, :u, 'nginx', '2001-02-03+00'), (:l, :u, 'cli', '2001-02-03+00');"
+        "INSERT INTO audit_logs (action, entity_type, entity_id, details, correlation_id) "
+        "VALUES ('CREATE', 'Request', :r, '{}', :f), ('UPDATE', 'Request', :r, '{}', 'other'),"
+        " ('CREATE', 'Request', :l, '{}', 'local')",
+        **{k: str(v) for k, v in ids.items()},
+    )
+    migrate.upgrade("0007", url=url)
+    rows = _rows(
+        url,
+        "SELECT id, flow_run_id, extract(year FROM updated_at) AS year FROM requests ORDER BY "
+        "source_system",
+    )
+    assert rows == [
+        {"id": ids["l"], "flow_run_id": None, "year": 2001},
+        {"id": ids["r"], "flow_run_id": ids["f"], "year": 2001},
+    ]
+    assert "ix_requests_flow_run_id" in _constraints_and_indexes(url)
+    migrate.downgrade("0004", url=url)
+    assert "flow_run_id" not in _columns(url, "requests")
+    assert "ix_requests_flow_run_id" not in _constraints_and_indexes(url)

@@ -1,4 +1,4 @@
-"""RequestRepository: state machine, approval gate, idempotency, lookups, statistics."""
+"""RequestRepository: state machine (audited moves), decisions, idempotency, lookups, statistics."""
 
 from __future__ import annotations
 
@@ -7,12 +7,8 @@ import uuid
 import pytest
 
 from storage.db.enums import REQUEST_TRANSITIONS, WORKING_STATUSES, RequestStatus, UserRoleEnum
-from storage.db.errors import (
-    InvalidStatusTransitionError,
-    InvalidValueError,
-    NotFoundError,
-    RoleError,
-)
+from storage.db.errors import InvalidStatusTransitionError, InvalidValueError, NotFoundError
+from storage.db.repositories import StatusChange
 from storage.db.unit_of_work import UnitOfWork
 from tests.integration.builders import Builder, unique
 
@@ -100,46 +96,64 @@ async def test_decisions_only_from_pending_approval(uow: UnitOfWork, build: Buil
         await uow.requests.reject_request(request.id, approver.id, "why")
 
 
-@pytest.mark.parametrize("gate", ["approve_request", "decide"])
-async def test_approver_rules(uow: UnitOfWork, build: Builder, gate: str):
-    requester = await build.user(UserRoleEnum.REQUESTOR, UserRoleEnum.APPROVER)
-    request = await build.request(requester, status=RequestStatus.PENDING_APPROVAL)
-
-    async def approve(approver_id: uuid.UUID) -> object:
-        if gate == "decide":
-            return await uow.requests.decide(request.id, approver_id, approved=True)
-        return await uow.requests.approve_request(request.id, approver_id)
-
-    with pytest.raises(RoleError, match="their own request"):
-        await approve(requester.id)
-    inactive = await build.user(UserRoleEnum.APPROVER, is_active=False)
-    with pytest.raises(RoleError, match="inactive"):
-        await approve(inactive.id)
-    with pytest.raises(NotFoundError, match="User"):
-        await approve(uuid.uuid4())
-    assert (await uow.requests.get(request.id)).status is RequestStatus.PENDING_APPROVAL
-
-
-async def test_the_gate_also_needs_an_approver_role(uow: UnitOfWork, build: Builder):
-    """decide() is the approval gate (flow, CLI): APPROVER or ADMIN role, or a superuser.
-    approve_request() alone is the seeds' primitive, which their own guide calls with a user
-    holding no role (tests/integration/test_seed_examples.py)."""
+async def test_decisions_record_a_known_user_only(uow: UnitOfWork, build: Builder):
+    """Who may decide is the approval step's policy (tests/integration/test_approval_policy.py);
+    the repository records a decision by a user that exists, and nothing else."""
     request = await build.request(status=RequestStatus.PENDING_APPROVAL)
-    plain = await build.user(UserRoleEnum.REQUESTOR)
-    for approved in (True, False):
-        with pytest.raises(RoleError, match="needs the APPROVER or ADMIN role"):
-            await uow.requests.decide(request.id, plain.id, approved=approved, reason="no")
+    with pytest.raises(NotFoundError, match="User"):
+        await uow.requests.approve_request(request.id, uuid.uuid4())
     assert (await uow.requests.get(request.id)).status is RequestStatus.PENDING_APPROVAL
-    with pytest.raises(InvalidValueError, match="reason"):
-        await uow.requests.decide(request.id, plain.id, approved=False, reason=" ")
-    superuser = await build.user(is_superuser=True)
-    rejected = await uow.requests.decide(request.id, superuser.id, approved=False, reason="dup")
-    assert (rejected.status, rejected.rejection_reason) == (RequestStatus.REJECTED, "dup")
-    assert rejected.approved_by == superuser.id
-    other = await build.request(status=RequestStatus.PENDING_APPROVAL)
+
+
+async def test_move_changes_the_status_and_writes_its_audit_entry(uow: UnitOfWork, build: Builder):
+    request = await build.request(status=RequestStatus.PENDING_APPROVAL)
     approver = await build.user(UserRoleEnum.APPROVER)
-    approved = await uow.requests.decide(other.id, approver.id, approved=True)
-    assert (approved.status, approved.approved_by) == (RequestStatus.APPROVED, approver.id)
+    approved = await uow.requests.move(
+        request.id,
+        StatusChange(
+            RequestStatus.APPROVED,
+            user_id=approver.id,
+            correlation_id="run-1",
+            details={"approver": approver.username},
+        ),
+    )
+    assert approved is not None and approved.status is RequestStatus.APPROVED
+    assert (approved.approved_by, approved.approved_at is not None) == (approver.id, True)
+    again = await uow.requests.move(request.id, StatusChange(RequestStatus.APPROVED))
+    assert again is None  # already there: nothing written
+    failed = await uow.requests.move(
+        request.id,
+        StatusChange(RequestStatus.FAILED, reason="sandbox gone", correlation_id="run-1"),
+    )
+    assert failed is not None and failed.failure_reason == "sandbox gone"
+    trail = await uow.audit.get_by_correlation_id("run-1")
+    assert [(str(a.action), a.entity_type, a.user_id, a.details) for a in trail] == [
+        (
+            "APPROVE",
+            "request",
+            approver.id,
+            {"from": "PENDING_APPROVAL", "to": "APPROVED", "approver": approver.username},
+        ),
+        ("UPDATE", "request", None, {"from": "APPROVED", "to": "FAILED", "reason": "sandbox gone"}),
+    ]
+    with pytest.raises(InvalidStatusTransitionError, match="from FAILED to COMPLETED"):
+        await uow.requests.move(request.id, StatusChange(RequestStatus.COMPLETED))
+
+
+async def test_a_rejecting_move_needs_a_reason(uow: UnitOfWork, build: Builder):
+    request = await build.request(status=RequestStatus.PENDING_APPROVAL)
+    approver = await build.user(UserRoleEnum.APPROVER)
+    with pytest.raises(InvalidValueError, match="a rejection needs a reason"):
+        await uow.requests.move(
+            request.id, StatusChange(RequestStatus.REJECTED, reason=" ", user_id=approver.id)
+        )
+    assert await uow.audit.get_by_entity("request", request.id) == []
+    rejected = await uow.requests.move(
+        request.id, StatusChange(RequestStatus.REJECTED, reason=" dup ", user_id=approver.id)
+    )
+    assert rejected is not None and rejected.rejection_reason == "dup"
+    [entry] = await uow.audit.get_by_entity("request", request.id)
+    assert str(entry.action) == "REJECT"
 
 
 @pytest.mark.parametrize("status", sorted(set(RequestStatus) - {"NEW", "PENDING_APPROVAL"}))

@@ -208,9 +208,13 @@ def test_samples_without_a_sourcetype_get_the_tas_only_one(cluster, objects, san
 
 
 def test_the_local_store_default_keeps_the_api_client_lazy(tmp_path: Path):
-    """Building the validator reads no settings and opens no connection (wiring builds it
-    for every process; only a kubernetes validation needs the cluster)."""
-    built = KubernetesValidator(objects=LocalObjectStore(root=tmp_path))
+    """Building the validator opens no connection (only a kubernetes validation needs the
+    cluster)."""
+    built = KubernetesValidator(
+        objects=LocalObjectStore(root=tmp_path),
+        settings=KubernetesValidatorSettings(kubeconfig=tmp_path / "missing"),
+        sandbox_settings=SandboxSettings(),
+    )
     assert built._api_client is None
 
 
@@ -222,6 +226,7 @@ from kubernetes import client
 from prefect.utilities.engine import capture_sigterm
 
 from storage.objects import LocalObjectStore
+from engine.settings import SandboxSettings
 from tasks.validators.kubernetes import KubernetesValidator, KubernetesValidatorSettings
 from tests.validators.conftest import GOOD, stage
 
@@ -231,6 +236,7 @@ job = stage(objects, root, {"00-auth.log": GOOD.encode()})
 validator = KubernetesValidator(
     objects=objects,
     settings=KubernetesValidatorSettings(namespace="tagen-validation", poll_seconds=0.02),
+    sandbox_settings=SandboxSettings(),
     api_client=client.ApiClient(client.Configuration(host=url)),
 )
 with capture_sigterm():  # what Prefect's flow engine installs in a flow-run process
