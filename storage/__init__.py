@@ -1,1 +1,2 @@
-"""Persistence: database (models, repositories, unit of work), object store and vector store."""
+"""Persistence: database (models, repositories, unit of work, sessions, embedded PostgreSQL)
+and object store (local directory or S3)."""

@@ -188,6 +188,14 @@ async def status(request_id: str) -> str:
     return str((await _request(request_id)).status)
 
 
+async def upload(request_id: str, archive: Path, *, uploaded_by: str) -> dict[str, object]:
+    """Add a human-made TA as the request's next (MANUAL) revision and validate it like a
+    generated one, in this process (the manual-revision flow): revision_id, passed, reasons."""
+    from flows.request_lifecycle import manual_revision
+
+    return await manual_revision(request_id, str(archive.absolute()), uploaded_by)
+
+
 async def summarize(request_id: str, *, verify: bool = False) -> list[str]:
     """What became of a request, as lines: status, samples, revisions and their validations,
     where the TA is, and its run's audit trail. `verify` re-reads the latest package to check

@@ -36,10 +36,11 @@ def add(
 def index() -> None:
     """Index every document not indexed yet (what the scheduled deployment does)."""
     from tagen.stack import connect_prefect
-    from tagen.wiring import install
 
     with lifecycle_errors():
-        connect_prefect()
+        connect_prefect()  # before Prefect is imported (below)
+        from tagen.wiring import install
+
         install()
 
         async def _index() -> dict[str, int]:

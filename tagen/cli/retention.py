@@ -17,10 +17,11 @@ def run(
 ) -> None:
     """Delete log samples whose retention date has passed."""
     from tagen.stack import connect_prefect
-    from tagen.wiring import install
 
     with lifecycle_errors():
-        connect_prefect()
+        connect_prefect()  # before Prefect is imported (below)
+        from tagen.wiring import install
+
         install()
 
         async def _run() -> dict[str, int]:

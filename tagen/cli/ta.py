@@ -43,19 +43,16 @@ def upload(
 ) -> None:
     """Add a MANUAL revision and validate it like a generated one."""
     from tagen.stack import connect_prefect
-    from tagen.wiring import install
 
     rid = parse_request_id(request_id)
     with lifecycle_errors():
-        connect_prefect()
+        connect_prefect()  # before Prefect is imported (below)
+        from tagen import lifecycle
+        from tagen.wiring import install
+
         install()
 
-        async def _upload() -> dict[str, object]:
-            from flows.request_lifecycle import manual_revision
-
-            return await manual_revision(rid, str(archive.resolve()), uploaded_by)
-
-        result = run_async(_upload)
+        result = run_async(lambda: lifecycle.upload(rid, archive, uploaded_by=uploaded_by))
         verdict = "PASSED" if result["passed"] else f"FAILED: {result['reasons']}"
         typer.echo(f"revision {result['revision_id']}: validation {verdict}")
 

@@ -33,7 +33,8 @@ class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
         return await self._create_unless_exists(data, unique="content_hash")
 
     async def get_unindexed_documents(self, limit: int = 100) -> list[KnowledgeDocument]:
-        """Active documents not yet in the vector store, oldest first."""
+        """Active documents not indexed yet (pinecone_indexed is the seeds' name for it), oldest
+        first."""
         stmt = (
             select(KnowledgeDocument)
             .where(KnowledgeDocument.is_active.is_(True))
@@ -46,7 +47,8 @@ class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
     async def mark_as_indexed(
         self, document_id: uuid.UUID, index_name: str, embedding_count: int
     ) -> KnowledgeDocument:
-        """Indexed into the vector store index `index_name` (stored as pinecone_index_name)."""
+        """Indexed into the index `index_name` (stored as pinecone_index_name, the seeds' column;
+        today the full-text chunks, "postgres-fts"), `embedding_count` its entries."""
         if embedding_count < 0:
             raise InvalidValueError(f"embedding_count must be >= 0, got {embedding_count}")
         document = await self.get(document_id)
