@@ -92,9 +92,7 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
 
 def test_the_request_chooses_how_validation_ingests_its_samples():
     flow, request_id, flow_run_id = _start(validation_input="hec-raw")
-    flow.wait_paused(flow_run_id, key="approval-1")
-    resume(flow_run_id, approved=True, approver="appr-bob", reason="looks fine")
-    flow.join()
+    _approve_when_paused(flow, request_id, flow_run_id)
     request, _ = run(_details(request_id))
     assert request.extra_metadata["validation_input"] == "hec-raw"
     assert request.validation_runs
@@ -103,9 +101,8 @@ def test_the_request_chooses_how_validation_ingests_its_samples():
 
 
 def test_an_unknown_validation_input_is_refused_with_the_known_ones():
-    from tasks.requests import create_request
-
     from tasks.errors import LifecycleError
+    from tasks.request import create_request
 
     with pytest.raises(LifecycleError, match="validation input 'syslog' is not one of"):
         run(
