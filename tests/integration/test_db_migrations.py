@@ -217,7 +217,7 @@ def test_0007_requests_learn_their_flow_run_from_the_audit_trail(pg_server: PgSe
     """A request created in a flow run gets that run (its CREATE entry's correlation id), one
     made outside a run gets NULL; updated_at is not touched; downgrade drops the column."""
     url = pg_server.create_database("tagen_migration_0007", fresh=True)
-    migrate.upgrade("0004", url=url)
+    migrate.upgrade("0005", url=url)
     ids = {name: _rows(url, "SELECT gen_random_uuid() AS id")[0]["id"] for name in "urlf"}
     _rows(
         url,
@@ -240,6 +240,6 @@ def test_0007_requests_learn_their_flow_run_from_the_audit_trail(pg_server: PgSe
         {"id": ids["r"], "flow_run_id": ids["f"], "year": 2001},
     ]
     assert "ix_requests_flow_run_id" in _constraints_and_indexes(url)
-    migrate.downgrade("0004", url=url)
+    migrate.downgrade("0005", url=url)
     assert "flow_run_id" not in _columns(url, "requests")
     assert "ix_requests_flow_run_id" not in _constraints_and_indexes(url)
