@@ -89,6 +89,14 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
     ]:
         assert step in actions, (step, actions)
 
+    from tagen import lifecycle
+
+    assert run(lifecycle.status(request_id)) == "COMPLETED"
+    lines = run(lifecycle.summarize(request_id, verify=True))
+    assert lines[0] == f"request {request_id}: COMPLETED"
+    assert f"  checksum: the stored object matches sha256 {revision.checksum}" in lines
+    assert f"  flow run {flow_run_id}: {len(audit)} audit entries" in lines
+
 
 def test_the_request_chooses_how_validation_ingests_its_samples():
     flow, request_id, flow_run_id = _start(validation_input="hec-raw")
