@@ -144,10 +144,15 @@ class BaseRepository(Generic[ModelT]):
     async def _create_unless_exists(
         self, data: Mapping[str, Any], *, unique: str
     ) -> tuple[ModelT, bool]:
-        """INSERT ... ON CONFLICT (`unique`) DO NOTHING, then the row holding that value.
+        """INSERT ... ON CONFLICT DO NOTHING, then the row holding the `unique` value.
 
         Returns (row, created). Idempotent in PostgreSQL: concurrent callers with the same value
-        get the same row, and no IntegrityError reaches them.
+        get the same row, and no IntegrityError reaches them. The conflict has no target on
+        purpose: with `ON CONFLICT (unique)` only that index arbitrates, so two concurrent
+        inserts of one row trip the table's other unique indexes (an e-mail, a lower-cased
+        name) and one caller got an IntegrityError. A conflict that leaves no row with this
+        `unique` value was on another column: a plain insert then reports it (DuplicateError
+        naming the constraint).
         """
         mapper = inspect(self.model)
         column = self._column(unique)
@@ -155,7 +160,7 @@ class BaseRepository(Generic[ModelT]):
         stmt = (
             insert(cast(Table, self.model.__table__))
             .values(row)
-            .on_conflict_do_nothing(index_elements=[column])
+            .on_conflict_do_nothing()
             .returning(mapper.primary_key[0])
         )
         async with self._write():
@@ -165,7 +170,8 @@ class BaseRepository(Generic[ModelT]):
             .where(column == data[unique])
             .execution_options(populate_existing=True)
         )
-        assert existing is not None  # inserted above or already present
+        if existing is None:  # the conflict was elsewhere: a plain insert names it (or wins)
+            return await self.create(data), True
         return existing, new_id is not None
 
     async def update(self, id: uuid.UUID, data: Mapping[str, Any]) -> ModelT:
