@@ -18,6 +18,7 @@ import asyncio
 import json
 import logging
 import re
+import signal
 import tempfile
 import time
 from collections.abc import Iterator, Sequence
@@ -154,6 +155,48 @@ def job_outcome(
     return bool(status and status.succeeded), None
 
 
+class SigtermCancels:
+    """While inside, SIGTERM cancels the running task, so the Job is deleted by the task itself.
+
+    Prefect's flow-run processes turn SIGTERM into TerminationSignal raised from a signal
+    handler. Raised while the event loop runs one of its callbacks (a sleep's wake-up, a
+    thread's result), asyncio's callback runner logs it and carries on: the run then hangs
+    polling the Job. A loop signal handler instead cancels the task; on the way out the signal
+    goes to the handler that was there before (Prefect's, or the default one that ends the
+    process). Outside the main thread the process's own handling stays as it is.
+    """
+
+    def __init__(self) -> None:
+        self.received = False
+        self._previous: Any = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def __enter__(self) -> SigtermCancels:
+        loop = asyncio.get_running_loop()
+        task = asyncio.current_task()
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def cancel() -> None:
+            self.received = True
+            if task is not None:
+                task.cancel()
+
+        try:
+            loop.add_signal_handler(signal.SIGTERM, cancel)
+        except (RuntimeError, ValueError):  # not the main thread
+            return self
+        self._loop, self._previous = loop, previous
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._loop is None:
+            return
+        self._loop.remove_signal_handler(signal.SIGTERM)
+        signal.signal(signal.SIGTERM, self._previous)
+        if self.received:
+            signal.raise_signal(signal.SIGTERM)
+
+
 class UnsupportedInputRouteError(ValueError):
     """The request asks for an ingestion route this validator cannot reproduce."""
 
@@ -203,7 +246,8 @@ class KubernetesValidator:
                     max_events=settings.max_events_per_sample,
                     max_log_bytes=settings.max_log_bytes,
                 )
-                failure = await self._run_job(plan, reader, settings)
+                with SigtermCancels():
+                    failure = await self._run_job(plan, reader, settings)
                 report, failing = self._judge(ta, results, reader, failure)
                 bundle_path = workdir / "bundle.zip"
                 write_bundle(
