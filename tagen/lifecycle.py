@@ -26,6 +26,7 @@ from storage.db.models import Request
 from tagen.stack import REQUEST_DEPLOYMENT
 from tasks.backends import get_backends, unit_of_work
 from tasks.errors import LifecycleError
+from tasks.generation_session import describe_session
 from tasks.log_sample import SampleSpec
 from tasks.validation_run import ValidationOutcome
 
@@ -210,6 +211,10 @@ async def summarize(request_id: str, *, verify: bool = False) -> list[str]:
             if request.flow_run_id
             else []
         )
+        sessions = {
+            session.ta_revision_id: session
+            for session in await uow.generation_sessions.get_for_request(request.id)
+        }
     lines = [
         f"request {request.id}: {request.status}",
         f"  source system: {request.source_system} (requester {request.created_by_user.username})",
@@ -219,6 +224,8 @@ async def summarize(request_id: str, *, verify: bool = False) -> list[str]:
     lines += [f"  sample: {s.filename} ({s.file_size} bytes)" for s in request.log_samples]
     for revision in request.ta_revisions:
         lines.append(f"  v{revision.version} {revision.generated_by} sha256 {revision.checksum}")
+        if revision.id in sessions:
+            lines.append(f"    planner: {describe_session(sessions[revision.id])}")
         for run in revision.validation_runs:
             lines.append(f"    validation {run.status}: {_verdict(ValidationOutcome.stored(run))}")
             if run.debug_bundle_key:

@@ -15,9 +15,11 @@ Everything the tasks use comes from `build_backends()`, handed to them through
   environment and is read at each validation, so an admin can switch without restarting
   workers; the environment's value is checked when the backends are built. Any other value
   fails naming it.
+- LLM, by `OPENAI_API_KEY` / `OPENAI_BASE_URL` / `TAGEN_LLM_*` (tagen.llm): generation asks it
+  when a key and a model are configured (SystemConfig `LLM_MODEL`, `AI_GENERATION_ENABLED`,
+  `LLM_SEND_RAW` and `LLM_TOKEN_BUDGET` override at run time: tasks.generation_session).
 
-The AI backends take their place here as they arrive: the embedder and vector store of
-knowledge retrieval, then the LLM planner of generation.
+The embedder and vector store of knowledge retrieval take their place here as they arrive.
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ from storage.objects import (
     parse_s3_url,
 )
 from storage.settings import get_storage_settings
+from tagen.llm import LlmSettings, OpenAIProvider
 from tasks import backends as task_backends
 from tasks.validators import LocalValidator, ValidationInput, ValidationResult, Validator
 
@@ -156,6 +159,7 @@ def build_backends(
     settings: ObjectStoreSettings | None = None,
     validation: ValidationBackendSettings | None = None,
     sandbox: SandboxSettings | None = None,
+    llm: LlmSettings | None = None,
 ) -> task_backends.Backends:
     """Every backend of the tasks, from the given settings or the environment's."""
     settings = settings or get_object_store_settings()
@@ -178,6 +182,7 @@ def build_backends(
         validator=ConfiguredValidator(
             objects=store, sandbox=sandbox, default=default, sessions=get_session_factory
         ),
+        llm=OpenAIProvider(llm or LlmSettings()),
     )
 
 

@@ -1,4 +1,5 @@
-"""Prefect artifacts on a lifecycle run: the validation report and where to download the TA."""
+"""Prefect artifacts on a lifecycle run: the validation report, where to download the TA, and
+which planner made each revision (the summary of its AI transcript)."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from prefect import task
 from prefect.artifacts import acreate_markdown_artifact, acreate_table_artifact
 
 from tasks.backends import get_backends, unit_of_work
+from tasks.generation_session import describe_session
 from tasks.validation_run import ValidationOutcome
 
 
@@ -20,6 +22,10 @@ async def publish_report(request_id: str) -> str:
             raise LookupError(f"no request {request_id}")
         revisions = list(request.ta_revisions)
         runs = list(request.validation_runs)
+        sessions = {
+            session.ta_revision_id: session
+            for session in await uow.generation_sessions.get_for_request(request.id)
+        }
     objects = get_backends().objects
     versions = {r.id: r.version for r in revisions}
     rows = [
@@ -49,6 +55,13 @@ async def publish_report(request_id: str) -> str:
             f"- **Download:** {objects.url(latest.storage_key)}",
             f"- **CLI:** `tagen ta download {request_id} --version {latest.version}`",
         ]
+    planned = [
+        f"- v{revision.version}: {describe_session(sessions[revision.id])}"
+        for revision in revisions
+        if revision.id in sessions
+    ]
+    if planned:
+        lines += ["", "## Planner (AI transcripts)", "", *planned]
     lines += ["", "| version | status | events | reasons |", "|---|---|---|---|"]
     lines += [f"| {r['version']} | {r['status']} | {r['events']} | {r['reasons']} |" for r in rows]
     markdown = "\n".join(lines)

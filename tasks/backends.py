@@ -12,13 +12,40 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from engine.generator.planner import Planner
 from engine.settings import SandboxSettings
+from storage.breaker import BreakerPolicy, CircuitBreaker
 from storage.db.unit_of_work import UnitOfWork
 from storage.objects import ObjectStore
 from tasks.validators.protocol import Validator
+
+
+class LlmProvider(Protocol):
+    """The configured LLM provider (tagen.llm): the environment's defaults, which SystemConfig
+    may override at run time, and the planner asking a model through it."""
+
+    @property
+    def has_key(self) -> bool: ...
+
+    @property
+    def model(self) -> str | None: ...
+
+    @property
+    def send_raw(self) -> bool: ...
+
+    @property
+    def token_budget(self) -> int: ...
+
+    @property
+    def breaker_policy(self) -> BreakerPolicy: ...
+
+    def planner(
+        self, *, model: str, send_raw: bool, token_budget: int, breaker: CircuitBreaker
+    ) -> Planner: ...
 
 
 @dataclass(frozen=True)
@@ -35,6 +62,8 @@ class Backends:
     validator alike."""
     validator: Validator
     """Where VALIDATING judges a revision (local emulator or a Kubernetes Job)."""
+    llm: LlmProvider | None = None
+    """The LLM generation may ask (None: the rules only)."""
 
 
 BackendsFactory = Callable[[], Backends]

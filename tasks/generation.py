@@ -26,6 +26,7 @@ from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends, unit_of_work
 from tasks.errors import LifecycleError
+from tasks.generation_session import choose_planner, record_session
 from tasks.request import move_request
 from tasks.runtime import (
     KNOWLEDGE_SNIPPETS,
@@ -137,6 +138,7 @@ async def generate_revision(
             return str(found.id)
         request = await uow.requests.get(rid)
         stored = [(s.storage_key, s.filename) for s in await uow.samples.get_by_request(rid)]
+        choice = await choose_planner(uow, rid)
     if not stored:
         raise LifecycleError("the request has no stored samples (deleted by retention?)")
     with tempfile.TemporaryDirectory(prefix="tagen-generate-") as tmp:
@@ -154,10 +156,12 @@ async def generate_revision(
             sandbox=backends.sandbox,
         )
         try:
-            result = await asyncio.to_thread(generate_ta, gen_request, out_dir=workdir / "out")
+            result = await asyncio.to_thread(
+                generate_ta, gen_request, out_dir=workdir / "out", planner=choice.planner
+            )
         except (GenerationError, ValueError) as exc:
             raise LifecycleError(f"generation failed: {exc}") from exc
-        return await store_revision(
+        revision_id = await store_revision(
             rid,
             package=result.package,
             row={
@@ -169,6 +173,8 @@ async def generate_revision(
                     "knowledge_titles": [k.title for k in knowledge],
                     "repaired_from": [f.run_id for f in failures],
                     "repairs": list(result.repairs),
+                    "planner": result.planner,
+                    "assisted": list(result.assisted),
                     "attempt": attempt,
                     "correlation_id": correlation_id(),
                     "self_check": {
@@ -181,3 +187,5 @@ async def generate_revision(
             action=AuditAction.CREATE,
             details={"attempt": attempt},
         )
+        await record_session(rid, uuid.UUID(revision_id), choice, result)
+        return revision_id

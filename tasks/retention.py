@@ -1,4 +1,5 @@
-"""Retention: delete sample objects past retention_until, then soft-delete their rows.
+"""Retention: delete sample objects past retention_until, then soft-delete their rows (and
+the messages of the request's generation transcripts, which quote the samples).
 
 Idempotent (a deleted sample is skipped) and tolerant of an object already gone (recorded in
 the audit entry). The row goes first: an object delete cannot be undone, so it happens only
@@ -59,6 +60,8 @@ async def delete_sample(sample_id: str) -> bool:
     existed = await asyncio.to_thread(objects.exists, sample.storage_key)
     async with unit_of_work() as uow:
         await uow.samples.mark_as_deleted(sid)
+        # Transcripts quote the samples (redacted or not): their messages go with them.
+        purged = await uow.generation_sessions.purge_messages(sample.request_id)
         await audit(
             uow,
             action=AuditAction.DELETE,
@@ -69,6 +72,7 @@ async def delete_sample(sample_id: str) -> bool:
                 "key": sample.storage_key,
                 "object_missing": not existed,
                 "request_id": str(sample.request_id),
+                "transcript_messages_purged": purged,
             },
         )
         await uow.commit()

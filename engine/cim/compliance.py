@@ -214,7 +214,7 @@ class CimChecker:
         )
         issues: list[FieldIssue] = []
         for item in checked:
-            issues.extend(self._field_issues(item, fields))
+            issues.extend(self.field_issues(item, fields))
         for cluster in node.clusters:
             present = [name for name in cluster if _values(fields, name)]
             if present and len(present) != len(cluster):
@@ -264,7 +264,8 @@ class CimChecker:
         except ValueError:
             return True
 
-    def _field_issues(self, item: CimField, fields: FieldView) -> list[FieldIssue]:
+    def field_issues(self, item: CimField, fields: FieldView) -> list[FieldIssue]:
+        """What is wrong with one field of an event against its CIM definition (empty: fine)."""
         values = _values(fields, item.name)
         if not values:
             return [FieldIssue(item.name, "missing")]

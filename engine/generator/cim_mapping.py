@@ -23,6 +23,8 @@ MIN_SCORE = 0.3
 WHOLE_SOURCETYPE = 0.5
 """Keyword share above which the whole sourcetype belongs to the model's eventtype."""
 MAX_TERMS = 12
+UNMAPPED_CAVEAT = "required fields without a source"
+"""The caveat naming a model's required fields that could not be mapped (LLM mappings fix it)."""
 
 SYNONYMS: dict[str, tuple[str, ...]] = {
     "src": (
@@ -371,7 +373,7 @@ def map_cim(
     tags = {f"eventtype={eventtype}": {tag: "enabled" for tag in tag_group}}
     caveats = []
     if unmapped:
-        caveats.append(f"{model}: required fields without a source: {', '.join(unmapped)}.")
+        caveats.append(f"{model}: {UNMAPPED_CAVEAT}: {', '.join(unmapped)}.")
     return CimPlan(
         models=(model,),
         props=props,

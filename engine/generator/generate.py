@@ -8,7 +8,9 @@ are repaired for a bounded number of rounds: truncated events widen TRUNCATE; ti
 rejected as too old raise MAX_DAYS_AGO; for unread ones, the rule that reads the most of them
 and of the analysed events wins (as planned, a wider window, re-planned with them, automatic);
 CIM tags whose events are not compliant are withheld; extractions that match nothing, hit the
-PCRE limits or fail the linter are dropped. A repair revision also gets the validation reports
+PCRE limits or fail the linter are dropped. Before the self-check, the planner may refine the
+draft (:meth:`engine.generator.planner.Planner.refine`: the LLM planner's proposals, each proven
+with the same sandbox run). A repair revision also gets the validation reports
 of the earlier revisions (``GenerationRequest.reports``): their failing events join the analysis
 and their findings are repaired first (:mod:`engine.generator.repair`), and the README says what
 changed. The output is deterministic: the same samples and request (reports included) give a
@@ -59,7 +61,8 @@ from engine.packaging.archive import build_package
 from engine.regex import Regex, RegexLimitError, compile_regex
 from engine.samples import SampleError, SampleSet, read_sample_set, splunk_charset
 from engine.sandbox.linebreak import LineBreaker, compile_line_breaker
-from engine.sandbox.pipeline import SandboxResult, run_sandbox
+from engine.sandbox.pipeline import EventSink, SandboxResult, run_sandbox
+from engine.sandbox.report import ValidationReport
 from engine.sandbox.timestamps import DEFAULT_MAX_DAYS_AGO, MAX_DAYS_AGO_LIMIT
 
 MAX_FIELD_EVENTS = 2000
@@ -211,17 +214,23 @@ def _age_settings(plan: TimestampPlan) -> Settings:
 
 
 def _check(
-    ta: TA, request: GenerationRequest, sourcetype: str, *, coverable: float
+    ta: TA,
+    request: GenerationRequest,
+    sourcetype: str,
+    *,
+    coverable: float,
+    max_events: int = MAX_CHECK_EVENTS,
+    sinks: Sequence[EventSink] = (),
 ) -> SandboxResult:
     """The sandbox run of the self-check: the validation settings (``request.sandbox``), with
-    the differences named here only: at most MAX_CHECK_EVENTS events, in the request's zone,
-    and the share of timestamps to parse counting only the events a rule can read
-    (``coverable``: events without any timestamp, or older than Splunk accepts, are listed in
-    the README instead)."""
+    the differences named here only: at most ``max_events`` events (MAX_CHECK_EVENTS), in the
+    request's zone, and the share of timestamps to parse counting only the events a rule can
+    read (``coverable``: events without any timestamp, or older than Splunk accepts, are listed
+    in the README instead)."""
     settings = request.sandbox.model_copy(
         update={
             "default_tz": request.default_tz,
-            "max_events": MAX_CHECK_EVENTS,
+            "max_events": max_events,
             "min_timestamp_ratio": request.sandbox.min_timestamp_ratio * coverable,
         }
     )
@@ -232,6 +241,7 @@ def _check(
         source=None,
         host=None,
         settings=settings,
+        sinks=sinks,
     )
 
 
@@ -343,6 +353,21 @@ def generate_ta(
             default_tz=request.default_tz,
         )
         validation_repairs.extend(done)
+
+    def sandbox(draft: Draft, *, max_events: int, sinks: Sequence[EventSink]) -> ValidationReport:
+        """The self-check's run for a planner's proofs; a draft whose settings cannot be
+        written to .conf files raises ConfRenderError before it runs."""
+        ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
+        for conf in ta.confs.values():
+            render_conf(conf)
+        return _check(
+            ta, request, sourcetype, coverable=1.0, max_events=max_events, sinks=sinks
+        ).report
+
+    refinement = planner.refine(
+        draft, context=context, sandbox=sandbox, check_events=MAX_CHECK_EVENTS
+    )
+    draft = refinement.draft
     draft, ta, check, gaps = _self_check(
         draft,
         request=request,
@@ -370,6 +395,8 @@ def generate_ta(
             caveats=caveats,
             ships_samples=request.include_samples,
             charset=draft.extra.get("CHARSET"),
+            about=refinement.about,
+            assisted=refinement.notes,
         ),
         redactor=Redactor(ip_shape=False) if request.redact else None,
     )
@@ -396,6 +423,9 @@ def generate_ta(
         check=check,
         caveats=caveats,
         repairs=tuple(validation_repairs),
+        planner=planner.name,
+        assisted=refinement.notes,
+        transcript=refinement.transcript,
     )
 
 

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from engine.generator.llm.transcript import Transcript
 from engine.samples import SampleSet
 from engine.sandbox.report import ValidationReport
 from engine.settings import SandboxSettings, get_sandbox_settings
@@ -241,6 +242,11 @@ class GenerationResult:
     caveats: tuple[str, ...] = ()
     repairs: tuple[str, ...] = ()
     """What the validation reports of earlier revisions made the generator change, and why."""
+    planner: str = "rules"
+    assisted: tuple[str, ...] = ()
+    """What the LLM planner's proven proposals changed (empty: the rules' TA)."""
+    transcript: Transcript | None = None
+    """The LLM session (None when no model was asked)."""
 
 
 class GenerationError(ValueError):

@@ -1,15 +1,18 @@
 """The planner seam: who proposes each plan of a TA.
 
-:class:`RulePlanner` is the deterministic default (no network, no model). A later LLM planner
-implements the same :class:`Planner` protocol; whatever a planner proposes goes through the
-same self-check and repair in :mod:`engine.generator.generate`, so a bad proposal is dropped or
-replaced, never shipped unchecked.
+:class:`RulePlanner` is the deterministic default (no network, no model).
+:class:`engine.generator.llm.planner.LlmPlanner` implements the same :class:`Planner` protocol:
+it plans with the rules, then :meth:`Planner.refine` proposes changes to the assembled draft,
+each proven in the sandbox. Whatever a planner proposes then goes through the same self-check
+and repair in :mod:`engine.generator.generate`, so a bad proposal is dropped or replaced, never
+shipped unchecked.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Protocol
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Protocol
 
 from engine.generator.breaking import plan_breaking
 from engine.generator.cim_mapping import map_cim
@@ -23,8 +26,25 @@ from engine.generator.model import (
     FormatGuess,
     TimestampPlan,
 )
+from engine.generator.repair import Draft
 from engine.generator.timestamps import infer_timestamps
 from engine.samples import SampleSet
+
+if TYPE_CHECKING:
+    from engine.generator.llm.proof import DraftSandbox
+    from engine.generator.llm.transcript import Transcript
+
+
+@dataclass(frozen=True)
+class Refinement:
+    """A planner's second look at the assembled draft: the draft to check, the README's
+    description of the source and notes on what changed (empty when nothing did), and the
+    transcript of the model's session (None for the rules)."""
+
+    draft: Draft
+    about: str = ""
+    notes: tuple[str, ...] = ()
+    transcript: Transcript | None = None
 
 
 class Planner(Protocol):
@@ -43,6 +63,13 @@ class Planner(Protocol):
     def plan_fields(self, context: AnalysisContext) -> FieldPlan: ...
 
     def plan_cim(self, context: AnalysisContext, fields: FieldPlan) -> CimPlan: ...
+
+    def refine(
+        self, draft: Draft, *, context: AnalysisContext, sandbox: DraftSandbox, check_events: int
+    ) -> Refinement:
+        """Changes to the assembled draft, proven with ``sandbox`` (the self-check's run, on
+        ``check_events`` events at most)."""
+        ...
 
 
 class RulePlanner:
@@ -76,3 +103,8 @@ class RulePlanner:
             sourcetype=context.sourcetype,
             vendor_product=context.source_system,
         )
+
+    def refine(
+        self, draft: Draft, *, context: AnalysisContext, sandbox: DraftSandbox, check_events: int
+    ) -> Refinement:
+        return Refinement(draft)

@@ -43,6 +43,10 @@ class ReadmeInput:
     ships_samples: bool
     charset: str | None = None
     """props.conf CHARSET when the samples are not UTF-8."""
+    about: str = ""
+    """A language model's description of the source (empty when none was kept)."""
+    assisted: Sequence[str] = ()
+    """What a language model's proven proposals changed."""
 
 
 def _cell(text: str) -> str:
@@ -79,6 +83,9 @@ def render_readme(info: ReadmeInput, *, redactor: Redactor | None) -> str:
     lines = [f"# {info.name}", "", f"Splunk Technology Add-on for {title}.", ""]
     if info.description:
         lines += [info.description.strip(), ""]
+    if info.about:
+        about = redactor.redact(info.about) if redactor is not None else info.about
+        lines += ["## About the source", "", about, "", "_Written by a language model._", ""]
     lines += [
         "## Sourcetypes",
         "",
@@ -130,6 +137,16 @@ def render_readme(info: ReadmeInput, *, redactor: Redactor | None) -> str:
         if info.cim.tags:
             tags = sorted({tag for stanza in info.cim.tags.values() for tag in stanza})
             lines.append(f"- Tagged `{', '.join(tags)}` through eventtypes.conf/tags.conf")
+    if info.assisted:
+        lines += [
+            "",
+            "## AI assistance",
+            "",
+            "A language model proposed these changes; each was kept only after the sandbox "
+            "showed it lowers nothing and improves what it targets:",
+            "",
+            *(f"- {note}" for note in info.assisted),
+        ]
     caveats = [*info.caveats, *info.fields.caveats, *(info.cim.caveats if info.cim else ())]
     lines += ["", "## Caveats", ""]
     lines += [f"- {caveat}" for caveat in dict.fromkeys(caveats)] or ["None known."]

@@ -59,6 +59,8 @@ class AuditEntity(enum.StrEnum):
     KNOWLEDGE_DOCUMENT = "knowledge_document"
     USER = "user"
     SESSION = "session"
+    GENERATION_SESSION = "generation_session"
+    """A revision's generation session (which planner, which model, redacted or raw)."""
 
 
 LEGACY_AUDIT_ENTITIES: dict[str, AuditEntity] = {

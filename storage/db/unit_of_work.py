@@ -19,6 +19,8 @@ from storage.db.repositories import (
     ValidationRunRepository,
 )
 from storage.db.repositories.base import translate_db_error
+from storage.db.repositories.circuit_breaker import CircuitBreakerRepository
+from storage.db.repositories.generation_session import GenerationSessionRepository
 from storage.db.repositories.knowledge_chunk import KnowledgeChunkRepository
 
 
@@ -39,6 +41,8 @@ class UnitOfWork:
     chunks: KnowledgeChunkRepository
     audit: AuditLogRepository
     config: SystemConfigRepository
+    generation_sessions: GenerationSessionRepository
+    breakers: CircuitBreakerRepository
 
     def __init__(self, session_factory: async_sessionmaker[AsyncSession] | None = None) -> None:
         self._session_factory = session_factory
@@ -68,6 +72,8 @@ class UnitOfWork:
         self.chunks = KnowledgeChunkRepository(session)
         self.audit = AuditLogRepository(session)
         self.config = SystemConfigRepository(session)
+        self.generation_sessions = GenerationSessionRepository(session)
+        self.breakers = CircuitBreakerRepository(session)
         return self
 
     async def __aexit__(

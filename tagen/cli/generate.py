@@ -1,5 +1,9 @@
 """`tagen generate`: build a TA from log samples, check it in the sandbox, package it.
 
+`--llm` asks the configured model (OPENAI_API_KEY, OPENAI_BASE_URL, TAGEN_LLM_MODEL) for what
+the rules leave open, every proposal proven in the sandbox; `--no-llm` uses the rules only. By
+default the model is asked when one is configured.
+
 Exit codes: 0 generated and the self-check PASSED, 1 generated but the self-check FAILED (the
 TA is still written, with the problems in its README), 2 bad input or usage (one line on
 stderr, no traceback).
@@ -8,16 +12,21 @@ stderr, no traceback).
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from pydantic import ValidationError
 from rich.console import Console
 
 from engine.conf.ta import InvalidTAError
 from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationError, GenerationRequest, GenerationResult
+from engine.generator.planner import Planner, RulePlanner
 from engine.packaging.archive import PackagingError
+from storage.breaker import LLM, CircuitBreaker
+from tagen.llm import LlmSettings, llm_planner
 
 FIELDS_SHOWN = 15
 
@@ -49,7 +58,67 @@ def summary(result: GenerationResult) -> dict[str, Any]:
             "repairs": list(result.check.repairs),
         },
         "caveats": list(result.caveats),
+        "planner": result.planner,
+        "assisted": list(result.assisted),
+        "llm": None
+        if result.transcript is None
+        else {
+            **result.transcript.summary(),
+            "verdicts": [asdict(verdict) for verdict in result.transcript.verdicts],
+        },
     }
+
+
+def _print_llm(console: Console, result: GenerationResult) -> None:
+    transcript = result.transcript
+    if transcript is None:
+        return
+    info = transcript.summary()
+    sent = "redacted" if transcript.redacted else "raw"
+    console.print(
+        f"LLM {info['model']} ({sent} samples): {info['exchanges']} questions "
+        f"({info['failed_exchanges']} failed), {info['total_tokens']} tokens, "
+        f"{info['latency_ms']} ms; {info['accepted']} of {info['proposals']} proposals kept",
+        markup=False,
+        highlight=False,
+    )
+    for exchange in transcript.exchanges:
+        if exchange.error:
+            console.print(f"  {exchange.task}: {exchange.error}", markup=False, highlight=False)
+    for verdict in transcript.verdicts:
+        mark = "kept" if verdict.accepted and not transcript.combined else "rejected"
+        console.print(
+            f"  {mark} {verdict.kind} {verdict.target}: {verdict.reason}",
+            markup=False,
+            highlight=False,
+        )
+    for line in (*transcript.skipped, transcript.stopped, transcript.combined):
+        if line:
+            console.print(f"  note: {line}", markup=False, highlight=False)
+
+
+def _planner(use_llm: bool | None) -> Planner:
+    """The rules, or the LLM planner when asked for (or configured, by default)."""
+    if use_llm is False:
+        return RulePlanner()
+    try:
+        settings = LlmSettings()
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = str(first["loc"][0]) if first["loc"] else "?"
+        variable = name if name.isupper() else f"TAGEN_LLM_{name.upper()}"
+        raise GenerationError(f"{variable}: {first['msg']}") from None
+    missing = settings.missing()
+    if missing is not None:
+        if use_llm:
+            raise GenerationError(f"--llm: {missing}")
+        return RulePlanner()
+    assert settings.model is not None  # missing() said so
+    return llm_planner(
+        settings,
+        model=settings.model,
+        breaker=CircuitBreaker(LLM, settings.breaker_policy()),
+    )
 
 
 def _print(console: Console, result: GenerationResult) -> None:
@@ -84,6 +153,7 @@ def _print(console: Console, result: GenerationResult) -> None:
         console.print(f"self-check [bold red]FAILED[/bold red] ({result.check.rounds} rounds)")
         for problem in result.check.problems:
             console.print(f"  - {problem}", markup=False, highlight=False)
+    _print_llm(console, result)
 
 
 def generate(
@@ -102,6 +172,14 @@ def generate(
     ] = False,
     tz: Annotated[str, typer.Option(help="zone of timestamps without an offset")] = "UTC",
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    use_llm: Annotated[
+        bool | None,
+        typer.Option(
+            "--llm/--no-llm",
+            help="ask the configured LLM (OPENAI_API_KEY, TAGEN_LLM_MODEL) [default: when set]",
+            show_default=False,
+        ),
+    ] = None,
 ) -> None:
     """Generate a Splunk TA from log samples, self-check it in the sandbox and package it."""
     request = GenerationRequest(
@@ -116,7 +194,7 @@ def generate(
         default_tz=tz,
     )
     try:
-        result = generate_ta(request, out_dir=out)
+        result = generate_ta(request, out_dir=out, planner=_planner(use_llm))
     except (GenerationError, InvalidTAError, PackagingError, OSError) as exc:
         message = " ".join(str(exc).split()) or type(exc).__name__
         Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)

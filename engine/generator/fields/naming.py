@@ -68,3 +68,28 @@ def unique_name(base: str, used: set[str]) -> str:
         counter += 1
     used.add(name)
     return name
+
+
+_GENERIC = re.compile(
+    r"^(?:(?:value|number|ip|hex|address|field|json_key|bracketed|token)(?:_\d+)?|f_\w+)$"
+)
+"""Names the rules fall back to when no word says what a value is: a value's type (``ip``,
+``number``...), ``value`` or ``field``, numbered when repeated, or ``f_`` + a digit-led word."""
+_VALID = re.compile(rf"^[A-Za-z_][A-Za-z0-9_]{{0,{MAX_GROUP_NAME - 1}}}$")
+
+
+def is_generic(name: str) -> bool:
+    """Whether ``name`` is one of the rules' fallbacks rather than a name saying what it holds."""
+    return _GENERIC.match(name) is not None
+
+
+def name_problem(name: str) -> str | None:
+    """Why ``name`` cannot be an extracted field's name (None when it can)."""
+    if not _VALID.match(name):
+        return (
+            f"{name!r} is not a field name (letters, digits and _, not starting with a digit, "
+            f"at most {MAX_GROUP_NAME} characters)"
+        )
+    if name in RESERVED or name.startswith(("_", "date_")):
+        return f"{name!r} is a name Splunk sets itself"
+    return None

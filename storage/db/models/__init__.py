@@ -14,6 +14,8 @@ from storage.db.enums import (
     ValidationStatus,
 )
 from storage.db.models.audit_log import AuditLog
+from storage.db.models.circuit_breaker import CircuitBreakerState
+from storage.db.models.generation_session import GenerationMessage, GenerationSession
 from storage.db.models.knowledge_chunk import KnowledgeChunk
 from storage.db.models.knowledge_document import KnowledgeDocument
 from storage.db.models.log_sample import LogSample
@@ -30,7 +32,10 @@ __all__ = [
     "AuditAction",
     "AuditLog",
     "Base",
+    "CircuitBreakerState",
     "ConfigValueType",
+    "GenerationMessage",
+    "GenerationSession",
     "KnowledgeChunk",
     "KnowledgeDocument",
     "LogSample",
