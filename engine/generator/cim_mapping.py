@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 from engine.cim.models import NEGATIVE_VALUES, CimDatasetInfo, cim_models
+from engine.generator.fields.roles import role, words_of
 from engine.generator.model import CimPlan, FieldPlan, Settings
 
 MIN_SCORE = 0.3
@@ -26,92 +27,9 @@ MAX_TERMS = 12
 UNMAPPED_CAVEAT = "required fields without a source"
 """The caveat naming a model's required fields that could not be mapped (LLM mappings fix it)."""
 
-SYNONYMS: dict[str, tuple[str, ...]] = {
-    "src": (
-        "src_ip",
-        "clientip",
-        "client",
-        "client_ip",
-        "source_ip",
-        "src_host",
-        "rhost",
-        "srcip",
-        "remote_addr",
-        "id.orig_h",
-        "source.ip",
-        "sourceAddress",
-        "shost",
-    ),
-    "dest": (
-        "dest_ip",
-        "dst",
-        "dst_ip",
-        "dhost",
-        "dest_host",
-        "destination",
-        "server",
-        "site",
-        "id.resp_h",
-        "destinationAddress",
-        "dvc",
-        "syslog_host",
-        "hostname",
-    ),
-    "src_port": (
-        "sport",
-        "src_port",
-        "srcport",
-        "source_port",
-        "client_port",
-        "id.orig_p",
-        "sourcePort",
-        "spt",
-    ),
-    "dest_port": (
-        "dport",
-        "dstport",
-        "dst_port",
-        "destination_port",
-        "id.resp_p",
-        "destinationPort",
-        "dpt",
-        "port",
-    ),
-    "user": (
-        "username",
-        "user_name",
-        "usr",
-        "suser",
-        "duser",
-        "login",
-        "account",
-        "user.email",
-        "user.name",
-        "userName",
-        "uid",
-    ),
-    "src_user": ("suser", "source_user"),
-    "app": ("application", "app_name", "process", "program", "service"),
-    "dvc": ("syslog_host", "hostname", "device", "dvchost", "site"),
-    "http_method": ("method", "request_method", "requestMethod"),
-    "http_user_agent": ("useragent", "user_agent", "agent", "requestClientApplication"),
-    "http_referrer": ("referer", "referrer"),
-    "url": ("uri", "request", "request_url", "requestURL"),
-    "uri_path": ("path", "request_path"),
-    "status": ("status_code", "response_code", "http_status", "result"),
-    "bytes": ("bytes_sent", "size", "body_bytes_sent", "response_size"),
-    "bytes_in": ("in", "bytes_received", "rcvd_bytes"),
-    "bytes_out": ("out", "sent_bytes"),
-    "signature": ("name", "event_name", "rule", "msg"),
-    "signature_id": ("event_id", "eventid", "sid", "rule_id"),
-    "severity": ("level", "log_level", "priority", "sev"),
-    "transport": ("proto", "protocol"),
-    "command": ("cmd", "operation"),
-    "query": ("qname", "domain"),
-    "recipient": ("to", "rcpt"),
-    "src_user_domain": ("sender_domain",),
-}
-"""Candidate source fields for a CIM field, best first (the CIM name itself always wins)."""
+FALLBACK_ROLES: dict[str, str] = {"dest": "dvc", "app": "process"}
+"""A role that provides a model's field when no field has its own role: the host that reports
+an event is its ``dest`` in host-based models (Authentication, Change), the process its ``app``."""
 
 KEYWORDS: dict[str, str] = {
     "Authentication": r"(?i)\b(?:log(?:ged)?[ _-]?(?:in|on|off|out)|authenticat\w*|password"
@@ -150,6 +68,15 @@ ACTION_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
 }
 """``action`` values a model expects and the words (in a result field or the raw) that mean them."""
 
+SEVERITY_WORDS: tuple[tuple[str, str], ...] = (
+    ("critical", r"^(?:emerg|alert|crit|fatal|panic)"),
+    ("high", r"^(?:err|high|severe)"),
+    ("medium", r"^(?:warn|medium)"),
+    ("low", r"^(?:notice|low)"),
+    ("informational", r"^(?:info|debug|trace|verbose|fine|config|note)"),
+)
+"""CIM's severity scale and the level words (syslog, log4j, java.util.logging...) meaning it."""
+
 _RESULT_FIELDS = ("action", "act", "result", "status", "outcome", "event_outcome", "disposition")
 
 
@@ -169,8 +96,21 @@ def _roots() -> dict[str, CimDatasetInfo]:
     return roots
 
 
+def _by_role(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
+    """CIM field -> the produced field whose role it is (the most direct name when several)."""
+    out: dict[str, str] = {}
+    for name in sorted(available, key=lambda n: (len(words_of(n)), n)):
+        cim_field = role(name, available[name])
+        if cim_field is not None and cim_field not in out and _usable(available[name]):
+            out[cim_field] = name
+    return out
+
+
 def _source_for(
-    cim_field: str, available: dict[str, tuple[str, ...]], known: frozenset[str]
+    cim_field: str,
+    available: dict[str, tuple[str, ...]],
+    known: frozenset[str],
+    roles: dict[str, str],
 ) -> str | None:
     """The produced field that best provides ``cim_field``, or None."""
     if cim_field in available:
@@ -181,10 +121,10 @@ def _source_for(
     for candidate in (f"{cim_field}.email", f"{cim_field}.name", f"{cim_field}.id"):
         if candidate in available and candidate.replace(".", "_") not in known:
             return candidate
-    for candidate in SYNONYMS.get(cim_field, ()):
-        if candidate in available:
-            return candidate
-    return None
+    if cim_field in roles:
+        return roles[cim_field]
+    fallback = FALLBACK_ROLES.get(cim_field)
+    return roles.get(fallback) if fallback is not None else None
 
 
 def _usable(values: Sequence[str]) -> bool:
@@ -203,13 +143,15 @@ def _fit(
     info: CimDatasetInfo, available: dict[str, tuple[str, ...]], events: Sequence[str]
 ) -> _Fit:
     known = frozenset(info.required + info.conditional + info.optional)
+    roles = _by_role(available)
+    nested = {k: v for k, v in available.items() if "." in k}
     mapped: dict[str, str] = {}
     for name in info.required + info.conditional:
-        source = _source_for(name, available, known)
+        source = _source_for(name, available, known, roles)
         if source is not None and _usable(available[source]):
             mapped[name] = source
     for name in info.optional:
-        source = _source_for(name, {k: v for k, v in available.items() if "." in k}, known)
+        source = _source_for(name, nested, known, _by_role(nested))
         if source is not None and _usable(available[source]):
             mapped[name] = source
     hits = [n for n in info.required if n in mapped]
@@ -220,7 +162,7 @@ def _fit(
 
 
 def _common_aliases(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """CIM field -> source for fields every model shares (src, dest, user, ports...).
+    """CIM field -> source for every produced field with a CIM role (src, dest, user, ports...).
 
     Whatever model the events fit, a CIM user expects these names; nested JSON names whose
     underscored form is a CIM field (``object.path`` -> ``object_path``) are aliased too.
@@ -232,11 +174,8 @@ def _common_aliases(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
         fresh = underscored in names and underscored not in available
         if "." in name and fresh and _usable(values):
             out[underscored] = name
-    for cim_field, synonyms in SYNONYMS.items():
-        if cim_field in available or cim_field in out:
-            continue
-        source = next((s for s in synonyms if s in available and _usable(available[s])), None)
-        if source is not None:
+    for cim_field, source in _by_role(available).items():
+        if cim_field not in available and cim_field not in out:
             out[cim_field] = source
     return out
 
@@ -272,6 +211,19 @@ def _action_eval(model: str, source: str | None, *, keep: bool = False) -> str |
     branches = [f'match({subject}, "{pattern}"), "{value}"' for value, pattern in words]
     if keep:
         branches.append(f"true(), {subject}")
+    return f"case({', '.join(branches)})"
+
+
+def _severity_eval(available: dict[str, tuple[str, ...]], common: dict[str, str]) -> str | None:
+    """``severity`` on CIM's scale from a level field whose words are not CIM's, or None."""
+    if available.get("severity") and role("severity", available["severity"]) == "severity":
+        return None
+    source = "severity" if "severity" in available else common.get("severity_id")
+    values = available.get(source or "", ())
+    if source is None or not values or any(v.strip().isdigit() for v in values):
+        return None
+    subject = f"lower('{source}')"
+    branches = [f'match({subject}, "{pattern}"), "{value}"' for value, pattern in SEVERITY_WORDS]
     return f"case({', '.join(branches)})"
 
 
@@ -326,9 +278,14 @@ def map_cim(
         key=lambda fit: (-fit.score, fit.info.model),
     )
     common = _common_aliases(available)
+    severity_eval = _severity_eval(available, common)
     if not fits or fits[0].score < MIN_SCORE:
+        props = {_alias_key(name): _alias(source, name) for name, source in common.items()}
+        if severity_eval is not None:
+            props["EVAL-severity"] = severity_eval
+            common = {**common, "severity": severity_eval}
         return CimPlan(
-            props={_alias_key(name): _alias(source, name) for name, source in common.items()},
+            props=props,
             mapped=common,
             caveats=("No CIM data model fits these events well enough to map them.",),
         )
@@ -361,6 +318,9 @@ def map_cim(
             'severity>=1, "low", true(), "informational")'
         )
         mapped["severity"] = props["EVAL-severity"]
+    elif severity_eval is not None:
+        props["EVAL-severity"] = severity_eval
+        mapped["severity"] = severity_eval
     if "vendor_product" in required and "vendor_product" not in available:
         expression = _vendor_product(available, vendor_product)
         if expression is not None:

@@ -96,7 +96,7 @@ BROWSER = (
 CEF = Grammar(
     "cef",
     r"^(?:[^|]*?\s)?CEF:(?<cef_version>\d+)\|(?<vendor>(?:[^|\\]|\\.)*)\|(?<product>(?:[^|\\]|\\.)*)"
-    r"\|(?<version>(?:[^|\\]|\\.)*)\|(?<signature_id>(?:[^|\\]|\\.)*)\|(?<name>(?:[^|\\]|\\.)*)"
+    r"\|(?<version>(?:[^|\\]|\\.)*)\|(?<signature_id>(?:[^|\\]|\\.)*)\|(?<signature>(?:[^|\\]|\\.)*)"
     r"\|(?<severity>(?:[^|\\]|\\.)*)\|",
     header=False,
 )

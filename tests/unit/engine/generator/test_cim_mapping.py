@@ -153,3 +153,31 @@ def test_cef_ids_events_get_vendor_product_severity_and_action() -> None:
     }
     assert {name: event.first(name) for name in expected} == expected
     assert set(event.tags) == {"attack", "ids"}
+
+
+def test_vendor_names_are_aliased_by_role_and_levels_mapped_to_cim_severity() -> None:
+    plan = FieldPlan(
+        props={"KV_MODE": "auto"},
+        fields=tuple(
+            FieldInfo(name=k, examples=(v,))
+            for k, v in {"srcip": "10.0.0.1", "dport": "443", "level": "WARN"}.items()
+        ),
+    )
+    cim = map_cim(plan, ["nothing typical"], wanted=True, sourcetype="a:b")
+    assert cim.props["FIELDALIAS-cim_src"] == "srcip ASNEW src"
+    assert cim.props["FIELDALIAS-cim_dest_port"] == "dport ASNEW dest_port"
+    assert cim.props["FIELDALIAS-cim_severity_id"] == "level ASNEW severity_id"
+    processor = SearchTimeProcessor(transforms={}, eventtypes={}, tags={}, lookup_files={})
+    found = []
+    for level in ("WARN", "error", "Info", "FATAL", "odd"):
+        event = Event(raw=f"srcip=10.0.0.9 dport=80 level={level}", sourcetype="a:b")
+        assert processor.apply(event, {**plan.props, **cim.props}) == []
+        found.append((event.first("severity"), event.first("severity_id")))
+    assert found == [
+        ("medium", "WARN"),
+        ("high", "error"),
+        ("informational", "Info"),
+        ("critical", "FATAL"),
+        (None, "odd"),
+    ]
+    assert event.first("src") == "10.0.0.9"
