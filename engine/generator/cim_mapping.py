@@ -18,7 +18,7 @@ from functools import lru_cache
 
 from engine.cim.models import NEGATIVE_VALUES, CimDatasetInfo, cim_models
 from engine.generator.fields.roles import role, words_of
-from engine.generator.model import CimPlan, FieldPlan, Settings
+from engine.generator.model import CimPlan, FieldInfo, FieldPlan, Settings
 
 MIN_SCORE = 0.3
 WHOLE_SOURCETYPE = 0.5
@@ -97,9 +97,9 @@ def _roots() -> dict[str, CimDatasetInfo]:
 
 
 def _by_role(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
-    """CIM field -> the produced field whose role it is (the most direct name when several)."""
+    """CIM field -> the produced field whose role it is (the first in ``available``'s order)."""
     out: dict[str, str] = {}
-    for name in sorted(available, key=lambda n: (len(words_of(n)), n)):
+    for name in available:
         cim_field = role(name, available[name])
         if cim_field is not None and cim_field not in out and _usable(available[name]):
             out[cim_field] = name
@@ -161,6 +161,19 @@ def _fit(
     return _Fit(info, score, mapped)
 
 
+def _reliability(info: FieldInfo) -> tuple[int, int, str]:
+    """Sort key: fields of a grammar, header, key or column first, then message templates,
+    then typed tokens found anywhere; within each, the most direct name (fewest words)."""
+    rank = (
+        2
+        if info.source.startswith("REPORT-context")
+        else 1
+        if info.source.startswith("EXTRACT-t")
+        else 0
+    )
+    return rank, len(words_of(info.name)), info.name
+
+
 def _common_aliases(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
     """CIM field -> source for every produced field with a CIM role (src, dest, user, ports...).
 
@@ -175,7 +188,7 @@ def _common_aliases(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
         if "." in name and fresh and _usable(values):
             out[underscored] = name
     for cim_field, source in _by_role(available).items():
-        if cim_field not in available and cim_field not in out:
+        if not _usable(available.get(cim_field, ())) and cim_field not in out:
             out[cim_field] = source
     return out
 
@@ -271,7 +284,7 @@ def map_cim(
     """The CIM plan for one sourcetype: model, aliases, evals, eventtypes, tags, unmapped."""
     if not wanted:
         return CimPlan()
-    available = {f.name: f.examples for f in field_plan.fields}
+    available = {f.name: f.examples for f in sorted(field_plan.fields, key=_reliability)}
     roots = _roots()
     fits = sorted(
         (_fit(info, available, events) for info in roots.values() if info.model in KEYWORDS),

@@ -420,7 +420,7 @@ def role(key: str, values: Sequence[str] = ()) -> str | None:
     if name in ("src", "dest") and values and kinds(values) == {"email"}:
         name = "src_user" if name == "src" else "recipient"
     if name == "transport" and not _fits(name, values):
-        name = "app"
+        name = "app" if kinds(values) <= {"word"} else None
     if name is not None and _fits(name, values):
         return name
     return None
