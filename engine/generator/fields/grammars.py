@@ -15,14 +15,27 @@ from xml.etree import ElementTree
 
 from engine.generator.fields.builder import PlanBuilder
 from engine.generator.fields.context import plan_context
+from engine.generator.fields.headers import LEVELS
 from engine.generator.fields.naming import field_name
 from engine.regex import Regex, RegexLimitError, compile_regex
 
 MIN_SHARE = 0.6
 
+_MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
+_CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?"
+_ZONE = r"(?:\s*(?:Z|[+-]\d{2}:?\d{2})|\s+(?:UTC|GMT|[A-Z][SD]T|CES?T|EES?T|WES?T))?"
 _SYSLOG_TIME = (
-    r"(?:[A-Z][a-z]{2}\s+\d{1,2}\s+(?:\d{4}\s+)?\d{2}:\d{2}:\d{2}(?:\.\d+)?(?:\s+\d{4})?"
-    r"|\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?)"
+    rf"(?:(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?{_MONTH}\s+\d{{1,2}},?(?:\s+\d{{4}})?"
+    rf"\s+{_CLOCK}Z?(?:\s+\d{{4}})?"
+    rf"|\d{{4}}[-/.:]\d{{1,2}}[-/.:]\d{{1,2}}(?:[T\s:_-]{_CLOCK})?"
+    rf"|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{4}}(?:[T\s:,]{_CLOCK})?"
+    rf"|\d{{1,2}}[-/]{_MONTH}[-/]\d{{4}}[:\s]{_CLOCK}){_ZONE}"
+)
+"""The timestamps syslog senders put before the host: ``Jul 14 10:00:00.001``, ``May 01 2026
+09:24:32Z``, ``2021-11-16T05:14:15-07:00``, ``2023:04:28-00:00:04``, ``27/06/2026:22:38:17``."""
+_LEVEL_WORD = "|".join(sorted(LEVELS | {lv.upper() for lv in LEVELS}, key=len, reverse=True))
+_TAG = (
+    r"(?<process>(?![%\[])[^\s\[:]+(?:\s[^\s\[:]+){0,3}?)(?:\[(?<pid>\d+)\])?\s?:(?:\s+|$)"
 )
 _IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)"
 
@@ -45,10 +58,19 @@ SYSLOG_5424 = Grammar(
 )
 SYSLOG_3164 = Grammar(
     "syslog3164",
-    rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}\s+(?<syslog_host>[^\s\[:]+)"
-    r"\s+(?:(?<process>[^\s\[:]+(?:\s[^\s\[:]+){0,3}?)(?:\[(?<pid>\d+)\])?)?:\s*",
+    rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}:?\s+"
+    rf"(?!(?:{_LEVEL_WORD})\b)(?<syslog_host>(?![%\[])(?=[^\s:]*[A-Za-z0-9])[^\s\[:]+)"
+    rf"(?:\s+(?::\s+|{_TAG})|\s+|$)",
     header=True,
 )
+"""``<pri>time host tag[pid]: message``; the tag may be absent or a bare ``:``, the host may not
+be a level word (``2020-01-01 10:00:00 INFO x`` is an application log, not syslog)."""
+SYSLOG_NO_HOST = Grammar(
+    "syslog_no_host",
+    rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}:?\s+(?:(?=%[A-Z])|{_TAG})",
+    header=True,
+)
+"""``<pri>time tag: message`` or ``<pri>time %FAC-SEV-ID: message``: a sender without a host."""
 APACHE_ERROR = Grammar(
     "apache_error",
     r"^\[[^\]]+\]\s+\[(?:(?<module>[^:\]\s]+):)?(?<level>[A-Za-z]+\d?)\]"
@@ -107,7 +129,7 @@ LEEF = Grammar(
     header=False,
 )
 
-HEADERS = (SYSLOG_5424, SYSLOG_3164, APACHE_ERROR, NGINX_ERROR)
+HEADERS = (SYSLOG_5424, SYSLOG_3164, SYSLOG_NO_HOST, APACHE_ERROR, NGINX_ERROR)
 FULL = (CEF, LEEF, SSL_REQUEST, ACCESS)
 
 

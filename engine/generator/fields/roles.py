@@ -291,6 +291,8 @@ def _by_words(words: list[str]) -> str | None:  # noqa: C901, PLR0911, PLR0912 -
         flow = _flow(s, side)
         return f"{unit}_{flow}" if flow else unit
     if s & _USER:
+        if s & {"ip", "addr", "address", "ipaddr", "host", "hostname"}:
+            return side or "src"
         if s & {"id", "uid"}:
             return "user_id"
         if "group" in s:
@@ -423,4 +425,78 @@ def role(key: str, values: Sequence[str] = ()) -> str | None:
         name = "app" if kinds(values) <= {"word"} else None
     if name is not None and _fits(name, values):
         return name
+    return None
+
+
+_TOWARD_SRC = frozenset({"from", "src", "source", "client", "sender", "orig", "remote"})
+_TOWARD_DEST = frozenset({"to", "dst", "dest", "destination", "server", "->", "target"})
+_USER_WORDS = frozenset({"user", "username", "account", "login", "usr"})
+_STRIP = "\"'()[]{}<>,;"
+
+
+def _clean(token: str) -> str:
+    return token.strip(_STRIP).lower()
+
+
+def _key_before(before: Sequence[str]) -> str | None:
+    """The key a free-text value follows: ``query:``, ``user=``, or ``user IP =`` (up to three
+    words before a bare separator); None when the value does not follow key syntax."""
+    last = before[-1] if before else ""
+    stripped = last.rstrip(":=")
+    if not last or stripped == last:
+        return None
+    if stripped.strip(_STRIP):
+        return stripped.strip(_STRIP)
+    words: list[str] = []
+    for token in reversed(before[:-1]):
+        if not token.strip(_STRIP).replace("-", "").replace("_", "").isalnum() or len(words) == 3:
+            break
+        words.insert(0, token.strip(_STRIP))
+    return " ".join(words) or None
+
+
+def context_role(  # noqa: PLR0911 - one answer per context word
+    before: Sequence[str], values: Sequence[str], *, side: str | None = None
+) -> str | None:
+    """The CIM field a free-text value gets from the tokens just before it (nearest last).
+
+    ``from 10.0.0.1`` -> src, ``to <a@b>`` -> recipient, ``for alice`` -> user, ``for
+    outside:10.0.0.1/443`` -> src, ``port 22`` -> the port of the last side named (``side``),
+    ``query: x IN AAAA`` -> query and record_type, ``user IP = 10.0.0.1`` -> src.
+    """
+    if not before:
+        return None
+    found = kinds(values)
+    address = bool(found) and found <= _ADDRESS_KINDS and bool(found & {"ipv4", "ipv6", "host"})
+    key = _key_before(before)
+    if key is not None:
+        words = words_of(key)
+        if len(words) == 1 and words[0] in _TOWARD_SRC | _TOWARD_DEST and not address:
+            return role(key, values) if found == {"email"} else None
+        return role(key, values)
+    last = _clean(before[-1])
+    if last in _TOWARD_SRC | _TOWARD_DEST:
+        near = "src" if last in _TOWARD_SRC else "dest"
+        if found == {"email"}:
+            return "src_user" if near == "src" else "recipient"
+        return near if address else None
+    if last == "for":
+        if address:
+            return "src"
+        return "user" if found <= {"word", "email"} and not found & {"int"} else None
+    if last in _USER_WORDS:
+        return "user" if _fits("user", values) else None
+    if last == "port":
+        return f"{side}_port" if side and _fits("src_port", values) else role("port", values)
+    if last == "mac" and found == {"mac"}:
+        return f"{side or 'src'}_mac"
+    if before[-1] == "IN" and all(v.upper() in RECORD_TYPES for v in values if v):
+        return "record_type"
+    if before[-1] in HTTP_METHODS and found <= {"url", "path"}:
+        return "url"
+    if last in ("returned", "status") and _fits("status", values):
+        return "status"
+    if last.isalpha():
+        named = role(last, values)
+        return None if named == "dvc" else named
     return None

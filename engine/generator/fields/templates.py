@@ -14,6 +14,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from engine.generator.fields.naming import field_name, unique_name
+from engine.generator.fields.roles import context_role, role
+from engine.generator.fields.tokens import ENDPOINT, IPV4, IPV6, PORT, kind
 
 SIMILARITY = 0.5
 MAX_CLUSTERS_PER_BUCKET = 64
@@ -62,17 +64,44 @@ _STOPWORDS = frozenset(
         "with",
     ]
 )
-_CONTEXT = {
-    "from": "src",
-    "to": "dest",
-    "user": "user",
-    "port": "port",
-    "pid": "pid",
-    "uid": "uid",
-    "gid": "gid",
-    "rhost": "src",
-}
-
+MESSAGE_ID = re.compile(r"%[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)?-\d-[A-Z0-9_]+:?")
+"""A vendor message id (``%ASA-6-302013:``): the key of a message, never a variable."""
+INTRODUCERS = frozenset(
+    {
+        "from",
+        "to",
+        "for",
+        "user",
+        "username",
+        "account",
+        "login",
+        "src",
+        "dst",
+        "source",
+        "destination",
+        "client",
+        "server",
+        "host",
+        "port",
+        "proto",
+        "protocol",
+        "query",
+        "status",
+        "returned",
+        "action",
+        "severity",
+        "rule",
+        "policy",
+        "interface",
+        "via",
+        "->",
+    }
+)
+"""Words after which a token is a value even when the samples show it only once or unchanged."""
+_TYPED_KINDS = frozenset({"ipv6", "mac", "email", "url", "uuid", "path", "host", "hex"})
+"""Token kinds that are values wherever they stand (a lone sample cannot show them vary)."""
+_ENDPOINT = re.compile(re.sub(r"\(\?<(?=[A-Za-z])", "(?P<", ENDPOINT))
+_PAREN_PORT = re.compile(rf"(?P<ip>{IPV4})\((?P<port>{PORT})\)")
 
 @dataclass(frozen=True)
 class VarType:
@@ -82,13 +111,11 @@ class VarType:
 
 
 _TYPES = (
-    VarType("ip_port", re.compile(r"/?\d{1,3}(?:\.\d{1,3}){3}:\d+"), ""),
-    VarType("ip", re.compile(r"\d{1,3}(?:\.\d{1,3}){3}"), r"\d{1,3}(?:\.\d{1,3}){3}"),
     VarType("hex", re.compile(r"0x[0-9a-fA-F]+"), r"0x[0-9a-fA-F]+"),
     VarType("int", re.compile(r"-?\d+"), r"-?\d+"),
     VarType("float", re.compile(r"-?\d+(?:\.\d+)?"), r"-?\d+(?:\.\d+)?"),
 )
-_TYPE_NAMES = {"ip_port": "address", "ip": "ip", "hex": "hex", "int": "number", "float": "value"}
+_TYPE_NAMES = {"hex": "hex", "int": "number", "float": "value"}
 
 
 @dataclass
@@ -125,6 +152,8 @@ def _shape(token: str) -> str:
 
 
 def _route(token: str) -> str:
+    if MESSAGE_ID.fullmatch(token):
+        return token
     return "*" if _HAS_DIGIT.search(token) else token
 
 
@@ -180,65 +209,144 @@ def _type_of(values: Sequence[str]) -> VarType | None:
 
 @dataclass
 class _Namer:
-    used: set[str] = field(default_factory=set)
-    direction: str = ""
+    """Names a template's variables: by key, by the words before them, else by their type."""
 
-    def name(self, previous: str | None, kind: VarType | None, key: str | None) -> str:
+    used: set[str] = field(default_factory=set)
+    side: str = ""
+    """The side (src/dest) of the last endpoint named: ``port 22`` after it is its port."""
+    adjacent: str = ""
+    """The side of the endpoint just before the current token (``A/1 (B/2)``: B is A's
+    translation), empty after any constant token."""
+
+    def base(
+        self, before: Sequence[str], values: Sequence[str], kind: VarType | None, key: str | None
+    ) -> str:
         base = None
         if key is not None:
-            base = field_name(key)
-        elif previous is not None:
-            word = previous.strip(_LEAD + _TRAIL).lower()
-            if previous.endswith((":", "=")) and word:
-                base = field_name(word)
-            elif word in _CONTEXT:
-                base = _CONTEXT[word]
-                if base == "port" and self.direction:
-                    base = f"{self.direction}_port"
-            elif word.isalpha() and 2 <= len(word) <= 20 and word not in _STOPWORDS:
-                base = field_name(word)
+            base = role(key, values) or field_name(key)
+        else:
+            base = context_role(before, values, side=self.side or None)
+            previous = before[-1] if before else None
+            if base is None and previous is not None:
+                word = previous.strip(_LEAD + _TRAIL).lower()
+                if previous.endswith((":", "=")) and word:
+                    base = field_name(word)
+                elif word.isalpha() and 2 <= len(word) <= 20 and word not in _STOPWORDS:
+                    base = field_name(word)
         if base is None:
             base = _TYPE_NAMES.get(kind.name, "value") if kind else "value"
-        if base in ("src", "dest"):
-            self.direction = base
-        return unique_name(base, self.used)
+        if base.startswith(("src", "dest")) and not base.startswith(("src_user", "dest_user")):
+            self.side = base.split("_")[0]
+        return base
+
+    def name(
+        self, before: Sequence[str], values: Sequence[str], kind: VarType | None, key: str | None
+    ) -> str:
+        return unique_name(self.base(before, values, kind, key), self.used)
 
 
 _PROCESS = re.compile(r"^([^\s\[\]]+)\[(\d+)\](:?)$")
 
 
-def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> tuple[str, str, str]:
-    """The regex piece for one variable token position: literal lead, group(s), literal trail."""
+def _balanced_trail(cores: Sequence[str]) -> str:
+    """The punctuation all ``cores`` end with, leaving a ``)`` that closes a ``(`` inside."""
+    trail = _common_suffix(cores, _TRAIL)
+    while trail and any(
+        c[: len(c) - len(trail)].count("(") > c[: len(c) - len(trail)].count(")") for c in cores
+    ):
+        trail = trail[1:]
+    return trail
+
+
+def _endpoint(
+    cores: Sequence[str], base: str, namer: _Namer, *, translated: str, upcoming: str | None
+) -> str | None:
+    """One address token (``ip``, ``ip:port``, ``iface:ip/port``...) split into its parts, named
+    by side when its context gives one; None when the values are not all addresses."""
+    matches = [_ENDPOINT.fullmatch(c) for c in cores]
+    if not cores or not all(matches):
+        return None
+    found = [m for m in matches if m is not None]
+    side = translated or (base if base in ("src", "dest") else "")
+    if not side and upcoming in ("to", "->"):
+        side = "src"
+    if side:
+        namer.side = side
+        stem = f"{side}_translated" if translated else side
+        names = (stem if not translated else f"{stem}_ip", f"{stem}_port", f"{side}_interface")
+    else:
+        names = (base, f"{base}_port", f"{base}_interface")
+    has_iface = any(m.group("iface") for m in found)
+    has_port = any(m.group("port") for m in found)
+    if side or has_iface or has_port:
+        ip_name = unique_name(names[0] if side or not (has_iface or has_port) else f"{base}_ip",
+                              namer.used)
+    else:
+        ip_name = unique_name(base, namer.used)
+    version4 = all(re.fullmatch(IPV4, m.group("ip")) for m in found)
+    address = IPV4 if version4 else f"{IPV4}|{IPV6}"
+    slash = "/?" if any(c.startswith("/") for c in cores) else ""
+    body = rf"\[?(?<{ip_name}>{slash}(?:{address}))\]?"
+    if has_iface:
+        optional = "" if all(m.group("iface") for m in found) else "?"
+        iface = unique_name(names[2], namer.used)
+        body = rf"(?:(?<{iface}>[A-Za-z][\w\-]*(?:/\d+)*)[:/]){optional}" + body
+    if has_port:
+        optional = "" if all(m.group("port") for m in found) else "?"
+        port = unique_name(names[1], namer.used)
+        body += rf"(?:(?:[:/#.]|\()(?<{port}>\d{{1,5}})\)?){optional}"
+    namer.adjacent = side
+    if has_iface or has_port:
+        whole = unique_name(f"{side}_endpoint" if side else base, namer.used)
+        return rf"(?<{whole}>{body})"
+    return body
+
+
+def _variable(
+    values: Sequence[str], before: Sequence[str], namer: _Namer, upcoming: str | None = None
+) -> tuple[str, str, str]:
+    """The regex piece for one variable token position: literal lead, group(s), literal trail.
+
+    ``before``: the constant tokens just before it (nearest last); ``upcoming``: the next
+    constant token (``A to B``: A is the source).
+    """
+    adjacent, namer.adjacent = namer.adjacent, ""
     processes = [_PROCESS.match(v) for v in values]
     colons = {p.group(3) for p in processes if p}
     if all(processes) and len(colons) == 1:
         process = unique_name("process", namer.used)
         pid = unique_name("pid", namer.used)
         return "", rf"(?<{process}>[^\s\[\]]+)\[(?<{pid}>\d+)\]", _escape(colons.pop())
-    before, after, key, cores = "", "", None, list(values)
+    lead_text, after, key, cores = "", "", None, list(values)
+    endpoint: str | None = None
     for _ in range(3):
         lead = _common_prefix(cores, _LEAD)
-        trail = _common_suffix([c[len(lead) :] for c in cores], _TRAIL)
+        trail = _balanced_trail([c[len(lead) :] for c in cores])
         stripped = [c[len(lead) : len(c) - len(trail)] for c in cores]
         if any(stripped):
-            before, after, cores = before + _escape(lead), _escape(trail) + after, stripped
+            lead_text, after, cores = lead_text + _escape(lead), _escape(trail) + after, stripped
+        present = [c for c in cores if c]
+        if present and len(present) == len(cores) and all(_ENDPOINT.fullmatch(c) for c in cores):
+            ips = [m.group("ip") for c in cores if (m := _ENDPOINT.fullmatch(c))]
+            base = namer.base(before, ips, None, key)
+            translated = adjacent if lead == "(" and adjacent else ""
+            endpoint = _endpoint(cores, base, namer, translated=translated, upcoming=upcoming)
+            break
         pairs = [_KEY_VALUE.match(c) for c in cores]
         keys = {(p.group(1), p.group(2)) for p in pairs if p}
         if not (all(pairs) and len(keys) == 1) or any(c.startswith("//") for _, c in _rests(pairs)):
             break
         name, sep = keys.pop()
         key = name
-        before += _escape(name + sep)
+        lead_text += _escape(name + sep)
         cores = [rest for _, rest in _rests(pairs)]
+    if endpoint is not None:
+        return lead_text, endpoint, after
     trail = after
     present = [c for c in cores if c]
     kind = _type_of(present) if present else None
-    name = namer.name(previous, kind, key)
-    if kind is not None and kind.name == "ip_port":
-        host = unique_name(f"{name}_host", namer.used)
-        port = unique_name(f"{name}_port", namer.used)
-        body = rf"(?<{name}>(?<{host}>/?[\d.]+):(?<{port}>\d+))"
-    elif kind is not None:
+    name = namer.name(before, present, kind, key)
+    if kind is not None:
         body = rf"(?<{name}>{kind.pattern})"
     else:
         prefixes = [_ID_PREFIX.match(c) for c in present]
@@ -258,7 +366,7 @@ def _variable(values: Sequence[str], previous: str | None, namer: _Namer) -> tup
     if len(present) < len(cores):
         loose = body.replace(r"\S+?)", r"\S*?)").replace(r"\S+)", r"\S*)")
         body = loose if loose != body else f"(?:{body})?"
-    return before, body, after
+    return lead_text, body, trail
 
 
 _RUNS = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]+")
@@ -355,15 +463,14 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
     tokens: list[str | None] = list(cluster.tokens)
     small = len(cluster.members) < SMALL_CLUSTER
     for i, token in enumerate(tokens):
-        if token is None:
+        if token is None or MESSAGE_ID.fullmatch(token):
             continue
-        if (small and (_HAS_DIGIT.search(token) or token.lower() in _CONSTANT_VALUES)) or (
-            i > 0 and (prev := tokens[i - 1]) is not None and _is_key(prev)
-        ):
+        prev = tokens[i - 1] if i > 0 else None
+        if (small and _lone_value(token, prev)) or (prev is not None and _is_key(prev)):
             tokens[i] = None
     namer = _Namer(used=set(taken))
     pieces: list[str] = []
-    previous: str | None = None
+    before: list[str] = []
     spans = _date_spans(tokens, cluster.members)
     i = 0
     while i < len(tokens):
@@ -372,11 +479,12 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
             name = unique_name("date", namer.used)
             pieces.append(rf"(?<{name}>" + r"\s+".join([r"\S+"] * spans[i]) + ")")
             i += spans[i]
-            previous = None
+            before = []
             continue
         if token is None:
             values = [m[i] for m in cluster.members]
-            lead, body, trail = _variable(values, previous, namer)
+            upcoming = next((t.lower() for t in tokens[i + 1 :] if t is not None), None)
+            lead, body, trail = _variable(values, before[-4:], namer, upcoming)
             unit = tokens[i + 1] if i + 1 < len(tokens) else None
             unit_core = unit.rstrip(_TRAIL) if unit is not None else ""
             if (
@@ -389,15 +497,26 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
                 rest = _escape(unit[len(unit_core) :])
                 pieces.append(rf"{lead}(?<{name}>{body}\s+{_escape(unit_core)}){rest}")
                 i += 2
-                previous = unit
+                before = [unit]
                 continue
             pieces.append(lead + body + trail)
-            previous = None
+            before = []
         else:
             pieces.append(_escape(token))
-            previous = token
+            before.append(token)
+            namer.adjacent = ""
         i += 1
     return r"\s+".join(pieces), len(namer.used - taken)
+
+
+def _lone_value(token: str, previous: str | None) -> bool:
+    """In a template seen once or twice, whether ``token`` is a value all the same: it holds a
+    digit, is a typed token (host, path, e-mail...) or follows a word that introduces values."""
+    if _HAS_DIGIT.search(token) or token.lower() in _CONSTANT_VALUES:
+        return True
+    if kind(token.strip(_LEAD + _TRAIL)) in _TYPED_KINDS:
+        return True
+    return previous is not None and previous.strip(_LEAD + _TRAIL).lower() in INTRODUCERS
 
 
 def _is_key(token: str) -> bool:

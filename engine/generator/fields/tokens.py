@@ -43,12 +43,11 @@ PORT = r"\d{1,5}"
 ADDRESS = rf"{IPV4}|\[(?:{IPV6})\]|{IPV6}"
 """An IP address as it appears in text (IPv6 possibly in brackets)."""
 ENDPOINT = (
-    rf"(?:(?<iface>[A-Za-z][\w\-]*(?:/\d+)*):(?=[\d\[a-fA-F:]))?"
-    rf"\[?(?<ip>{IPV4}|{IPV6})\]?(?:[:/#.](?<port>{PORT})(?![\d.]))?"
+    rf"(?:(?<iface>[A-Za-z][\w\-]*(?:/\d+)*)[:/](?=\[|\d{{1,3}}\.|[0-9a-fA-F]*:))?"
+    rf"/?\[?(?<ip>{IPV4}|{IPV6})\]?(?:(?:[:/#.]|\((?=\d+\)))(?<port>{PORT})\)?(?![\d.]))?"
 )
-"""``ip``, ``ip:port``, ``ip/port``, ``ip#port``, ``[v6]:port``, ``iface:ip/port``.
-
-Named groups iface, ip and port; only the address is required."""
+"""``ip``, ``ip:port``, ``ip/port``, ``ip#port``, ``ip(port)``, ``[v6]:port``,
+``iface:ip/port``, ``iface/ip(port)``: named groups iface, ip and port, only ip required."""
 
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ipv4", re.compile(IPV4)),
