@@ -188,9 +188,24 @@ def _common_aliases(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
         if "." in name and fresh and _usable(values):
             out[underscored] = name
     for cim_field, source in _by_role(available).items():
+        if cim_field == "action" and not _cim_actions(available[source]):
+            continue  # vendor words: the model's EVAL maps them
         if not _usable(available.get(cim_field, ())) and cim_field not in out:
             out[cim_field] = source
     return out
+
+
+@lru_cache(maxsize=1)
+def _action_vocabulary() -> frozenset[str]:
+    return frozenset(
+        value for info in cim_models() for value in info.expected_values.get("action", ())
+    )
+
+
+def _cim_actions(values: Sequence[str]) -> bool:
+    """True when every value is already a CIM ``action`` word (any model's)."""
+    present = [v for v in values if v.strip()]
+    return bool(present) and set(present) <= _action_vocabulary()
 
 
 @lru_cache(maxsize=1)
@@ -293,12 +308,12 @@ def map_cim(
     common = _common_aliases(available)
     severity_eval = _severity_eval(available, common)
     if not fits or fits[0].score < MIN_SCORE:
-        props = {_alias_key(name): _alias(source, name) for name, source in common.items()}
+        aliases = {_alias_key(name): _alias(source, name) for name, source in common.items()}
         if severity_eval is not None:
-            props["EVAL-severity"] = severity_eval
+            aliases["EVAL-severity"] = severity_eval
             common = {**common, "severity": severity_eval}
         return CimPlan(
-            props=props,
+            props=aliases,
             mapped=common,
             caveats=("No CIM data model fits these events well enough to map them.",),
         )
@@ -307,7 +322,7 @@ def map_cim(
     props: Settings = {}
     mapped: dict[str, str] = {}
     for name, source in sorted({**common, **best.mapped}.items()):
-        if name == "action" and source != "action":
+        if name == "action" and source != "action" and not _cim_actions(available[source]):
             continue
         if source != name:
             props[_alias_key(name)] = _alias(source, name)

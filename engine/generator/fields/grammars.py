@@ -34,9 +34,7 @@ _SYSLOG_TIME = (
 """The timestamps syslog senders put before the host: ``Jul 14 10:00:00.001``, ``May 01 2026
 09:24:32Z``, ``2021-11-16T05:14:15-07:00``, ``2023:04:28-00:00:04``, ``27/06/2026:22:38:17``."""
 _LEVEL_WORD = "|".join(sorted(LEVELS | {lv.upper() for lv in LEVELS}, key=len, reverse=True))
-_TAG = (
-    r"(?<process>(?![%\[])[^\s\[:]+(?:\s[^\s\[:]+){0,3}?)(?:\[(?<pid>\d+)\])?\s?:(?:\s+|$)"
-)
+_TAG = r"(?<process>(?![%\[])[^\s\[:]+(?:\s[^\s\[:]+){0,3}?)(?:\[(?<pid>\d+)\])?\s?:(?:\s+|$)"
 _IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)"
 
 
@@ -59,7 +57,7 @@ SYSLOG_5424 = Grammar(
 SYSLOG_3164 = Grammar(
     "syslog3164",
     rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}:?\s+"
-    rf"(?!(?:{_LEVEL_WORD})\b)(?<syslog_host>(?![%\[])(?=[^\s:]*[A-Za-z0-9])[^\s\[:]+)"
+    rf"(?!(?:{_LEVEL_WORD})\b)(?<syslog_host>(?![%\[])(?=[^\s:]*[A-Za-z0-9])[^\s\[:=\"]+(?=[\s:]|$))"
     rf"(?:\s+(?::\s+|{_TAG})|\s+|$)",
     header=True,
 )

@@ -240,7 +240,7 @@ def _flow(words: set[str], side: str | None) -> str | None:
     return None
 
 
-def _by_words(words: list[str]) -> str | None:  # noqa: C901, PLR0911, PLR0912 - one table
+def _by_words(words: list[str]) -> str | None:
     """The CIM name the words describe, before the values are checked."""
     s = set(words)
     side = _side(words)
@@ -356,7 +356,7 @@ def _by_words(words: list[str]) -> str | None:  # noqa: C901, PLR0911, PLR0912 -
         if "hash" in s:
             return "file_hash"
         return "file_name"
-    if s & _RECORD_TYPE or "type" in s and s & ({"record", "dns"} | _QUERY):
+    if s & _RECORD_TYPE or ("type" in s and s & ({"record", "dns"} | _QUERY)):
         return "record_type"
     if s & _QUERY:
         return "query"
@@ -375,7 +375,7 @@ def _by_words(words: list[str]) -> str | None:  # noqa: C901, PLR0911, PLR0912 -
 _ADDRESS_KINDS = frozenset({"ipv4", "ipv6", "host", "word"})
 
 
-def _fits(name: str, values: Sequence[str]) -> bool:  # noqa: PLR0911 - one check per family
+def _fits(name: str, values: Sequence[str]) -> bool:
     """True when ``values`` (some examples; none: trust the words) can carry ``name``."""
     present = [v.strip() for v in values if v.strip() and v.strip() != "-"]
     if not present:
@@ -455,7 +455,7 @@ def _key_before(before: Sequence[str]) -> str | None:
     return " ".join(words) or None
 
 
-def context_role(  # noqa: PLR0911 - one answer per context word
+def context_role(
     before: Sequence[str], values: Sequence[str], *, side: str | None = None
 ) -> str | None:
     """The CIM field a free-text value gets from the tokens just before it (nearest last).

@@ -15,7 +15,14 @@ from dataclasses import dataclass, field
 
 from engine.generator.fields.naming import field_name, unique_name
 from engine.generator.fields.roles import context_role, role
-from engine.generator.fields.tokens import ENDPOINT, IPV4, IPV6, PORT, kind
+from engine.generator.fields.tokens import (
+    ENDPOINT,
+    IPV4,
+    IPV6,
+    MESSAGE_ID,
+    kind,
+    python_regex,
+)
 
 SIMILARITY = 0.5
 MAX_CLUSTERS_PER_BUCKET = 64
@@ -64,8 +71,8 @@ _STOPWORDS = frozenset(
         "with",
     ]
 )
-MESSAGE_ID = re.compile(r"%[A-Z][A-Z0-9_]*(?:-[A-Z0-9_]+)?-\d-[A-Z0-9_]+:?")
-"""A vendor message id (``%ASA-6-302013:``): the key of a message, never a variable."""
+_MESSAGE_ID = python_regex(MESSAGE_ID + ":?")
+"""A vendor message id token (``%ASA-6-302013:``): the key of a message, never a variable."""
 INTRODUCERS = frozenset(
     {
         "from",
@@ -100,8 +107,8 @@ INTRODUCERS = frozenset(
 """Words after which a token is a value even when the samples show it only once or unchanged."""
 _TYPED_KINDS = frozenset({"ipv6", "mac", "email", "url", "uuid", "path", "host", "hex"})
 """Token kinds that are values wherever they stand (a lone sample cannot show them vary)."""
-_ENDPOINT = re.compile(re.sub(r"\(\?<(?=[A-Za-z])", "(?P<", ENDPOINT))
-_PAREN_PORT = re.compile(rf"(?P<ip>{IPV4})\((?P<port>{PORT})\)")
+_ENDPOINT = python_regex(ENDPOINT)
+
 
 @dataclass(frozen=True)
 class VarType:
@@ -152,7 +159,7 @@ def _shape(token: str) -> str:
 
 
 def _route(token: str) -> str:
-    if MESSAGE_ID.fullmatch(token):
+    if _MESSAGE_ID.fullmatch(token):
         return token
     return "*" if _HAS_DIGIT.search(token) else token
 
@@ -201,9 +208,9 @@ def _common_suffix(values: Sequence[str], allowed: str) -> str:
 
 
 def _type_of(values: Sequence[str]) -> VarType | None:
-    for kind in _TYPES:
-        if all(kind.check.fullmatch(v) for v in values):
-            return kind
+    for var_type in _TYPES:
+        if all(var_type.check.fullmatch(v) for v in values):
+            return var_type
     return None
 
 
@@ -229,9 +236,8 @@ class _Namer:
             previous = before[-1] if before else None
             if base is None and previous is not None:
                 word = previous.strip(_LEAD + _TRAIL).lower()
-                if previous.endswith((":", "=")) and word:
-                    base = field_name(word)
-                elif word.isalpha() and 2 <= len(word) <= 20 and word not in _STOPWORDS:
+                keyed = previous.endswith((":", "=")) and bool(word)
+                if keyed or (word.isalpha() and 2 <= len(word) <= 20 and word not in _STOPWORDS):
                     base = field_name(word)
         if base is None:
             base = _TYPE_NAMES.get(kind.name, "value") if kind else "value"
@@ -279,8 +285,9 @@ def _endpoint(
     has_iface = any(m.group("iface") for m in found)
     has_port = any(m.group("port") for m in found)
     if side or has_iface or has_port:
-        ip_name = unique_name(names[0] if side or not (has_iface or has_port) else f"{base}_ip",
-                              namer.used)
+        ip_name = unique_name(
+            names[0] if side or not (has_iface or has_port) else f"{base}_ip", namer.used
+        )
     else:
         ip_name = unique_name(base, namer.used)
     version4 = all(re.fullmatch(IPV4, m.group("ip")) for m in found)
@@ -463,7 +470,7 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
     tokens: list[str | None] = list(cluster.tokens)
     small = len(cluster.members) < SMALL_CLUSTER
     for i, token in enumerate(tokens):
-        if token is None or MESSAGE_ID.fullmatch(token):
+        if token is None or _MESSAGE_ID.fullmatch(token):
             continue
         prev = tokens[i - 1] if i > 0 else None
         if (small and _lone_value(token, prev)) or (prev is not None and _is_key(prev)):

@@ -12,8 +12,9 @@ from engine.generator.fields.builder import PlanBuilder, non_capturing
 from engine.generator.fields.context import plan_context
 from engine.generator.fields.grammars import HEADERS, recognise
 from engine.generator.fields.headers import learn_delimited_prefix, learn_header
-from engine.generator.fields.kv import pair_density, plan_kv
+from engine.generator.fields.kv import PURE_PAIRS, pair_density, plan_kv
 from engine.generator.fields.templates import mine, template_label, template_regex
+from engine.generator.fields.tokens import MESSAGE_ID
 from engine.regex import RegexLimitError, compile_regex
 
 MAX_TEMPLATES = 200
@@ -28,18 +29,18 @@ def _first_line(event: str) -> str:
 def plan_text(builder: PlanBuilder) -> None:
     """Header EXTRACT, key=value handling, and one EXTRACT per message template."""
     lines = [_first_line(e) for e in builder.events if e.strip()]
+    style = plan_kv(builder)
     grammar = recognise(lines, HEADERS)
     header = grammar.pattern if grammar is not None else learn_header(lines)
-    if header is None:
+    if header is None and pair_density(lines, style) < PURE_PAIRS:
         header = learn_delimited_prefix(lines)
-    plan_kv(builder)
     plan_context(builder)
     taken: frozenset[str] = frozenset()
     if header is not None:
         builder.extract("a_header", header)
         taken = frozenset(compile_regex(header).groupindex)
-    if pair_density(lines) >= PAIRS_ONLY:
-        return
+    if builder.extract("b_message_id", MESSAGE_ID):
+        taken |= frozenset(compile_regex(MESSAGE_ID).groupindex)
     messages: list[tuple[str, str]] = []
     if header is not None:
         regex = compile_regex(header)
@@ -55,6 +56,8 @@ def plan_text(builder: PlanBuilder) -> None:
                 messages.append(("^\\s*", line))
     else:
         messages = [("^\\s*", line) for line in lines]
+    if pair_density([message for _, message in messages], style) >= PAIRS_ONLY:
+        return
     by_prefix: dict[str, list[tuple[str, str]]] = {}
     for (prefix, message), line in zip(messages, lines, strict=True):
         by_prefix.setdefault(prefix, []).append((line, message))

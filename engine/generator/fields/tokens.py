@@ -49,6 +49,19 @@ ENDPOINT = (
 """``ip``, ``ip:port``, ``ip/port``, ``ip#port``, ``ip(port)``, ``[v6]:port``,
 ``iface:ip/port``, ``iface/ip(port)``: named groups iface, ip and port, only ip required."""
 
+MESSAGE_ID = (
+    r"(?:^|(?<=\s))%(?<facility>[A-Z][A-Z0-9_]*)(?:-(?<facility_detail>[A-Z0-9_]+))?"
+    r"-(?<severity_id>[0-7])-(?:(?<signature_id>\d+)|(?<signature>[A-Z][A-Z0-9_]*))(?=:)"
+)
+"""A vendor message id, ``%FACILITY[-SUB]-SEVERITY-MNEMONIC:`` (``%ASA-6-302013:``,
+``%LINK-3-UPDOWN:``): the severity, and the mnemonic as the signature (its id when numeric)."""
+
+
+def python_regex(pattern: str) -> re.Pattern[str]:
+    """A PCRE2 piece of this module compiled by Python (``(?<name>`` becomes ``(?P<name>``)."""
+    return re.compile(re.sub(r"\(\?<(?=[A-Za-z])", "(?P<", pattern))
+
+
 _KINDS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("ipv4", re.compile(IPV4)),
     ("mac", re.compile(MAC)),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from engine.generator.fields import infer_fields
 from engine.generator.model import FieldPlan, FormatGuess
 from engine.regex import compile_regex
@@ -142,3 +144,53 @@ def test_syslog_with_year_and_no_process() -> None:
     assert fields["syslog_host"] == "fw01"
     assert "process" not in fields
     assert not any(name.endswith("_with_unit") for name in fields)
+
+
+@pytest.mark.parametrize(
+    ("line", "host", "process", "message"),
+    [
+        ("<166>May 01 2026 09:24:32Z  %FW-6-113005: denied", None, None, "%FW-6-113005: denied"),
+        ("2023:04:28-00:00:04 gw-1 dhcpd: DHCPACK on 10.0.0.2", "gw-1", "dhcpd", "DHCPACK on"),
+        (
+            "<134> 27/06/2026:22:38:17  h1.example.lan 0-PPE-0 : default x",
+            "h1.example.lan",
+            "0-PPE-0",
+            "default x",
+        ),
+        ("Nov 30 16:44:36 FW-220 1,2018/11/30 16:44:36,0128", "FW-220", None, "1,2018/11/30"),
+        ("Jan 10 2026 00:00:00 edge01 : %SEC-6-302013: Built", "edge01", None, "%SEC-6-302013"),
+        ("2021-11-16T05:14:15.000003-07:00 fw01 kernel: x", "fw01", "kernel", "x"),
+        ("Mar 12 12:00:00 named[123]: client 1.2.3.4#5353", None, "named", "client 1.2.3.4"),
+    ],
+)
+def test_syslog_header_variants(
+    line: str, host: str | None, process: str | None, message: str
+) -> None:
+    plan = infer_fields([line, line], FormatGuess(kind="syslog3164", confidence=1.0))
+    match = compile_regex(plan.props["EXTRACT-a_header"]).search(line)
+    assert match is not None
+    assert (match.groupdict().get("syslog_host"), match.groupdict().get("process")) == (
+        host,
+        process,
+    )
+    assert line[match.end() :].startswith(message)
+
+
+def test_an_application_log_is_not_taken_for_syslog() -> None:
+    lines = ["2015-10-18 18:01:47,978 INFO [main] org.app.Master: Created job 1"] * 2
+    plan = infer_fields(lines, FormatGuess(kind="unstructured", confidence=1.0))
+    match = compile_regex(plan.props["EXTRACT-a_header"]).search(lines[0])
+    assert match is not None
+    assert "syslog_host" not in match.groupdict()
+    assert match.group("level") == "INFO"
+
+
+def test_vendor_message_ids_give_severity_and_signature() -> None:
+    events = [
+        "<166>Jan 10 2026 00:00:00 fw01 : %FW-6-302013: Built inbound TCP connection 7",
+        "<132>Jan 10 2026 00:00:01 ap-2: %LOG-4-Q_IND: packet rejected on socket 0",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
+    first, second = extracted(plan, events[0]), extracted(plan, events[1])
+    assert (first["severity_id"], first["signature_id"], first["facility"]) == ("6", "302013", "FW")
+    assert (second["severity_id"], second["signature"]) == ("4", "Q_IND")

@@ -28,12 +28,24 @@ def test_keys_are_cut_into_words(key: str, words: list[str]) -> None:
 @pytest.mark.parametrize(
     ("keys", "value", "name"),
     [
-        (("src", "src_ip", "srcip", "sourceAddress", "client_ip", "remote_addr"), "10.0.0.1", "src"),
+        (
+            ("src", "src_ip", "srcip", "sourceAddress", "client_ip", "remote_addr"),
+            "10.0.0.1",
+            "src",
+        ),
         (("source.ip", "client.address", "callerIpAddress", "SRC", "shost"), "10.0.0.1", "src"),
-        (("dst", "dstip", "destinationAddress", "server_ip", "destination.ip", "DST"), "1.1.1.1", "dest"),
+        (
+            ("dst", "dstip", "destinationAddress", "server_ip", "destination.ip", "DST"),
+            "1.1.1.1",
+            "dest",
+        ),
         (("spt", "sport", "srcPort", "client.port", "source_port"), "51000", "src_port"),
         (("dpt", "dport", "dst_port", "destination.port", "server.port"), "443", "dest_port"),
-        (("user", "username", "userName", "login", "account", "user.name", "actor.user"), "ann", "user"),
+        (
+            ("user", "username", "userName", "login", "account", "user.name", "actor.user"),
+            "ann",
+            "user",
+        ),
         (("suser", "source.user.name"), "ann", "src_user"),
         (("smac", "srcMac", "source.mac"), "00:11:22:33:44:55", "src_mac"),
         (("url", "request_url", "requestUrl", "http.url"), "https://a.example/x", "url"),
@@ -43,7 +55,11 @@ def test_keys_are_cut_into_words(key: str, words: list[str]) -> None:
         (("bytes_in", "rcvd_bytes", "bytesIn", "rcvdbyte"), "12", "bytes_in"),
         (("bytes_out", "sent_bytes", "bytesOut", "sentbyte"), "12", "bytes_out"),
         (("proto", "protocol", "ip_proto", "network.transport"), "tcp", "transport"),
-        (("user_agent", "userAgent", "http.user_agent", "request.agent"), "curl/8.0", "http_user_agent"),
+        (
+            ("user_agent", "userAgent", "http.user_agent", "request.agent"),
+            "curl/8.0",
+            "http_user_agent",
+        ),
         (("query", "qname", "dns.query", "queryName"), "www.example.com", "query"),
         (("qtype", "record_type", "query_type", "dns.type"), "AAAA", "record_type"),
         (("recipient", "rcpt", "email.to", "to"), "bob@example.com", "recipient"),

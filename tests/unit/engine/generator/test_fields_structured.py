@@ -117,6 +117,9 @@ def test_spaced_pairs_after_a_300k_character_word() -> None:
     events = ["x" * 300_000 + " sudo: TTY=pts/0 ; PWD=/home/bob ; COMMAND=/bin/cat /var/log/y"]
     builder = PlanBuilder(events)
     plan_kv(builder)
-    stanza = builder.transforms[builder.props["REPORT-spaced_pairs"]]
-    found = {m.group(1): m.group(2) for m in compile_regex(stanza["REGEX"]).finditer(events[0])}
+    stanza = builder.transforms[builder.props["REPORT-pairs"]]
+    found = {
+        m.group(1): m.group(2) or m.group(3)
+        for m in compile_regex(stanza["REGEX"]).finditer(events[0])
+    }
     assert found == {"TTY": "pts/0", "PWD": "/home/bob", "COMMAND": "/bin/cat /var/log/y"}

@@ -1,0 +1,97 @@
+"""Pair syntaxes learned from the samples: assignment, separator, quoting, multi-word keys."""
+
+from __future__ import annotations
+
+import pytest
+
+from engine.generator.fields import infer_fields
+from engine.generator.fields.kv import PairStyle, pair_style
+from engine.generator.model import FieldPlan, FormatGuess
+from engine.sandbox.events import Event
+from engine.sandbox.searchtime import SearchTimeProcessor
+
+
+def _run(plan: FieldPlan, raw: str) -> dict[str, list[str]]:
+    processor = SearchTimeProcessor(
+        transforms=plan.transforms, eventtypes={}, tags={}, lookup_files={}
+    )
+    event = Event(raw=raw, sourcetype="test")
+    assert processor.apply(event, plan.props) == []
+    return event.fields
+
+
+@pytest.mark.parametrize(
+    ("events", "style"),
+    [
+        (["a=>1 | b=>x y | c=>3", "a=>2 | b=>z | c=>4"], PairStyle("=>", "|", words=False)),
+        (["t=1 k='a b' n='c'", "t=2 k='d' n='e f'"], PairStyle("=", "", words=False)),
+        (
+            ["Src Host: 10.0.0.1,Dst Port: 80,Act: ok", "Src Host: 10.0.0.2,Dst Port: 81,Act: no"],
+            PairStyle(":", ",", words=True),
+        ),
+        (
+            ["ok : reason = bad pw : server = 10.0.0.1 : user IP = 10.0.0.9"],
+            PairStyle("=", ":", words=True),
+        ),
+        (['k1:"v"\tk2:"w x"\tk3:"7"', 'k1:"u"\tk2:"y"\tk3:"8"'], PairStyle(":", "\t", words=False)),
+        (["plain words only", "and more words"], None),
+    ],
+)
+def test_pair_styles_are_learned(events: list[str], style: PairStyle | None) -> None:
+    assert pair_style(events) == style
+
+
+def test_unusual_pairs_come_out_of_the_sandbox_with_their_roles() -> None:
+    events = [
+        "2025-05-17 07:03:31 act=>allowed | source_ip=>10.1.1.1 | username=>ann | msg=>a b",
+        "2025-05-17 07:03:32 act=>blocked | source_ip=>10.1.1.2 | username=>bob | msg=>c",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="kv", confidence=1.0))
+    fields = _run(plan, "2025-05-17 07:04:00 act=>blocked | source_ip=>10.9.9.9 | username=>cy")
+    assert (fields["act"], fields["source_ip"], fields["username"]) == (
+        ["blocked"],
+        ["10.9.9.9"],
+        ["cy"],
+    )
+    assert _run(plan, events[0])["msg"] == ["a b"]
+
+
+def test_single_quoted_values_lose_their_quotes() -> None:
+    events = ["1700000000 severity='high' reason='bad credentials' n=3"] * 2
+    plan = infer_fields(events, FormatGuess(kind="kv", confidence=1.0))
+    fields = _run(plan, "1700000001 severity='low' reason='queue is full' n=4")
+    assert (fields["severity"], fields["reason"], fields["n"]) == (
+        ["low"],
+        ["queue is full"],
+        ["4"],
+    )
+
+
+def test_multi_word_keys_after_a_syslog_header() -> None:
+    events = [
+        "<166>May 01 2026 09:24:32Z  %FTD-6-113005: AAA user authentication Rejected : "
+        "reason = Invalid password : server = 10.0.1.20 : user = ann : user IP = 10.0.100.30",
+        "<165>1 2021-11-16T05:14:15-07:00 192.0.2.1 proc 8710 - - host-1,Local Host IP: "
+        "192.168.1.113,Local Port: 80,Remote Host IP: 192.168.1.1,Remote Port: 33424",
+    ]
+    for event in events:
+        plan = infer_fields([event], FormatGuess(kind="syslog3164", confidence=1.0))
+        fields = _run(plan, event)
+        if "AAA" in event:
+            assert fields["server"] == ["10.0.1.20"]
+            assert fields["user_IP"] == ["10.0.100.30"]
+            assert fields["reason"] == ["Invalid password"]
+        else:
+            assert fields["Remote_Host_IP"] == ["192.168.1.1"]
+            assert fields["Local_Port"] == ["80"]
+
+
+def test_pairs_in_free_text_leave_splunks_own_pairs_on() -> None:
+    events = [
+        "Feb 22 11:47:05 host groupadd[6991]: new group: name=apache, GID=48",
+        "Feb 22 11:47:05 host sudo: ann : TTY=pts/1 ; PWD=/home/ann ; USER=root ; COMMAND=/bin/ls",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
+    assert plan.props["KV_MODE"] == "auto"
+    assert _run(plan, events[0])["name"] == ["apache"]
+    assert _run(plan, events[1])["COMMAND"] == ["/bin/ls"]
