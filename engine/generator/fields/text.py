@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from engine.generator.fields.builder import PlanBuilder, non_capturing
 from engine.generator.fields.context import plan_context
+from engine.generator.fields.delimited import plan_table, sniff_table
 from engine.generator.fields.grammars import HEADERS, recognise
 from engine.generator.fields.headers import learn_delimited_prefix, learn_header
 from engine.generator.fields.kv import PURE_PAIRS, pair_density, plan_kv
@@ -31,6 +32,11 @@ def plan_text(builder: PlanBuilder) -> None:
     lines = [_first_line(e) for e in builder.events if e.strip()]
     style = plan_kv(builder)
     grammar = recognise(lines, HEADERS)
+    table = sniff_table(lines) if grammar is None else None
+    if table is not None:
+        plan_context(builder)
+        plan_table(builder, table, lines)
+        return
     header = grammar.pattern if grammar is not None else learn_header(lines)
     if header is None and pair_density(lines, style) < PURE_PAIRS:
         header = learn_delimited_prefix(lines)
@@ -56,7 +62,11 @@ def plan_text(builder: PlanBuilder) -> None:
                 messages.append(("^\\s*", line))
     else:
         messages = [("^\\s*", line) for line in lines]
-    if pair_density([message for _, message in messages], style) >= PAIRS_ONLY:
+    bodies = [message for _, message in messages]
+    if pair_density(bodies, style) >= PAIRS_ONLY:
+        return
+    if header is not None and (table := sniff_table(bodies)) is not None:
+        plan_table(builder, table, bodies, prefix=non_capturing(header))
         return
     by_prefix: dict[str, list[tuple[str, str]]] = {}
     for (prefix, message), line in zip(messages, lines, strict=True):
