@@ -246,6 +246,8 @@ def _severity_eval(available: dict[str, tuple[str, ...]], common: dict[str, str]
     """``severity`` on CIM's scale from a level field whose words are not CIM's, or None."""
     if available.get("severity") and role("severity", available["severity"]) == "severity":
         return None
+    if "severity" in common:
+        return None  # a field already says it in CIM's words
     source = "severity" if "severity" in available else common.get("severity_id")
     values = available.get(source or "", ())
     if source is None or not values or any(v.strip().isdigit() for v in values):
@@ -328,7 +330,10 @@ def map_cim(
             props[_alias_key(name)] = _alias(source, name)
         mapped[name] = source
     required = best.info.required + best.info.conditional
-    if "action" in required and "action" not in available:
+    aliased = mapped.get("action")
+    if aliased is not None and _cim_actions(available[aliased]):
+        pass  # the vendor already writes CIM's words
+    elif "action" in required and "action" not in available:
         result = next((f for f in _RESULT_FIELDS if f in available), None)
         expression = _action_eval(model, result)
         if expression is not None:

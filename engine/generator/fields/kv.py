@@ -32,7 +32,8 @@ _JSON_PAIR = re.compile(
 )
 """``"key": "value"`` or ``"key": 12`` inside text that is not a JSON event (JSON after a
 syslog header): leaves get their own key as field name."""
-_SEPARATORS = (";", ",", "|", "&", ":", "\t")
+_SEPARATORS = (";", ",", "|", "&", ":", "\t", "\n")
+_ESCAPED = frozenset("\t\n")
 _ASSIGNS = ("=>", "=", ":")
 
 
@@ -50,15 +51,20 @@ class PairStyle:
     def regex(self) -> str:
         """The PCRE2 pattern: key in group 1, the value in group 2 (double quotes), 3 (unquoted)
         or 4 (single quotes)."""
-        assign = {"=>": r"\s*=>\s*", "=": r"\s*=\s*", ":": r"\s*:\s*"}[self.assign]
         if not self.separator:
             start, unquoted = r"(?:^|(?<=\s))", r"([^\s\"']\S*)"
             key, assign = _KEY, self.assign
         else:
-            one = r"\t" if self.separator == "\t" else re.escape(self.separator)
-            sep = one if self.assign == ":" else one + "="  # a value with "=" runs into a pair
+            # tabs and newlines between pairs are one separator; spaces (and a tab after a
+            # line's key) belong to the assignment
+            blank = self.separator in _ESCAPED
+            one = r"[\t\n]" if blank else re.escape(self.separator)
+            gap = r"[ \t]*" if self.separator == "\n" else " *" if blank else r"\s*"
+            assign = f"{gap}{self.assign}{gap}"
+            sep = r"\t\n" if blank else one
+            sep += "" if self.assign == ":" else "="  # a value with "=" runs into a pair
             start = rf"(?:^|{one}|(?<=\s))\s*"
-            unquoted = rf"([^{sep}\s\"'](?:[^{sep}]*[^{sep}\s])?)?\s*(?={one}|$)"
+            unquoted = rf"([^{sep}\s\"'](?:[^{sep}]*[^{sep}\s])?)?[ \t]*(?={one}|$)"
             key = _WORDS_KEY if self.words else _KEY
         return rf"{start}({key}){assign}(?:\"([^\"]*)\"|{unquoted}|'([^']*)')"
 

@@ -240,7 +240,7 @@ def _flow(words: set[str], side: str | None) -> str | None:
     return None
 
 
-def _by_words(words: list[str]) -> str | None:
+def _by_words(words: list[str], values: Sequence[str] = ()) -> str | None:
     """The CIM name the words describe, before the values are checked."""
     s = set(words)
     side = _side(words)
@@ -349,7 +349,7 @@ def _by_words(words: list[str]) -> str | None:
     if "session" in s and "id" in s:
         return "session_id"
     if "file" in s:
-        if "path" in s:
+        if "path" in s or (len(s) == 1 and values and kinds(values) == {"path"}):
             return "file_path"
         if "size" in s:
             return "file_size"
@@ -414,7 +414,7 @@ def role(key: str, values: Sequence[str] = ()) -> str | None:
     ``severity`` becomes ``severity_id`` when the values are not CIM's severity words (the
     vendor's level goes to the vendor-specific field; an EVAL maps it to CIM's scale).
     """
-    name = _by_words(words_of(key))
+    name = _by_words(words_of(key), values)
     if name == "severity":
         present = [v.strip().lower() for v in values if v.strip()]
         if not present or not all(v in CIM_SEVERITY for v in present):
