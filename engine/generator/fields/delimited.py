@@ -167,7 +167,9 @@ def plan_delimited(
         builder.caveats.append("The column pattern matched none of the sampled events.")
     if not rows:
         lines = [line for line in builder.events if line and not line.startswith("#")]
-        rows = [line.split(delimiter) if delimiter != " " else line.split() for line in lines]
+        rows = [split_row(line, delimiter) if delimiter != " " else line.split() for line in lines]
+    titles = [name.strip().lstrip("#").strip() for name in header]
+    rows = [cells for cells in rows if [c.strip().lstrip("#").strip() for c in cells] != titles]
     for cells in rows[:20]:
         for name, cell in zip(names, cells, strict=False):
             value = cell.strip('"') if quoted else cell
