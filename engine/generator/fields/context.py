@@ -1,9 +1,11 @@
-"""Extractions that do not depend on a learned template: context words and typed tokens.
+"""Extractions that do not depend on a learned template: typed tokens and words that name roles.
 
 Templates only cover the message shapes seen in the samples. These rules run on every event, so
-lines of an unseen shape still yield their addresses, paths, numbers and the values named by
-context words ("from <ip>", "port <n>", "user <x>"). Each is a multi-valued REPORT transform
-and is only emitted when it matches some sampled events.
+lines of an unseen shape still yield their addresses, paths, numbers and quoted strings, and
+the values the words before them give a role: ``from 10.0.0.1:5353`` (src, src_port),
+``to inside:10.0.0.5/80`` (dest_interface, dest, dest_port), ``user alice``, ``to=<a@b>``
+(recipient), ``GET /x`` (http_method, url), ``query: x IN AAAA`` (query, record_type). Each is
+a multi-valued REPORT transform.
 """
 
 from __future__ import annotations
@@ -11,102 +13,216 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.generator.fields.builder import PlanBuilder
+from engine.generator.fields.tokens import (
+    EMAIL,
+    HOSTNAME,
+    HTTP_METHODS,
+    IPV4,
+    IPV6,
+    MAC,
+    RECORD_TYPES,
+    TRANSPORTS,
+    URL,
+)
 from engine.regex import Regex, RegexLimitError, compile_regex
 
-MIN_SHARE = 0.05
 _BEFORE = r"(?:^|(?<=[\s(\[{=,<\"'/]))"
+_BEFORE_IP = r"(?:^|(?<=[\s(\[{=,<\"'/:@]))"
 _AFTER = r"(?=$|[\s)\]},;>\"'!?]|[.:](?!\d))"
-_AFTER_IP = r"(?=$|[\s)\]},;:>\"'!?/]|\.(?!\d))"
-"""An address may be followed by ``:port`` or ``/prefix``; a plain number may not (times)."""
+_AFTER_IP = r"(?=$|[\s)\]},;:>\"'!?/#(]|\.(?!\d))"
+"""An address may be followed by ``:port``, ``/port``, ``#port`` or ``(port)``; a plain number
+may not (times)."""
+_KEY = r"(?:\s*[:=]\s*|\s+)"
+"""Between a role word and its value: ``from x``, ``src=x``, ``account: x``."""
+_IFACE = r"[A-Za-z][\w\-]*(?:/\d+)*"
+_IFACE_END = r"[:/](?=\[|\d{1,3}\.|[0-9a-fA-F]*:)"
+_ENDPOINT = (
+    rf"(?=(?:{_IFACE}{_IFACE_END})?(?:[\w.\-]+(?=\[))?[<\[]?({IPV4}|{IPV6}))"
+    rf"(?:({_IFACE}){_IFACE_END})?(?:[\w.\-]+(?=\[))?[<\[]?(?:{IPV4}|{IPV6})\]?"
+    rf"(?:(?:[:/#.]|\((?=\d+\)))(\d{{1,5}})\)?(?![\d.]))?(?:\s+port\s+(\d{{1,5}})\b)?"
+)
+"""Groups: the address (read ahead, so it is group 1), interface, port, port after ``port``."""
+_HOST_NAME = rf"({HOSTNAME}|[A-Za-z][\w\-]*\d[\w\-]*)(?=[\s,;)\]>]|$)"
+"""A dotted host name, or one label holding a digit (``proxy-29``), after a role word."""
+_SRC_WORDS = r"from|src|source|client|sender|rhost|remote"
+_DEST_WORDS = r"to|dst|dest|destination|server|->"
+_USER_WORDS = r"user(?:name)?|account|login|usr"
+_QUANTITY = r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|min|h|[KMGTP]i?B|B)"
 
 
 @dataclass(frozen=True)
 class TokenRule:
-    """``always``: typed tokens are cheap and general, so they stay even if samples lack them."""
+    """``always``: typed tokens are cheap and general, so they stay even if samples lack them;
+    ``fields``: the field of each group (several: a role and its parts)."""
 
     stanza: str
-    field: str
+    fields: tuple[str, ...]
     regex: str
     always: bool = False
 
 
+def _endpoint_rule(stanza: str, words: str, side: str) -> TokenRule:
+    return TokenRule(
+        stanza,
+        (side, f"{side}_interface", f"{side}_port", f"{side}_port"),
+        rf"(?i)(?<![\w.\-])(?:{words}){_KEY}{_ENDPOINT}",
+    )
+
+
 RULES = (
-    TokenRule("token_ip", "ip", rf"{_BEFORE}(\d{{1,3}}(?:\.\d{{1,3}}){{3}}){_AFTER_IP}", True),
+    TokenRule("token_ip", ("ip",), rf"{_BEFORE_IP}({IPV4}){_AFTER_IP}", True),
     TokenRule(
         "token_ipv6",
-        "ip",
-        rf"{_BEFORE}((?=[\d:]*[a-fA-F]|[\w:]*::)[0-9a-fA-F]{{0,4}}(?::[0-9a-fA-F]{{0,4}}){{2,7}})"
-        r"(?=$|[\s)\]},;>\"'!?/]|\.(?!\d))",
+        ("ip",),
+        rf"{_BEFORE}({IPV6})(?=$|[\s)\]}},;>\"'!?/]|\.(?!\d))",
         True,
     ),
     TokenRule(
         "token_address",
-        "address",
-        rf"{_BEFORE}((?:\d{{1,3}}(?:\.\d{{1,3}}){{3}}|(?!\d{{4}}-\d\d-\d\dT)(?=[\w.\-]*[A-Za-z])[A-Za-z0-9][\w\-]*[.\-][\w.\-]*)"
-        rf":\d{{1,5}}){_AFTER}",
+        ("address",),
+        rf"{_BEFORE}((?:\d{{1,3}}(?:\.\d{{1,3}}){{3}}|(?!\d{{4}}-\d\d-\d\dT)(?=[\w.\-]*[A-Za-z])"
+        rf"[A-Za-z0-9][\w\-]*[.\-][\w.\-]*):\d{{1,5}}){_AFTER}",
         True,
     ),
-    TokenRule("token_bracketed", "bracketed", r"(?:^|(?<=\s))\[([^\s\[\]]+)\](?=[\s:,]|$)", True),
-    TokenRule(
-        "token_url", "url", r"\b([a-z][a-z0-9+.\-]{1,15}://[^\s\"'<>]+[^\s\"'<>.,;:)\]])", True
-    ),
-    TokenRule("token_path", "path", r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])", True),
+    TokenRule("token_bracketed", ("bracketed",), r"(?:^|(?<=\s))\[([^\s\[\]]+)\](?=[\s:,]|$)", True),
+    TokenRule("token_url", ("url",), rf"\b({URL})", True),
+    TokenRule("token_path", ("path",), r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])", True),
     TokenRule(
         "token_hex",
-        "hex",
+        ("hex",),
         rf"{_BEFORE}(0x[0-9a-fA-F]+|(?=[0-9a-f]*[a-f])(?=[0-9a-f]*\d)[0-9a-f]{{6,}}){_AFTER}",
         True,
     ),
-    TokenRule("token_number", "number", rf"(?:{_BEFORE}|(?<=\.\.))(-?\d+(?:\.\d+)?){_AFTER}", True),
-    TokenRule("context_src", "src", r"\bfrom\s+/?([\w.\-:]*\w)"),
-    TokenRule("context_dest", "dest", r"\bto\s+/?(\d{1,3}(?:\.\d{1,3}){3})"),
-    TokenRule("context_port", "port", r"\bport\s+(\d{1,5})\b"),
-    TokenRule("context_user", "user", r"\buser\s+([^\s:;,()\[\]]+)"),
+    TokenRule(
+        "token_number",
+        ("number",),
+        rf"(?:{_BEFORE}|(?<=\.\.))(-?\d+(?:\.\d+)?){_AFTER}",
+        True,
+    ),
+    TokenRule("token_port", ("port",), rf"(?:{IPV4})[#(](\d{{1,5}})(?![\d.])"),
+    TokenRule("token_mac", ("mac",), rf"(?<![\w:\-.])({MAC})(?![\w:\-])"),
+    TokenRule("token_email", ("email",), rf"(?:^|(?<=[\s<:=,;(\[\"']))({EMAIL})"),
+    TokenRule(
+        "token_uuid",
+        ("uuid",),
+        r"(?<![\w\-])([0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})(?![\w\-])",
+    ),
+    TokenRule("token_quoted", ("quoted",), r"(?:^|(?<=[\s=:(\[,]))\"([^\"\r\n]{1,256})\""),
+    TokenRule("token_quoted_single", ("quoted",), r"(?:^|(?<=[\s=:(\[,]))'([^'\r\n]{1,256})'"),
+    TokenRule("token_quantity", ("quantity",), rf"{_BEFORE}({_QUANTITY})(?=$|[\s),;\]])"),
+    TokenRule("token_windows_path", ("path",), r"(?<![\w\\])([A-Za-z]:\\[^\s\"'<>|,;]+)"),
+    _endpoint_rule("context_src", _SRC_WORDS, "src"),
+    _endpoint_rule("context_dest", _DEST_WORDS, "dest"),
+    _endpoint_rule("context_src_for", "for", "src"),
+    TokenRule(
+        "context_src_host", ("src",), rf"(?i)(?<![\w.\-])(?:{_SRC_WORDS}){_KEY}{_HOST_NAME}"
+    ),
+    TokenRule(
+        "context_dest_host", ("dest",), rf"(?i)(?<![\w.\-])(?:{_DEST_WORDS}){_KEY}{_HOST_NAME}"
+    ),
+    TokenRule("context_port", ("port",), r"\bport\s+(\d{1,5})\b"),
+    TokenRule(
+        "context_user",
+        ("user",),
+        rf"(?i)(?<![\w.\-])(?:{_USER_WORDS}){_KEY}['\"<]?(?!(?:{IPV4})\b)([^\s:;,()\[\]'\"<>=]+)",
+    ),
     TokenRule(
         "context_user_for",
-        "user",
-        r"\bfor\s+(?:invalid\s+user\s+|illegal\s+user\s+|user\s+)?([^\s:;,()\[\]]+)\s+from\b",
+        ("user", "user"),
+        r"\bfor\s+(?:(?:invalid|illegal)\s+user\s+([^\s:;,()\[\]]+)"
+        r"|(?!(?:the|a|an|user|invalid|illegal)\b)([^\s\d:;,()\[\]'\"<>=/][^\s:;,()\[\]'\"<>=]*)"
+        r"(?=[\s,;]|$))",
+    ),
+    TokenRule(
+        "context_src_user",
+        ("src_user",),
+        rf"(?i)(?<![\w.\-])(?:from|sender|mail from){_KEY}<?({EMAIL})>?",
+    ),
+    TokenRule(
+        "context_recipient",
+        ("recipient",),
+        rf"(?i)(?<![\w.\-])(?:to|rcpt|recipient|rcpt to){_KEY}<?({EMAIL})>?",
+    ),
+    TokenRule(
+        "context_http",
+        ("http_method", "url"),
+        rf"\b({'|'.join(HTTP_METHODS)})\s+({URL}|/[^\s\"']*)",
+    ),
+    TokenRule(
+        "context_status",
+        ("status",),
+        r"(?i)\b(?:status(?:[ _]code)?|returned|response(?:[ _]code)?)\s*[:=]?\s*([1-5]\d\d)\b",
+    ),
+    TokenRule("context_bytes", ("bytes",), r"(?i)(?<![\w.])(\d+)\s+bytes\b"),
+    TokenRule(
+        "context_transport",
+        ("transport",),
+        rf"(?i)\bproto(?:col)?\s*[:=]?\s*({'|'.join(TRANSPORTS)})\b",
+    ),
+    TokenRule("context_mac", ("src_mac",), rf"(?i)\bmac{_KEY}({MAC})(?![\w:\-])"),
+    TokenRule(
+        "context_dns",
+        ("query", "record_type"),
+        rf"(?<![\w.\-])({HOSTNAME})\.?\s+IN\s+({'|'.join(RECORD_TYPES)})\b",
+    ),
+    TokenRule("context_action", ("action",), r"(?i)\baction\s*[:=]\s*\"?([A-Za-z_]+)"),
+    TokenRule(
+        "context_severity",
+        ("severity",),
+        r"(?i)\b(?:severity|sev)\s*[:=]\s*\"?(critical|high|medium|low|informational)\b",
+    ),
+    TokenRule(
+        "context_agent",
+        ("http_user_agent",),
+        r"(?i)\b(?:user[-_ ]?agent|agent|ua)\s*[:=]?\s*\"([^\"]+)\"",
     ),
     TokenRule(
         "context_auth_method",
-        "auth_method",
+        ("auth_method",),
         r"\b(password|publickey|keyboard-interactive(?:/pam)?|hostbased|gssapi-with-mic|none)"
         r"\s+for\b",
     ),
     TokenRule(
         "context_exception",
-        "exception",
+        ("exception",),
         r"(?<![\w$.])((?:[a-z_$][\w$]*+\.)++[A-Z][\w$]*(?:Exception|Error|Throwable))\b",
     ),
     TokenRule(
         "context_outcome",
-        "outcome",
+        ("outcome",),
         r"(?i)\b(accepted|failed|failure|invalid|denied|rejected|refused|succeeded|successful)\b",
     ),
 )
 
 
-def _first(regex: Regex, event: str) -> str:
-    """Group 1 of the first match, or "" (also when the PCRE limits stop the search: Splunk
-    then skips the transform for that event)."""
+def _first(regex: Regex, event: str) -> dict[int, str]:
+    """The non-empty groups of the first match (none when the PCRE limits stop the search:
+    Splunk then skips the transform for that event)."""
     try:
         match = regex.search(event)
     except RegexLimitError:
-        return ""
-    return (match.group(1) or "") if match is not None else ""
+        return {}
+    if match is None:
+        return {}
+    return {i: value for i in range(1, len(match.groups()) + 1) if (value := match.group(i))}
 
 
 def plan_context(builder: PlanBuilder) -> None:
-    """Add the typed-token rules, and each context rule matching MIN_SHARE of the events."""
+    """Add the always-on typed-token rules, and each other rule matching a sampled event."""
     stanzas: list[str] = []
     for rule in RULES:
         regex = compile_regex(rule.regex)
-        examples = [value for event in builder.events if (value := _first(regex, event))]
-        if not rule.always and len(examples) < max(1, MIN_SHARE * len(builder.events)):
+        found = [groups for event in builder.events if (groups := _first(regex, event))]
+        if not rule.always and not found:
             continue
-        settings = {"REGEX": rule.regex, "FORMAT": f"{rule.field}::$1", "MV_ADD": "true"}
+        settings = {
+            "REGEX": rule.regex,
+            "FORMAT": " ".join(f"{name}::${i}" for i, name in enumerate(rule.fields, start=1)),
+            "MV_ADD": "true",
+        }
         builder.transforms[rule.stanza] = settings
-        builder.note(rule.field, examples, "REPORT-context")
+        for i, name in enumerate(rule.fields, start=1):
+            builder.note(name, [groups[i] for groups in found if i in groups], "REPORT-context")
         stanzas.append(rule.stanza)
     if stanzas:
         builder.set("REPORT-context", ", ".join(stanzas))
