@@ -111,9 +111,13 @@ def _source_for(
     available: dict[str, tuple[str, ...]],
     known: frozenset[str],
     roles: dict[str, str],
+    weak: frozenset[str] = frozenset(),
 ) -> str | None:
-    """The produced field that best provides ``cim_field``, or None."""
-    if cim_field in available:
+    """The produced field that best provides ``cim_field``, or None (``weak``: names only a
+    rule run anywhere produces; a field whose role it is comes first)."""
+    if cim_field in available and not (
+        cim_field in weak and roles.get(cim_field, cim_field) != cim_field
+    ):
         return cim_field
     underscored = {name.replace(".", "_"): name for name in available if "." in name}
     if cim_field in underscored:
@@ -140,14 +144,17 @@ def _keyword_share(model: str, events: Sequence[str]) -> float:
 
 
 def _fit(
-    info: CimDatasetInfo, available: dict[str, tuple[str, ...]], events: Sequence[str]
+    info: CimDatasetInfo,
+    available: dict[str, tuple[str, ...]],
+    events: Sequence[str],
+    weak: frozenset[str] = frozenset(),
 ) -> _Fit:
     known = frozenset(info.required + info.conditional + info.optional)
     roles = _by_role(available)
     nested = {k: v for k, v in available.items() if "." in k}
     mapped: dict[str, str] = {}
     for name in info.required + info.conditional:
-        source = _source_for(name, available, known, roles)
+        source = _source_for(name, available, known, roles, weak)
         if source is not None and _usable(available[source]):
             mapped[name] = source
     for name in info.optional:
@@ -161,24 +168,27 @@ def _fit(
     return _Fit(info, score, mapped)
 
 
+def _rank(info: FieldInfo) -> int:
+    """0: a grammar, header, key or column; 1: a message template; 2: a rule run anywhere."""
+    if info.source.startswith("REPORT-context"):
+        return 2
+    return 1 if info.source.startswith("EXTRACT-t") else 0
+
+
 def _reliability(info: FieldInfo) -> tuple[int, int, str]:
-    """Sort key: fields of a grammar, header, key or column first, then message templates,
-    then typed tokens found anywhere; within each, the most direct name (fewest words)."""
-    rank = (
-        2
-        if info.source.startswith("REPORT-context")
-        else 1
-        if info.source.startswith("EXTRACT-t")
-        else 0
-    )
-    return rank, len(words_of(info.name)), info.name
+    """Sort key: the most reliable fields first (:func:`_rank`), then the most direct name."""
+    return _rank(info), len(words_of(info.name)), info.name
 
 
-def _common_aliases(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
+def _common_aliases(
+    available: dict[str, tuple[str, ...]], ranks: dict[str, int] | None = None
+) -> dict[str, str]:
     """CIM field -> source for every produced field with a CIM role (src, dest, user, ports...).
 
     Whatever model the events fit, a CIM user expects these names; nested JSON names whose
-    underscored form is a CIM field (``object.path`` -> ``object_path``) are aliased too.
+    underscored form is a CIM field (``object.path`` -> ``object_path``) are aliased too. A
+    CIM name only some events get from a less reliable rule (``ranks``, see
+    :func:`_reliability`) still gets the alias: ASNEW keeps it where it was found.
     """
     out: dict[str, str] = {}
     names = _all_cim_fields()
@@ -187,10 +197,12 @@ def _common_aliases(available: dict[str, tuple[str, ...]]) -> dict[str, str]:
         fresh = underscored in names and underscored not in available
         if "." in name and fresh and _usable(values):
             out[underscored] = name
+    ranks = ranks or {}
     for cim_field, source in _by_role(available).items():
         if cim_field == "action" and not _cim_actions(available[source]):
             continue  # vendor words: the model's EVAL maps them
-        if not _usable(available.get(cim_field, ())) and cim_field not in out:
+        weaker = ranks.get(cim_field, 0) > ranks.get(source, 0)
+        if (weaker or not _usable(available.get(cim_field, ()))) and cim_field not in out:
             out[cim_field] = source
     return out
 
@@ -302,12 +314,14 @@ def map_cim(
     if not wanted:
         return CimPlan()
     available = {f.name: f.examples for f in sorted(field_plan.fields, key=_reliability)}
+    ranks = {f.name: _rank(f) for f in field_plan.fields}
+    weak = frozenset(name for name, rank in ranks.items() if rank == 2)
     roots = _roots()
     fits = sorted(
-        (_fit(info, available, events) for info in roots.values() if info.model in KEYWORDS),
+        (_fit(info, available, events, weak) for info in roots.values() if info.model in KEYWORDS),
         key=lambda fit: (-fit.score, fit.info.model),
     )
-    common = _common_aliases(available)
+    common = _common_aliases(available, ranks)
     severity_eval = _severity_eval(available, common)
     if not fits or fits[0].score < MIN_SCORE:
         aliases = {_alias_key(name): _alias(source, name) for name, source in common.items()}

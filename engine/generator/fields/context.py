@@ -46,7 +46,7 @@ _HOST_NAME = rf"({HOSTNAME}|[A-Za-z][\w\-]*\d[\w\-]*)(?=[\s,;)\]>]|$)"
 """A dotted host name, or one label holding a digit (``proxy-29``), after a role word."""
 _SRC_WORDS = r"from|src|source|client|sender|rhost|remote"
 _DEST_WORDS = r"to|dst|dest|destination|server|->"
-_USER_WORDS = r"user(?:name)?|account|login|usr"
+_USER_WORDS = r"user(?:name)?|account|usr"
 _QUANTITY = r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|min|h|[KMGTP]i?B|B)"
 
 
@@ -84,7 +84,9 @@ RULES = (
         rf"[A-Za-z0-9][\w\-]*[.\-][\w.\-]*):\d{{1,5}}){_AFTER}",
         True,
     ),
-    TokenRule("token_bracketed", ("bracketed",), r"(?:^|(?<=\s))\[([^\s\[\]]+)\](?=[\s:,]|$)", True),
+    TokenRule(
+        "token_bracketed", ("bracketed",), r"(?:^|(?<=\s))\[([^\s\[\]]+)\](?=[\s:,]|$)", True
+    ),
     TokenRule("token_url", ("url",), rf"\b({URL})", True),
     TokenRule("token_path", ("path",), r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])", True),
     TokenRule(
@@ -114,9 +116,7 @@ RULES = (
     _endpoint_rule("context_src", _SRC_WORDS, "src"),
     _endpoint_rule("context_dest", _DEST_WORDS, "dest"),
     _endpoint_rule("context_src_for", "for", "src"),
-    TokenRule(
-        "context_src_host", ("src",), rf"(?i)(?<![\w.\-])(?:{_SRC_WORDS}){_KEY}{_HOST_NAME}"
-    ),
+    TokenRule("context_src_host", ("src",), rf"(?i)(?<![\w.\-])(?:{_SRC_WORDS}){_KEY}{_HOST_NAME}"),
     TokenRule(
         "context_dest_host", ("dest",), rf"(?i)(?<![\w.\-])(?:{_DEST_WORDS}){_KEY}{_HOST_NAME}"
     ),
@@ -124,7 +124,8 @@ RULES = (
     TokenRule(
         "context_user",
         ("user",),
-        rf"(?i)(?<![\w.\-])(?:{_USER_WORDS}){_KEY}['\"<]?(?!(?:{IPV4})\b)([^\s:;,()\[\]'\"<>=]+)",
+        rf"(?i)(?<![\w.\-])(?:{_USER_WORDS}){_KEY}['\"<]?(?!(?:{IPV4})\b)"
+        r"([^\s:;,()\[\]'\"<>=]+)(?!=)",
     ),
     TokenRule(
         "context_user_for",

@@ -54,11 +54,20 @@ def _header_cells(cells: Sequence[str]) -> bool:
     )
 
 
+def _structured(line: str) -> bool:
+    """A lone line is a table row when nothing but separators stands outside its quoted cells
+    (``"a","b c",7``) or when it has many separators: free text has neither."""
+    outside = re.sub(r'"[^"]*"', "", line)
+    if outside and not re.search(r"[\s\w]", outside.replace("\t", "")):
+        return True
+    return any(line.count(separator) >= 2 * MIN_COLUMNS for separator in SEPARATORS)
+
+
 def sniff_table(lines: Sequence[str]) -> Table | None:
     """The separator and width shared by most lines (at least MIN_COLUMNS cells), and the
     header row if the first line is one; None for lines that are not a table."""
     rows = [line for line in lines if line.strip()]
-    if len(rows) < 2 and not (rows and rows[0].count(",") >= MIN_COLUMNS * 2):
+    if not rows or (len(rows) < 2 and not _structured(rows[0])):
         return None
     best: Table | None = None
     best_score = 0
