@@ -175,9 +175,18 @@ def _rank(info: FieldInfo) -> int:
     return 1 if info.source.startswith("EXTRACT-t") else 0
 
 
-def _reliability(info: FieldInfo) -> tuple[int, int, str]:
-    """Sort key: the most reliable fields first (:func:`_rank`), then the most direct name."""
-    return _rank(info), len(words_of(info.name)), info.name
+COLLECTOR_PREFIXES = frozenset(
+    {"agent", "collector", "shipper", "forwarder", "beat", "input", "ecs", "metadata", "@metadata"}
+)
+"""First path segments under which a collector describes itself, not the event's source: its
+host is not the event's host."""
+
+
+def _reliability(info: FieldInfo) -> tuple[int, bool, int, str]:
+    """Sort key: the most reliable fields first (:func:`_rank`), a collector's own fields last,
+    then the most direct name."""
+    collector = "." in info.name and info.name.split(".", 1)[0].lower() in COLLECTOR_PREFIXES
+    return _rank(info), collector, len(words_of(info.name)), info.name
 
 
 def _common_aliases(
@@ -269,6 +278,33 @@ def _severity_eval(available: dict[str, tuple[str, ...]], common: dict[str, str]
     return f"case({', '.join(branches)})"
 
 
+_SCHEME = "^[A-Za-z][A-Za-z0-9+.-]*://"
+URL_PARTS: dict[str, tuple[str, str]] = {
+    "url_domain": (_SCHEME, _SCHEME + "(?:[^@/?#]*@)?([^:/?#]*).*$"),
+    "dest_port": (_SCHEME + "[^/?#@]*:[0-9]+", _SCHEME + "[^/?#@]*:([0-9]+).*$"),
+    "uri_path": (
+        "^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?/",
+        "^(?:[A-Za-z][A-Za-z0-9+.-]*://[^/?#]*)?(/[^?#]*).*$",
+    ),
+    "uri_query": ("[?].", "^[^?]*[?]([^#]*).*$"),
+}
+"""CIM fields a URL holds: (when the URL has the part, how to cut it out)."""
+
+
+def _url_evals(available: dict[str, tuple[str, ...]], common: dict[str, str]) -> Settings:
+    """EVALs cutting ``url`` (extracted or aliased) into its CIM parts; ``coalesce`` keeps a
+    part some field already provides."""
+    source = "url" if _usable(available.get("url", ())) else common.get("url")
+    values = available.get(source or "", ())
+    if not any("/" in v or "?" in v for v in values):
+        return {}
+    return {
+        f"EVAL-{part}": f'coalesce({part}, if(match(url, "{present}"), '
+        f'replace(url, "{cut}", "\\1"), null()))'
+        for part, (present, cut) in URL_PARTS.items()
+    }
+
+
 def _vendor_product(available: dict[str, tuple[str, ...]], given: str) -> str | None:
     """The request's vendor/product name, else the events' own (CEF/LEEF header) fields."""
     if given:
@@ -323,8 +359,10 @@ def map_cim(
     )
     common = _common_aliases(available, ranks)
     severity_eval = _severity_eval(available, common)
+    url_evals = _url_evals(available, common)
     if not fits or fits[0].score < MIN_SCORE:
         aliases = {_alias_key(name): _alias(source, name) for name, source in common.items()}
+        aliases.update(url_evals)
         if severity_eval is not None:
             aliases["EVAL-severity"] = severity_eval
             common = {**common, "severity": severity_eval}
@@ -335,7 +373,7 @@ def map_cim(
         )
     best = fits[0]
     model = best.info.model
-    props: Settings = {}
+    props: Settings = dict(url_evals)
     mapped: dict[str, str] = {}
     for name, source in sorted({**common, **best.mapped}.items()):
         if name == "action" and source != "action" and not _cim_actions(available[source]):

@@ -181,3 +181,25 @@ def test_vendor_names_are_aliased_by_role_and_levels_mapped_to_cim_severity() ->
         (None, "odd"),
     ]
     assert event.first("src") == "10.0.0.9"
+
+
+def test_a_url_is_cut_into_its_cim_parts() -> None:
+    plan = FieldPlan(
+        props={"KV_MODE": "auto"},
+        fields=(FieldInfo(name="request_url", examples=("https://a.example:8443/x/y?q=1",)),),
+    )
+    cim = map_cim(plan, ["nothing typical"], wanted=True, sourcetype="a:b")
+    processor = SearchTimeProcessor(transforms={}, eventtypes={}, tags={}, lookup_files={})
+    parts = []
+    for url in ("https://a.example:8443/x/y?q=1", "/only/a/path", "http://b.example"):
+        event = Event(raw=f"request_url={url} dest_port=9", sourcetype="a:b")
+        assert processor.apply(event, {**plan.props, **cim.props}) == []
+        parts.append(
+            tuple(event.first(n) for n in ("url", "url_domain", "uri_path", "uri_query"))
+            + (event.first("dest_port"),)
+        )
+    assert parts == [
+        ("https://a.example:8443/x/y?q=1", "a.example", "/x/y", "q=1", "9"),
+        ("/only/a/path", None, "/only/a/path", None, "9"),
+        ("http://b.example", "b.example", None, None, "9"),
+    ]
