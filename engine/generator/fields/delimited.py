@@ -63,6 +63,16 @@ def _structured(line: str) -> bool:
     return any(line.count(separator) >= 2 * MIN_COLUMNS for separator in SEPARATORS)
 
 
+def _whole_cells(rows: Sequence[str], separator: str) -> bool:
+    """Cells of a real table close what they open (brackets): text cut at a separator that
+    also occurs inside ``{a, b}`` or ``f(x, y)`` does not."""
+    cells = [cell for row in rows for cell in split_row(row, separator)]
+    broken = sum(
+        1 for cell in cells if any(cell.count(o) != cell.count(c) for o, c in ("()", "[]", "{}"))
+    )
+    return broken <= 0.1 * len(cells)
+
+
 def sniff_table(lines: Sequence[str]) -> Table | None:
     """The separator and width shared by most lines (at least MIN_COLUMNS cells), and the
     header row if the first line is one; None for lines that are not a table."""
@@ -80,6 +90,8 @@ def sniff_table(lines: Sequence[str]) -> Table | None:
             continue
         width, same = counts.most_common(1)[0]
         if width < MIN_COLUMNS or same < MIN_ROW_SHARE * len(body):
+            continue
+        if not _whole_cells(body, separator):
             continue
         if header and len(header) != width:
             header = ()

@@ -69,6 +69,14 @@ SYSLOG_NO_HOST = Grammar(
     header=True,
 )
 """``<pri>time tag: message`` or ``<pri>time %FAC-SEV-ID: message``: a sender without a host."""
+SYSLOG_TIME_LAST = Grammar(
+    "syslog_time_last",
+    r"^(?:<(?<syslog_pri>\d{1,3})>\s*)?(?:\d+:\s+)?(?<syslog_host>[A-Za-z0-9][\w.\-]*):\s+"
+    rf"(?:\*?(?<process>[^\s:*]+):\s+)?[*.]?{_SYSLOG_TIME}:\s*",
+    header=True,
+)
+"""``<pri>[seq: ]host: [*task: ]*time: message``: senders that put the host and task before
+the timestamp (``<132>ap-1.example.lan: *dot1xTask: Jul 14 10:00:00.001: %LOG-4-X: ...``)."""
 APACHE_ERROR = Grammar(
     "apache_error",
     r"^\[[^\]]+\]\s+\[(?:(?<module>[^:\]\s]+):)?(?<level>[A-Za-z]+\d?)\]"
@@ -127,7 +135,7 @@ LEEF = Grammar(
     header=False,
 )
 
-HEADERS = (SYSLOG_5424, SYSLOG_3164, SYSLOG_NO_HOST, APACHE_ERROR, NGINX_ERROR)
+HEADERS = (SYSLOG_5424, SYSLOG_3164, SYSLOG_NO_HOST, SYSLOG_TIME_LAST, APACHE_ERROR, NGINX_ERROR)
 FULL = (CEF, LEEF, SSL_REQUEST, ACCESS)
 
 

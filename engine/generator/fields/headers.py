@@ -179,3 +179,38 @@ def learn_delimited_prefix(lines: Sequence[str]) -> str | None:
             pieces.append(rf"\s*(?<{unique_name(name, used)}>[^{escaped}]*?)\s*")
         return "^" + escaped.join(pieces) + escaped + r"\s*"
     return None
+
+
+_LEADING_BRACKETS = re.compile(r"^\s*((?:\[[^\]\n]{0,200}\]\s*){2,8})")
+_BRACKET = re.compile(r"\[([^\]\n]*)\]")
+
+
+def learn_bracket_header(lines: Sequence[str]) -> str | None:
+    """Leading ``[time][LEVEL ][logger]`` columns (log4j-style layouts written without spaces
+    between groups), or None: each group becomes a column named by what it holds."""
+    groups: list[list[str]] = []
+    for line in lines:
+        match = _LEADING_BRACKETS.match(line)
+        groups.append(_BRACKET.findall(match.group(1)) if match else [])
+    counts = Counter(len(g) for g in groups if g)
+    if not counts:
+        return None
+    width, count = counts.most_common(1)[0]
+    if count < MIN_SHARE * len(lines):
+        return None
+    rows = [[cell.strip() for cell in g] for g in groups if len(g) == width]
+    used: set[str] = set()
+    pieces = []
+    for i in range(width):
+        values = [row[i] for row in rows]
+        if all(_TIMESTAMP_PART.fullmatch(v) or _DATE_TIME.fullmatch(v) for v in values):
+            pieces.append(r"\[[^\]]*\]")
+            continue
+        if all(v.lower() in LEVELS for v in values):
+            name = "level"
+        elif all(_INT.fullmatch(v) for v in values):
+            name = "pid"
+        else:
+            name = "component"
+        pieces.append(rf"\[\s*(?<{unique_name(name, used)}>[^\]]*?)\s*\]")
+    return "^\\s*" + r"\s*".join(pieces) + r"\s*"

@@ -63,10 +63,10 @@ class PairStyle:
             assign = f"{gap}{self.assign}{gap}"
             sep = r"\t\n" if blank else one
             sep += "" if self.assign == ":" else "="  # a value with "=" runs into a pair
-            start = rf"(?:^|{one}|(?<=\s))\s*"
+            start = rf"(?:^|{one}|(?<=[\s{{(\[]))\s*[:@$]?"
             unquoted = rf"([^{sep}\s\"'](?:[^{sep}]*[^{sep}\s])?)?[ \t]*(?={one}|$)"
             key = _WORDS_KEY if self.words else _KEY
-        return rf"{start}({key}){assign}(?:\"([^\"]*)\"|{unquoted}|'([^']*)')"
+        return rf"{start}({key}){assign}(?:\"((?:[^\"\\]|\\.)*)\"|{unquoted}|'([^']*)')"
 
 
 def _regex_for(style: PairStyle) -> re.Pattern[str]:
@@ -94,7 +94,7 @@ def _assign(events: Sequence[str]) -> str | None:
 
 def _separator(events: Sequence[str], assign: str) -> str:
     """The character that ends most values (standing alone or not); empty for whitespace."""
-    keys = re.compile(rf"(?<![\w.\-])({_KEY})\s*{re.escape(assign)}")
+    keys = re.compile(rf"(?<![\w.\-])[:@$]?({_KEY})\s*{re.escape(assign)}")
     counts: Counter[str] = Counter()
     gaps = 0
     for event in events:
@@ -122,13 +122,16 @@ def _segment_style(events: Sequence[str]) -> PairStyle | None:
             if separator == assign:
                 continue
             segment = re.compile(
-                rf"\s*{_WORDS_KEY}\s*{re.escape(assign)}(?!>)\s*[^{re.escape(assign[0])}]*"
+                rf"\s*[:@$]?{_WORDS_KEY}\s*{re.escape(assign)}(?!>)\s*[^{re.escape(assign[0])}]*"
             )
+            # a colon separates pairs only standing alone: ``:key`` is a key's sigil
+            split = re.compile(r"\s:\s" if separator == ":" else re.escape(separator))
             hits = pairs = 0
             spaced = False
             for event in events:
-                parts = [part for part in event.split(separator) if segment.fullmatch(part)]
-                if len(parts) >= MIN_PAIRS and len(parts) >= 0.5 * (event.count(separator) + 1):
+                cut = split.split(event)
+                parts = [part for part in cut if segment.fullmatch(part)]
+                if len(parts) >= MIN_PAIRS and len(parts) >= 0.5 * len(cut):
                     hits += 1
                     pairs += len(parts)
                     spaced = spaced or any(" " in p.split(assign)[0].strip() for p in parts)

@@ -12,7 +12,11 @@ from engine.generator.fields.builder import PlanBuilder, non_capturing
 from engine.generator.fields.context import plan_context
 from engine.generator.fields.delimited import plan_table, sniff_table
 from engine.generator.fields.grammars import HEADERS, recognise
-from engine.generator.fields.headers import learn_delimited_prefix, learn_header
+from engine.generator.fields.headers import (
+    learn_bracket_header,
+    learn_delimited_prefix,
+    learn_header,
+)
 from engine.generator.fields.kv import PURE_PAIRS, pair_density, plan_kv
 from engine.generator.fields.templates import mine, template_label, template_regex
 from engine.generator.fields.tokens import MESSAGE_ID
@@ -38,6 +42,8 @@ def plan_text(builder: PlanBuilder) -> None:
         plan_table(builder, table, lines)
         return
     header = grammar.pattern if grammar is not None else learn_header(lines)
+    if header is None:
+        header = learn_bracket_header(lines)
     if header is None and pair_density(lines, style) < PURE_PAIRS:
         header = learn_delimited_prefix(lines)
     plan_context(builder)

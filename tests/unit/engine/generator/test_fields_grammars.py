@@ -194,3 +194,31 @@ def test_vendor_message_ids_give_severity_and_signature() -> None:
     first, second = extracted(plan, events[0]), extracted(plan, events[1])
     assert (first["severity_id"], first["signature_id"], first["facility"]) == ("6", "302013", "FW")
     assert (second["severity_id"], second["signature"]) == ("4", "Q_IND")
+
+
+def test_syslog_senders_that_put_host_and_task_before_the_time() -> None:
+    events = [
+        "<132>ap-1.example.lan: *dot1xTask: Jul 14 10:00:00.001: %LOG-4-Q_IND: x.c:41 rejected",
+        "<44>ap-2.example.lan: *ntpTask: Jul 14 10:00:01.002: %NTP-4-PKT: y.c:50 rejected",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
+    fields = extracted(plan, events[1])
+    assert (fields["syslog_host"], fields["process"], fields["signature"]) == (
+        "ap-2.example.lan",
+        "ntpTask",
+        "PKT",
+    )
+
+
+def test_bracketed_log4j_columns_without_spaces_between_them() -> None:
+    events = [
+        "[2018-09-27T09:51:56,226][INFO ][o.e.n.Node     ] [node-0] started",
+        "[2018-09-27T09:51:57,226][WARN ][o.e.c.DiskMonitor] [node-0] high disk watermark",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="unstructured", confidence=1.0))
+    fields = extracted(plan, events[1])
+    assert (fields["level"], fields["component"], fields["component_2"]) == (
+        "WARN",
+        "o.e.c.DiskMonitor",
+        "node-0",
+    )

@@ -95,3 +95,24 @@ def test_pairs_in_free_text_leave_splunks_own_pairs_on() -> None:
     assert plan.props["KV_MODE"] == "auto"
     assert _run(plan, events[0])["name"] == ["apache"]
     assert _run(plan, events[1])["COMMAND"] == ["/bin/ls"]
+
+
+def test_symbol_keys_and_escaped_quotes() -> None:
+    events = [
+        'x {:took_in_nanos=>10477, :took_in_millis=>0, :event=>"{\\"a\\":1}"}',
+        'x {:took_in_nanos=>9171, :took_in_millis=>1, :event=>"{\\"a\\":2}"}',
+    ]
+    assert pair_style(events) == PairStyle("=>", ",", words=False)
+    plan = infer_fields(events, FormatGuess(kind="unstructured", confidence=1.0))
+    fields = _run(plan, events[0])
+    assert (fields["took_in_nanos"], fields["took_in_millis"]) == (["10477"], ["0"])
+    assert fields["event"] == ['{\\"a\\":1}']
+
+
+def test_text_cut_at_commas_inside_brackets_is_no_table() -> None:
+    events = [
+        "run f(a, b) then g(c, d) and h(e, f) done 1",
+        "run f(a, x) then g(y, d) and h(e, z) done 2",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="unstructured", confidence=1.0))
+    assert "REPORT-columns" not in plan.props

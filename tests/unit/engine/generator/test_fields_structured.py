@@ -123,3 +123,33 @@ def test_spaced_pairs_after_a_300k_character_word() -> None:
         for m in compile_regex(stanza["REGEX"]).finditer(events[0])
     }
     assert found == {"TTY": "pts/0", "PWD": "/home/bob", "COMMAND": "/bin/cat /var/log/y"}
+
+
+def test_tables_nobody_called_delimited_get_columns_named_by_role() -> None:
+    events = [
+        '"2020-08-26 20:32:46","ann","192.168.1.1","51000","81.2.69.144","443","Web"',
+        '"2020-08-26 20:32:47","bob","192.168.1.2","51001","81.2.69.145","80","Mail"',
+    ]
+    plan = infer_fields(events, FormatGuess(kind="unstructured", confidence=1.0))
+    stanza = plan.transforms[plan.props["REPORT-columns"]]
+    names = [part.split("::")[0] for part in stanza["FORMAT"].split()][::2]
+    assert names == ["column_1", "column_2", "src", "src_port", "dest", "dest_port", "column_7"]
+    match = compile_regex(stanza["REGEX"]).search(events[1])
+    assert match is not None
+    assert "81.2.69.145" in match.groups()
+
+
+def test_a_header_row_with_a_hash_and_a_syslog_header_before_rows() -> None:
+    events = ["#retries|time|username|act", "45|2024-03-10T18:28:06|ann|modified", "9|t|bo|read"]
+    plan = infer_fields(events, FormatGuess(kind="unstructured", confidence=1.0))
+    examples = {f.name: f.examples for f in plan.fields}
+    assert examples["username"] == ("ann", "bo")
+    syslog = [
+        "Nov 30 16:44:36 fw-1 1,2018/11/30 16:44:36,10.0.0.1,10.0.0.2,tcp,allow",
+        "Nov 30 16:44:37 fw-1 1,2018/11/30 16:44:37,10.0.0.3,10.0.0.4,udp,deny",
+    ]
+    plan = infer_fields(syslog, FormatGuess(kind="syslog3164", confidence=1.0))
+    examples = {f.name: f.examples for f in plan.fields}
+    assert examples["syslog_host"] == ("fw-1",)
+    assert examples["src"] == ("10.0.0.1", "10.0.0.3")
+    assert examples["transport"] == ("tcp", "udp")
