@@ -7,6 +7,7 @@ Splunk names nested keys with dots (``user.name``) and array elements with ``{}`
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator, Sequence
 from typing import Any
 
@@ -62,12 +63,40 @@ def _hidden_key(builder: PlanBuilder, key: str, taken: set[str]) -> None:
     )
 
 
+_EMBEDDED_PAIR = re.compile(r"(?:^|(?<=\s))([A-Za-z_][\w.\-]*+)=([^\s\"'\\]+)")
+EMBEDDED_PAIRS = r"(?:^|(?<=[\s\"]))([A-Za-z_][\w.\-]*+)=([^\s\"'\\]+)"
+"""``KEY=value`` pairs inside a JSON string (``"message":"IN=eth0 SRC=10.0.0.1 ..."``): read from
+the raw text, where the string ends at a quote, since Splunk's JSON extraction does not look
+inside values."""
+MIN_EMBEDDED = 2
+
+
+def _embedded_pairs(builder: PlanBuilder, strings: list[str]) -> None:
+    """A pairs transform when enough string leaves are themselves ``k=v k=v`` records."""
+    found: dict[str, list[str]] = {}
+    holding = 0
+    for text in strings:
+        pairs = _EMBEDDED_PAIR.findall(text)
+        if len(pairs) >= MIN_EMBEDDED:
+            holding += 1
+            for key, value in pairs:
+                found.setdefault(key, []).append(value)
+    if holding >= max(1, MIN_SHARE * len(builder.events) / 2):
+        builder.report(
+            "embedded_pairs",
+            "json_embedded_pairs",
+            {"REGEX": EMBEDDED_PAIRS, "FORMAT": "$1::$2"},
+            found,
+        )
+
+
 def plan_json(builder: PlanBuilder) -> None:
     """KV_MODE=json (search time), never together with INDEXED_EXTRACTIONS=json."""
     builder.set("KV_MODE", "json")
     builder.set("AUTO_KV_JSON", "true")
     hidden: list[str] = []
     taken: set[str] = set()
+    strings: list[str] = []
     for event in builder.events:
         document = parse_object(event)
         if document is None:
@@ -75,6 +104,9 @@ def plan_json(builder: PlanBuilder) -> None:
         for name, value in flatten(document):
             builder.note(name, [value], "KV_MODE=json")
             taken.add(name)
+            if " " in value and "=" in value:
+                strings.append(value)
         hidden.extend(k for k in document if k.startswith("_") and k not in hidden)
     for key in hidden:
         _hidden_key(builder, key, taken)
+    _embedded_pairs(builder, strings)

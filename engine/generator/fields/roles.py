@@ -291,6 +291,8 @@ def _by_words(words: list[str], values: Sequence[str] = ()) -> str | None:
         flow = _flow(s, side)
         return f"{unit}_{flow}" if flow else unit
     if s & _USER:
+        if "display" in s:
+            return None  # a label for people, not the account
         if s & {"ip", "addr", "address", "ipaddr", "host", "hostname"}:
             return side or "src"
         if s & {"id", "uid"}:
@@ -328,7 +330,7 @@ def _by_words(words: list[str], values: Sequence[str] = ()) -> str | None:
         return "rule_id" if s & _ID else "rule"
     if s & {"signature", "sig", "sid"}:
         return "signature_id" if s & _ID or "sid" in s else "signature"
-    if s & {"event", "msg", "log"} and s & _ID and "type" not in s:
+    if set(words[-2:]) & {"event", "msg", "log"} and set(words[-2:]) & _ID:
         return "signature_id"
     if "operation" in s or {"event", "name"} <= s:
         return "signature"
@@ -381,8 +383,10 @@ def _fits(name: str, values: Sequence[str]) -> bool:
     if not present:
         return True
     found = kinds(present)
-    if name in ("src", "dest", "dvc", "src_translated_ip", "dest_translated_ip"):
-        return found <= _ADDRESS_KINDS and bool(found & {"ipv4", "ipv6", "host"} or name == "dvc")
+    if name == "dvc":
+        return found <= _ADDRESS_KINDS | {"hex", "uuid", "int"}
+    if name in ("src", "dest", "src_translated_ip", "dest_translated_ip"):
+        return found <= _ADDRESS_KINDS and bool(found & {"ipv4", "ipv6", "host"})
     if name.endswith("_port"):
         return all(is_port(v) for v in present)
     if name.endswith("_mac"):

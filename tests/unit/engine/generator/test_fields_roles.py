@@ -75,6 +75,7 @@ def test_keys_are_cut_into_words(key: str, words: list[str]) -> None:
         (("severity",), "high", "severity"),
         (("duration_ms", "elapsed", "took"), "12", "duration"),
         (("devname", "hostname"), "fw-01", "dvc"),
+        (("host.hostname",), "f780e7ca37a7", "dvc"),  # container ids name hosts too
         (("nat_src_ip", "source.nat.ip"), "10.0.0.1", "src_translated_ip"),
     ],
 )
@@ -93,6 +94,8 @@ def test_keys_name_their_role(keys: tuple[str, ...], value: str, name: str) -> N
         ("request_id", "a1b2"),
         ("message", "hello"),
         ("peer6", "2001:db8::1"),
+        ("userDisplayName", "Test User"),  # a label for people, not the account
+        ("log.syslog.facility.code", "0"),  # a namespace word is not an event id
     ],
 )
 def test_values_that_do_not_fit_or_keys_without_a_role_get_no_name(key: str, value: str) -> None:

@@ -153,3 +153,15 @@ def test_a_header_row_with_a_hash_and_a_syslog_header_before_rows() -> None:
     assert examples["syslog_host"] == ("fw-1",)
     assert examples["src"] == ("10.0.0.1", "10.0.0.3")
     assert examples["transport"] == ("tcp", "udp")
+
+
+def test_pairs_inside_a_json_string_are_read_from_the_raw_text() -> None:
+    events = [
+        '{"host":{"name":"fw"},"message":"DROP: IN=eth0 OUT= SRC=10.0.0.1 DST=10.0.0.2 SPT=1"}',
+        '{"host":{"name":"fw"},"message":"DROP: IN=eth1 OUT= SRC=10.0.0.3 DST=10.0.0.4 SPT=2"}',
+    ]
+    plan = infer_fields(events, FormatGuess(kind="ndjson", confidence=1.0))
+    stanza = plan.transforms[plan.props["REPORT-embedded_pairs"]]
+    pairs = dict(m.groups() for m in compile_regex(stanza["REGEX"]).finditer(events[1]))
+    assert pairs == {"IN": "eth1", "SRC": "10.0.0.3", "DST": "10.0.0.4", "SPT": "2"}
+    assert {f.name for f in plan.fields} >= {"SRC", "DST", "message", "host.name"}
