@@ -111,13 +111,13 @@ def _source_for(
     available: dict[str, tuple[str, ...]],
     known: frozenset[str],
     roles: dict[str, str],
-    weak: frozenset[str] = frozenset(),
+    ranks: dict[str, int] | None = None,
 ) -> str | None:
-    """The produced field that best provides ``cim_field``, or None (``weak``: names only a
-    rule run anywhere produces; a field whose role it is comes first)."""
-    if cim_field in available and not (
-        cim_field in weak and roles.get(cim_field, cim_field) != cim_field
-    ):
+    """The produced field that best provides ``cim_field``, or None. A field whose role it is
+    comes before the name itself when it is more reliable (``ranks``, see :func:`_rank`)."""
+    ranks = ranks or {}
+    source = roles.get(cim_field, cim_field)
+    if cim_field in available and ranks.get(source, 0) >= ranks.get(cim_field, 0):
         return cim_field
     underscored = {name.replace(".", "_"): name for name in available if "." in name}
     if cim_field in underscored:
@@ -147,21 +147,22 @@ def _fit(
     info: CimDatasetInfo,
     available: dict[str, tuple[str, ...]],
     events: Sequence[str],
-    weak: frozenset[str] = frozenset(),
+    ranks: dict[str, int] | None = None,
 ) -> _Fit:
     known = frozenset(info.required + info.conditional + info.optional)
     roles = _by_role(available)
     nested = {k: v for k, v in available.items() if "." in k}
     mapped: dict[str, str] = {}
     for name in info.required + info.conditional:
-        source = _source_for(name, available, known, roles, weak)
+        source = _source_for(name, available, known, roles, ranks)
         if source is not None and _usable(available[source]):
             mapped[name] = source
     for name in info.optional:
         source = _source_for(name, nested, known, _by_role(nested))
         if source is not None and _usable(available[source]):
             mapped[name] = source
-    hits = [n for n in info.required if n in mapped]
+    ranks = ranks or {}
+    hits = [n for n in info.required if n in mapped and ranks.get(mapped[n], 0) < 2]
     coverage = len(hits) / max(1, len(info.required)) * min(1.0, len(hits) / 3)
     keywords = _keyword_share(info.model, events)
     score = 0.5 * coverage + 0.5 * keywords if keywords or len(hits) >= 3 else 0.0
@@ -351,10 +352,9 @@ def map_cim(
         return CimPlan()
     available = {f.name: f.examples for f in sorted(field_plan.fields, key=_reliability)}
     ranks = {f.name: _rank(f) for f in field_plan.fields}
-    weak = frozenset(name for name, rank in ranks.items() if rank == 2)
     roots = _roots()
     fits = sorted(
-        (_fit(info, available, events, weak) for info in roots.values() if info.model in KEYWORDS),
+        (_fit(info, available, events, ranks) for info in roots.values() if info.model in KEYWORDS),
         key=lambda fit: (-fit.score, fit.info.model),
     )
     common = _common_aliases(available, ranks)

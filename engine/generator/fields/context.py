@@ -5,14 +5,15 @@ lines of an unseen shape still yield their addresses, paths, numbers and quoted 
 the values the words before them give a role: ``from 10.0.0.1:5353`` (src, src_port),
 ``to inside:10.0.0.5/80`` (dest_interface, dest, dest_port), ``user alice``, ``to=<a@b>``
 (recipient), ``GET /x`` (http_method, url), ``query: x IN AAAA`` (query, record_type). Each is
-a multi-valued REPORT transform.
+a REPORT transform, multi-valued for typed tokens.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from engine.generator.fields.builder import PlanBuilder
+from engine.generator.fields.builder import MAX_EXAMPLES, PlanBuilder
+from engine.generator.fields.roles import role
 from engine.generator.fields.tokens import (
     EMAIL,
     HOSTNAME,
@@ -47,7 +48,17 @@ _HOST_NAME = rf"({HOSTNAME}|[A-Za-z][\w\-]*\d[\w\-]*)(?=[\s,;)\]>]|$)"
 _SRC_WORDS = r"from|src|source|client|sender|rhost|remote"
 _DEST_WORDS = r"to|dst|dest|destination|server|->"
 _USER_WORDS = r"user(?:name)?|account|usr"
+_NOT_NAMES = (
+    r"not|no|is|was|has|had|in|on|of|for|from|to|by|with|the|a|an|and|or|name|id"
+    r"|authentication|session|account|logged|login|unknown|list"
+)
+"""Words after ``user`` that are not a user's name (``user NOT in sudoers``)."""
 _QUANTITY = r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|min|h|[KMGTP]i?B|B)"
+
+
+MULTI_VALUED = frozenset({"port", "outcome", "exception", "auth_method"})
+"""Context words whose every occurrence is kept (not CIM roles). Typed tokens are named by
+their type, never by a CIM role (a URL anywhere in an event is not the requested ``url``)."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +70,14 @@ class TokenRule:
     fields: tuple[str, ...]
     regex: str
     always: bool = False
+    hints: tuple[str, ...] = ()
+    """Lower-case strings one of which any matching event holds: a cheap test first."""
+
+    @property
+    def role(self) -> bool:
+        """A CIM role (``context_*``) takes one value: what a template or an earlier rule
+        found stays, and the field stays single-valued as CIM wants it."""
+        return self.stanza.startswith("context_") and self.fields[0] not in MULTI_VALUED
 
 
 def _endpoint_rule(stanza: str, words: str, side: str) -> TokenRule:
@@ -66,7 +85,13 @@ def _endpoint_rule(stanza: str, words: str, side: str) -> TokenRule:
         stanza,
         (side, f"{side}_interface", f"{side}_port", f"{side}_port"),
         rf"(?i)(?<![\w.\-])(?:{words}){_KEY}{_ENDPOINT}",
+        hints=_hints(words),
     )
+
+
+def _hints(words: str) -> tuple[str, ...]:
+    """The literal words of an alternation such as ``from|src|...``."""
+    return tuple(word.lower() for word in words.split("|"))
 
 
 RULES = (
@@ -87,7 +112,7 @@ RULES = (
     TokenRule(
         "token_bracketed", ("bracketed",), r"(?:^|(?<=\s))\[([^\s\[\]]+)\](?=[\s:,]|$)", True
     ),
-    TokenRule("token_url", ("url",), rf"\b({URL})", True),
+    TokenRule("token_url", ("link",), rf"\b({URL})", True),
     TokenRule("token_path", ("path",), r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])", True),
     TokenRule(
         "token_hex",
@@ -101,92 +126,124 @@ RULES = (
         rf"(?:{_BEFORE}|(?<=\.\.))(-?\d+(?:\.\d+)?){_AFTER}",
         True,
     ),
-    TokenRule("token_port", ("port",), rf"(?:{IPV4})[#(](\d{{1,5}})(?![\d.])"),
-    TokenRule("token_mac", ("mac",), rf"(?<![\w:\-.])({MAC})(?![\w:\-])"),
-    TokenRule("token_email", ("email",), rf"(?:^|(?<=[\s<:=,;(\[\"']))({EMAIL})"),
+    TokenRule("token_port", ("port",), rf"(?:{IPV4})[#(](\d{{1,5}})(?![\d.])", hints=("#", "(")),
+    TokenRule("token_mac", ("mac",), rf"(?<![\w:\-.])({MAC})(?![\w:\-])", hints=(":", "-", ".")),
+    TokenRule("token_email", ("email",), rf"(?:^|(?<=[\s<:=,;(\[\"']))({EMAIL})", hints=("@",)),
     TokenRule(
         "token_uuid",
         ("uuid",),
         r"(?<![\w\-])([0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12})(?![\w\-])",
+        hints=("-",),
     ),
-    TokenRule("token_quoted", ("quoted",), r"(?:^|(?<=[\s=:(\[,]))\"([^\"\r\n]{1,256})\""),
-    TokenRule("token_quoted_single", ("quoted",), r"(?:^|(?<=[\s=:(\[,]))'([^'\r\n]{1,256})'"),
+    TokenRule(
+        "token_quoted", ("quoted",), r"(?:^|(?<=[\s=:(\[,]))\"([^\"\r\n]{1,256})\"", hints=('"',)
+    ),
+    TokenRule(
+        "token_quoted_single",
+        ("quoted",),
+        r"(?:^|(?<=[\s=:(\[,]))'([^'\r\n]{1,256})'",
+        hints=("'",),
+    ),
     TokenRule("token_quantity", ("quantity",), rf"{_BEFORE}({_QUANTITY})(?=$|[\s),;\]])"),
-    TokenRule("token_windows_path", ("path",), r"(?<![\w\\])([A-Za-z]:\\[^\s\"'<>|,;]+)"),
+    TokenRule(
+        "token_windows_path", ("path",), r"(?<![\w\\])([A-Za-z]:\\[^\s\"'<>|,;]+)", hints=(":\\",)
+    ),
     _endpoint_rule("context_src", _SRC_WORDS, "src"),
     _endpoint_rule("context_dest", _DEST_WORDS, "dest"),
     _endpoint_rule("context_src_for", "for", "src"),
-    TokenRule("context_src_host", ("src",), rf"(?i)(?<![\w.\-])(?:{_SRC_WORDS}){_KEY}{_HOST_NAME}"),
     TokenRule(
-        "context_dest_host", ("dest",), rf"(?i)(?<![\w.\-])(?:{_DEST_WORDS}){_KEY}{_HOST_NAME}"
+        "context_src_host",
+        ("src",),
+        rf"(?i)(?<![\w.\-])(?:{_SRC_WORDS}){_KEY}{_HOST_NAME}",
+        hints=_hints(_SRC_WORDS),
     ),
-    TokenRule("context_port", ("port",), r"\bport\s+(\d{1,5})\b"),
+    TokenRule(
+        "context_dest_host",
+        ("dest",),
+        rf"(?i)(?<![\w.\-])(?:{_DEST_WORDS}){_KEY}{_HOST_NAME}",
+        hints=_hints(_DEST_WORDS),
+    ),
+    TokenRule("context_port", ("port",), r"\bport\s+(\d{1,5})\b", hints=("port",)),
     TokenRule(
         "context_user",
         ("user",),
-        rf"(?i)(?<![\w.\-])(?:{_USER_WORDS}){_KEY}['\"<]?(?!(?:{IPV4})\b)"
+        rf"(?i)(?<![\w.\-])(?:{_USER_WORDS}){_KEY}['\"<]?(?!(?:{IPV4}|{_NOT_NAMES})\b)"
         r"([^\s:;,()\[\]'\"<>=]+)(?!=)",
+        hints=("user", "account", "usr"),
     ),
     TokenRule(
         "context_user_for",
         ("user", "user"),
         r"\bfor\s+(?:(?:invalid|illegal)\s+user\s+([^\s:;,()\[\]]+)"
         r"|(?!(?:the|a|an|user|invalid|illegal)\b)([^\s\d:;,()\[\]'\"<>=/][^\s:;,()\[\]'\"<>=]*)"
-        r"(?=[\s,;]|$))",
+        r"(?=\s*(?:[,;(]|-\s|$)|\s+from\b))",
+        hints=("for",),
     ),
     TokenRule(
         "context_src_user",
         ("src_user",),
         rf"(?i)(?<![\w.\-])(?:from|sender|mail from){_KEY}<?({EMAIL})>?",
+        hints=("from", "sender"),
     ),
     TokenRule(
         "context_recipient",
         ("recipient",),
         rf"(?i)(?<![\w.\-])(?:to|rcpt|recipient|rcpt to){_KEY}<?({EMAIL})>?",
+        hints=("to", "rcpt", "recipient"),
     ),
     TokenRule(
         "context_http",
         ("http_method", "url"),
         rf"\b({'|'.join(HTTP_METHODS)})\s+({URL}|/[^\s\"']*)",
+        hints=tuple(method.lower() for method in HTTP_METHODS),
     ),
     TokenRule(
         "context_status",
         ("status",),
         r"(?i)\b(?:status(?:[ _]code)?|returned|response(?:[ _]code)?)\s*[:=]?\s*([1-5]\d\d)\b",
+        hints=("status", "returned", "response"),
     ),
-    TokenRule("context_bytes", ("bytes",), r"(?i)(?<![\w.])(\d+)\s+bytes\b"),
+    TokenRule("context_bytes", ("bytes",), r"(?i)(?<![\w.])(\d+)\s+bytes\b", hints=("bytes",)),
     TokenRule(
         "context_transport",
         ("transport",),
         rf"(?i)\bproto(?:col)?\s*[:=]?\s*({'|'.join(TRANSPORTS)})\b",
+        hints=("proto",),
     ),
-    TokenRule("context_mac", ("src_mac",), rf"(?i)\bmac{_KEY}({MAC})(?![\w:\-])"),
+    TokenRule("context_mac", ("src_mac",), rf"(?i)\bmac{_KEY}({MAC})(?![\w:\-])", hints=("mac",)),
     TokenRule(
         "context_dns",
         ("query", "record_type"),
         rf"(?<![\w.\-])({HOSTNAME})\.?\s+IN\s+({'|'.join(RECORD_TYPES)})\b",
+        hints=(" in ",),
     ),
-    TokenRule("context_action", ("action",), r"(?i)\baction\s*[:=]\s*\"?([A-Za-z_]+)"),
+    TokenRule(
+        "context_action", ("action",), r"(?i)\baction\s*[:=]\s*\"?([A-Za-z_]+)", hints=("action",)
+    ),
     TokenRule(
         "context_severity",
         ("severity",),
         r"(?i)\b(?:severity|sev)\s*[:=]\s*\"?(critical|high|medium|low|informational)\b",
+        hints=("sev",),
     ),
     TokenRule(
         "context_agent",
         ("http_user_agent",),
         r"(?i)\b(?:user[-_ ]?agent|agent|ua)\s*[:=]?\s*\"([^\"]+)\"",
+        hints=("agent", "ua"),
     ),
     TokenRule(
         "context_auth_method",
         ("auth_method",),
         r"\b(password|publickey|keyboard-interactive(?:/pam)?|hostbased|gssapi-with-mic|none)"
         r"\s+for\b",
+        hints=("for",),
     ),
     TokenRule(
         "context_exception",
         ("exception",),
         r"(?<![\w$.])((?:[a-z_$][\w$]*+\.)++[A-Z][\w$]*(?:Exception|Error|Throwable))\b",
+        hints=("exception", "error", "throwable"),
     ),
     TokenRule(
         "context_outcome",
@@ -211,16 +268,28 @@ def _first(regex: Regex, event: str) -> dict[int, str]:
 def plan_context(builder: PlanBuilder) -> None:
     """Add the always-on typed-token rules, and each other rule matching a sampled event."""
     stanzas: list[str] = []
+    lowered = [event.lower() for event in builder.events]
+    keyed = {role(name, values) for name, values in builder.keyed().items()}
     for rule in RULES:
+        if rule.role and rule.fields[0] in keyed:
+            continue  # the events' own keys name it: a guess must not take the name first
         regex = compile_regex(rule.regex)
-        found = [groups for event in builder.events if (groups := _first(regex, event))]
+        found: list[dict[int, str]] = []
+        for event, lower in zip(builder.events, lowered, strict=True):
+            if rule.hints and not any(hint in lower for hint in rule.hints):
+                continue
+            if groups := _first(regex, event):
+                found.append(groups)
+                if len(found) >= MAX_EXAMPLES:
+                    break  # enough to know it matches and to show examples
         if not rule.always and not found:
             continue
         settings = {
             "REGEX": rule.regex,
             "FORMAT": " ".join(f"{name}::${i}" for i, name in enumerate(rule.fields, start=1)),
-            "MV_ADD": "true",
         }
+        if not rule.role:
+            settings["MV_ADD"] = "true"
         builder.transforms[rule.stanza] = settings
         for i, name in enumerate(rule.fields, start=1):
             builder.note(name, [groups[i] for groups in found if i in groups], "REPORT-context")

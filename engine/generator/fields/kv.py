@@ -220,7 +220,7 @@ def plan_kv(builder: PlanBuilder) -> PairStyle | None:
             for key, value in _pairs(style, event):
                 examples.setdefault(_clean(key), []).append(value)
         builder.report(
-            "pairs",
+            "assignments",  # sorts before REPORT-context: a key names its value better
             "kv_pairs",
             {"REGEX": style.regex(), "FORMAT": "$1::$2 $1::$3 $1::$4"},
             examples,

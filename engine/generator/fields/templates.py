@@ -521,6 +521,8 @@ def _lone_value(token: str, previous: str | None) -> bool:
     digit, is a typed token (host, path, e-mail...) or follows a word that introduces values."""
     if _HAS_DIGIT.search(token) or token.lower() in _CONSTANT_VALUES:
         return True
+    if token.lower() in INTRODUCERS:
+        return False  # ``for user root``: "user" introduces the value, it is not one
     if kind(token.strip(_LEAD + _TRAIL)) in _TYPED_KINDS:
         return True
     return previous is not None and previous.strip(_LEAD + _TRAIL).lower() in INTRODUCERS

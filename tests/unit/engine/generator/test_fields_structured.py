@@ -60,7 +60,7 @@ def test_semicolon_pairs_get_a_transform() -> None:
     events = ["action=success;user=admin;msg=a b;", "action=failure;user=root;msg=x;"]
     plan = infer_fields(events, FormatGuess(kind="kv", confidence=1.0))
     assert plan.props["KV_MODE"] == "none"
-    stanza = plan.transforms[plan.props["REPORT-pairs"]]
+    stanza = plan.transforms[plan.props["REPORT-assignments"]]
     found = {
         m.group(1): m.group(2) or m.group(3)
         for m in compile_regex(stanza["REGEX"]).finditer(events[0])
@@ -117,7 +117,7 @@ def test_spaced_pairs_after_a_300k_character_word() -> None:
     events = ["x" * 300_000 + " sudo: TTY=pts/0 ; PWD=/home/bob ; COMMAND=/bin/cat /var/log/y"]
     builder = PlanBuilder(events)
     plan_kv(builder)
-    stanza = builder.transforms[builder.props["REPORT-pairs"]]
+    stanza = builder.transforms[builder.props["REPORT-assignments"]]
     found = {
         m.group(1): m.group(2) or m.group(3)
         for m in compile_regex(stanza["REGEX"]).finditer(events[0])
