@@ -292,17 +292,59 @@ URL_PARTS: dict[str, tuple[str, str]] = {
 """CIM fields a URL holds: (when the URL has the part, how to cut it out)."""
 
 
-def _url_evals(available: dict[str, tuple[str, ...]], common: dict[str, str]) -> Settings:
+def _url_evals(
+    available: dict[str, tuple[str, ...]], common: dict[str, str], first: dict[str, str]
+) -> Settings:
     """EVALs cutting ``url`` (extracted or aliased) into its CIM parts; ``coalesce`` keeps a
-    part some field already provides."""
+    part some field already provides (``first``: a field preferred to the part's own name)."""
     source = "url" if _usable(available.get("url", ())) else common.get("url")
     values = available.get(source or "", ())
     if not any("/" in v or "?" in v for v in values):
         return {}
     return {
-        f"EVAL-{part}": f'coalesce({part}, if(match(url, "{present}"), '
+        f"EVAL-{part}": f'coalesce({_keep(part, first)}, if(match(url, "{present}"), '
         f'replace(url, "{cut}", "\\1"), null()))'
         for part, (present, cut) in URL_PARTS.items()
+    }
+
+
+def _keep(name: str, first: dict[str, str]) -> str:
+    """The eval arguments that keep ``name``'s value, a preferred field's first."""
+    return f"{_ref(first[name])}, {name}" if name in first else name
+
+
+def _ref(name: str) -> str:
+    """A field in an eval expression (quoted when not a plain name)."""
+    return name if re.fullmatch(r"[A-Za-z_]\w*", name) else f"'{name}'"
+
+
+def _links(
+    pairs: dict[str, str], available: dict[str, tuple[str, ...]], ranks: dict[str, int]
+) -> tuple[Settings, dict[str, str]]:
+    """Settings giving each CIM name its source's value, and the names a source must win.
+
+    Mostly a FIELDALIAS (ASNEW: a value found under the CIM name stays). Where the CIM name is
+    also a less reliable rule's guess (a word before a value), the source's own value wins:
+    ``EVAL-user = coalesce(USER, user)``.
+    """
+    settings: Settings = {}
+    first: dict[str, str] = {}
+    for name, source in sorted(pairs.items()):
+        if source == name:
+            continue
+        if name in available and ranks.get(name, 0) > ranks.get(source, 0):
+            first[name] = source
+        else:
+            settings[_alias_key(name)] = _alias(source, name)
+    return settings, first
+
+
+def _preferred(first: dict[str, str], taken: Settings) -> Settings:
+    """The ``coalesce`` EVALs of :func:`_links` not already folded into another EVAL."""
+    return {
+        f"EVAL-{name}": f"coalesce({_keep(name, first)})"
+        for name in first
+        if f"EVAL-{name}" not in taken
     }
 
 
@@ -359,10 +401,10 @@ def map_cim(
     )
     common = _common_aliases(available, ranks)
     severity_eval = _severity_eval(available, common)
-    url_evals = _url_evals(available, common)
     if not fits or fits[0].score < MIN_SCORE:
-        aliases = {_alias_key(name): _alias(source, name) for name, source in common.items()}
-        aliases.update(url_evals)
+        aliases, first = _links(common, available, ranks)
+        aliases.update(_url_evals(available, common, first))
+        aliases.update(_preferred(first, aliases))
         if severity_eval is not None:
             aliases["EVAL-severity"] = severity_eval
             common = {**common, "severity": severity_eval}
@@ -373,14 +415,13 @@ def map_cim(
         )
     best = fits[0]
     model = best.info.model
-    props: Settings = dict(url_evals)
-    mapped: dict[str, str] = {}
-    for name, source in sorted({**common, **best.mapped}.items()):
-        if name == "action" and source != "action" and not _cim_actions(available[source]):
-            continue
-        if source != name:
-            props[_alias_key(name)] = _alias(source, name)
-        mapped[name] = source
+    mapped = {
+        name: source
+        for name, source in {**common, **best.mapped}.items()
+        if name != "action" or source == "action" or _cim_actions(available[source])
+    }
+    props, first = _links(mapped, available, ranks)
+    props.update(_url_evals(available, common, first))
     required = best.info.required + best.info.conditional
     aliased = mapped.get("action")
     if aliased is not None and _cim_actions(available[aliased]):
@@ -411,6 +452,7 @@ def map_cim(
         if expression is not None:
             props["EVAL-vendor_product"] = expression
             mapped["vendor_product"] = expression
+    props.update(_preferred(first, props))
     unmapped = tuple(name for name in best.info.required if name not in mapped)
     eventtype = f"{_slug(sourcetype)}_{_slug(model)}"
     eventtypes = {eventtype: {"search": _eventtype_search(sourcetype, model, events)}}

@@ -6,6 +6,7 @@ from the events themselves (a known grammar wins over a weak guess).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 
 from engine.generator.fields.builder import PlanBuilder
@@ -28,8 +29,12 @@ from engine.generator.model import FieldPlan, FormatGuess
 _DELIMITED = {"csv": ",", "tsv": "\t", "psv": "|", "w3c": " ", "zeek_tsv": "\t"}
 
 
+_XML_START = re.compile(r"\s*<[A-Za-z?!]")
+"""An element, declaration or comment: ``<134>`` is a syslog priority, not XML."""
+
+
 def _is_xml(events: Sequence[str]) -> bool:
-    starts = sum(1 for e in events if e.lstrip().startswith("<") and e.rstrip().endswith(">"))
+    starts = sum(1 for e in events if _XML_START.match(e) and e.rstrip().endswith(">"))
     return bool(events) and starts >= 0.6 * len(events)
 
 

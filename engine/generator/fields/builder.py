@@ -58,14 +58,6 @@ class PlanBuilder:
             if value.strip() and value not in examples:
                 examples.append(value)
 
-    def keyed(self) -> dict[str, list[str]]:
-        """Fields named by the events' own keys (pairs, KV_MODE) with their example values."""
-        return {
-            name: self._examples[name]
-            for name, source in self._sources.items()
-            if source.startswith(("KV_MODE", "REPORT-assignments", "REPORT-json_pairs"))
-        }
-
     def matches(self, pattern: str, events: Sequence[str] | None = None) -> list[dict[str, str]]:
         """Named-group values of ``pattern``'s first match in each event (of ``events``)."""
         regex = compile_regex(pattern)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from engine.generator.fields.builder import MAX_EXAMPLES, PlanBuilder
-from engine.generator.fields.roles import role
 from engine.generator.fields.tokens import (
     EMAIL,
     HOSTNAME,
@@ -56,6 +55,8 @@ _NOT_NAMES = (
 _QUANTITY = r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|min|h|[KMGTP]i?B|B)"
 
 
+FEW_EVENTS = 50
+"""Below this many sampled events a phrase's absence says nothing: every rule is kept."""
 MULTI_VALUED = frozenset({"port", "outcome", "exception", "auth_method"})
 """Context words whose every occurrence is kept (not CIM roles). Typed tokens are named by
 their type, never by a CIM role (a URL anywhere in an event is not the requested ``url``)."""
@@ -266,23 +267,26 @@ def _first(regex: Regex, event: str) -> dict[int, str]:
 
 
 def plan_context(builder: PlanBuilder) -> None:
-    """Add the always-on typed-token rules, and each other rule matching a sampled event."""
+    """Add the always-on typed-token rules, and each other rule that matches a sampled event or
+    whose words the samples use (a phrase seen once in training may take another form in the
+    next lines); every rule for a small sample, where absence says nothing."""
     stanzas: list[str] = []
     lowered = [event.lower() for event in builder.events]
-    keyed = {role(name, values) for name, values in builder.keyed().items()}
     for rule in RULES:
-        if rule.role and rule.fields[0] in keyed:
-            continue  # the events' own keys name it: a guess must not take the name first
         regex = compile_regex(rule.regex)
         found: list[dict[int, str]] = []
+        worded = False
         for event, lower in zip(builder.events, lowered, strict=True):
             if rule.hints and not any(hint in lower for hint in rule.hints):
                 continue
+            worded = True
             if groups := _first(regex, event):
                 found.append(groups)
                 if len(found) >= MAX_EXAMPLES:
                     break  # enough to know it matches and to show examples
-        if not rule.always and not found:
+        if not (
+            rule.always or found or len(builder.events) < FEW_EVENTS or (rule.hints and worded)
+        ):
             continue
         settings = {
             "REGEX": rule.regex,

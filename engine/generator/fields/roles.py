@@ -243,6 +243,8 @@ def _flow(words: set[str], side: str | None) -> str | None:
 def _by_words(words: list[str], values: Sequence[str] = ()) -> str | None:
     """The CIM name the words describe, before the values are checked."""
     s = set(words)
+    if "part" in s:
+        return None  # a piece of another field's value
     side = _side(words)
     if "agent" in s and (s & ({"http", "request"} | _USER) or words == ["agent"]):
         return "http_user_agent"
@@ -350,6 +352,8 @@ def _by_words(words: list[str], values: Sequence[str] = ()) -> str | None:
         return "command"
     if "session" in s and "id" in s:
         return "session_id"
+    if "path" in s and s & {"target", "file", "dir", "folder"}:
+        return "file_path"
     if "file" in s:
         if "path" in s or (len(s) == 1 and values and kinds(values) == {"path"}):
             return "file_path"

@@ -21,6 +21,7 @@ from engine.generator.fields.tokens import (
     IPV6,
     MESSAGE_ID,
     kind,
+    kinds,
     python_regex,
 )
 
@@ -355,6 +356,8 @@ def _variable(
     name = namer.name(before, present, kind, key)
     if kind is not None:
         body = rf"(?<{name}>{kind.pattern})"
+    elif present and kinds(present) <= _TYPED_KINDS:
+        body = rf"(?<{name}>\S+?)" if trail else rf"(?<{name}>\S+)"  # one value, not parts
     else:
         prefixes = [_ID_PREFIX.match(c) for c in present]
         common = {p.group(1) for p in prefixes if p}

@@ -18,8 +18,19 @@ MAC = r"[0-9A-Fa-f]{2}(?:[:\-][0-9A-Fa-f]{2}){5}|[0-9A-Fa-f]{4}(?:\.[0-9A-Fa-f]{
 EMAIL = r"[^\s@<>\"'(),;:\[\]=]+@[\w\-]+(?:\.[\w\-]+)+"
 """The local part is any run of non-separators: Splunk's PCRE reads bytes, so ``\\w`` would stop
 at the first accented letter of ``andrés@x.org``."""
-HOSTNAME = r"(?=[\w\-]*[A-Za-z])[A-Za-z0-9][\w\-]*(?:\.[A-Za-z0-9][\w\-]*)+"
-"""A dotted name with a letter in its first label (``mail.example.com``, ``db-01.corp``)."""
+TOP_LABELS = (
+    "com|net|org|edu|gov|mil|int|info|biz|io|co|arpa|local|localdomain|lan|internal|intra"
+    "|corp|home|test|example|invalid|localhost|cloud|app|dev"
+)
+"""Last labels that make a two-label name a host (``example.com``, ``db-01.corp``): any
+two-letter country label does too; ``ann.smith`` is a user, not a host."""
+_LABEL = r"[A-Za-z0-9][\w\-]*"
+HOSTNAME = (
+    rf"(?=[\w\-]*[A-Za-z]){_LABEL}"
+    rf"(?:(?:\.{_LABEL}){{2,}}|\.(?:{TOP_LABELS}|[A-Za-z]{{2}})(?![\w\-]))"
+)
+"""A dotted host name: three labels or more, or two with a top label (``mail.example.com``,
+``db-01.corp``, ``x.de``)."""
 URL = r"[a-zA-Z][a-zA-Z0-9+.\-]{1,15}://[^\s\"'<>]+[^\s\"'<>.,;:)\]]"
 HTTP_METHODS = ("GET", "POST", "PUT", "DELETE", "HEAD", "OPTIONS", "PATCH", "CONNECT", "TRACE")
 RECORD_TYPES = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.generator.fields.builder import PlanBuilder
-from engine.generator.fields.context import plan_context
+from engine.generator.fields.context import FEW_EVENTS, RULES, plan_context
 from engine.regex import compile_regex
 
 EVENTS = [
@@ -38,7 +38,7 @@ def test_typed_tokens_and_context_words_are_extracted() -> None:
 
 
 def test_context_rules_that_match_nothing_are_left_out_typed_tokens_stay() -> None:
-    builder = PlanBuilder(["plain words only here"])
+    builder = PlanBuilder([f"plain words only here {i}" for i in range(FEW_EVENTS)])
     plan_context(builder)
     stanzas = builder.props["REPORT-context"].split(", ")
     assert stanzas == [
@@ -96,3 +96,9 @@ def test_a_long_dotted_run_neither_stops_inference_nor_hides_a_later_exception()
     builder = PlanBuilder(events)
     plan_context(builder)
     assert _values(builder, "exception", events[0]) == ["java.lang.IllegalStateException"]
+
+
+def test_a_small_sample_keeps_every_rule_its_lines_do_not_show() -> None:
+    builder = PlanBuilder(["plain words only here"])
+    plan_context(builder)
+    assert builder.props["REPORT-context"].split(", ") == [rule.stanza for rule in RULES]

@@ -222,3 +222,13 @@ def test_bracketed_log4j_columns_without_spaces_between_them() -> None:
         "o.e.c.DiskMonitor",
         "node-0",
     )
+
+
+def test_a_syslog_priority_and_a_closing_bracket_do_not_make_xml() -> None:
+    events = [
+        "<26>Dec 29 02:35:54 cache-23 app: %SEC-1-414020: Resolved - from=<judy@example.com>",
+        "<26>Dec 29 02:35:55 cache-24 app: %SEC-1-414020: Resolved - from=<amy@example.org>",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
+    assert plan.props["KV_MODE"] != "xml"
+    assert extracted(plan, events[1])["syslog_host"] == "cache-24"
