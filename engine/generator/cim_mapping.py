@@ -392,8 +392,10 @@ def map_cim(
     """The CIM plan for one sourcetype: model, aliases, evals, eventtypes, tags, unmapped."""
     if not wanted:
         return CimPlan()
-    available = {f.name: f.examples for f in sorted(field_plan.fields, key=_reliability)}
-    ranks = {f.name: _rank(f) for f in field_plan.fields}
+    # fields no sampled event showed (rules kept for lines to come) are no evidence yet
+    shown = [f for f in sorted(field_plan.fields, key=_reliability) if f.examples]
+    available = {f.name: f.examples for f in shown}
+    ranks = {f.name: _rank(f) for f in shown}
     roots = _roots()
     fits = sorted(
         (_fit(info, available, events, ranks) for info in roots.values() if info.model in KEYWORDS),
