@@ -203,3 +203,23 @@ def test_a_url_is_cut_into_its_cim_parts() -> None:
         ("/only/a/path", None, "/only/a/path", None, "9"),
         ("http://b.example", "b.example", None, None, "9"),
     ]
+
+
+def test_a_keys_value_beats_a_words_guess_and_a_collector_comes_last() -> None:
+    plan = FieldPlan(
+        props={"KV_MODE": "auto"},
+        fields=(
+            FieldInfo(name="USER", examples=("root",)),
+            FieldInfo(name="user", examples=("NOT",), source="REPORT-context"),
+            FieldInfo(name="agent.hostname", examples=("collector-1",), source="KV_MODE=json"),
+            FieldInfo(name="host.hostname", examples=("web-1",), source="KV_MODE=json"),
+        ),
+    )
+    cim = map_cim(plan, ["nothing typical"], wanted=True, sourcetype="a:b")
+    assert cim.props["EVAL-user"] == "coalesce(USER, user)"
+    assert cim.props["FIELDALIAS-cim_dvc"] == '"host.hostname" ASNEW dvc'
+    processor = SearchTimeProcessor(transforms={}, eventtypes={}, tags={}, lookup_files={})
+    for raw, expected in (("USER=root user NOT", "root"), ("user=bob", "bob")):
+        event = Event(raw=raw, sourcetype="a:b")
+        assert processor.apply(event, {"KV_MODE": "auto", **cim.props}) == []
+        assert event.first("user") == expected

@@ -217,3 +217,48 @@ def test_database_style_levels() -> None:
     match = compile_regex(header).search(mysql[1])
     assert match is not None
     assert (match.group("level"), match.group("component")) == ("Warning", "InnoDB")
+
+
+def test_endpoints_are_split_and_named_by_side() -> None:
+    clusters = mine(
+        [
+            "Built inbound TCP connection 17 for outside:203.0.113.5/443 (198.51.100.5/443) "
+            "to inside:10.0.0.5/51234 (10.0.0.5/51234)",
+        ]
+    )
+    body, _ = template_regex(clusters[0])
+    match = compile_regex("^" + body).search(
+        "Built inbound TCP connection 99 for outside:203.0.113.9/80 (198.51.100.9/8080) "
+        "to dmz:10.0.0.7/5000 (10.0.0.7/5000)"
+    )
+    assert match is not None
+    found = {k: v for k, v in match.groupdict().items() if v}
+    assert (found["src_interface"], found["src"], found["src_port"]) == (
+        "outside",
+        "203.0.113.9",
+        "80",
+    )
+    assert (found["src_translated_ip"], found["src_translated_port"]) == ("198.51.100.9", "8080")
+    assert (found["dest_interface"], found["dest"], found["dest_port"]) == (
+        "dmz",
+        "10.0.0.7",
+        "5000",
+    )
+
+
+def test_lone_templates_free_typed_tokens_and_values_after_role_words() -> None:
+    clusters = mine(["client 198.51.100.7#53211 (a.example.com): query: a.example.com IN A +"])
+    body, _ = template_regex(clusters[0])
+    match = compile_regex("^" + body).search(
+        "client 10.1.1.1#5353 (b.example.org): query: b.example.org IN A +"
+    )
+    assert match is not None
+    assert (match.group("src"), match.group("src_port"), match.group("query")) == (
+        "10.1.1.1",
+        "5353",
+        "b.example.org",
+    )
+    user = template_regex(mine(["session opened for user root by ann"])[0])[0]
+    found = compile_regex("^" + user).search("session opened for user bob by ann")
+    assert found is not None
+    assert found.group("user") == "bob"
