@@ -194,10 +194,8 @@ def test_a_url_is_cut_into_its_cim_parts() -> None:
     for url in ("https://a.example:8443/x/y?q=1", "/only/a/path", "http://b.example"):
         event = Event(raw=f"request_url={url} dest_port=9", sourcetype="a:b")
         assert processor.apply(event, {**plan.props, **cim.props}) == []
-        parts.append(
-            tuple(event.first(n) for n in ("url", "url_domain", "uri_path", "uri_query"))
-            + (event.first("dest_port"),)
-        )
+        names = ("url", "url_domain", "uri_path", "uri_query", "dest_port")
+        parts.append(tuple(event.first(n) for n in names))
     assert parts == [
         ("https://a.example:8443/x/y?q=1", "a.example", "/x/y", "q=1", "9"),
         ("/only/a/path", None, "/only/a/path", None, "9"),

@@ -6,18 +6,8 @@ import pytest
 
 from engine.generator.fields import infer_fields
 from engine.generator.fields.kv import PairStyle, pair_style
-from engine.generator.model import FieldPlan, FormatGuess
-from engine.sandbox.events import Event
-from engine.sandbox.searchtime import SearchTimeProcessor
-
-
-def _run(plan: FieldPlan, raw: str) -> dict[str, list[str]]:
-    processor = SearchTimeProcessor(
-        transforms=plan.transforms, eventtypes={}, tags={}, lookup_files={}
-    )
-    event = Event(raw=raw, sourcetype="test")
-    assert processor.apply(event, plan.props) == []
-    return event.fields
+from engine.generator.model import FormatGuess
+from tests.unit.engine.generator.conftest import run_plan
 
 
 @pytest.mark.parametrize(
@@ -47,19 +37,19 @@ def test_unusual_pairs_come_out_of_the_sandbox_with_their_roles() -> None:
         "2025-05-17 07:03:32 act=>blocked | source_ip=>10.1.1.2 | username=>bob | msg=>c",
     ]
     plan = infer_fields(events, FormatGuess(kind="kv", confidence=1.0))
-    fields = _run(plan, "2025-05-17 07:04:00 act=>blocked | source_ip=>10.9.9.9 | username=>cy")
+    fields = run_plan(plan, "2025-05-17 07:04:00 act=>blocked | source_ip=>10.9.9.9 | username=>cy")
     assert (fields["act"], fields["source_ip"], fields["username"]) == (
         ["blocked"],
         ["10.9.9.9"],
         ["cy"],
     )
-    assert _run(plan, events[0])["msg"] == ["a b"]
+    assert run_plan(plan, events[0])["msg"] == ["a b"]
 
 
 def test_single_quoted_values_lose_their_quotes() -> None:
     events = ["1700000000 severity='high' reason='bad credentials' n=3"] * 2
     plan = infer_fields(events, FormatGuess(kind="kv", confidence=1.0))
-    fields = _run(plan, "1700000001 severity='low' reason='queue is full' n=4")
+    fields = run_plan(plan, "1700000001 severity='low' reason='queue is full' n=4")
     assert (fields["severity"], fields["reason"], fields["n"]) == (
         ["low"],
         ["queue is full"],
@@ -76,7 +66,7 @@ def test_multi_word_keys_after_a_syslog_header() -> None:
     ]
     for event in events:
         plan = infer_fields([event], FormatGuess(kind="syslog3164", confidence=1.0))
-        fields = _run(plan, event)
+        fields = run_plan(plan, event)
         if "AAA" in event:
             assert fields["server"] == ["10.0.1.20"]
             assert fields["user_IP"] == ["10.0.100.30"]
@@ -93,8 +83,8 @@ def test_pairs_in_free_text_leave_splunks_own_pairs_on() -> None:
     ]
     plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
     assert plan.props["KV_MODE"] == "auto"
-    assert _run(plan, events[0])["name"] == ["apache"]
-    assert _run(plan, events[1])["COMMAND"] == ["/bin/ls"]
+    assert run_plan(plan, events[0])["name"] == ["apache"]
+    assert run_plan(plan, events[1])["COMMAND"] == ["/bin/ls"]
 
 
 def test_symbol_keys_and_escaped_quotes() -> None:
@@ -104,7 +94,7 @@ def test_symbol_keys_and_escaped_quotes() -> None:
     ]
     assert pair_style(events) == PairStyle("=>", ",", words=False)
     plan = infer_fields(events, FormatGuess(kind="unstructured", confidence=1.0))
-    fields = _run(plan, events[0])
+    fields = run_plan(plan, events[0])
     assert (fields["took_in_nanos"], fields["took_in_millis"]) == (["10477"], ["0"])
     assert fields["event"] == ['{\\"a\\":1}']
 

@@ -3,18 +3,8 @@
 from __future__ import annotations
 
 from engine.generator.fields import infer_fields
-from engine.generator.model import FieldPlan, FormatGuess
-from engine.sandbox.events import Event
-from engine.sandbox.searchtime import SearchTimeProcessor
-
-
-def _run(plan: FieldPlan, raw: str) -> dict[str, list[str]]:
-    processor = SearchTimeProcessor(
-        transforms=plan.transforms, eventtypes={}, tags={}, lookup_files={}
-    )
-    event = Event(raw=raw, sourcetype="test")
-    assert processor.apply(event, plan.props) == []
-    return event.fields
+from engine.generator.model import FormatGuess
+from tests.unit.engine.generator.conftest import run_plan
 
 
 def _has(fields: dict[str, list[str]], value: str) -> bool:
@@ -32,7 +22,7 @@ APP_LOG = [
 
 def test_application_log_values_come_out_of_the_sandbox() -> None:
     plan = infer_fields(APP_LOG[:4], FormatGuess(kind="unstructured", confidence=1.0))
-    fields = _run(
+    fields = run_plan(
         plan, "2015-10-18 18:02:00,000 INFO [main] org.app.Master: Created job_9_1 in 7 ms"
     )
     assert fields["level"] == ["INFO"]
@@ -40,10 +30,10 @@ def test_application_log_values_come_out_of_the_sandbox() -> None:
     assert fields["component"] == ["org.app.Master"]
     assert _has(fields, "job_9_1")
     assert _has(fields, "7")
-    unseen = _run(plan, APP_LOG[4])
+    unseen = run_plan(plan, APP_LOG[4])
     assert unseen["level"] == ["ERROR"]
     assert _has(unseen, "/tmp/x")
-    peer = _run(plan, APP_LOG[3])
+    peer = run_plan(plan, APP_LOG[3])
     assert _has(peer, "10.1.2.4:50010")
 
 
@@ -54,12 +44,12 @@ def test_zeek_and_kv_plans_run_in_the_sandbox() -> None:
         "1521911741.356590\tCT1\t10.128.0.233",
     ]
     plan = infer_fields(zeek, FormatGuess(kind="zeek_tsv", confidence=1.0))
-    fields = _run(plan, zeek[2])
+    fields = run_plan(plan, zeek[2])
     assert fields["id.orig_h"] == ["10.128.0.233"]
     assert fields["uid"] == ["CT1"]
     kv = ["action=success;user=admin;msg=a b;", "action=failure;user=root;msg=x;"]
     plan = infer_fields(kv, FormatGuess(kind="kv", confidence=1.0))
-    fields = _run(plan, kv[0])
+    fields = run_plan(plan, kv[0])
     assert fields["user"] == ["admin"]
     assert fields["msg"] == ["a b"]
 
@@ -69,8 +59,8 @@ def test_csv_header_row_is_not_an_event_with_fields() -> None:
     plan = infer_fields(
         events, FormatGuess(kind="csv", confidence=1.0, header=("id", "user name", "msg"))
     )
-    assert _run(plan, events[0]) == {}
-    assert _run(plan, events[1]) == {"id": ["1"], "user_name": ["bob"], "msg": ["hello, world"]}
+    assert run_plan(plan, events[0]) == {}
+    assert run_plan(plan, events[1]) == {"id": ["1"], "user_name": ["bob"], "msg": ["hello, world"]}
 
 
 def test_cef_and_key_value_records_in_the_sandbox() -> None:
@@ -78,7 +68,7 @@ def test_cef_and_key_value_records_in_the_sandbox() -> None:
         "CEF:0|Acme|Gate|1.0|100|Login failed|5|"
         "src=10.0.0.1 msg=bad password cs1Label=Policy cs1=Deny"
     ]
-    fields = _run(infer_fields(cef, FormatGuess(kind="cef", confidence=1.0)), cef[0])
+    fields = run_plan(infer_fields(cef, FormatGuess(kind="cef", confidence=1.0)), cef[0])
     assert fields["vendor"] == ["Acme"]
     assert fields["msg"] == ["bad password"]
     assert fields["policy"] == ["Deny"]
@@ -88,7 +78,7 @@ def test_cef_and_key_value_records_in_the_sandbox() -> None:
     ]
     plan = infer_fields(records, FormatGuess(kind="kv", confidence=1.0))
     assert not any(key.startswith("EXTRACT-t") for key in plan.props)
-    fields = _run(plan, records[1])
+    fields = run_plan(plan, records[1])
     assert fields["action"] == ["failure"]
     assert fields["user"] == ["bob"]
 
@@ -100,7 +90,7 @@ def test_semicolon_spaced_pairs_keep_values_with_spaces() -> None:
         "Feb 23 00:09:48 web01 sshd[7483]: Accepted password for alice from 10.0.0.1 port 22 ssh2",
     ]
     plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
-    fields = _run(plan, events[0])
+    fields = run_plan(plan, events[0])
     assert "/bin/cat /var/log/secure" in fields["COMMAND"]
     assert "pts/1" in fields["TTY"]
 
@@ -112,7 +102,7 @@ def test_json_after_a_syslog_header() -> None:
     ]
     plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
     assert not any(key.startswith("EXTRACT-t") for key in plan.props)
-    fields = _run(plan, events[1])
+    fields = run_plan(plan, events[1])
     assert (fields["user"], fields["n"], fields["ok"]) == (["amy"], ["4"], ["false"])
     assert fields["process"] == ["app"]
 
@@ -125,6 +115,6 @@ def test_templates_match_the_first_line_of_multi_line_events() -> None:
         "2020-01-01 10:00:02 ERROR [main] a.B: Failed job 14\njava.lang.IllegalStateException: z",
     ]
     plan = infer_fields(events, FormatGuess(kind="multiline", confidence=1.0))
-    fields = _run(plan, events[0].replace("12", "99"))
+    fields = run_plan(plan, events[0].replace("12", "99"))
     assert fields["job"] == ["99"]
     assert fields["exception"] == ["java.lang.IllegalStateException"]
