@@ -37,8 +37,8 @@ _KEY = r"(?:\s*[:=]\s*|\s+)"
 _IFACE = r"[A-Za-z][\w\-]*(?:/\d+)*"
 _IFACE_END = r"[:/](?=\[|\d{1,3}\.|[0-9a-fA-F]*:)"
 _ENDPOINT = (
-    rf"(?=(?:{_IFACE}{_IFACE_END})?(?:[\w.\-]+(?=\[))?[<\[]?({IPV4}|{IPV6}))"
-    rf"(?:({_IFACE}){_IFACE_END})?(?:[\w.\-]+(?=\[))?[<\[]?(?:{IPV4}|{IPV6})\]?"
+    rf"(?=(?:{_IFACE}{_IFACE_END})?(?:[\w.\-]+(?=\[))?[<\[\"']?({IPV4}|{IPV6}))"
+    rf"(?:({_IFACE}){_IFACE_END})?(?:[\w.\-]+(?=\[))?[<\[\"']?(?:{IPV4}|{IPV6})\]?"
     rf"(?:(?:[:/#.]|\((?=\d+\)))(\d{{1,5}})\)?(?![\d.]))?(?:\s+port\s+(\d{{1,5}})\b)?"
 )
 """Groups: the address (read ahead, so it is group 1), interface, port, port after ``port``."""
@@ -204,7 +204,19 @@ RULES = (
         r"(?i)\b(?:status(?:[ _]code)?|returned|response(?:[ _]code)?)\s*[:=]?\s*([1-5]\d\d)\b",
         hints=("status", "returned", "response"),
     ),
-    TokenRule("context_bytes", ("bytes",), r"(?i)(?<![\w.])(\d+)\s+bytes\b", hints=("bytes",)),
+    TokenRule(
+        "context_bytes",
+        ("bytes", "bytes"),
+        r"(?i)(?<![\w.])(\d+)\s+bytes\b|\bbytes\s*[:=]?\s*(\d+)\b",
+        hints=("bytes",),
+    ),
+    TokenRule(
+        "context_flow",
+        ("src", "src_port", "dest", "dest_port"),
+        rf"(?<![\w.:])({IPV4})(?:[:/.](\d{{1,5}}))?\s*(?:->|=>|>|→)\s*({IPV4})(?:[:/.](\d{{1,5}}))?"
+        r"(?![\d.]*\d)",
+        hints=(">",),
+    ),
     TokenRule(
         "context_transport",
         ("transport",),

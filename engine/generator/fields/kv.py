@@ -49,10 +49,10 @@ class PairStyle:
     """Keys may be several words (``Local Host IP``)."""
 
     def regex(self) -> str:
-        """The PCRE2 pattern: key in group 1, the value in group 2 (double quotes), 3 (unquoted)
-        or 4 (single quotes)."""
+        """The PCRE2 pattern: key in group 1, the value in group 2 (double quotes), 3 (unquoted),
+        4 (single quotes) or 5 (angle brackets: ``to=<a@b>``)."""
         if not self.separator:
-            start, unquoted = r"(?:^|(?<=\s))", r"([^\s\"']\S*)"
+            start, unquoted = r"(?:^|(?<=\s))", r"([^\s\"'<]\S*)"
             key, assign = _KEY, self.assign
         else:
             # tabs and newlines between pairs are one separator; spaces (and a tab after a
@@ -64,9 +64,12 @@ class PairStyle:
             sep = r"\t\n" if blank else one
             sep += "" if self.assign == ":" else "="  # a value with "=" runs into a pair
             start = rf"(?:^|{one}|(?<=[\s{{(\[]))\s*[:@$]?"
-            unquoted = rf"([^{sep}\s\"'](?:[^{sep}]*[^{sep}\s])?)?[ \t]*(?={one}|$)"
+            unquoted = rf"([^{sep}\s\"'<](?:[^{sep}]*[^{sep}\s])?)?[ \t]*(?={one}|$)"
             key = _WORDS_KEY if self.words else _KEY
-        return rf"{start}({key}){assign}(?:\"((?:[^\"\\]|\\.)*)\"|{unquoted}|'([^']*)')"
+        return (
+            rf"{start}({key}){assign}"
+            rf"(?:\"((?:[^\"\\]|\\.)*)\"|{unquoted}|'([^']*)'|<([^<>\s]*)>)"
+        )
 
 
 def _regex_for(style: PairStyle) -> re.Pattern[str]:
@@ -155,10 +158,11 @@ def pair_style(events: Sequence[str]) -> PairStyle | None:
 
 
 def _kv_auto_reads(style: PairStyle, events: Sequence[str]) -> bool:
-    """KV_MODE=auto reads the pairs as written (``k=v`` or ``k="v"``, whitespace between)."""
+    """KV_MODE=auto reads the pairs as written (``k=v`` or ``k="v"``, whitespace between);
+    it keeps single quotes and angle brackets (``to=<a@b>``) in the value."""
     if style.assign != "=" or style.separator not in ("", ",", ";"):
         return False
-    return not any(re.search(rf"(?<![\w.\-]){_KEY}\s*=\s*'", e) for e in events)
+    return not any(re.search(rf"(?<![\w.\-]){_KEY}\s*=\s*['<]", e) for e in events)
 
 
 def _examples(pattern: re.Pattern[str], events: Sequence[str]) -> dict[str, list[str]]:
@@ -222,7 +226,7 @@ def plan_kv(builder: PlanBuilder) -> PairStyle | None:
         builder.report(
             "assignments",  # sorts before REPORT-context: a key names its value better
             "kv_pairs",
-            {"REGEX": style.regex(), "FORMAT": "$1::$2 $1::$3 $1::$4"},
+            {"REGEX": style.regex(), "FORMAT": "$1::$2 $1::$3 $1::$4 $1::$5"},
             examples,
         )
     if builder.props["KV_MODE"] == "auto" and _share(_PAIR, events, minimum=1) >= MIN_EVENT_SHARE:

@@ -102,3 +102,20 @@ def test_a_small_sample_keeps_every_rule_its_lines_do_not_show() -> None:
     builder = PlanBuilder(["plain words only here"])
     plan_context(builder)
     assert builder.props["REPORT-context"].split(", ") == [rule.stanza for rule in RULES]
+
+
+def test_flows_written_with_arrows_and_bytes_either_side() -> None:
+    events = [
+        "RT_FLOW_SESSION_CREATE: session created 10.0.0.1/51234->192.0.2.7/80 junos-http",
+        "IP 10.0.0.2.40000 > 192.0.2.8.53: UDP, length 40, bytes 1234",
+    ]
+    builder = PlanBuilder(events)
+    plan_context(builder)
+    assert _values(builder, "src", events[0]) == ["10.0.0.1"]
+    regex = compile_regex(builder.transforms["context_flow"]["REGEX"])
+    match = regex.search(events[1])
+    assert match is not None
+    assert match.groups() == ("10.0.0.2", "40000", "192.0.2.8", "53")
+    bytes_rule = compile_regex(builder.transforms["context_bytes"]["REGEX"]).search(events[1])
+    assert bytes_rule is not None
+    assert bytes_rule.group(2) == "1234"

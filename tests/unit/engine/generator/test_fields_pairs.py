@@ -106,3 +106,15 @@ def test_text_cut_at_commas_inside_brackets_is_no_table() -> None:
     ]
     plan = infer_fields(events, FormatGuess(kind="unstructured", confidence=1.0))
     assert "REPORT-columns" not in plan.props
+
+
+def test_angle_bracketed_addresses_lose_their_brackets() -> None:
+    events = [
+        "NOQUEUE: reject: RCPT from unknown[1.2.3.4]: 554 denied; from=<a@b.org> to=<c@d.org> x=1",
+        "4F9D: to=<x@y.org>, relay=mx.example.com[1.2.3.4]:25, delay=0.1, status=sent (250 OK)",
+    ]
+    for event in events:
+        plan = infer_fields([event, event], FormatGuess(kind="syslog3164", confidence=1.0))
+        fields = run_plan(plan, event)
+        assert fields["to"][0] in ("c@d.org", "x@y.org")
+    assert run_plan(plan, events[1])["status"] == ["sent (250 OK)"]
