@@ -145,6 +145,12 @@ RULES = (
         r"(?:^|(?<=[\s=:(\[,]))'([^'\r\n]{1,256})'",
         hints=("'",),
     ),
+    TokenRule(
+        "token_domain",
+        ("domain_name",),
+        rf"(?<![\w.\-@/:])({HOSTNAME})(?![\w\-@:/]|\.[\w\-])",
+        hints=(".",),
+    ),
     TokenRule("token_quantity", ("quantity",), rf"{_BEFORE}({_QUANTITY})(?=$|[\s),;\]])"),
     TokenRule(
         "token_windows_path", ("path",), r"(?<![\w\\])([A-Za-z]:\\[^\s\"'<>|,;]+)", hints=(":\\",)

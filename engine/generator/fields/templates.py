@@ -165,12 +165,21 @@ def _route(token: str) -> str:
     return "*" if _HAS_DIGIT.search(token) else token
 
 
+_TOKEN = re.compile(r"""(?:[^\s"]*"[^"\n]{0,256}"[^\s"]*)+|\S+""")
+"""A whitespace token, except that a double-quoted string with spaces stays one token."""
+
+
+def tokenize(message: str) -> list[str]:
+    """The message's tokens: runs of non-space, a ``"quoted string"`` kept whole."""
+    return _TOKEN.findall(message)
+
+
 def mine(messages: Sequence[str]) -> list[Cluster]:
     """Cluster messages into templates (Drain: token count, first token, then similarity)."""
     buckets: dict[tuple[int, str], list[Cluster]] = {}
     ordered: list[Cluster] = []
     for index, message in enumerate(messages):
-        split = message.split()
+        split = tokenize(message)
         tokens = split[:MAX_TOKENS]
         if not tokens:
             continue
@@ -354,7 +363,9 @@ def _variable(
     present = [c for c in cores if c]
     kind = _type_of(present) if present else None
     name = namer.name(before, present, kind, key)
-    if kind is not None:
+    if lead_text.endswith('"') and trail.startswith('"'):
+        body = rf'(?<{name}>[^"]*)'  # a quoted string: its spaces are part of the value
+    elif kind is not None:
         body = rf"(?<{name}>{kind.pattern})"
     elif present and kinds(present) <= _TYPED_KINDS:
         body = rf"(?<{name}>\S+?)" if trail else rf"(?<{name}>\S+)"  # one value, not parts

@@ -119,3 +119,10 @@ def test_flows_written_with_arrows_and_bytes_either_side() -> None:
     bytes_rule = compile_regex(builder.transforms["context_bytes"]["REGEX"]).search(events[1])
     assert bytes_rule is not None
     assert bytes_rule.group(2) == "1234"
+
+
+def test_host_names_anywhere_but_not_user_names_or_files() -> None:
+    events = ["Sent login (host cache-09.acme.test) by ann.smith reading main.c"]
+    builder = PlanBuilder(events)
+    plan_context(builder)
+    assert _values(builder, "domain_name", events[0]) == ["cache-09.acme.test"]

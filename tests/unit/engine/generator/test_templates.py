@@ -262,3 +262,19 @@ def test_lone_templates_free_typed_tokens_and_values_after_role_words() -> None:
     found = compile_regex("^" + user).search("session opened for user bob by ann")
     assert found is not None
     assert found.group("user") == "bob"
+
+
+def test_quoted_strings_are_one_token_and_one_value() -> None:
+    clusters = mine(
+        [
+            'Rejected stream agent "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0" mac 1',
+            'Rejected stream agent "curl/8.5.0" mac 2',
+        ]
+    )
+    assert len(clusters) == 1
+    body, _ = template_regex(clusters[0])
+    match = compile_regex("^" + body).search(
+        'Rejected stream agent "Go-http-client/1.1 (x y)" mac 3'
+    )
+    assert match is not None
+    assert match.group("http_user_agent") == "Go-http-client/1.1 (x y)"
