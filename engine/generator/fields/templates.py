@@ -363,7 +363,7 @@ def _variable(
     present = [c for c in cores if c]
     kind = _type_of(present) if present else None
     name = namer.name(before, present, kind, key)
-    if lead_text.endswith('"') and trail.startswith('"'):
+    if all(len(v) > 1 and v[0] == v[-1] == '"' for v in values) and lead_text == '\\"':
         body = rf'(?<{name}>[^"]*)'  # a quoted string: its spaces are part of the value
     elif kind is not None:
         body = rf"(?<{name}>{kind.pattern})"
