@@ -90,6 +90,27 @@ def _embedded_pairs(builder: PlanBuilder, strings: list[str]) -> None:
         )
 
 
+MAX_EMBEDDED_FIELDS = 30
+
+
+def _embedded_documents(builder: PlanBuilder, documents: dict[str, list[dict[str, Any]]]) -> None:
+    """EVALs reading JSON documents written as strings inside the event (``"payload":
+    "{\\"a\\":1}"``): Splunk's JSON extraction stops at the string, ``spath`` reads it."""
+    added = 0
+    for outer, inner_documents in sorted(documents.items()):
+        leaves: dict[str, list[str]] = {}
+        for document in inner_documents:
+            for name, value in flatten(document):
+                leaves.setdefault(name, []).append(value)
+        for name, values in sorted(leaves.items()):
+            if added >= MAX_EMBEDDED_FIELDS:
+                return
+            field = f"{outer}.{name}"
+            builder.set(f"EVAL-{field}", f"spath('{outer}', \"{name}\")")
+            builder.note(field, values, "EVAL-spath")
+            added += 1
+
+
 def plan_json(builder: PlanBuilder) -> None:
     """KV_MODE=json (search time), never together with INDEXED_EXTRACTIONS=json."""
     builder.set("KV_MODE", "json")
@@ -97,6 +118,7 @@ def plan_json(builder: PlanBuilder) -> None:
     hidden: list[str] = []
     taken: set[str] = set()
     strings: list[str] = []
+    documents: dict[str, list[dict[str, Any]]] = {}
     for event in builder.events:
         document = parse_object(event)
         if document is None:
@@ -106,7 +128,10 @@ def plan_json(builder: PlanBuilder) -> None:
             taken.add(name)
             if " " in value and "=" in value:
                 strings.append(value)
+            if value.startswith("{") and (inner := parse_object(value)) is not None:
+                documents.setdefault(name, []).append(inner)
         hidden.extend(k for k in document if k.startswith("_") and k not in hidden)
     for key in hidden:
         _hidden_key(builder, key, taken)
     _embedded_pairs(builder, strings)
+    _embedded_documents(builder, documents)

@@ -7,6 +7,7 @@ from engine.generator.fields.builder import PlanBuilder
 from engine.generator.fields.kv import plan_kv
 from engine.generator.model import FormatGuess
 from engine.regex import compile_regex
+from tests.unit.engine.generator.conftest import run_plan
 
 
 def test_json_uses_kv_mode_json_with_splunk_names() -> None:
@@ -165,3 +166,12 @@ def test_pairs_inside_a_json_string_are_read_from_the_raw_text() -> None:
     pairs = dict(m.groups() for m in compile_regex(stanza["REGEX"]).finditer(events[1]))
     assert pairs == {"IN": "eth1", "SRC": "10.0.0.3", "DST": "10.0.0.4", "SPT": "2"}
     assert {f.name for f in plan.fields} >= {"SRC", "DST", "message", "host.name"}
+
+
+def test_a_json_document_written_as_a_string_is_read_by_spath() -> None:
+    events = ['{"labels":{"payload":"{\\"kind\\":\\"NODE_POOL\\",\\"n\\":{\\"v\\":2}}"},"x":1}']
+    plan = infer_fields(events, FormatGuess(kind="ndjson", confidence=1.0))
+    assert plan.props["EVAL-labels.payload.kind"] == "spath('labels.payload', \"kind\")"
+    fields = run_plan(plan, events[0])
+    assert fields["labels.payload.kind"] == ["NODE_POOL"]
+    assert fields["labels.payload.n.v"] == ["2"]
