@@ -10,6 +10,7 @@ a REPORT transform, multi-valued for typed tokens.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 
 from engine.generator.fields.builder import MAX_EXAMPLES, PlanBuilder
@@ -57,6 +58,8 @@ _QUANTITY = r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|min|h|[KMGTP]i?B|B)"
 
 FEW_EVENTS = 50
 """Below this many sampled events a phrase's absence says nothing: every rule is kept."""
+MIN_SUPPORT = 0.002
+"""Share of the sampled events a rule must match to be kept (two in 1,000)."""
 MULTI_VALUED = frozenset({"port", "outcome", "exception", "auth_method"})
 """Context words whose every occurrence is kept (not CIM roles). Typed tokens are named by
 their type, never by a CIM role (a URL anywhere in an event is not the requested ``url``)."""
@@ -285,26 +288,24 @@ def _first(regex: Regex, event: str) -> dict[int, str]:
 
 
 def plan_context(builder: PlanBuilder) -> None:
-    """Add the always-on typed-token rules, and each other rule that matches a sampled event or
-    whose words the samples use (a phrase seen once in training may take another form in the
-    next lines); every rule for a small sample, where absence says nothing."""
+    """Add the always-on typed-token rules, and each other rule that matches enough sampled
+    events (MIN_SUPPORT of them; one will do below 500); every rule for a small sample, where
+    absence says nothing. Each rule costs every event a search in Splunk."""
     stanzas: list[str] = []
     lowered = [event.lower() for event in builder.events]
+    support = max(1, math.ceil(MIN_SUPPORT * len(builder.events)))
+    few = len(builder.events) < FEW_EVENTS
     for rule in RULES:
         regex = compile_regex(rule.regex)
         found: list[dict[int, str]] = []
-        worded = False
         for event, lower in zip(builder.events, lowered, strict=True):
             if rule.hints and not any(hint in lower for hint in rule.hints):
                 continue
-            worded = True
             if groups := _first(regex, event):
                 found.append(groups)
-                if len(found) >= MAX_EXAMPLES:
+                if len(found) >= max(support, MAX_EXAMPLES):
                     break  # enough to know it matches and to show examples
-        if not (
-            rule.always or found or len(builder.events) < FEW_EVENTS or (rule.hints and worded)
-        ):
+        if not (rule.always or few or len(found) >= support):
             continue
         settings = {
             "REGEX": rule.regex,
