@@ -24,16 +24,18 @@ MIN_SHARE = 0.6
 _MONTH = r"(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec)[a-z]*\.?"
 _CLOCK = r"\d{1,2}:\d{2}(?::\d{2})?(?:[.,]\d{1,9})?"
 _ZONE = r"(?:\s*(?:Z|[+-]\d{2}:?\d{2})|\s+(?:UTC|GMT|[A-Z][SD]T|CES?T|EES?T|WES?T))?"
-_SYSLOG_TIME = (
-    rf"(?:(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?{_MONTH}\s+\d{{1,2}},?(?:\s+\d{{4}})?"
-    rf"\s+{_CLOCK}Z?(?:\s+\d{{4}})?"
-    rf"|\d{{4}}[-/.:]\d{{1,2}}[-/.:]\d{{1,2}}(?:[T\s:_-]{_CLOCK})?"
-    rf"|\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{4}}(?:[T\s:,]{_CLOCK})?"
-    rf"|\d{{1,2}}[-/]{_MONTH}[-/]\d{{4}}[:\s]{_CLOCK}){_ZONE}"
+_TIME_SHAPES = (
+    rf"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,?\s+)?{_MONTH}\s+\d{{1,2}},?(?:\s+\d{{4}})?"
+    rf"\s+{_CLOCK}Z?(?:\s+\d{{4}})?",
+    rf"\d{{4}}[-/.:]\d{{1,2}}[-/.:]\d{{1,2}}(?:[T\s:_-]{_CLOCK})?",
+    rf"\d{{1,2}}[-/.]\d{{1,2}}[-/.]\d{{4}}(?:[T\s:,]{_CLOCK})?",
+    rf"\d{{1,2}}[-/]{_MONTH}[-/]\d{{4}}[:\s]{_CLOCK}",
 )
+_SYSLOG_TIME = f"(?:{'|'.join(_TIME_SHAPES)}){_ZONE}"
 """The timestamps syslog senders put before the host: ``Jul 14 10:00:00.001``, ``May 01 2026
 09:24:32Z``, ``2021-11-16T05:14:15-07:00``, ``2023:04:28-00:00:04``, ``27/06/2026:22:38:17``."""
 _LEVEL_WORD = "|".join(sorted(LEVELS | {lv.upper() for lv in LEVELS}, key=len, reverse=True))
+_NOT_A_LEVEL = rf"(?!(?:{_LEVEL_WORD})\b)"
 _TAG = r"(?<process>(?![%\[])[^\s\[:]+(?:\s[^\s\[:]+){0,3}?)(?:\[(?<pid>\d+)\])?\s?:(?:\s+|$)"
 _IP = r"(?:\d{1,3}(?:\.\d{1,3}){3}|[0-9A-Fa-f]*:[0-9A-Fa-f:.]+)"
 
@@ -57,7 +59,7 @@ SYSLOG_5424 = Grammar(
 SYSLOG_3164 = Grammar(
     "syslog3164",
     rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}:?\s+"
-    rf"(?!(?:{_LEVEL_WORD})\b)(?<syslog_host>(?![%\[])(?=[^\s:]*[A-Za-z0-9])[^\s\[:=\"]+(?=[\s:]|$))"
+    rf"{_NOT_A_LEVEL}(?<syslog_host>(?![%\[])(?=[^\s:]*[A-Za-z0-9])[^\s\[:=\"]+(?=[\s:]|$))"
     rf"(?:\s+(?::\s+|{_TAG})|\s+|$)",
     header=True,
 )
@@ -137,6 +139,25 @@ LEEF = Grammar(
 
 HEADERS = (SYSLOG_5424, SYSLOG_3164, SYSLOG_NO_HOST, SYSLOG_TIME_LAST, APACHE_ERROR, NGINX_ERROR)
 FULL = (CEF, LEEF, SSL_REQUEST, ACCESS)
+
+
+_HEADER_SPAN = 80
+"""How far into a line its header's timestamp may start."""
+
+
+def lighter(pattern: str, lines: Sequence[str]) -> str:
+    """``pattern`` for lines whose header it already matched: only the timestamp shapes these
+    lines use, and no guard against level words. Message templates repeat the header before
+    the message; the full one would cost every event a search of every shape per template."""
+    seen = [
+        shape
+        for shape in _TIME_SHAPES
+        if any(re.search(shape, line[:_HEADER_SPAN]) for line in lines[:200])
+    ]
+    if not seen or _SYSLOG_TIME not in pattern:
+        return pattern
+    light = pattern.replace(_SYSLOG_TIME, f"(?:{'|'.join(seen)}){_ZONE}")
+    return light.replace(_NOT_A_LEVEL, "")
 
 
 def share(pattern: str, events: Sequence[str]) -> float:

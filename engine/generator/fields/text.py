@@ -11,7 +11,7 @@ from __future__ import annotations
 from engine.generator.fields.builder import PlanBuilder, non_capturing
 from engine.generator.fields.context import plan_context
 from engine.generator.fields.delimited import plan_table, sniff_table
-from engine.generator.fields.grammars import HEADERS, recognise
+from engine.generator.fields.grammars import HEADERS, lighter, recognise
 from engine.generator.fields.headers import (
     learn_bracket_header,
     learn_delimited_prefix,
@@ -56,7 +56,9 @@ def plan_text(builder: PlanBuilder) -> None:
     messages: list[tuple[str, str]] = []
     if header is not None:
         regex = compile_regex(header)
-        prefix = non_capturing(header)
+        # atomic: the message was mined from the header's first match; retrying other ways to
+        # read the header when a template fails would only cost time
+        prefix = f"(?>{non_capturing(lighter(header, lines))})"
         for line in lines:
             try:
                 match = regex.search(line)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from engine.generator.fields import infer_fields
+from engine.generator.fields.grammars import SYSLOG_3164, lighter
 from engine.generator.model import FieldPlan, FormatGuess
 from engine.regex import compile_regex
 
@@ -232,3 +233,21 @@ def test_a_syslog_priority_and_a_closing_bracket_do_not_make_xml() -> None:
     plan = infer_fields(events, FormatGuess(kind="syslog3164", confidence=1.0))
     assert plan.props["KV_MODE"] != "xml"
     assert extracted(plan, events[1])["syslog_host"] == "cache-24"
+
+
+def test_templates_repeat_a_lighter_header_that_reads_the_same_lines() -> None:
+
+    lines = [
+        "Jun 14 15:16:01 combo sshd[1]: session opened for user root",
+        "Jun 14 15:16:02 combo su: session opened for user bob",
+    ]
+    light = lighter(SYSLOG_3164.pattern, lines)
+    assert len(light) < len(SYSLOG_3164.pattern)
+    for line in lines:
+        full = compile_regex(SYSLOG_3164.pattern).search(line)
+        short = compile_regex(light).search(line)
+        assert full is not None and short is not None
+        assert full.end() == short.end()
+    plan = infer_fields(lines, FormatGuess(kind="syslog3164", confidence=1.0))
+    template = next(v for k, v in plan.props.items() if k.startswith("EXTRACT-t"))
+    assert template.startswith("(?>^")
