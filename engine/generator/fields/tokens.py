@@ -53,8 +53,6 @@ RECORD_TYPES = (
 )
 TRANSPORTS = ("tcp", "udp", "icmp", "icmpv6", "sctp", "gre", "esp", "ah", "igmp")
 PORT = r"\d{1,5}"
-ADDRESS = rf"{IPV4}|\[(?:{IPV6})\]|{IPV6}"
-"""An IP address as it appears in text (IPv6 possibly in brackets)."""
 ENDPOINT = (
     rf"(?:(?<iface>[A-Za-z][\w\-]*(?:/\d+)*)[:/](?=\[|\d{{1,3}}\.|[0-9a-fA-F]*:))?"
     rf"/?\[?(?<ip>{IPV4}|{IPV6})\]?(?:(?:[:/#.]|\((?=\d+\)))(?<port>{PORT})\)?(?![\d.]))?"
