@@ -318,8 +318,6 @@ def _by_words(words: list[str], values: Sequence[str] = ()) -> str | None:
         return "dvc"
     if side is not None and s <= SRC_SIDE | DEST_SIDE | _NAT | set(_SIDE_LETTERS):
         return f"{side}_translated_ip" if s & _NAT else side
-    if "referer" in s:
-        return "http_referrer"
     if s & {"status"} or {"response", "code"} <= s or {"http", "code"} <= s:
         return "status"
     if s & {"app", "application", "service"} and not s & {"id", "path"}:
