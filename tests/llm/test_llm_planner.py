@@ -26,7 +26,8 @@ USERS = ("alice", "bob", "carol", "dave")
 
 
 def _auth_log(path: Path) -> Path:
-    """Logins (who, from where, an e-mail) and quota lines: the rules name the user `value`."""
+    """Logins (who, from where, an e-mail) and quota lines: the rules name the quota's user
+    and its trailing figures `value`, `value_2`, `value_3` (no word says what they are)."""
     lines = []
     for i in range(40):
         user = USERS[i % 4]
@@ -34,7 +35,9 @@ def _auth_log(path: Path) -> Path:
             f"2024-03-0{1 + i % 9} 10:{i % 60:02d}:{(i * 7) % 60:02d} gw{i % 2} authd[{100 + i}]:"
         )
         if i % 3 == 2:
-            lines.append(f"{head} quota {i * 13} of {user} at {i % 5}% used")
+            lines.append(
+                f"{head} quota {i * 13} of {user} at {i % 5}% used {i % 4} {'abcde'[i % 5]}x"
+            )
         else:
             outcome = "accepted" if i % 3 == 0 else "rejected"
             lines.append(
@@ -113,13 +116,13 @@ def test_a_right_proposal_is_applied_and_wrong_ones_are_rejected_with_reasons(
     transcript = result.transcript
     assert transcript is not None and result.planner == "llm"
     verdicts = {(v.kind, v.target): v for v in transcript.verdicts}
-    kept = verdicts[("field_name", "EXTRACT-t001_login_for_via_mail:value")]
+    kept = verdicts[("field_name", "EXTRACT-t002_quota_of_at_used:value")]
     assert kept.accepted, kept.reason
-    wrong_name = verdicts[("field_name", "EXTRACT-t002_quota_of_at_used:value")]
+    wrong_name = verdicts[("field_name", "EXTRACT-t002_quota_of_at_used:value_2")]
     assert not wrong_name.accepted and "CIM field 'src_port'" in wrong_name.reason
     assert (
         "not a field name"
-        in verdicts[("field_name", "EXTRACT-t002_quota_of_at_used:value_2")].reason
+        in verdicts[("field_name", "EXTRACT-t002_quota_of_at_used:value_3")].reason
     )
     extractions = [v for v in transcript.verdicts if v.kind == "extraction"]
     assert [v.accepted for v in extractions] == [True, False, False, False]
@@ -131,8 +134,8 @@ def test_a_right_proposal_is_applied_and_wrong_ones_are_rejected_with_reasons(
 
     assert result.sha256 != rules.sha256
     props = load_ta(result.ta_dir).props.get(result.sourcetype)
-    assert "(?<user>" in props["EXTRACT-t001_login_for_via_mail"]
-    assert "(?<value>" in props["EXTRACT-t002_quota_of_at_used"]  # the wrong rename is not in
+    assert "(?<user>" in props["EXTRACT-t002_quota_of_at_used"]
+    assert "(?<value_2>" in props["EXTRACT-t002_quota_of_at_used"]  # the wrong rename is not in
     added = [key for key in props if key.startswith("EXTRACT-ai_")]
     assert len(added) == 1 and "quota_used" in props[added[0]]
     names = {item.name for item in result.fields.fields}
@@ -351,7 +354,7 @@ def test_a_cim_mapping_ships_only_when_every_event_it_tags_is_compliant(
     sample = _auth_log(tmp_path / "auth.log")
     rules = _generate(tmp_path, sample, name="rules")
     assert rules.cim is not None and not rules.cim.tags  # the rules' tags were withheld
-    action = 'case(login=="accepted", "success", login=="rejected", "failure")'
+    action = 'case(outcome=="accepted", "success", outcome=="rejected", "failure")'
     rename = {"renames": [{"id": "f1", "new_name": "user", "reason": "who logs in"}]}
     server.answer("FieldNamesAnswer", rename, rename)  # one for each generation below
     server.answer("CimAnswer", {"mappings": [_mapping()]})  # no action for rejected logins
