@@ -57,6 +57,7 @@ from engine.generator.repair import (
     uncovered,
 )
 from engine.generator.timestamp_shapes import read_time
+from engine.outputs import cannot_write, check_folder, check_outputs, output_lock
 from engine.packaging.archive import build_package
 from engine.regex import Regex, RegexLimitError, compile_regex
 from engine.samples import SampleError, SampleSet, read_sample_set, splunk_charset
@@ -317,8 +318,14 @@ def generate_ta(
     """Generate, self-check, repair and package a TA for ``request``'s samples under ``out_dir``."""
     planner = planner or RulePlanner()
     _check_zone(request.default_tz)
+    check_folder(out_dir)
     sample, fmt, breaking, timestamps, events = _analyse(request, planner)
     name, sourcetype = _names(request, fmt)
+    check_outputs(
+        {"the TA folder": out_dir / name, "the package": out_dir / f"{name}-{request.version}.tgz"},
+        [("sample", Path(path)) for path in request.samples],
+        files=False,
+    )
     # Events that failed an earlier validation join the analysis (whole ones only for fields).
     examples = failing_examples(request.reports)
     context = AnalysisContext(
@@ -403,12 +410,16 @@ def generate_ta(
     if request.include_samples:
         masker = Redactor() if request.redact else None
         ta.extra_files.update(_shipped_samples(sample, draft, sourcetype, masker))
-    ta_dir = _install(ta, out_dir)
-    try:
-        package = build_package(ta_dir, out_dir)
-    except BaseException:
-        shutil.rmtree(ta_dir, ignore_errors=True)  # no TA folder without its package
-        raise
+    with output_lock(out_dir):  # concurrent runs on one folder take turns, never interleave
+        try:
+            ta_dir = _install(ta, out_dir)
+            try:
+                package = build_package(ta_dir, out_dir)
+            except BaseException:
+                shutil.rmtree(ta_dir, ignore_errors=True)  # no TA folder without its package
+                raise
+        except OSError as exc:
+            raise cannot_write(out_dir, exc) from exc
     return GenerationResult(
         name=name,
         sourcetype=sourcetype,

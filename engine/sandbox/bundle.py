@@ -15,6 +15,7 @@ from pathlib import Path
 
 from engine.conf.parse import render_conf
 from engine.conf.ta import TA
+from engine.outputs import atomic_output, cannot_write
 from engine.samples import SampleError, read_sample_text
 from engine.sandbox.events import Event
 from engine.sandbox.events_out import event_record
@@ -46,21 +47,19 @@ def write_bundle(
     samples: Sequence[Path],
 ) -> None:
     """Write the debug bundle to ``path`` (replaced atomically: complete or absent)."""
-    partial = path.with_name(path.name + ".partial")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    try:
-        with zipfile.ZipFile(partial, "w") as archive:
-            _entry(archive, "report.json", report.model_dump_json(indent=2))
-            for name in sorted(ta.confs):
-                _entry(archive, f"ta/{name}.conf", render_conf(ta.confs[name]))
-            lines = "".join(_failing_line(event) + "\n" for event in failing_events)
-            _entry(archive, "failing_events.jsonl", lines)
-            for index, sample in enumerate(samples, start=1):
-                try:
-                    head = read_sample_text(sample, max_chars=EXCERPT_CHARS)
-                except SampleError as exc:
-                    head = f"(sample not readable: {exc})\n"
-                _entry(archive, f"samples/{index}_{sample.name}", head)
-        partial.replace(path)
-    finally:
-        partial.unlink(missing_ok=True)
+    with atomic_output(path) as partial:
+        try:
+            with zipfile.ZipFile(partial, "w") as archive:
+                _entry(archive, "report.json", report.model_dump_json(indent=2))
+                for name in sorted(ta.confs):
+                    _entry(archive, f"ta/{name}.conf", render_conf(ta.confs[name]))
+                lines = "".join(_failing_line(event) + "\n" for event in failing_events)
+                _entry(archive, "failing_events.jsonl", lines)
+                for index, sample in enumerate(samples, start=1):
+                    try:
+                        head = read_sample_text(sample, max_chars=EXCERPT_CHARS)
+                    except SampleError as exc:
+                        head = f"(sample not readable: {exc})\n"
+                    _entry(archive, f"samples/{index}_{sample.name}", head)
+        except OSError as exc:  # the archive could not be written (disk full, ...)
+            raise cannot_write(path, exc) from exc

@@ -11,11 +11,13 @@ what search time assigned. The scorer reads raw, time and fields.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from types import TracebackType
 from typing import IO, Any
 
+from engine.outputs import atomic_output, cannot_write
 from engine.sandbox.events import Event
 from engine.sandbox.report import is_extracted_field
 
@@ -44,20 +46,30 @@ class EventsWriter:
 
     def __init__(self, path: Path) -> None:
         self._path = path
-        self._partial = path.with_name(path.name + ".partial")
+        self._stack = contextlib.ExitStack()
         self._handle: IO[str] | None = None
         self.count = 0
 
     def __enter__(self) -> EventsWriter:
-        self._path.parent.mkdir(parents=True, exist_ok=True)
-        self._handle = self._partial.open("w", encoding="utf-8", newline="\n")
+        with self._stack as stack:
+            partial = stack.enter_context(atomic_output(self._path))
+            try:
+                self._handle = stack.enter_context(
+                    partial.open("w", encoding="utf-8", newline="\n")
+                )
+            except OSError as exc:
+                raise cannot_write(self._path, exc) from exc
+            self._stack = stack.pop_all()
         return self
 
     def write(self, event: Event) -> None:
         if self._handle is None:
             raise RuntimeError("EventsWriter used outside its with-block")
-        self._handle.write(json.dumps(event_record(event), ensure_ascii=False))
-        self._handle.write("\n")
+        try:
+            self._handle.write(json.dumps(event_record(event), ensure_ascii=False))
+            self._handle.write("\n")
+        except OSError as exc:
+            raise cannot_write(self._path, exc) from exc
         self.count += 1
 
     def __exit__(
@@ -66,10 +78,8 @@ class EventsWriter:
         exc: BaseException | None,
         traceback: TracebackType | None,
     ) -> None:
-        if self._handle is not None:
-            self._handle.close()
-            self._handle = None
-        if exc_type is None:
-            self._partial.replace(self._path)
-        else:
-            self._partial.unlink(missing_ok=True)
+        self._handle = None
+        try:
+            self._stack.__exit__(exc_type, exc, traceback)
+        except OSError as error:  # flushing the last block on close
+            raise cannot_write(self._path, error) from error

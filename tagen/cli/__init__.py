@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+from types import FrameType
+
 import typer
 
 app = typer.Typer(
@@ -46,6 +50,22 @@ def _register() -> None:
     retention.register(app)
 
 
+class Terminated(BaseException):
+    """SIGTERM (what Prefect and Kubernetes send to cancel), raised in the main thread like
+    Ctrl-C's KeyboardInterrupt so with-blocks and finally clauses remove partial outputs and
+    temporary folders before the process exits."""
+
+
+def _terminate(signum: int, frame: FrameType | None) -> None:
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # a second SIGTERM ends the process at once
+    raise Terminated
+
+
 def main() -> None:
     _register()
-    app()
+    signal.signal(signal.SIGTERM, _terminate)
+    try:
+        app()
+    except Terminated:
+        print("stopped by SIGTERM; partial outputs removed", file=sys.stderr)
+        sys.exit(128 + signal.SIGTERM)

@@ -24,8 +24,10 @@ from engine.conf.ta import InvalidTAError
 from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationError, GenerationRequest, GenerationResult
 from engine.generator.planner import Planner, RulePlanner
+from engine.outputs import OutputError
 from engine.packaging.archive import PackagingError
 from storage.breaker import LLM, CircuitBreaker
+from tagen.cli.errors import one_line
 from tagen.llm import LlmSettings, llm_planner
 
 FIELDS_SHOWN = 15
@@ -195,9 +197,11 @@ def generate(
     )
     try:
         result = generate_ta(request, out_dir=out, planner=_planner(use_llm))
-    except (GenerationError, InvalidTAError, PackagingError, OSError) as exc:
-        message = " ".join(str(exc).split()) or type(exc).__name__
-        Console(stderr=True).print(f"error: {message}", markup=False, highlight=False)
+    except (GenerationError, InvalidTAError, PackagingError, OutputError, OSError) as exc:
+        message = one_line(exc)
+        Console(stderr=True).print(
+            f"error: {message}", markup=False, highlight=False, soft_wrap=True
+        )
         raise typer.Exit(code=2) from None
     if as_json:
         typer.echo(json.dumps(summary(result), indent=2))

@@ -15,12 +15,14 @@ from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
 
+from engine.outputs import atomic_output, check_outputs
 from engine.sandbox.events_out import EventsWriter
 from engine.sandbox.pipeline import EventSink
 from engine.sandbox.report import ValidationReport
 from engine.sandbox.routes import InputRoute
 from engine.sandbox.validate import validate_package
 from engine.settings import SandboxSettings, get_sandbox_settings
+from tagen.cli.errors import one_line
 
 FIELDS_SHOWN = 20
 ROWS_SHOWN = 10
@@ -156,6 +158,11 @@ def validate(
     try:
         settings = _settings(now)
         input_time = _input_time(time)
+        outputs = {"--events-out": events_out, "--report": report, "--bundle": bundle}
+        check_outputs(
+            {flag: path for flag, path in outputs.items() if path is not None},
+            [("TA", ta_path), *(("sample", path) for path in samples)],
+        )
         with contextlib.ExitStack() as stack:
             sinks: list[EventSink] = []
             if events_out is not None:
@@ -173,21 +180,13 @@ def validate(
                 input_time=input_time,
             )
         if report is not None:
-            report.parent.mkdir(parents=True, exist_ok=True)
-            report.write_text(result.model_dump_json(indent=2), encoding="utf-8")
+            with atomic_output(report) as partial:
+                partial.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     except (ValueError, ValidationError, OSError) as exc:
-        typer.echo(f"error: {_one_line(exc)}", err=True)
+        typer.echo(f"error: {one_line(exc)}", err=True)
         raise typer.Exit(code=2) from None
     _print_summary(console, result)
     raise typer.Exit(code=0 if result.passed else 1)
-
-
-def _one_line(exc: BaseException) -> str:
-    if isinstance(exc, ValidationError):
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first.get("loc", ()))
-        return f"setting {where}: {first.get('msg', 'invalid')}"
-    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 def register(app: typer.Typer) -> None:
