@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 from pathlib import Path
+
+from tests.e2e.conftest import run_tagen
 
 SAMPLE = "".join(
     f"2024-05-0{day} 10:00:0{day} action=success app=sshd user=u{day} src=10.0.0.{day} dest=srv\n"
@@ -15,14 +15,7 @@ SAMPLE = "".join(
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    tagen = str(Path(sys.executable).with_name("tagen"))
-    return subprocess.run(
-        [tagen, "generate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env={**os.environ, "COLUMNS": "200"},
-        timeout=120,
-    )
+    return run_tagen("generate", *args)
 
 
 def test_generate_writes_ta_and_package_and_prints_a_summary(tmp_path: Path) -> None:

@@ -3,82 +3,18 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
 
-APP_CONF = """\
-[install]
-build = 1
-
-[launcher]
-version = 1.0.0
-
-[ui]
-label = Acme
-
-[package]
-id = TA-acme
-
-[id]
-name = TA-acme
-version = 1.0.0
-"""
-PROPS = """\
-[acme:auth]
-SHOULD_LINEMERGE = false
-TIME_FORMAT = %Y-%m-%d %H:%M:%S
-MAX_TIMESTAMP_LOOKAHEAD = 19
-EXTRACT-user = user=(?<user>\\S+)
-"""
-EVENTTYPES = "[acme_auth]\nsearch = sourcetype=acme:auth\n"
-TAGS = "[eventtype=acme_auth]\nauthentication = enabled\n"
-GOOD = "".join(
-    f"2024-05-0{day} 10:00:0{day} action=success app=sshd user=u{day} src=10.0.0.{day} dest=srv\n"
-    for day in range(1, 6)
-)
-
-
-def _tagen() -> list[str]:
-    """The console script installed beside the interpreter running the tests."""
-    return [str(Path(sys.executable).with_name("tagen"))]
+from tests.e2e.conftest import GOOD, PROPS, run_tagen
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "COLUMNS": "200"}
-    return subprocess.run(
-        [*_tagen(), "validate", *map(str, args)],
-        capture_output=True,
-        text=True,
-        env=env,
-        timeout=120,
-    )
-
-
-@pytest.fixture
-def ta_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "TA-acme"
-    (root / "default").mkdir(parents=True)
-    for name, text in (
-        ("app", APP_CONF),
-        ("props", PROPS),
-        ("eventtypes", EVENTTYPES),
-        ("tags", TAGS),
-    ):
-        (root / "default" / f"{name}.conf").write_text(text, encoding="utf-8")
-    return root
-
-
-@pytest.fixture
-def sample(tmp_path: Path) -> Path:
-    path = tmp_path / "auth.log"
-    path.write_text(GOOD, encoding="utf-8")
-    return path
+    return run_tagen("validate", *args)
 
 
 def test_a_good_ta_passes_and_writes_every_output(
