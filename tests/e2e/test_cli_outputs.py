@@ -159,7 +159,8 @@ def test_generate_out_without_permission(tmp_path: Path) -> None:
         sample.write_text(GOOD, encoding="utf-8")
         locked = tmp_path / "locked"
         locked.mkdir(mode=0o755 if prefix else 0o555)
-        line = _one_error_line(run_tagen("generate", sample, "--out", locked / "out", prefix=prefix))
+        done = run_tagen("generate", sample, "--out", locked / "out", prefix=prefix)
+        line = _one_error_line(done)
         assert line == f"error: cannot write to {locked}/out: permission denied"
     finally:
         if prefix:
