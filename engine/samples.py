@@ -9,10 +9,14 @@ generator analyses a bounded :class:`SampleSet` of whole lines spread over the s
 from __future__ import annotations
 
 import codecs
+import errno
+import os
+import stat
 from collections.abc import Callable, Generator, Sequence
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
+from typing import BinaryIO
 
 HEAD_BYTES = 64 * 1024
 """How much of a file is sniffed for its encoding and for binary content."""
@@ -126,16 +130,46 @@ def splunk_charset(encodings: Sequence[str]) -> str | None:
     return names.pop() if len(names) == 1 else "AUTO"
 
 
-def _read_head(path: Path) -> bytes:
+def _kind(mode: int) -> str | None:
+    """What a non-regular file is, for the message that refuses it (None: a regular file)."""
+    if stat.S_ISREG(mode):
+        return None
+    if stat.S_ISDIR(mode):
+        return "is a directory, not a file"
+    kinds = ((stat.S_ISFIFO, "a named pipe (FIFO)"), (stat.S_ISSOCK, "a socket"))
+    kind = next((name for test, name in kinds if test(mode)), "a device")
+    return f"is {kind}, not a regular file"
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """Open a regular file for reading; anything else is refused without blocking.
+
+    Opening a FIFO for reading waits for a writer and reading a device may never end, so the
+    file is opened with O_NONBLOCK and checked with fstat on the descriptor (no race with a
+    swap after a stat); the flag is cleared again for the regular file that remains.
+    """
     try:
-        with path.open("rb") as handle:
-            return handle.read(HEAD_BYTES)
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as exc:
         raise SampleError(f"sample {path}: file not found") from exc
-    except IsADirectoryError as exc:
-        raise SampleError(f"sample {path}: is a directory, not a file") from exc
     except OSError as exc:
+        if exc.errno == errno.ENXIO:  # a socket (or a device with no driver) cannot be opened
+            raise SampleError(f"sample {path}: is not a regular file") from exc
         raise SampleError(f"sample {path}: cannot be read ({exc.strerror or exc})") from exc
+    kind = _kind(os.fstat(fd).st_mode)
+    if kind is not None:
+        os.close(fd)
+        raise SampleError(f"sample {path}: {kind}")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+def _read_head(path: Path) -> bytes:
+    with open_regular(path) as handle:
+        try:
+            return handle.read(HEAD_BYTES)
+        except OSError as exc:
+            raise SampleError(f"sample {path}: cannot be read ({exc.strerror or exc})") from exc
 
 
 def _check_text(path: Path, head: bytes, encoding: str) -> int:
@@ -195,7 +229,7 @@ def _stream(
     path: Path, *, encoding: str, errors: str, skip: int, chunk_chars: int
 ) -> Generator[str, None, None]:
     decoder = codecs.getincrementaldecoder(encoding)(errors=errors)
-    with path.open("rb") as handle:
+    with open_regular(path) as handle:
         handle.seek(skip)
         while True:
             block = handle.read(chunk_chars)

@@ -12,6 +12,7 @@ import json
 import os
 import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
@@ -47,6 +48,10 @@ export = system
 """
 FILE_MODE = 0o644
 DIR_MODE = 0o755
+# What a TA may hold, folder or archive: an add-on is configuration, lookups and a few assets.
+MAX_TOTAL_BYTES = 200 * 1024 * 1024
+MAX_FILES = 5_000
+MAX_MEMBER_BYTES = 50 * 1024 * 1024
 # Configuration files Splunk defines (Admin Manual, "List of configuration files"). Any other
 # .conf an app ships is custom: it needs an app.conf [triggers] reload entry and server.conf
 # [shclustering] replication (AppInspect cloud).
@@ -256,8 +261,25 @@ class TA:
         )
 
 
-def _read_text(path: Path, relative: str) -> str:
-    data = path.read_bytes()
+def _read_bytes(path: Path, relative: str, limit: int) -> bytes:
+    """A file's bytes, refusing anything but a regular file of at most ``limit`` bytes.
+
+    O_NONBLOCK and fstat on the descriptor: a FIFO swapped in after the walk is refused, not
+    waited on, and a file that grew since is cut off at the limit rather than read whole.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | getattr(os, "O_NOFOLLOW", 0))
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise InvalidTAError(f"{relative}: only regular files and folders are allowed")
+        os.set_blocking(fd, True)
+        data = handle.read(limit + 1)
+    if len(data) > limit:
+        raise InvalidTAError(f"{relative}: more than the {limit} byte limit for one file")
+    return data
+
+
+def _read_text(path: Path, relative: str, limit: int) -> str:
+    data = _read_bytes(path, relative, limit)
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
@@ -281,28 +303,66 @@ def _layer(base: ConfFile, top: ConfFile) -> None:
             target.key_paths[key] = top.path
 
 
-def _walk_files(root: Path) -> list[PurePosixPath]:
+@dataclass(frozen=True)
+class TaLimits:
+    """How much of a TA folder is read into memory: the limits of archives (engine.packaging)."""
+
+    max_total_bytes: int = MAX_TOTAL_BYTES
+    max_files: int = MAX_FILES
+    max_file_bytes: int = MAX_MEMBER_BYTES
+
+
+def _walk_files(root: Path, limits: TaLimits) -> list[PurePosixPath]:
+    """The files under ``root``, after refusing links, special files and what exceeds ``limits``
+    (from the sizes the file system reports, before a byte is read)."""
     out: list[PurePosixPath] = []
+    total = entries = 0
     for dirpath, dirnames, filenames in os.walk(root):
         dirnames.sort()
         for name in sorted(dirnames + filenames):
             path = Path(dirpath) / name
-            if path.is_symlink():
-                raise InvalidTAError(f"{path.relative_to(root)}: symbolic links are not allowed")
+            relative = path.relative_to(root)
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                raise InvalidTAError(f"{relative}: symbolic links are not allowed")
+            if not stat.S_ISREG(info.st_mode) and not stat.S_ISDIR(info.st_mode):
+                raise InvalidTAError(
+                    f"{relative}: only regular files and folders are allowed "
+                    "(a FIFO, socket or device)"
+                )
+            entries += 1
+            if entries > limits.max_files:
+                raise InvalidTAError(f"the TA holds more than {limits.max_files} files and folders")
+            if stat.S_ISREG(info.st_mode):
+                if info.st_size > limits.max_file_bytes:
+                    raise InvalidTAError(
+                        f"{relative}: {info.st_size} bytes exceeds the "
+                        f"{limits.max_file_bytes} byte limit for one file"
+                    )
+                total += info.st_size
+                if total > limits.max_total_bytes:
+                    raise InvalidTAError(
+                        f"the TA holds more than {limits.max_total_bytes} bytes of files"
+                    )
         for name in sorted(filenames):
             out.append(PurePosixPath((Path(dirpath) / name).relative_to(root).as_posix()))
     return out
 
 
-def load_ta(path: Path) -> TA:
-    """Read the add-on in directory ``path`` (local/ settings layered over default/)."""
+def load_ta(path: Path, *, limits: TaLimits | None = None) -> TA:
+    """Read the add-on in directory ``path`` (local/ settings layered over default/).
+
+    Only regular files and folders are read, within ``limits`` (those of archives by default),
+    so a FIFO cannot hang the reader and a huge file cannot exhaust memory.
+    """
     if not path.is_dir():
         raise InvalidTAError(f"{path}: not a directory")
+    limits = limits or TaLimits()
     confs: dict[str, ConfFile] = {}
     lookups: dict[str, bytes] = {}
     extra: dict[str, bytes] = {}
     readme = ""
-    for relative in _walk_files(path):
+    for relative in _walk_files(path, limits):
         parts = relative.parts
         file = path / relative
         if len(parts) == 2 and parts[0] in ("default", "local") and relative.suffix == ".conf":
@@ -310,18 +370,19 @@ def load_ta(path: Path) -> TA:
         if is_prohibited(relative):
             continue  # OS droppings and the rest of local/ are not part of the add-on
         if parts[0] == "lookups" and len(parts) == 2:
-            lookups[parts[1]] = file.read_bytes()
+            lookups[parts[1]] = _read_bytes(file, str(relative), limits.max_file_bytes)
         elif relative == PurePosixPath("README.md"):
-            readme = _read_text(file, str(relative))
+            readme = _read_text(file, str(relative), limits.max_file_bytes)
         elif parts[0] == "metadata" or relative == PurePosixPath("app.manifest"):
             continue  # write_ta generates these from the model
         else:
-            extra[str(relative)] = file.read_bytes()
+            extra[str(relative)] = _read_bytes(file, str(relative), limits.max_file_bytes)
     for layer in ("default", "local"):
         folder = path / layer
         for file in sorted(folder.glob("*.conf")) if folder.is_dir() else []:
             conf_path = f"{layer}/{file.name}"
-            parsed = parse_conf(_read_text(file, conf_path), path=conf_path)
+            text = _read_text(file, conf_path, limits.max_file_bytes)
+            parsed = parse_conf(text, path=conf_path)
             if file.stem in confs:
                 _layer(confs[file.stem], parsed)
             else:

@@ -23,11 +23,16 @@ from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 from typing import IO, BinaryIO, Protocol
 
-from engine.conf.ta import DIR_MODE, FILE_MODE, InvalidTAError, is_junk
+from engine.conf.ta import (
+    DIR_MODE,
+    FILE_MODE,
+    MAX_FILES,
+    MAX_MEMBER_BYTES,
+    MAX_TOTAL_BYTES,
+    InvalidTAError,
+    is_junk,
+)
 
-MAX_TOTAL_BYTES = 200 * 1024 * 1024
-MAX_FILES = 5_000
-MAX_MEMBER_BYTES = 50 * 1024 * 1024
 CHUNK = 64 * 1024
 # Tar headers and padding cost at most this many decompressed bytes per member beyond its data.
 _TAR_OVERHEAD_PER_MEMBER = 3 * 512 + 511

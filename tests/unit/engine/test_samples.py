@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import os
 from pathlib import Path
 
 import pytest
@@ -143,3 +144,18 @@ def test_read_sample_set_records_each_sample_encoding(tmp_path: Path) -> None:
     assert sample.lines == ("caf\u00e9 1", "caf\u00e9 2")
     with pytest.raises(SampleError, match="no sample files"):
         read_sample_set([])
+
+
+def test_a_fifo_sample_is_refused_without_waiting_for_a_writer(
+    tmp_path: Path, without_hanging
+) -> None:
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)
+    raised = without_hanging(lambda: read_sample_chunks(fifo), fifo)
+    assert isinstance(raised, SampleError)
+    assert str(raised) == f"sample {fifo}: is a named pipe (FIFO), not a regular file"
+
+
+def test_a_device_is_refused_before_it_is_read() -> None:
+    with pytest.raises(SampleError, match="is a device, not a regular file"):
+        read_sample_chunks(Path("/dev/zero"))

@@ -1,12 +1,23 @@
 from __future__ import annotations
 
+import os
 import stat
+import tracemalloc
 from pathlib import Path
 
 import pytest
 
 from engine.conf.parse import parse_conf
-from engine.conf.ta import TA, AppConf, InvalidTAError, load_ta, validate_version, write_ta
+from engine.conf.ta import (
+    MAX_MEMBER_BYTES,
+    TA,
+    AppConf,
+    InvalidTAError,
+    TaLimits,
+    load_ta,
+    validate_version,
+    write_ta,
+)
 
 FIXTURES = Path(__file__).resolve().parents[5] / "shared" / "fixtures" / "splunk-addons"
 
@@ -187,3 +198,38 @@ def test_custom_confs_get_a_reload_trigger_and_splunk_confs_do_not(tmp_path: Pat
     assert (folder / "default/acme_settings.conf").is_file()
     server = parse_conf((folder / "default/server.conf").read_text())
     assert server.get("shclustering") == {"conf_replication_include.acme_settings": "true"}
+
+
+def test_a_fifo_in_a_ta_folder_is_refused_without_waiting(tmp_path: Path, without_hanging) -> None:
+    folder = write_ta(make_ta(), tmp_path)
+    fifo = folder / "static" / "feed"
+    fifo.parent.mkdir()
+    os.mkfifo(fifo)
+    raised = without_hanging(lambda: load_ta(folder), fifo)
+    assert isinstance(raised, InvalidTAError)
+    assert "static/feed: only regular files and folders are allowed" in str(raised)
+
+
+def test_a_ta_folder_gets_the_size_limits_of_archives_before_anything_is_read(
+    tmp_path: Path,
+) -> None:
+    folder = write_ta(make_ta(), tmp_path)
+    big = folder / "static" / "big.bin"
+    big.parent.mkdir()
+    with big.open("wb") as handle:  # sparse: 60 MB on paper, nothing on disk
+        handle.truncate(MAX_MEMBER_BYTES + 10 * 1024 * 1024)
+    tracemalloc.start()
+    try:
+        with pytest.raises(InvalidTAError, match=f"static/big.bin: {big.stat().st_size} bytes"):
+            load_ta(folder)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 4 * 1024 * 1024  # refused from its size, never read into memory
+    big.unlink()
+    (folder / "static" / "a.bin").write_bytes(b"a" * 600)
+    (folder / "static" / "b.bin").write_bytes(b"b" * 600)
+    with pytest.raises(InvalidTAError, match="more than 1000 bytes of files"):
+        load_ta(folder, limits=TaLimits(max_total_bytes=1000))
+    with pytest.raises(InvalidTAError, match="more than 3 files and folders"):
+        load_ta(folder, limits=TaLimits(max_files=3))
