@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 from pathlib import Path
 
@@ -51,3 +52,12 @@ def test_bad_input_is_one_line_and_exit_2(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
     missing = _run(tmp_path / "nope.log", "--out", tmp_path / "out")
     assert missing.returncode == 2 and "not found" in missing.stderr
+
+
+def test_a_fifo_sample_is_refused_not_waited_on(tmp_path: Path) -> None:
+    fifo = tmp_path / "pipe.log"
+    os.mkfifo(fifo)
+    done = _run(fifo, "--out", tmp_path / "out")
+    assert done.returncode == 2
+    assert done.stderr.strip() == f"error: sample {fifo}: is a named pipe (FIFO), not a regular file"
+    assert not (tmp_path / "out").exists()
