@@ -12,8 +12,9 @@ import codecs
 import errno
 import os
 import stat
-from collections.abc import Callable, Generator, Sequence
-from contextlib import closing
+from collections.abc import Callable, Generator, Iterator, Sequence
+from contextlib import closing, contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -41,6 +42,23 @@ _SPLUNK_CHARSETS = {
 }
 _LATIN1_FALLBACK = "tagen-latin1-fallback"
 _HEX_ESCAPE = "tagen-hex-escape"
+
+
+_READ_OBSERVER: ContextVar[Callable[[int], None] | None] = ContextVar("read_observer", default=None)
+
+
+@contextmanager
+def observe_reads(callback: Callable[[int], None]) -> Iterator[None]:
+    """Report the size of every block the sample streams read while the block runs.
+
+    What a progress bar needs, without threading a callback through every function that reads
+    samples (the sandbox, the generator's analysis and self-check).
+    """
+    token = _READ_OBSERVER.set(callback)
+    try:
+        yield
+    finally:
+        _READ_OBSERVER.reset(token)
 
 
 class SampleError(ValueError):
@@ -141,25 +159,26 @@ def _kind(mode: int) -> str | None:
     return f"is {kind}, not a regular file"
 
 
-def open_regular(path: Path) -> BinaryIO:
+def open_regular(path: Path, *, what: str = "sample") -> BinaryIO:
     """Open a regular file for reading; anything else is refused without blocking.
 
     Opening a FIFO for reading waits for a writer and reading a device may never end, so the
     file is opened with O_NONBLOCK and checked with fstat on the descriptor (no race with a
-    swap after a stat); the flag is cleared again for the regular file that remains.
+    swap after a stat); the flag is cleared again for the regular file that remains. Errors
+    name the file as ``what`` (a sample, a document).
     """
     try:
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
     except FileNotFoundError as exc:
-        raise SampleError(f"sample {path}: file not found") from exc
+        raise SampleError(f"{what} {path}: file not found") from exc
     except OSError as exc:
         if exc.errno == errno.ENXIO:  # a socket (or a device with no driver) cannot be opened
-            raise SampleError(f"sample {path}: is not a regular file") from exc
-        raise SampleError(f"sample {path}: cannot be read ({exc.strerror or exc})") from exc
+            raise SampleError(f"{what} {path}: is not a regular file") from exc
+        raise SampleError(f"{what} {path}: cannot be read ({exc.strerror or exc})") from exc
     kind = _kind(os.fstat(fd).st_mode)
     if kind is not None:
         os.close(fd)
-        raise SampleError(f"sample {path}: {kind}")
+        raise SampleError(f"{what} {path}: {kind}")
     os.set_blocking(fd, True)
     return os.fdopen(fd, "rb")
 
@@ -233,6 +252,9 @@ def _stream(
         handle.seek(skip)
         while True:
             block = handle.read(chunk_chars)
+            observer = _READ_OBSERVER.get()
+            if observer is not None:
+                observer(len(block))
             text = decoder.decode(block, final=not block)
             # A block of N bytes decodes to at most N characters, so chunks stay bounded.
             if text:

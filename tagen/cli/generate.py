@@ -26,8 +26,10 @@ from engine.generator.model import GenerationError, GenerationRequest, Generatio
 from engine.generator.planner import Planner, RulePlanner
 from engine.outputs import OutputError
 from engine.packaging.archive import PackagingError
+from engine.samples import observe_reads
 from storage.breaker import LLM, CircuitBreaker
 from tagen.cli.errors import one_line
+from tagen.cli.progress import ProgressOption, byte_progress
 from tagen.llm import LlmSettings, llm_planner
 
 FIELDS_SHOWN = 15
@@ -182,6 +184,7 @@ def generate(
             show_default=False,
         ),
     ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Generate a Splunk TA from log samples, self-check it in the sandbox and package it."""
     request = GenerationRequest(
@@ -196,7 +199,9 @@ def generate(
         default_tz=tz,
     )
     try:
-        result = generate_ta(request, out_dir=out, planner=_planner(use_llm))
+        # Analysis and each self-check round read the samples again: bytes, no fixed end.
+        with byte_progress("generating", None, show=progress) as advance, observe_reads(advance):
+            result = generate_ta(request, out_dir=out, planner=_planner(use_llm))
     except (GenerationError, InvalidTAError, PackagingError, OutputError, OSError) as exc:
         message = one_line(exc)
         Console(stderr=True).print(

@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from tagen.cli.common import lifecycle_errors, run_async
+from tagen.cli.progress import ProgressOption, byte_progress
 
 knowledge_app = typer.Typer(help="Knowledge documents for retrieval.", no_args_is_help=True)
 
@@ -19,6 +20,7 @@ def add(
         str, typer.Option("--type", help="markdown, text, pdf or ta_archive")
     ] = "markdown",
     title: Annotated[str | None, typer.Option(help="title (default: file name)")] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Store a document; the next indexing run (or `tagen knowledge index`) indexes it."""
     from tagen.wiring import install
@@ -26,9 +28,14 @@ def add(
 
     with lifecycle_errors():
         install()
-        document_id, created = run_async(
-            lambda: register_document(file, kind=type_, title=title or file.name)
-        )
+        # Read twice (hashed, then stored); a file that is not regular is refused by the task.
+        total = 2 * file.stat().st_size if file.is_file() else None
+        with byte_progress("adding", total, show=progress) as advance:
+            document_id, created = run_async(
+                lambda: register_document(
+                    file, kind=type_, title=title or file.name, on_read=advance
+                )
+            )
         typer.echo(f"{'added' if created else 'already known'}: {document_id}")
 
 

@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.table import Table
 
 from engine.outputs import atomic_output, check_outputs
+from engine.samples import observe_reads
 from engine.sandbox.events_out import EventsWriter
 from engine.sandbox.pipeline import EventSink
 from engine.sandbox.report import ValidationReport
@@ -23,6 +24,7 @@ from engine.sandbox.routes import InputRoute
 from engine.sandbox.validate import validate_package
 from engine.settings import SandboxSettings, get_sandbox_settings
 from tagen.cli.errors import one_line
+from tagen.cli.progress import ProgressOption, byte_progress
 
 FIELDS_SHOWN = 20
 ROWS_SHOWN = 10
@@ -152,6 +154,7 @@ def validate(
             "parameter, a modular input's explicit event time"
         ),
     ] = None,
+    progress: ProgressOption = None,
 ) -> None:
     """Apply a TA to log samples in the local Splunk sandbox: exit 0 PASSED, 1 FAILED."""
     console = Console()
@@ -164,6 +167,9 @@ def validate(
             [("TA", ta_path), *(("sample", path) for path in samples)],
         )
         with contextlib.ExitStack() as stack:
+            total = sum(path.stat().st_size for path in samples if path.is_file())
+            advance = stack.enter_context(byte_progress("validating", total, show=progress))
+            stack.enter_context(observe_reads(advance))
             sinks: list[EventSink] = []
             if events_out is not None:
                 sinks.append(stack.enter_context(EventsWriter(events_out)))

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import io
+import os
+import tarfile
+import tracemalloc
 import uuid
+from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
 
 from tagen.cli import _register, app
+from tests.flows.conftest import run, set_config
 
 
 @pytest.fixture(scope="module")
@@ -56,3 +63,81 @@ def test_list_shows_requests_or_says_there_are_none(cli: CliRunner, db_url: str)
     result = cli.invoke(app, ["request", "list", "--status", "COMPLETED", "--limit", "5"])
     assert result.exit_code == 0, result.output
     assert result.output.strip()
+
+
+@pytest.fixture
+def cli_objects(tmp_path, monkeypatch) -> Iterator[Path]:
+    """Where the CLI's own backends (tagen.wiring) store objects during one test."""
+    from storage.objects.settings import get_object_store_settings
+
+    root = tmp_path / "objects"
+    monkeypatch.setenv("TAGEN_OBJECTS_URL", str(root))
+    get_object_store_settings.cache_clear()
+    yield root
+    get_object_store_settings.cache_clear()
+
+
+def _documents_titled(title: str) -> int:
+    from storage.db.unit_of_work import UnitOfWork
+
+    async def count() -> int:
+        async with UnitOfWork() as uow:
+            return len(await uow.knowledge.get_all(0, 100, filters={"title": title}))
+
+    return run(count())
+
+
+def test_knowledge_add_refuses_a_file_over_the_limit_before_reading_it(
+    cli: CliRunner, db_url: str, cli_objects: Path, tmp_path: Path
+):
+    big = tmp_path / "big.md"
+    with big.open("wb") as handle:  # sparse: 64 MB on paper
+        handle.truncate(64 * 1024 * 1024)
+    run(set_config("MAX_DOCUMENT_BYTES", 1024 * 1024))
+    tracemalloc.start()
+    try:
+        result = cli.invoke(app, ["knowledge", "add", str(big), "--title", "too-big"])
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        run(set_config("MAX_DOCUMENT_BYTES", 200 * 1024 * 1024))
+    assert result.exit_code == 2, result.output
+    assert f"document {big}: 67108864 bytes is more than the 1048576 allowed" in result.output
+    assert peak < 16 * 1024 * 1024  # refused from its size, not read into memory
+    assert _documents_titled("too-big") == 0
+    assert not cli_objects.exists() or not any(cli_objects.rglob("big.md"))
+
+
+def test_knowledge_add_unpacks_a_ta_archive_safely_before_storing_it(
+    cli: CliRunner, db_url: str, cli_objects: Path, tmp_path: Path
+):
+    bomb = tmp_path / "bomb.tgz"  # 60 MB of zeros in one member: about 60 kB compressed
+    with tarfile.open(bomb, "w:gz") as tar:
+        for name, size in (("TA-bomb/default/app.conf", 0), ("TA-bomb/static/zeros", 60 << 20)):
+            info = tarfile.TarInfo(name)
+            info.size = size
+            tar.addfile(info, io.BytesIO(bytes(size)))
+    result = cli.invoke(app, ["knowledge", "add", str(bomb), "--type", "ta_archive"])
+    assert result.exit_code == 2, result.output
+    assert "static/zeros: 62914560 bytes exceeds the 52428800 byte limit" in result.output
+    assert _documents_titled("bomb.tgz") == 0
+    assert not cli_objects.exists() or not any(cli_objects.rglob("bomb.tgz"))
+
+
+def test_knowledge_add_refuses_a_fifo_and_reports_progress(
+    cli: CliRunner, db_url: str, cli_objects: Path, tmp_path: Path
+):
+    fifo = tmp_path / "pipe.md"
+    os.mkfifo(fifo)
+    result = cli.invoke(app, ["knowledge", "add", str(fifo)])
+    assert result.exit_code == 2
+    assert f"document {fifo}: is a named pipe (FIFO), not a regular file" in result.output
+
+    document = tmp_path / "notes.md"
+    document.write_text(f"# Notes {uuid.uuid4()}\n\nTIME_PREFIX notes.\n" * 100)
+    result = cli.invoke(app, ["knowledge", "add", str(document), "--progress"])
+    assert result.exit_code == 0, result.output
+    size = document.stat().st_size
+    assert f"adding: 100% ({2 * size / 1000:.1f} kB of {2 * size / 1000:.1f} kB)" in result.output
+    assert result.output.strip().splitlines()[-1].startswith("added: ")
+    assert len(list(cli_objects.rglob("notes.md"))) == 1
