@@ -59,5 +59,6 @@ def test_a_fifo_sample_is_refused_not_waited_on(tmp_path: Path) -> None:
     os.mkfifo(fifo)
     done = _run(fifo, "--out", tmp_path / "out")
     assert done.returncode == 2
-    assert done.stderr.strip() == f"error: sample {fifo}: is a named pipe (FIFO), not a regular file"
+    expected = f"error: sample {fifo}: is a named pipe (FIFO), not a regular file"
+    assert done.stderr.strip() == expected
     assert not (tmp_path / "out").exists()
