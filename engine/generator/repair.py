@@ -142,10 +142,10 @@ def _cim_problems(report: ValidationReport) -> str:
 def repair_after_check(draft: Draft, ta: TA, report: ValidationReport) -> tuple[Draft, list[str]]:
     """One self-check round of repairs for what ``report`` found wrong (none: nothing to fix)."""
     repairs: list[str] = []
-    if report.truncated_events:
-        wider = replace(draft.breaking, truncate=min(draft.breaking.truncate * 4, MAX_TRUNCATE))
-        draft = replace(draft, breaking=wider)
-        repairs.append(f"TRUNCATE raised to {wider.truncate} ({report.truncated_events} cut)")
+    wider = min(draft.breaking.truncate * 4, MAX_TRUNCATE)
+    if report.truncated_events and wider > draft.breaking.truncate:  # at the cap: nothing to do
+        draft = replace(draft, breaking=replace(draft.breaking, truncate=wider))
+        repairs.append(f"TRUNCATE raised to {wider} ({report.truncated_events} cut)")
     timestamps = draft.timestamps
     if timestamps.settings().get("MAX_TIMESTAMP_LOOKAHEAD") and report.timestamps.ratio < 1.0:
         errors = " ".join(failure.error for failure in report.timestamps.failures)

@@ -7,7 +7,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from engine.cim.compliance import DatasetSummary, FieldTally
-from engine.conf.ta import load_ta
+from engine.conf.ta import TA, load_ta
 from engine.generator.generate import generate_ta
 from engine.generator.model import (
     BreakingPlan,
@@ -19,7 +19,13 @@ from engine.generator.model import (
     TimestampPlan,
 )
 from engine.generator.planner import RulePlanner
-from engine.generator.repair import Draft, failing_examples, repair_from_report
+from engine.generator.repair import (
+    MAX_TRUNCATE,
+    Draft,
+    failing_examples,
+    repair_after_check,
+    repair_from_report,
+)
 from engine.sandbox.pipeline import run_sandbox
 from engine.sandbox.report import (
     EXCERPT_CHARS,
@@ -249,3 +255,31 @@ def test_the_self_check_replaces_a_timestamp_rule_its_samples_refute(tmp_path: P
     assert result.check.passed and result.check.rounds == 2
     assert "TIME_FORMAT" not in _props(result.ta_dir)
     assert any("automatic recognition" in repair for repair in result.check.repairs)
+
+
+def test_truncate_at_its_cap_is_not_raised_again() -> None:
+    draft = Draft(
+        breaking=BreakingPlan(
+            line_breaker="([\\r\\n]+)", truncate=MAX_TRUNCATE // 2, event_breaker="x"
+        ),
+        timestamps=TimestampPlan(None, None, 0),
+        fields=FieldPlan(fields=()),
+        cim=None,
+        extra={},
+    )
+    report = ValidationReport(ta="TA-x", truncated_events=3)
+    ta = TA(app_id="TA-x", version="1.0.0")
+    raised, repairs = repair_after_check(draft, ta, report)
+    assert raised.breaking.truncate == MAX_TRUNCATE
+    assert repairs == [f"TRUNCATE raised to {MAX_TRUNCATE} (3 cut)"]
+    again, repairs = repair_after_check(raised, ta, report)
+    assert again == raised and repairs == []
+
+
+def test_events_longer_than_the_truncate_cap_are_reported_once(tmp_path: Path) -> None:
+    line = "2024-01-01 10:00:00 msg=" + "x" * (MAX_TRUNCATE + 1000) + "\n"
+    result = generate_ta(_request(tmp_path, line * 2), out_dir=tmp_path / "out")
+    raised = [repair for repair in result.check.repairs if repair.startswith("TRUNCATE")]
+    assert raised[-1] == f"TRUNCATE raised to {MAX_TRUNCATE} (2 cut)"
+    assert len(set(result.check.repairs)) == len(result.check.repairs)  # each repair once
+    assert not result.check.passed  # the events are still cut, and the check says so
