@@ -19,6 +19,8 @@ from functools import lru_cache
 import pcre2
 from pcre2 import _cy
 
+from engine.messages import quoted
+
 MATCH_LIMIT = 100_000
 DEPTH_LIMIT = 1_000
 
@@ -152,7 +154,7 @@ class Regex:
         try:
             data = _cy.match(self._code, subject, size, min(pos, size), self._context, 0)[0]
         except pcre2.LibraryError as exc:
-            raise RegexLimitError(f"regex {self.pattern!r}: {exc}") from exc
+            raise RegexLimitError(f"regex {quoted(self.pattern)}: {exc}") from exc
         return None if data is None else ByteMatch(data, subject, self.groups)
 
     def finditer_bytes(self, subject: bytes, pos: int = 0) -> Iterator[ByteMatch]:
@@ -201,7 +203,7 @@ def compile_regex(
         # PCRE2 counts from the start of what it compiled; the user wrote no limit verbs.
         offset = max(exc.pos - len(limits), 0)
         reason = str(exc.msg).rpartition("; ")[2]
-        raise RegexError(f"invalid regex {pattern!r}: {reason} at byte {offset}") from exc
+        raise RegexError(f"invalid regex {quoted(pattern)}: {reason} at byte {offset}") from exc
     except (pcre2.LibraryError, ValueError) as exc:
-        raise RegexError(f"invalid regex {pattern!r}: {exc}") from exc
+        raise RegexError(f"invalid regex {quoted(pattern)}: {exc}") from exc
     return Regex(pattern, compiled)

@@ -14,7 +14,8 @@ from typing import Literal
 
 from engine.conf.parse import DEFAULT_STANZA, ConfFile
 from engine.conf.ta import TA, InvalidTAError, validate_app_id, validate_version
-from engine.regex import Regex, RegexError, compile_regex
+from engine.messages import quoted
+from engine.regex import Regex, RegexError, RegexLimitError, compile_regex
 
 Severity = Literal["error", "warning"]
 
@@ -30,6 +31,7 @@ RULES: dict[str, Severity] = {
     "sourcetype-builtin": "warning",  # redefines a sourcetype Splunk ships
     "regex-invalid": "error",  # does not compile under PCRE2
     "regex-no-group": "error",  # LINE_BREAKER / EVENT_BREAKER / REPORT REGEX without a group
+    "line-breaker-empty": "error",  # LINE_BREAKER / EVENT_BREAKER breaking on empty text
     "regex-no-named-group": "error",  # EXTRACT without (?<field>...)
     "format-group-out-of-range": "error",  # FORMAT $n beyond the REGEX's groups
     "missing-transform": "error",  # REPORT-/TRANSFORMS- naming an absent stanza
@@ -89,6 +91,8 @@ PROPS_REGEXES: dict[str, bool] = {
     "PREAMBLE_REGEX": False,
     "FIELD_HEADER_REGEX": False,
 }
+# Text without line breaks in which a sound LINE_BREAKER finds no empty event boundary.
+EMPTY_BREAK_PROBES = ("x", "a1 b2.c-3:d_4/e\tf")
 LOOKUP_KEYS = ("filename", "collection", "external_cmd", "external_type", "batch_index_query")
 SEDCMD_USAGE = "expected s/<regex>/<replacement>/[g|N] or y/<a>/<b>/"
 
@@ -216,6 +220,29 @@ class _Linter:
             for key, value in settings.items():
                 self.props_setting(_At(conf, name, key), value)
 
+    def empty_break(self, at: _At, regex: Regex) -> None:
+        """props.conf.spec: the first capturing group is the text between events. One that
+        matches nothing in plain text (``()``, ``([\\r\\n]*)``) breaks at every position."""
+        for probe in EMPTY_BREAK_PROBES:
+            try:
+                matches = list(regex.finditer_bytes(probe.encode()))
+            except RegexLimitError:
+                return
+            for match in matches:
+                start, end = next(
+                    (span for span in map(match.span, range(1, regex.groups + 1)) if span[0] >= 0),
+                    (match.start(), match.start()),
+                )
+                if start == end:
+                    message = (
+                        f"[{at.stanza}] {at.key}: the event boundary can be empty (it matches "
+                        f"at offset {start} of {probe!r}), so events would break at every such "
+                        "position; make the first capturing group match at least one "
+                        "character, e.g. ([\\r\\n]+)"
+                    )
+                    self.report(at, "line-breaker-empty", message)
+                    return
+
     def sourcetype_name(self, at: _At, name: str) -> None:
         bad = sorted(SOURCETYPE_BAD_CHARS.intersection(name))
         if "::" in name:
@@ -232,6 +259,8 @@ class _Linter:
             if compiled is not None and PROPS_REGEXES[key] and compiled.groups == 0:
                 message = f"[{at.stanza}] {key}: needs a capturing group (the event boundary)"
                 self.report(at, "regex-no-group", message)
+            elif compiled is not None and PROPS_REGEXES[key]:
+                self.empty_break(at, compiled)
         elif not class_name:
             return
         elif kind == "EXTRACT":
@@ -385,9 +414,9 @@ class _Linter:
             pipe, bracket = _unquoted_specials(search)
             at = _At(conf, name, "search")
             if pipe:
-                self.report(at, "eventtype-pipe", f"[{name}] search has a pipe: {search!r}")
+                self.report(at, "eventtype-pipe", f"[{name}] search has a pipe: {quoted(search)}")
             if bracket:
-                message = f"[{name}] search has a subsearch: {search!r}"
+                message = f"[{name}] search has a subsearch: {quoted(search)}"
                 self.report(at, "eventtype-subsearch", message)
 
     def tags_conf(self) -> None:
@@ -402,7 +431,7 @@ class _Linter:
                 self.report(_At(conf, name), "tag-stanza", message)
                 continue
             if field_name == "eventtype" and value not in eventtypes:
-                message = f"[{name}] eventtype {value!r} is not defined in this TA"
+                message = f"[{name}] eventtype {quoted(value)} is not defined in this TA"
                 self.report(_At(conf, name), "tag-unknown-eventtype", message)
             for tag, state in stanza.settings.items():
                 if state.lower() not in ("enabled", "disabled"):

@@ -27,6 +27,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from engine.messages import quoted
+
 DEFAULT_STANZA = "default"
 
 
@@ -139,7 +141,7 @@ def parse_conf(text: str, *, path: str = "<conf>") -> ConfFile:
 def _render_value(stanza: str, key: str, value: str) -> str:
     if value != value.strip():
         raise ConfRenderError(
-            f"[{stanza}] {key}: leading or trailing whitespace in {value!r} would be trimmed"
+            f"[{stanza}] {key}: leading or trailing whitespace in {quoted(value)} would be trimmed"
         )
     if value.endswith("\\"):
         # A trailing space stops the backslash from reading as a continuation; parsing trims it.

@@ -20,6 +20,7 @@ from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 
+from engine.messages import quoted
 from engine.regex import Regex, RegexError, RegexLimitError, compile_regex
 from engine.sandbox.extractions import parse_bool
 from engine.sandbox.spl_eval.values import compare_values, parse_number
@@ -143,7 +144,7 @@ def _lex(search: str) -> list[str]:
             buf.append(ch)
         i += 1
     if in_quote:
-        raise EventtypeSearchError(f"unterminated quote in {search!r}")
+        raise EventtypeSearchError(f"unterminated quote in {quoted(search)}")
     if buf:
         tokens.append("".join(buf))
     return tokens
@@ -289,11 +290,11 @@ def search_matches(
 def compile_search(search: str) -> Predicate:
     """Compile an eventtype search string into a predicate over a :class:`MatchContext`."""
     if "|" in _lex(search):
-        raise EventtypeSearchError(f"pipes are not allowed in eventtype search {search!r}")
+        raise EventtypeSearchError(f"pipes are not allowed in eventtype search {quoted(search)}")
     try:
         return _Parser(search, _lex(search)).parse()
     except RegexError as exc:
-        raise EventtypeSearchError(f"eventtype search {search!r}: {exc}") from exc
+        raise EventtypeSearchError(f"eventtype search {quoted(search)}: {exc}") from exc
 
 
 @dataclass(frozen=True, slots=True)

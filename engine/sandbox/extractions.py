@@ -25,6 +25,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from engine.messages import quoted
 from engine.regex import (
     DEPTH_LIMIT,
     MATCH_LIMIT,
@@ -71,7 +72,7 @@ def parse_int(value: str | None, *, default: int) -> int:
     try:
         return int(value.strip())
     except ValueError as exc:
-        raise SearchTimeConfigError(f"expected an integer, got {value!r}") from exc
+        raise SearchTimeConfigError(f"expected an integer, got {quoted(value)}") from exc
 
 
 def clean_key(name: str) -> str:

@@ -18,6 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from engine.messages import quoted
 from engine.regex import ByteMatch, Regex, RegexError, compile_regex, match_span
 from engine.sandbox.stanzas import SettingError
 
@@ -44,8 +45,8 @@ def compile_line_breaker(pattern: str) -> Regex:
         raise SettingError(f"LINE_BREAKER: {exc}") from exc
     if regex.groups < 1:
         raise SettingError(
-            f"LINE_BREAKER {pattern!r} has no capturing group; Splunk needs one to know which "
-            "text separates events, e.g. ([\\r\\n]+)"
+            f"LINE_BREAKER {quoted(pattern)} has no capturing group; Splunk needs one to know "
+            "which text separates events, e.g. ([\\r\\n]+)"
         )
     return regex
 

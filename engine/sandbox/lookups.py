@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from itertools import product
 
+from engine.messages import quoted
 from engine.regex import Regex, compile_regex
 from engine.sandbox.events import Event
 from engine.sandbox.extractions import EventView, SearchTimeConfigError, parse_bool, parse_int
@@ -53,14 +54,14 @@ class LookupSpec:
     def parse(cls, value: str) -> LookupSpec:
         words = [w for w in value.replace(",", " ").split() if w]
         if len(words) < 2:
-            raise LookupConfigError(f"lookup {value!r} needs a table and a match field")
+            raise LookupConfigError(f"lookup {quoted(value)} needs a table and a match field")
         table, rest = words[0], words[1:]
         mode_at = next(
             (i for i, w in enumerate(rest) if w.upper() in ("OUTPUT", "OUTPUTNEW")), len(rest)
         )
         inputs = _pairs(rest[:mode_at], value)
         if not inputs:
-            raise LookupConfigError(f"lookup {value!r} has no match field")
+            raise LookupConfigError(f"lookup {quoted(value)} has no match field")
         outputs = _pairs(rest[mode_at + 1 :], value) if mode_at < len(rest) else []
         output_new = mode_at < len(rest) and rest[mode_at].upper() == "OUTPUTNEW"
         return cls(table, tuple(inputs), tuple(outputs), output_new)

@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 from engine.cim.compliance import CimChecker, FieldView, tag_stanzas
 from engine.conf.lint import lint_ta
 from engine.conf.ta import TA
+from engine.messages import quoted
 from engine.regex import RegexLimitError
 from engine.samples import read_sample_chunks
 from engine.sandbox.events import Event
@@ -84,7 +85,7 @@ class SandboxSpl:
     def search_matches(self, search: str, fields: FieldView) -> bool:
         predicate = cached_search(search)
         if predicate is None:
-            raise ValueError(f"search {search!r} is outside the sandbox's search subset")
+            raise ValueError(f"search {quoted(search)} is outside the sandbox's search subset")
         try:
             return search_matches(
                 predicate,
@@ -99,7 +100,7 @@ class SandboxSpl:
     def eval_values(self, expression: str, fields: FieldView) -> list[str] | None:
         compiled = _eval_expression(expression)
         if compiled is None:
-            raise ValueError(f"eval expression {expression!r} does not parse")
+            raise ValueError(f"eval expression {quoted(expression)} does not parse")
         try:
             value = compiled(lambda name: list(fields[name]) if name in fields else None)
         except (EvalLimitError, ValueError, TypeError):

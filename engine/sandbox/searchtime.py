@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
+from engine.messages import quoted
 from engine.regex import RegexLimitError
 from engine.sandbox.events import Event
 from engine.sandbox.eventtypes import EventtypeMatcher
@@ -89,7 +90,7 @@ def _alias_words(value: str) -> list[str]:
 def parse_field_aliases(name: str, value: str) -> list[FieldAlias]:
     words = _alias_words(value)
     if not words or len(words) % 3:
-        raise FieldAliasError(f"{name} = {value!r}: expected <field> AS|ASNEW <alias> ...")
+        raise FieldAliasError(f"{name} = {quoted(value)}: expected <field> AS|ASNEW <alias> ...")
     aliases: list[FieldAlias] = []
     for i in range(0, len(words), 3):
         source, keyword, alias = words[i : i + 3]

@@ -28,6 +28,7 @@ from tagen.cli.progress import ProgressOption, byte_progress
 
 FIELDS_SHOWN = 20
 ROWS_SHOWN = 10
+LINT_REASON = "lint error at "  # how ValidationReport.reasons names a lint error
 
 
 class UsageError(ValueError):
@@ -122,6 +123,12 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
     else:
         console.print("[bold red]FAILED[/bold red]")
         for reason in report.reasons:
+            if report.lint and reason.startswith(LINT_REASON):
+                # The finding itself is printed above: say where, not the whole message again.
+                errors = sum(1 for item in report.lint if item.severity == "error")
+                shown = any(item.severity == "error" for item in report.lint[:ROWS_SHOWN])
+                where = "listed above" if shown else "see --report"
+                reason = f"{errors} lint error{'s' * (errors > 1)} ({where})"
             console.print(f"  - {reason}", markup=False)
 
 

@@ -184,3 +184,18 @@ def test_bad_input_route_values_exit_2(ta_dir: Path, sample: Path, tmp_path: Pat
     assert done.returncode == 2
     assert "not a HEC event stream" in done.stderr and str(sample) in done.stderr
     assert len(done.stderr.strip().splitlines()) == 1 and not events.exists()
+
+
+def test_a_huge_invalid_regex_is_printed_once_and_short(
+    ta_dir: Path, sample: Path, tmp_path: Path
+) -> None:
+    pattern = "(?<big>" + "ab" * 500_000  # 1 MB, no closing parenthesis
+    props = ta_dir / "default" / "props.conf"
+    props.write_text(PROPS + f"EXTRACT-big = {pattern}\n", encoding="utf-8")
+    done = _run(ta_dir, sample, "--now", "2024-06-01T00:00:00Z")
+    assert done.returncode == 1, done.stderr
+    output = done.stdout + done.stderr
+    assert len(output) < 20_000  # was 3.2 MB: the pattern three times in full
+    assert output.count("not valid PCRE2") == 1  # the lint line; the verdict points at it
+    assert f"({len(pattern)} characters)" in output
+    assert "  - 1 lint error (listed above)" in done.stdout

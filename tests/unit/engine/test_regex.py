@@ -55,3 +55,15 @@ def test_compile_errors_name_the_offset_in_the_pattern_as_written(
     with pytest.raises(RegexError) as caught:
         compile_regex(pattern)
     assert str(caught.value) == f"invalid regex {pattern!r}: {message}"
+
+
+def test_a_long_pattern_is_quoted_by_its_head_and_length() -> None:
+    pattern = "(" + "a" * 1_000_000
+    with pytest.raises(RegexError) as caught:
+        compile_regex(pattern)
+    message = str(caught.value)
+    assert message.startswith("invalid regex '(aaa")
+    assert message.endswith(
+        f"... ({len(pattern)} characters): missing closing parenthesis at byte {len(pattern)}"
+    )
+    assert len(message) < 400

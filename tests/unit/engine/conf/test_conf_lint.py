@@ -278,3 +278,35 @@ def test_findings_in_local_overrides_point_at_the_local_file(tmp_path: Path) -> 
     assert [(f.file, f.line, f.code) for f in found] == [
         ("local/props.conf", 2, "missing-transform")
     ]
+
+
+@pytest.mark.parametrize(
+    ("key", "value", "empty"),
+    [
+        ("LINE_BREAKER", "()", True),
+        ("LINE_BREAKER", "([\\r\\n]*)", True),
+        ("EVENT_BREAKER", "(\\s*)", True),
+        ("LINE_BREAKER", "([\\r\\n]*)(?=\\d)", True),  # before every digit
+        ("LINE_BREAKER", "(x)|()", True),
+        ("LINE_BREAKER", "([\\r\\n]+)", False),
+        ("LINE_BREAKER", "(^$|[\\r\\n]+[\\r\\n]+)", False),  # empty only for an empty chunk
+        ("LINE_BREAKER", "()(?=\\d{4}-\\d\\d-\\d\\d)", False),  # spec rule 3: zero-length break
+        ("LINE_BREAKER", "end(\\n)begin|begin3", False),
+    ],
+)
+def test_an_event_boundary_that_can_be_empty_is_an_error(key: str, value: str, empty: bool) -> None:
+    props = CLEAN["props"].replace("LINE_BREAKER = ([\\r\\n]+)", f"{key} = {value}")
+    found = [f for f in lint_ta(make_ta(props=props)) if f.code == "line-breaker-empty"]
+    if not empty:
+        assert found == []
+        return
+    assert [(f.severity, f.line) for f in found] == [("error", 2)]
+    assert f"[acme:fw] {key}: the event boundary can be empty" in found[0].message
+
+
+def test_a_huge_invalid_regex_is_quoted_by_its_head_and_length() -> None:
+    pattern = "(?<big>" + "ab" * 500_000
+    props = CLEAN["props"] + f"EXTRACT-big = {pattern}\n"
+    found = only(lint_ta(make_ta(props=props)), "regex-invalid")
+    assert len(found.message) < 600
+    assert f"... ({len(pattern)} characters): missing closing parenthesis" in found.message
