@@ -55,13 +55,19 @@ def _identity(path: Path) -> tuple[int, int] | None:
     return info.st_dev, info.st_ino
 
 
+def _resolved(path: Path) -> Path:
+    """The absolute path with symbolic links followed (a loop is left as it is, not an error:
+    reading or writing it fails later with a message that names it)."""
+    return Path(os.path.realpath(path))
+
+
 def _within(inner: Path, outer: Path) -> bool:
     return inner == outer or outer in inner.parents
 
 
 def _relation(output: Path, source: Path) -> str | None:
     """How writing ``output`` would touch the input ``source`` (None: it would not)."""
-    target, origin = output.resolve(), source.resolve()
+    target, origin = _resolved(output), _resolved(source)
     found = _identity(output)
     if target == origin or (found is not None and found == _identity(source)):
         return "is"
@@ -87,7 +93,7 @@ def check_outputs(
         if files and output.exists() and not output.is_file():
             kind = "a folder" if output.is_dir() else "not a regular file"
             raise OutputError(f"{label} {output} is {kind}: give the name of a file to write")
-        resolved = output.resolve()
+        resolved = _resolved(output)
         if resolved in seen:
             raise OutputError(f"{seen[resolved]} and {label} both name {output}")
         seen[resolved] = label

@@ -23,6 +23,7 @@ A route turns a sample's text into indexed events; the pipeline runs search time
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Iterable, Iterator
 from enum import StrEnum
 from pathlib import Path
@@ -53,7 +54,7 @@ class InputRoute(StrEnum):
 def default_source(route: InputRoute, sample: Path) -> str:
     """The source an input gives a sample's events when none is set."""
     if route is InputRoute.MONITOR:
-        return str(sample.resolve())
+        return os.path.realpath(sample)  # a symlink loop is reported when the sample is read
     if route is InputRoute.MODINPUT:
         return f"sandbox://{sample.stem or sample.name}"  # <scheme>://<input name>
     return HEC_SOURCE

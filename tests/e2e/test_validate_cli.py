@@ -72,6 +72,7 @@ def test_a_failing_ta_exits_1_with_its_reasons(ta_dir: Path, tmp_path: Path) -> 
         (lambda tmp: (None, tmp / "nope.log"), "file not found"),
         (lambda tmp: ("bad.tgz", tmp / "s.log"), "bad.tgz"),
         (lambda tmp: (None, tmp / "pipe.log"), "is a named pipe (FIFO), not a regular file"),
+        (lambda tmp: (None, tmp / "loop.log"), "Too many levels of symbolic links"),
     ],
     ids=[
         "missing-ta",
@@ -80,6 +81,7 @@ def test_a_failing_ta_exits_1_with_its_reasons(ta_dir: Path, tmp_path: Path) -> 
         "missing-sample",
         "corrupt-archive",
         "fifo-sample",
+        "symlink-loop-sample",
     ],
 )
 def test_bad_input_exits_2_with_one_line_and_writes_nothing(
@@ -90,6 +92,7 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
     (tmp_path / "binary.log").write_bytes(bytes(range(256)) * 8)
     (tmp_path / "bad.tgz").write_bytes(b"\x1f\x8b\x08not really gzip")
     os.mkfifo(tmp_path / "pipe.log")  # no writer: opening it for reading would wait forever
+    (tmp_path / "loop.log").symlink_to(tmp_path / "loop.log")
     ta_name, sample = make_input(tmp_path)
     ta = ta_dir if ta_name is None else tmp_path / ta_name
     events = tmp_path / "out" / "events.jsonl"
