@@ -231,17 +231,26 @@ def read_sample_chunks(
             _error_handler(_LATIN1_FALLBACK, _latin1_fallback) if encoding == "utf-8" else "replace"
         )
     else:
-        encoding = _named_encoding(path, charset)
+        encoding = _named_encoding(path, charset, head)
         errors = _error_handler(_HEX_ESCAPE, _hex_escape)
     bom_len = _check_text(path, head, encoding)
     return _stream(path, encoding=encoding, errors=errors, skip=bom_len, chunk_chars=chunk_chars)
 
 
-def _named_encoding(path: Path, charset: str) -> str:
+def _named_encoding(path: Path, charset: str, head: bytes) -> str:
+    """The codec of a CHARSET. UTF-16 and UTF-32 without an order take it from the BOM, else
+    from the NUL pattern, else big-endian (RFC 2781): Python's own codecs refuse a stream
+    without a BOM."""
     try:
-        return codecs.lookup(charset.strip()).name
+        name = codecs.lookup(charset.strip()).name
     except LookupError as exc:
         raise SampleError(f"sample {path}: CHARSET {charset!r} is not a known encoding") from exc
+    if name not in ("utf-16", "utf-32"):
+        return name
+    found = _bom_of(head)
+    if found is not None and found[1].startswith(name):
+        return found[1]
+    return (_utf16_by_nuls(head) if name == "utf-16" else None) or f"{name}-be"
 
 
 def _stream(

@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import gzip
+import lzma
 import os
 import shutil
 import stat
+import struct
 import tarfile
 import tempfile
 import zipfile
@@ -128,7 +130,10 @@ class _Extractor:
             if target.is_symlink() or (target.exists() and not target.is_dir()):
                 raise UnsafeArchiveError(f"member {relative}: a file is in the way of a folder")
             if not target.exists():
-                target.mkdir()
+                try:
+                    target.mkdir()
+                except OSError as exc:  # a name too long or invalid for this file system
+                    raise UnsafeArchiveError(f"member {relative}: {exc.strerror}") from exc
                 target.chmod(DIR_MODE)
         return target
 
@@ -147,7 +152,14 @@ class _Extractor:
             )
         parent = self._mkdirs(relative.parent) if relative.parent.parts else self.root
         flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0)
-        fd = os.open(parent / relative.name, flags, FILE_MODE)
+        try:
+            fd = os.open(parent / relative.name, flags, FILE_MODE)
+        except FileExistsError as exc:  # a folder another member's path made
+            raise UnsafeArchiveError(
+                f"member {relative}: a folder is in the way of a file"
+            ) from exc
+        except OSError as exc:  # a name too long or invalid for this file system
+            raise UnsafeArchiveError(f"member {relative}: {exc.strerror}") from exc
         os.fchmod(fd, FILE_MODE)  # whatever the umask
         written = 0
         with os.fdopen(fd, "wb") as out:
@@ -261,15 +273,23 @@ def safe_unpack(
             else:
                 with archive.open("rb") as source:
                     _extract_tar(source, extractor, compressed=kind == "tgz")
+        except UnsafeArchiveError:
+            raise
         except (
             tarfile.TarError,
             zipfile.BadZipFile,
             gzip.BadGzipFile,
             zlib.error,
+            lzma.LZMAError,
+            struct.error,
             EOFError,
             NotImplementedError,
+            ValueError,  # a member name that is not UTF-8 although flagged so, a bad offset
         ) as exc:
             raise UnsafeArchiveError(f"{archive.name}: corrupt archive ({exc})") from exc
+        except OSError as exc:  # zipfile seeking to an offset a damaged directory gave, ...
+            reason = exc.strerror or str(exc)
+            raise UnsafeArchiveError(f"{archive.name}: cannot be unpacked ({reason})") from exc
         return _ta_root(root)
     except BaseException:
         shutil.rmtree(root, ignore_errors=True)

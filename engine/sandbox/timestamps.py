@@ -344,11 +344,14 @@ class Timestamper:
         if seen is not None and seen[0] is found:
             moment = seen[1]
         else:
-            converted = self._to_datetime(found)
+            try:
+                converted = self._to_datetime(found)
+                error = None if converted is None else self._out_of_range(converted)
+            except OverflowError:  # a valid date whose zone moves it past year 1 or 9999
+                converted = None
             if converted is None:
                 return self._fallback("timestamp parts do not form a valid date")
             moment = converted
-            error = self._out_of_range(moment)
             if error is not None:
                 return self._fallback(error)
             if found.has_date:
@@ -398,7 +401,7 @@ class Timestamper:
             local_now = self._local_now[zone] = self.now.astimezone(zone)
         try:
             day = self._date(parsed, local_now)
-        except ValueError:
+        except (ValueError, OverflowError):  # no such day, or past date.max (9999, day 366)
             return None
         if day is None:
             return None
