@@ -10,6 +10,7 @@ import pytest
 
 from engine.samples import (
     SampleError,
+    observe_reads,
     read_sample_chunks,
     read_sample_set,
     read_sample_text,
@@ -159,3 +160,17 @@ def test_a_fifo_sample_is_refused_without_waiting_for_a_writer(
 def test_a_device_is_refused_before_it_is_read() -> None:
     with pytest.raises(SampleError, match="is a device, not a regular file"):
         read_sample_chunks(Path("/dev/zero"))
+
+
+def test_observed_reads_add_up_to_the_bytes_streamed(tmp_path: Path) -> None:
+    path = tmp_path / "bom.log"
+    path.write_bytes(codecs.BOM_UTF8 + TEXT.encode("utf-8") * 50)
+    seen: list[int] = []
+    with observe_reads(seen.append):
+        text = "".join(read_sample_chunks(path, chunk_chars=100))
+    assert text == TEXT * 50
+    assert sum(seen) == path.stat().st_size - len(codecs.BOM_UTF8)
+    assert max(seen) <= 100
+    seen.clear()
+    list(read_sample_chunks(path))  # outside the block nothing is reported
+    assert seen == []
