@@ -1,0 +1,84 @@
+"""Peak memory of `knowledge add` on a big document: streamed now, read whole before.
+
+    python -m bench.knowledge_memory [--mib 1024]
+
+Each way runs in a fresh process on the same file (a PDF header, then zeros) and stores the
+document in a local object store in a temporary folder; the table gives the process's peak
+resident memory after its imports and at the end, so the difference is what the document cost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def _peak_mib() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _child(way: str, document: Path, store: Path) -> None:
+    from storage.objects import LocalObjectStore
+    from tasks import backends
+    from tasks.knowledge import check_document, upload_document
+
+    objects = LocalObjectStore(root=store)
+    backends.install(backends.Backends(objects=objects, bucket="local", download_s3=print))
+    size = document.stat().st_size
+    before = _peak_mib()
+    start = time.perf_counter()
+    if way == "streamed":
+        digest = check_document(document, kind="pdf", max_bytes=size)
+        upload_document(document, f"knowledge/{digest[:16]}/x.pdf", max_bytes=size, on_read=None)
+    else:  # what register_document did before: the whole file in memory to hash it
+        digest = hashlib.sha256(document.read_bytes()).hexdigest()
+        objects.put_file(f"knowledge/{digest[:16]}/x.pdf", document)
+    seconds = time.perf_counter() - start
+    print(json.dumps({"before": before, "peak": _peak_mib(), "seconds": seconds}))
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--mib", type=int, default=1024, help="document size in MiB")
+    parser.add_argument("--child", nargs=3, metavar=("WAY", "DOCUMENT", "STORE"))
+    args = parser.parse_args()
+    if args.child:
+        way, document, store = args.child
+        _child(way, Path(document), Path(store))
+        return
+    with tempfile.TemporaryDirectory(prefix="tagen-bench-") as tmp:
+        document = Path(tmp) / "big.pdf"
+        with document.open("wb") as handle:
+            handle.write(b"%PDF-1.4\n")
+            handle.truncate(args.mib << 20)  # sparse: read as zeros, no disk used
+        print(f"document {args.mib} MiB")
+        print(
+            f"{'way':<12} {'after imports':>14} {'peak':>10} {'document cost':>14} {'seconds':>8}"
+        )
+        for way in ("streamed", "read whole"):
+            store = Path(tmp) / way.replace(" ", "-")
+            command = [sys.executable, "-m", "bench.knowledge_memory", "--child"]
+            done = subprocess.run(
+                [*command, way, str(document), str(store)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+            figures = json.loads(done.stdout.strip().splitlines()[-1])
+            cost = figures["peak"] - figures["before"]
+            print(
+                f"{way:<12} {figures['before']:>10.0f} MiB {figures['peak']:>6.0f} MiB "
+                f"{cost:>10.0f} MiB {figures['seconds']:>8.1f}",
+                flush=True,
+            )
+
+
+if __name__ == "__main__":
+    main()
