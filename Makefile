@@ -30,6 +30,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.quality
 	$(BIN)/python -m bench.synthetic
 	$(BIN)/python -m bench.sandbox_throughput
+	$(BIN)/python -m bench.fuzz
+	$(BIN)/python -m bench.knowledge_memory
 
 clean:
 	rm -rf $(VENV) build *.egg-info
