@@ -65,7 +65,7 @@ def _json_document(text: str) -> FormatGuess | None:
         return None
     try:
         value = json.loads(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested beyond the stack
         return _json_stream(stripped)
     root = "array" if isinstance(value, list) else "object"
     return FormatGuess("json", 1.0, details={"root": root})
@@ -78,7 +78,7 @@ def _json_stream(text: str) -> FormatGuess | None:
     while position < len(text):
         try:
             value, end = decoder.raw_decode(text, position)
-        except ValueError:
+        except (ValueError, RecursionError):
             # The analysed subset may cut the last object: the rest must be a partial one.
             if count >= 2 and text[position] == "{":
                 break
@@ -99,7 +99,7 @@ def _ndjson(lines: Sequence[str]) -> FormatGuess | None:
         if candidate.startswith("{") and candidate.endswith("}"):
             try:
                 objects += isinstance(json.loads(candidate), dict)
-            except ValueError:
+            except (ValueError, RecursionError):
                 continue
     share = objects / len(lines) if lines else 0.0
     if share < MIN_SHARE:

@@ -372,7 +372,11 @@ def _json_records(chunks: Iterable[str], settings: StructuredSettings) -> Iterat
             # Not JSON: the line is indexed as a plain event, as Splunk does.
             yield Record(document.text)
             continue
-        fields = flatten_json(document.value, trim_braces=settings.trim_array_braces)
+        try:
+            fields = flatten_json(document.value, trim_braces=settings.trim_array_braces)
+        except RecursionError:  # decoded at the edge of the stack, one level too deep to walk
+            yield Record(document.text)
+            continue
         yield Record(document.text, fields, _timestamp_text(fields, settings.timestamp_fields))
 
 

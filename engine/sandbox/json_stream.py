@@ -53,8 +53,9 @@ def _take(buffer: str, decoder: json.JSONDecoder, *, final: bool) -> tuple[list[
             return documents, ""
         try:
             value, end = decoder.raw_decode(buffer, index)
-        except json.JSONDecodeError:
-            if not final and size - index < JSON_PENDING_LIMIT:
+        except (json.JSONDecodeError, RecursionError) as exc:  # or nested beyond the stack
+            cut = isinstance(exc, json.JSONDecodeError) and size - index < JSON_PENDING_LIMIT
+            if not final and cut:
                 return documents, buffer[index:]
             # Not JSON: the rest of the line is a plain line, as Splunk indexes it.
             newline = buffer.find("\n", index)

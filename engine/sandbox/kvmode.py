@@ -107,7 +107,7 @@ def load_json(raw: str) -> Any:
         return None
     try:
         document, end = _JSON.raw_decode(stripped)
-    except ValueError:
+    except (ValueError, RecursionError):  # nested deeper than the interpreter's stack
         return None
     return document if end == len(stripped) else None
 
@@ -148,7 +148,10 @@ def extract_json(raw: str, sink: FieldSink) -> bool:
     document = load_json(raw)
     if document is None or not isinstance(document, dict | list):
         return False
-    leaves = json_leaves(document)
+    try:
+        leaves = json_leaves(document)
+    except RecursionError:  # decoded at the edge of the stack, one level too deep to walk
+        return False
     if len({name for name, _ in leaves}) > KV_MAXCOLS:
         budget = _Budget(sink, KV_MAXCOLS)
         for name, value in leaves:

@@ -23,7 +23,7 @@ def parse_object(event: str) -> dict[str, Any] | None:
         return None
     try:
         value = json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested beyond the stack
         return None
     return value if isinstance(value, dict) else None
 
@@ -123,7 +123,11 @@ def plan_json(builder: PlanBuilder) -> None:
         document = parse_object(event)
         if document is None:
             continue
-        for name, value in flatten(document):
+        try:
+            leaves = list(flatten(document))
+        except RecursionError:  # decoded at the edge of the stack: too deep to walk
+            continue
+        for name, value in leaves:
             builder.note(name, [value], "KV_MODE=json")
             taken.add(name)
             if " " in value and "=" in value:

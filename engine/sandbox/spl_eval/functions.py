@@ -285,7 +285,10 @@ def _fn_spath(args: list[Value]) -> Value:
     document = load_json(text)
     if document is None:
         return None
-    found = [value for name, value in json_leaves(document) if name == path]
+    try:
+        found = [value for name, value in json_leaves(document) if name == path]
+    except RecursionError:  # nested too deep to walk: as if it were not JSON
+        return None
     if not found:
         return None
     return found[0] if len(found) == 1 else found
