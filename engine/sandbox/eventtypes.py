@@ -292,9 +292,19 @@ def compile_search(search: str) -> Predicate:
     if "|" in _lex(search):
         raise EventtypeSearchError(f"pipes are not allowed in eventtype search {quoted(search)}")
     try:
-        return _Parser(search, _lex(search)).parse()
+        predicate = _Parser(search, _lex(search)).parse()
     except RegexError as exc:
         raise EventtypeSearchError(f"eventtype search {quoted(search)}: {exc}") from exc
+    except RecursionError as exc:  # a hostile TA: thousands of nested parentheses or NOTs
+        raise EventtypeSearchError(f"eventtype search nested too deeply: {quoted(search)}") from exc
+
+    def bounded(context: MatchContext) -> bool:
+        try:
+            return predicate(context)
+        except RecursionError:  # eventtypes that name each other thousands deep: no match
+            return False
+
+    return bounded
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from engine.messages import quoted
 from engine.sandbox.spl_eval.clock import EvalClock
 from engine.sandbox.spl_eval.functions import FUNCTIONS
 from engine.sandbox.spl_eval.searchmatch import searchmatch
@@ -19,6 +20,7 @@ from engine.sandbox.spl_eval.times import CLOCKED, clocked
 from engine.sandbox.spl_eval.tokens import Token, tokenize
 from engine.sandbox.spl_eval.values import (
     Compiled,
+    EvalLimitError,
     EvalSyntaxError,
     Getter,
     Value,
@@ -284,7 +286,18 @@ def compile_eval(source: str, *, clock: EvalClock | None = None) -> Compiled:
     ``clock`` (the machine's, in UTC, when none is given)."""
     if not source.strip():
         raise EvalSyntaxError("empty eval expression")
-    return _Parser(source, clock or EvalClock.wall()).parse()
+    try:
+        compiled = _Parser(source, clock or EvalClock.wall()).parse()
+    except RecursionError as exc:  # a hostile TA: thousands of nested parentheses or calls
+        raise EvalSyntaxError(f"eval expression nested too deeply: {quoted(source)}") from exc
+
+    def bounded(get: Getter) -> Value:
+        try:
+            return compiled(get)
+        except RecursionError as exc:  # e.g. 1+1+...+1 a few thousand times
+            raise EvalLimitError("eval expression nested too deeply to evaluate") from exc
+
+    return bounded
 
 
 def evaluate(source: str, fields: dict[str, list[str]]) -> Value:

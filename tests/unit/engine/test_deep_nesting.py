@@ -1,6 +1,7 @@
-"""JSON nested deeper than the interpreter's stack is read as text, never a RecursionError.
+"""Input nested deeper than the interpreter's stack (JSON events, eval expressions, eventtype
+searches from a hostile TA) is refused or read as text, never a RecursionError traceback.
 
-Where the limit falls depends on how deep the stack already is, so the depths sweep the
+Where the limit falls depends on how deep the stack already is, so JSON depths sweep the
 region around it: below it a document is decoded and walked, above it decoding fails, and
 in between it decodes but walking it overflows.
 """
@@ -10,6 +11,8 @@ from __future__ import annotations
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+
+import pytest
 
 from engine.conf.ta import TA
 from engine.generator.generate import generate_ta
@@ -62,3 +65,44 @@ def test_generate_reads_deep_json_as_text(tmp_path: Path) -> None:
             GenerationRequest(samples=(sample,), name=f"TA-d{depth}"), out_dir=tmp_path / "out"
         )
         assert result.package.is_file()
+
+
+@pytest.mark.parametrize(
+    ("conf", "key", "value"),
+    [
+        ("props", "EVAL-x", "(" * 2000 + "1" + ")" * 2000),
+        ("props", "EVAL-x", "if(" * 300 + "1" + ",1,2)" * 300),
+        ("props", "EVAL-x", "+".join(["1"] * 3000)),  # parsed in a loop, evaluated nested
+        ("eventtypes", "search", "(" * 2000 + "a=1" + ")" * 2000),
+        ("eventtypes", "search", "NOT " * 3000 + "a=1"),
+    ],
+    ids=["eval-parentheses", "eval-if", "eval-sum", "search-parentheses", "search-not"],
+)
+def test_deeply_nested_expressions_are_configuration_errors(
+    conf: str, key: str, value: str, tmp_path: Path
+) -> None:
+    ta = TA(app_id="TA-deep", version="1.0.0")
+    ta.conf(conf).set("st" if conf == "props" else "deep", key, value)
+    ta.tags.set("eventtype=deep", "network", "enabled")
+    sample = tmp_path / "s.log"
+    sample.write_text("2024-01-01 10:00:00 a=1\n", encoding="utf-8")
+    report = run_sandbox(
+        ta=ta, samples=[sample], sourcetype="st", source=None, host=None,
+        settings=SandboxSettings(now=NOW),
+    ).report  # fmt: skip
+    assert report.events == 1
+    assert any("nested too deeply" in warning for warning in report.warnings), report.warnings
+
+
+def test_eventtypes_naming_each_other_thousands_deep_do_not_match(tmp_path: Path) -> None:
+    ta = TA(app_id="TA-deep", version="1.0.0")
+    for number in range(3000):
+        ta.eventtypes.set(f"e{number}", "search", f"eventtype=e{number + 1}")
+    ta.eventtypes.set("e3000", "search", "a=1")
+    sample = tmp_path / "s.log"
+    sample.write_text("2024-01-01 10:00:00 a=1\n", encoding="utf-8")
+    report = run_sandbox(
+        ta=ta, samples=[sample], sourcetype="st", source=None, host=None,
+        settings=SandboxSettings(now=NOW),
+    ).report  # fmt: skip
+    assert report.events == 1
