@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 
 import pytest
@@ -59,9 +60,9 @@ def run_tagen(
     )
 
 
-@pytest.fixture
-def ta_dir(tmp_path: Path) -> Path:
-    root = tmp_path / "TA-acme"
+def acme_ta(tmp: Path) -> Path:
+    """The small valid TA as a folder, ``tmp/TA-acme``."""
+    root = tmp / "TA-acme"
     (root / "default").mkdir(parents=True)
     for name, text in (
         ("app", APP_CONF),
@@ -71,6 +72,19 @@ def ta_dir(tmp_path: Path) -> Path:
     ):
         (root / "default" / f"{name}.conf").write_text(text, encoding="utf-8")
     return root
+
+
+def acme_package(tmp: Path, ta_dir: Path | None = None) -> Path:
+    """The small valid TA (or ``ta_dir``) packed as ``tmp/TA-acme-1.0.0.tgz``."""
+    archive = tmp / "TA-acme-1.0.0.tgz"
+    with tarfile.open(archive, "w:gz") as tar:
+        tar.add(ta_dir or acme_ta(tmp), arcname="TA-acme")
+    return archive
+
+
+@pytest.fixture
+def ta_dir(tmp_path: Path) -> Path:
+    return acme_ta(tmp_path)
 
 
 @pytest.fixture

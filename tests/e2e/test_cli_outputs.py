@@ -7,13 +7,12 @@ import os
 import shutil
 import stat
 import subprocess
-import tarfile
 import tempfile
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import GOOD, run_tagen, tagen_command
+from tests.e2e.conftest import GOOD, acme_package, run_tagen, tagen_command
 
 
 def _digest(path: Path) -> str:
@@ -34,9 +33,7 @@ def _one_error_line(done: subprocess.CompletedProcess[str]) -> str:
 def _outputs(case: str, tmp: Path, ta_dir: Path, sample: Path) -> tuple[Path, list[str | Path]]:
     """(the TA to validate, the output options) of one way of naming an input as output."""
     if case == "bundle-is-the-archive":
-        archive = tmp / "TA-acme-1.0.0.tgz"
-        with tarfile.open(archive, "w:gz") as tar:
-            tar.add(ta_dir, arcname="TA-acme")
+        archive = acme_package(tmp, ta_dir)
         return archive, ["--bundle", archive]
     if case == "report-is-a-symlink-to-the-sample":
         (tmp / "link.json").symlink_to(sample)

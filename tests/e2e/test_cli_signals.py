@@ -5,13 +5,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import tarfile
 import time
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import GOOD, tagen_command
+from tests.e2e.conftest import GOOD, acme_package, tagen_command
 
 EVENTS_PER_COPY = GOOD.count("\n")
 
@@ -22,9 +21,7 @@ EVENTS_PER_COPY = GOOD.count("\n")
 def test_a_signal_during_validate_removes_partial_outputs_and_temporary_folders(
     signum: int, exit_code: int, ta_dir: Path, tmp_path: Path
 ) -> None:
-    archive = tmp_path / "TA-acme-1.0.0.tgz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(ta_dir, arcname="TA-acme")
+    archive = acme_package(tmp_path, ta_dir)
     sample = tmp_path / "big.log"
     sample.write_text(GOOD * (100_000 // EVENTS_PER_COPY), encoding="utf-8")  # ~15 s of work
     temp = tmp_path / "tmp"

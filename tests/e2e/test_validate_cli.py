@@ -5,13 +5,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import tarfile
 import zipfile
 from pathlib import Path
 
 import pytest
 
-from tests.e2e.conftest import GOOD, PROPS, run_tagen
+from tests.e2e.conftest import GOOD, PROPS, acme_package, run_tagen
 
 
 def _run(*args: str | Path) -> subprocess.CompletedProcess[str]:
@@ -45,9 +44,7 @@ def test_a_good_ta_passes_and_writes_every_output(
 def test_a_packaged_ta_is_unpacked_and_validated(
     ta_dir: Path, sample: Path, tmp_path: Path
 ) -> None:
-    archive = tmp_path / "TA-acme-1.0.0.tgz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(ta_dir, arcname="TA-acme")
+    archive = acme_package(tmp_path, ta_dir)
     done = _run(archive, sample, "--now", "2024-06-01T00:00:00Z")
     assert done.returncode == 0, done.stdout + done.stderr
 

@@ -3,7 +3,6 @@ VALIDATING task hands them over."""
 
 from __future__ import annotations
 
-import tarfile
 import uuid
 from pathlib import Path
 
@@ -12,7 +11,7 @@ import pytest
 from engine.settings import SandboxSettings
 from storage.objects import LocalObjectStore, ObjectStore
 from tasks.validators import SampleInput, ValidationInput
-from tests.e2e.test_validate_cli import APP_CONF, EVENTTYPES, GOOD, PROPS, TAGS
+from tests.e2e.conftest import GOOD, acme_package
 from tests.validators.fake_kubernetes import NOW
 
 __all__ = ["GOOD", "UNTIMED", "package", "stage"]
@@ -21,19 +20,7 @@ UNTIMED = "no time here user=a\nnor here user=b\n"
 
 
 def package(tmp: Path) -> Path:
-    root = tmp / "TA-acme"
-    (root / "default").mkdir(parents=True)
-    for name, text in (
-        ("app", APP_CONF),
-        ("props", PROPS),
-        ("eventtypes", EVENTTYPES),
-        ("tags", TAGS),
-    ):
-        (root / "default" / f"{name}.conf").write_text(text, encoding="utf-8")
-    archive = tmp / "TA-acme-1.0.0.tgz"
-    with tarfile.open(archive, "w:gz") as tar:
-        tar.add(root, arcname="TA-acme")
-    return archive
+    return acme_package(tmp)
 
 
 def stage(
