@@ -18,11 +18,29 @@ from engine.conf.ta import TA
 from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationRequest
 from engine.sandbox.pipeline import run_sandbox
+from engine.sandbox.report import ValidationReport
 from engine.settings import SandboxSettings
 
 LIMIT = sys.getrecursionlimit()
 NOW = datetime(2024, 6, 1, tzinfo=UTC)
 DEPTHS = [*range(LIMIT - 150, LIMIT + 10), 5 * LIMIT]
+
+
+def _report(ta: TA, sample: Path, sourcetype: str) -> ValidationReport:
+    return run_sandbox(
+        ta=ta,
+        samples=[sample],
+        sourcetype=sourcetype,
+        source=None,
+        host=None,
+        settings=SandboxSettings(now=NOW),
+    ).report
+
+
+def _one_event(tmp_path: Path) -> Path:
+    sample = tmp_path / "s.log"
+    sample.write_text("2024-01-01 10:00:00 a=1\n", encoding="utf-8")
+    return sample
 
 
 def _event(depth: int) -> str:
@@ -39,21 +57,10 @@ def test_the_sandbox_reads_deep_json_without_overflowing(tmp_path: Path) -> None
     sample = tmp_path / "deep.json"
     sample.write_text("".join(_event(depth) for depth in DEPTHS), encoding="utf-8")
     for sourcetype in ("j:kv", "j:indexed"):
-        report = run_sandbox(
-            ta=ta,
-            samples=[sample],
-            sourcetype=sourcetype,
-            source=None,
-            host=None,
-            settings=SandboxSettings(now=NOW),
-        ).report
-        assert report.events >= len(DEPTHS)
+        assert _report(ta, sample, sourcetype).events >= len(DEPTHS)
     shallow = tmp_path / "shallow.json"
     shallow.write_text(_event(3), encoding="utf-8")
-    fields = run_sandbox(
-        ta=ta, samples=[shallow], sourcetype="j:kv", source=None, host=None,
-        settings=SandboxSettings(now=NOW),
-    ).report.fields  # fmt: skip
+    fields = _report(ta, shallow, "j:kv").fields
     assert {"x.a.a.a", "x"} <= {item.name for item in fields}
 
 
@@ -84,12 +91,7 @@ def test_deeply_nested_expressions_are_configuration_errors(
     ta = TA(app_id="TA-deep", version="1.0.0")
     ta.conf(conf).set("st" if conf == "props" else "deep", key, value)
     ta.tags.set("eventtype=deep", "network", "enabled")
-    sample = tmp_path / "s.log"
-    sample.write_text("2024-01-01 10:00:00 a=1\n", encoding="utf-8")
-    report = run_sandbox(
-        ta=ta, samples=[sample], sourcetype="st", source=None, host=None,
-        settings=SandboxSettings(now=NOW),
-    ).report  # fmt: skip
+    report = _report(ta, _one_event(tmp_path), "st")
     assert report.events == 1
     assert any("nested too deeply" in warning for warning in report.warnings), report.warnings
 
@@ -99,10 +101,5 @@ def test_eventtypes_naming_each_other_thousands_deep_do_not_match(tmp_path: Path
     for number in range(3000):
         ta.eventtypes.set(f"e{number}", "search", f"eventtype=e{number + 1}")
     ta.eventtypes.set("e3000", "search", "a=1")
-    sample = tmp_path / "s.log"
-    sample.write_text("2024-01-01 10:00:00 a=1\n", encoding="utf-8")
-    report = run_sandbox(
-        ta=ta, samples=[sample], sourcetype="st", source=None, host=None,
-        settings=SandboxSettings(now=NOW),
-    ).report  # fmt: skip
-    assert report.events == 1
+    report = _report(ta, _one_event(tmp_path), "st")
+    assert report.events == 1 and report.fields
