@@ -26,17 +26,16 @@ def _peak_mib() -> float:
 
 def _child(way: str, document: Path, store: Path) -> None:
     from storage.objects import LocalObjectStore
-    from tasks import backends
-    from tasks.knowledge import check_document, upload_document
+    from tasks.knowledge_document import check_document, upload_document
 
     objects = LocalObjectStore(root=store)
-    backends.install(backends.Backends(objects=objects, bucket="local", download_s3=print))
     size = document.stat().st_size
     before = _peak_mib()
     start = time.perf_counter()
     if way == "streamed":
         digest = check_document(document, kind="pdf", max_bytes=size)
-        upload_document(document, f"knowledge/{digest[:16]}/x.pdf", max_bytes=size, on_read=None)
+        key = f"knowledge/{digest[:16]}/x.pdf"
+        upload_document(document, key, objects=objects, max_bytes=size, on_read=None)
     else:  # what register_document did before: the whole file in memory to hash it
         digest = hashlib.sha256(document.read_bytes()).hexdigest()
         objects.put_file(f"knowledge/{digest[:16]}/x.pdf", document)
