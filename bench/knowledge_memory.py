@@ -1,10 +1,12 @@
-"""Peak memory of `knowledge add` on a big document: streamed now, read whole before.
+"""Peak memory of checking a big knowledge document: streamed now, read whole before.
 
     python -m bench.knowledge_memory [--mib 1024]
 
-Each way runs in a fresh process on the same file (a PDF header, then zeros) and stores the
-document in a local object store in a temporary folder; the table gives the process's peak
-resident memory after its imports and at the end, so the difference is what the document cost.
+`knowledge add` checks and hashes a document (``engine.knowledge.documents``) before the object
+store copies it in chunks (storage's ``put_stream``, streamed already); the hashing is what read
+the whole file before. Each way runs in a fresh process on the same file (a PDF header, then
+zeros); the table gives the peak resident memory after the imports and at the end, so the
+difference is what the document cost.
 """
 
 from __future__ import annotations
@@ -24,21 +26,16 @@ def _peak_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
-def _child(way: str, document: Path, store: Path) -> None:
-    from storage.objects import LocalObjectStore
-    from tasks.knowledge_document import check_document, upload_document
+def _child(way: str, document: Path) -> None:
+    from engine.knowledge.documents import check_document
 
-    objects = LocalObjectStore(root=store)
     size = document.stat().st_size
     before = _peak_mib()
     start = time.perf_counter()
     if way == "streamed":
-        digest = check_document(document, kind="pdf", max_bytes=size)
-        key = f"knowledge/{digest[:16]}/x.pdf"
-        upload_document(document, key, objects=objects, max_bytes=size, on_read=None)
+        check_document(document, kind="pdf", max_bytes=size)
     else:  # what register_document did before: the whole file in memory to hash it
-        digest = hashlib.sha256(document.read_bytes()).hexdigest()
-        objects.put_file(f"knowledge/{digest[:16]}/x.pdf", document)
+        hashlib.sha256(document.read_bytes()).hexdigest()
     seconds = time.perf_counter() - start
     print(json.dumps({"before": before, "peak": _peak_mib(), "seconds": seconds}))
 
@@ -46,11 +43,11 @@ def _child(way: str, document: Path, store: Path) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mib", type=int, default=1024, help="document size in MiB")
-    parser.add_argument("--child", nargs=3, metavar=("WAY", "DOCUMENT", "STORE"))
+    parser.add_argument("--child", nargs=2, metavar=("WAY", "DOCUMENT"))
     args = parser.parse_args()
     if args.child:
-        way, document, store = args.child
-        _child(way, Path(document), Path(store))
+        way, document = args.child
+        _child(way, Path(document))
         return
     with tempfile.TemporaryDirectory(prefix="tagen-bench-") as tmp:
         document = Path(tmp) / "big.pdf"
@@ -62,10 +59,9 @@ def main() -> None:
             f"{'way':<12} {'after imports':>14} {'peak':>10} {'document cost':>14} {'seconds':>8}"
         )
         for way in ("streamed", "read whole"):
-            store = Path(tmp) / way.replace(" ", "-")
             command = [sys.executable, "-m", "bench.knowledge_memory", "--child"]
             done = subprocess.run(
-                [*command, way, str(document), str(store)],
+                [*command, way, str(document)],
                 capture_output=True,
                 text=True,
                 check=True,

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import os
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -13,8 +11,8 @@ from typing import BinaryIO, cast
 
 from prefect import task
 
-from engine.conf.ta import InvalidTAError
 from engine.knowledge.chunk import Chunk, chunk_sections
+from engine.knowledge.documents import DocumentError, DocumentTooLargeError, check_document
 from engine.knowledge.extract import (
     DOCUMENT_KINDS,
     KnowledgeExtractionError,
@@ -25,7 +23,7 @@ from engine.knowledge.extract import (
     text_sections,
 )
 from engine.packaging.unpack import UnsafeArchiveError, unpacked_ta
-from engine.samples import SampleError, open_regular, read_sample_text
+from engine.samples import open_regular, read_sample_text
 from storage.db.enums import AuditAction, AuditEntity
 from storage.db.repositories.knowledge_chunk import ChunkText
 from storage.objects import ObjectStore, StoredObject
@@ -43,9 +41,6 @@ from tasks.runtime import (
 INDEX_NAME = "postgres-fts"
 BUILTIN_PACK = Path(__file__).with_name("knowledge_pack")
 MAX_DOCUMENT_CHARS = 5_000_000
-PREVIEW_CHARS = 4096
-CHUNK_BYTES = 1 << 20
-PDF_MAGIC = b"%PDF-"
 
 
 def extract_sections(path: Path, *, kind: str, title: str) -> list[Section]:
@@ -82,51 +77,6 @@ class _CountingReader:
         return data
 
 
-def _check_kind(path: Path, kind: str) -> None:
-    """Refuse a document its kind cannot read, before it is stored (indexing would fail later)."""
-    if kind == "ta_archive":
-        with unpacked_ta(path):  # size, ratio, file-count, link and traversal limits
-            return
-    if kind == "pdf":
-        with open_regular(path, what="document") as handle:
-            if handle.read(len(PDF_MAGIC)) != PDF_MAGIC:
-                raise LifecycleError(f"document {path}: not a PDF (no %PDF- header)")
-        return
-    read_sample_text(path, max_chars=PREVIEW_CHARS)  # empty, binary or unreadable text
-
-
-def check_document(
-    path: Path, *, kind: str, max_bytes: int, on_read: Callable[[int], None] | None = None
-) -> str:
-    """What `knowledge add` verifies before anything is stored; returns the SHA-256.
-
-    The size limit is checked from the file's size before a byte is read, the digest is
-    computed in chunks and archives are unpacked through ``safe_unpack``: memory stays flat
-    whatever the file's size.
-    """
-    if kind not in DOCUMENT_KINDS:
-        raise LifecycleError(f"unknown document type {kind!r} (one of {', '.join(DOCUMENT_KINDS)})")
-    try:
-        with open_regular(path, what="document") as handle:
-            size = os.fstat(handle.fileno()).st_size
-            if size > max_bytes:
-                raise LifecycleError(
-                    f"document {path}: {size} bytes is more than the {max_bytes} allowed "
-                    f"(SystemConfig {MAX_DOCUMENT_BYTES[0]})"
-                )
-            digest = hashlib.sha256()
-            while chunk := handle.read(CHUNK_BYTES):
-                digest.update(chunk)
-                if on_read is not None:
-                    on_read(len(chunk))
-        _check_kind(path, kind)
-    except SampleError as exc:  # names the document already
-        raise LifecycleError(str(exc)) from exc
-    except (UnsafeArchiveError, InvalidTAError) as exc:
-        raise LifecycleError(f"document {path}: {exc}") from exc
-    return digest.hexdigest()
-
-
 def upload_document(
     path: Path,
     key: str,
@@ -151,16 +101,22 @@ async def register_document(
 ) -> tuple[str, bool]:
     """Store a document and its row unless the same content is already registered.
 
-    The file is checked (:func:`check_document`) and streamed to the object store, never read
-    whole; ``on_read`` hears of every chunk read (twice the size: hashing, then storing).
+    The file is checked (``engine.knowledge.documents.check_document``) and streamed to the
+    object store, never read whole; ``on_read`` hears of every chunk read (twice the size:
+    hashing, then storing).
     Idempotent in PostgreSQL (content_hash is unique). Each attempt uploads under its own key,
     with no transaction open, so the object of a losing or failed attempt can be deleted without
     touching the winner's.
     """
     max_bytes = await read_config_int(MAX_DOCUMENT_BYTES)
-    digest = await asyncio.to_thread(
-        check_document, path, kind=kind, max_bytes=max_bytes, on_read=on_read
-    )
+    try:
+        digest = await asyncio.to_thread(
+            check_document, path, kind=kind, max_bytes=max_bytes, on_read=on_read
+        )
+    except DocumentTooLargeError as exc:
+        raise LifecycleError(f"{exc} (SystemConfig {MAX_DOCUMENT_BYTES[0]})") from exc
+    except DocumentError as exc:
+        raise LifecycleError(str(exc)) from exc
     async with unit_of_work() as uow:
         same = await uow.knowledge.get_all(0, 1, filters={"content_hash": digest})
     if same:

@@ -37,13 +37,25 @@ def cli_errors() -> Iterator[None]:
     except (StorageError, EmbeddedDatabaseError, CommandError) as exc:
         raise fail(str(exc)) from None
     except ValidationError as exc:
-        first = exc.errors()[0]
-        where = ".".join(str(part) for part in first["loc"]) or exc.title
-        raise fail(f"invalid setting {where}: {first['msg']}") from None
+        raise fail(one_line(exc)) from None
     except SQLAlchemyError as exc:
         raise fail(f"database: {describe_database_error(exc)}") from None
     except OSError as exc:  # e.g. TAGEN_HOME not writable
-        raise fail(str(exc)) from None
+        raise fail(one_line(exc)) from None
+
+
+def one_line(exc: BaseException) -> str:
+    """``exc`` as a single line: a setting that failed validation, a path and what the system
+    said about it (without ``[Errno N]``), or the message with its whitespace folded."""
+    from engine.outputs import os_reason
+
+    if isinstance(exc, ValidationError):
+        first = exc.errors()[0]
+        where = ".".join(str(part) for part in first["loc"]) or exc.title
+        return f"invalid setting {where}: {first['msg']}"
+    if isinstance(exc, OSError) and exc.filename is not None:
+        return f"{exc.filename}: {os_reason(exc)}"
+    return " ".join(str(exc).split()) or type(exc).__name__
 
 
 @contextlib.contextmanager

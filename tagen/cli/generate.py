@@ -28,7 +28,7 @@ from engine.outputs import OutputError
 from engine.packaging.archive import PackagingError
 from engine.samples import observe_reads
 from storage.breaker import LLM, CircuitBreaker
-from tagen.cli.errors import one_line
+from tagen.cli.common import one_line
 from tagen.cli.progress import ProgressOption, byte_progress
 from tagen.llm import LlmSettings, llm_planner
 

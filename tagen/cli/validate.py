@@ -23,7 +23,7 @@ from engine.sandbox.report import ValidationReport
 from engine.sandbox.routes import InputRoute
 from engine.sandbox.validate import validate_package
 from engine.settings import SandboxSettings, get_sandbox_settings
-from tagen.cli.errors import one_line
+from tagen.cli.common import one_line
 from tagen.cli.progress import ProgressOption, byte_progress
 
 FIELDS_SHOWN = 20
