@@ -191,7 +191,7 @@ def json_key_parents(event: str) -> dict[str, list[tuple[str, ...]]]:
         return {}
     try:
         document = json.loads(event[start:])
-    except ValueError:
+    except (ValueError, RecursionError):  # RecursionError: nested beyond the stack
         return {}
     found: dict[str, list[tuple[str, ...]]] = {}
     # Depth-first in document order (children pushed reversed), without recursion: a key is

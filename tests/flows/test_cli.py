@@ -71,12 +71,17 @@ def cli_objects(test_backends: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator
     """The CLI's own backends (tagen.wiring) store objects where the other suites look: a
     document it registers stays indexable by the indexing flows that run later."""
     from storage.objects.settings import get_object_store_settings
+    from tasks import backends as task_backends
 
     root = test_backends.objects.root
     monkeypatch.setenv("TAGEN_OBJECTS_URL", str(root))
     get_object_store_settings.cache_clear()
+    # Another factory first, so the CLI's install() builds its backends again from the
+    # environment instead of keeping what an earlier command built.
+    task_backends.install(test_backends)
     yield root
     get_object_store_settings.cache_clear()
+    task_backends.install(test_backends)
 
 
 def _storage_key(document_id: str) -> str:
