@@ -9,7 +9,7 @@ STAMP := $(VENV)/.installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet -e '.[dev,onnx]'
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -32,6 +32,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.sandbox_throughput
 	$(BIN)/python -m bench.fuzz
 	$(BIN)/python -m bench.knowledge_memory
+	$(BIN)/python -m bench.retrieval
 
 clean:
 	rm -rf $(VENV) build *.egg-info

@@ -1,4 +1,5 @@
-"""Indexing: register the built-in knowledge pack, then index every unindexed document."""
+"""Indexing: register the built-in knowledge pack, then index every document the current vector
+index lacks (full-text chunks and one vector per chunk)."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from prefect import flow, get_run_logger
 
 from tasks.knowledge_document import (
     builtin_pack,
+    check_vector_index,
     index_document,
     list_unindexed,
     register_pack_document,
@@ -13,7 +15,8 @@ from tasks.knowledge_document import (
 
 
 @flow(name="knowledge-indexing", log_prints=True)
-async def knowledge_indexing(include_builtin_pack: bool = True) -> dict[str, int]:
+async def knowledge_indexing(include_builtin_pack: bool = True) -> dict[str, int | str | None]:
+    index = await check_vector_index()  # an embedder/store mismatch stops here, once
     if include_builtin_pack:
         for path in builtin_pack():  # one task (one unit of work) per document
             await register_pack_document(path)
@@ -25,4 +28,9 @@ async def knowledge_indexing(include_builtin_pack: bool = True) -> dict[str, int
         except ValueError as exc:  # one unreadable document must not stop the others
             failed += 1
             get_run_logger().error("document %s not indexed: %s", document_id, exc)
-    return {"documents": len(indexed), "chunks": sum(indexed.values()), "failed": failed}
+    return {
+        "documents": len(indexed),
+        "chunks": sum(indexed.values()),
+        "failed": failed,
+        "index": index["index"],
+    }

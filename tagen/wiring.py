@@ -18,8 +18,11 @@ Everything the tasks use comes from `build_backends()`, handed to them through
 - LLM, by `OPENAI_API_KEY` / `OPENAI_BASE_URL` / `TAGEN_LLM_*` (tagen.llm): generation asks it
   when a key and a model are configured (SystemConfig `LLM_MODEL`, `AI_GENERATION_ENABLED`,
   `LLM_SEND_RAW` and `LLM_TOKEN_BUDGET` override at run time: tasks.generation_session).
-
-The embedder and vector store of knowledge retrieval take their place here as they arrive.
+- embedder, by `TAGEN_EMBEDDINGS_KIND`: `hashing` (default, offline), `minilm` (offline, the
+  `[onnx]` extra) or `openai` (any OpenAI-compatible `/v1/embeddings`).
+- vector store, by `TAGEN_VECTORS_KIND`: `pgvector` (default, the application database) or
+  `pinecone`; opened on the embedder's namespace. The settings models refuse other kinds;
+  Pinecone without an index name fails here.
 """
 
 from __future__ import annotations
@@ -45,6 +48,17 @@ from storage.objects import (
     parse_s3_url,
 )
 from storage.settings import get_storage_settings
+from storage.vectors import (
+    DEFAULT_HASHING_DIMENSIONS,
+    Embedder,
+    EmbeddingSettings,
+    HashingEmbedder,
+    VectorConfigurationError,
+    VectorStore,
+    VectorStoreSettings,
+    get_embedding_settings,
+    get_vector_store_settings,
+)
 from tagen.llm import LlmSettings, OpenAIProvider
 from tasks import backends as task_backends
 from tasks.validators import LocalValidator, ValidationInput, ValidationResult, Validator
@@ -155,11 +169,73 @@ def build_object_store(settings: ObjectStoreSettings) -> tuple[ObjectStore, str]
     )
 
 
+def build_embedder(settings: EmbeddingSettings) -> Embedder:
+    if settings.kind == "hashing":
+        return HashingEmbedder(settings.dimensions or DEFAULT_HASHING_DIMENSIONS)
+    if settings.kind == "minilm":
+        from storage.vectors.minilm import DIMENSIONS, MiniLMEmbedder
+
+        if settings.dimensions not in (None, DIMENSIONS):
+            raise VectorConfigurationError(
+                f"TAGEN_EMBEDDINGS_DIMENSIONS={settings.dimensions}: MiniLM makes {DIMENSIONS}"
+            )
+        return MiniLMEmbedder()
+    if settings.kind == "openai":
+        from openai import OpenAI
+
+        from storage.vectors.openai_embeddings import OpenAIEmbedder
+
+        # The client reads OPENAI_API_KEY and OPENAI_BASE_URL itself.
+        client = OpenAI(timeout=settings.timeout, max_retries=settings.max_retries)
+        return OpenAIEmbedder.connect(
+            client=client,
+            model=settings.model,
+            dimensions=settings.dimensions,
+            batch_size=settings.batch_size,
+        )
+    raise VectorConfigurationError(f"TAGEN_EMBEDDINGS_KIND {settings.kind!r} is not known")
+
+
+def build_vector_store(settings: VectorStoreSettings, embedder: Embedder) -> VectorStore:
+    if settings.kind == "pgvector":
+        from storage.vectors.pgvector_store import PgVectorStore
+
+        return PgVectorStore(
+            sessions=get_session_factory, namespace=embedder.name, dimensions=embedder.dimensions
+        )
+    if settings.kind == "pinecone":
+        from pinecone import Pinecone
+
+        from storage.vectors.pinecone_store import PineconeVectorStore
+
+        if not settings.pinecone_index:
+            raise VectorConfigurationError(
+                "TAGEN_VECTORS_KIND=pinecone needs TAGEN_VECTORS_PINECONE_INDEX (the index name)"
+            )
+        # The client reads PINECONE_API_KEY itself and retries 429/5xx with backoff.
+        client = Pinecone(timeout=settings.pinecone_timeout)
+        index = (
+            client.index(host=settings.pinecone_host)
+            if settings.pinecone_host
+            else client.index(name=settings.pinecone_index)
+        )
+        return PineconeVectorStore(
+            index=index,
+            index_name=settings.pinecone_index,
+            namespace=embedder.name,
+            dimensions=embedder.dimensions,
+        )
+    raise VectorConfigurationError(f"TAGEN_VECTORS_KIND {settings.kind!r} is not known")
+
+
 def build_backends(
     settings: ObjectStoreSettings | None = None,
     validation: ValidationBackendSettings | None = None,
     sandbox: SandboxSettings | None = None,
     llm: LlmSettings | None = None,
+    *,
+    embeddings: EmbeddingSettings | None = None,
+    vectors: VectorStoreSettings | None = None,
 ) -> task_backends.Backends:
     """Every backend of the tasks, from the given settings or the environment's."""
     settings = settings or get_object_store_settings()
@@ -173,6 +249,7 @@ def build_backends(
         source_bucket, key = parse_s3_url(uri)
         _s3_client(settings).download_file(source_bucket, key, str(destination))
 
+    embedder = build_embedder(embeddings or get_embedding_settings())
     return task_backends.Backends(
         sessions=get_session_factory,
         objects=store,
@@ -182,6 +259,8 @@ def build_backends(
         validator=ConfiguredValidator(
             objects=store, sandbox=sandbox, default=default, sessions=get_session_factory
         ),
+        embedder=embedder,
+        vectors=build_vector_store(vectors or get_vector_store_settings(), embedder),
         llm=OpenAIProvider(llm or LlmSettings()),
     )
 

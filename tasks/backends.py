@@ -1,4 +1,5 @@
-"""The backends tasks use, provided by the composition root (tagen.wiring).
+"""The backends tasks use, provided by the composition root (tagen.wiring): the database,
+objects, sandbox settings, validator, embedder and vector store.
 
 Tasks never choose a backend nor read a setting, and do not know who chooses: tagen registers
 how to build them with `provide()` before a flow runs. In-process callers (the CLI, the demo,
@@ -21,6 +22,7 @@ from engine.settings import SandboxSettings
 from storage.breaker import BreakerPolicy, CircuitBreaker
 from storage.db.unit_of_work import UnitOfWork
 from storage.objects import ObjectStore
+from storage.vectors import Embedder, VectorStore
 from tasks.validators.protocol import Validator
 
 
@@ -62,6 +64,9 @@ class Backends:
     validator alike."""
     validator: Validator
     """Where VALIDATING judges a revision (local emulator or a Kubernetes Job)."""
+    embedder: Embedder
+    vectors: VectorStore
+    """Chunk vectors in the embedder's namespace (built for that embedder)."""
     llm: LlmProvider | None = None
     """The LLM generation may ask (None: the rules only)."""
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import uuid
-from dataclasses import dataclass
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,8 @@ from prefect import task
 
 from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationError, GenerationRequest, GenerationResult
+from engine.generator.redact import Redactor
+from engine.samples import sniff_encoding
 from storage.db.enums import AuditAction, RequestStatus, TARevisionType
 from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
@@ -28,6 +29,7 @@ from tasks.backends import get_backends, unit_of_work
 from tasks.errors import LifecycleError
 from tasks.generation_session import choose_planner, record_session
 from tasks.request import move_request
+from tasks.retrieval import KnowledgeSnippet, search_knowledge
 from tasks.runtime import (
     KNOWLEDGE_SNIPPETS,
     RETRY_DELAYS_S,
@@ -38,12 +40,8 @@ from tasks.runtime import (
 from tasks.ta_revision import store_revision
 from tasks.validation_run import ValidationOutcome
 
-
-@dataclass(frozen=True)
-class KnowledgeSnippet:
-    document_id: str
-    title: str
-    text: str
+QUERY_SAMPLE_CHARS = 2000
+"""How much of the first sample joins the retrieval query (whole lines)."""
 
 
 def generator_version() -> str:
@@ -55,22 +53,33 @@ def generator_version() -> str:
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def retrieve_knowledge(request_id: str) -> list[KnowledgeSnippet]:
-    """Full-text search over indexed knowledge with the request's words."""
+    """Hybrid search over indexed knowledge with the request's words and the head of its first
+    sample (redacted: the query may go to an embeddings API)."""
+    rid = uuid.UUID(request_id)
     async with unit_of_work() as uow:
-        request = await uow.requests.get(uuid.UUID(request_id))
+        request = await uow.requests.get(rid)
         limit = await config_int(uow, KNOWLEDGE_SNIPPETS)
-        terms = " ".join(
-            part
-            for part in (
-                request.source_system,
-                request.description or "",
-                request.extra_metadata.get("sourcetype") or "",
-                "CIM data model tags" if request.cim_required else "",
-            )
-            if part
-        )
-        hits = await uow.chunks.search(terms, limit=limit)
-    return [KnowledgeSnippet(str(h.document_id), h.title, h.content) for h in hits]
+        samples = await uow.samples.get_by_request(rid)
+        terms = [
+            request.source_system,
+            request.description or "",
+            request.extra_metadata.get("sourcetype") or "",
+            "CIM data model tags" if request.cim_required else "",
+        ]
+    head = await asyncio.to_thread(_sample_head, samples[0].storage_key) if samples else ""
+    query = "\n".join(part for part in (*terms, head) if part)
+    return await search_knowledge(query, limit=limit)
+
+
+def _sample_head(key: str) -> str:
+    """The whole lines within the first QUERY_SAMPLE_CHARS characters of a stored sample,
+    redacted (placeholders may make them a little longer)."""
+    with get_backends().objects.open(key) as stream:
+        head = stream.read(QUERY_SAMPLE_CHARS * 4)
+    text = head.decode(sniff_encoding(head), errors="replace")[:QUERY_SAMPLE_CHARS]
+    if len(text) == QUERY_SAMPLE_CHARS and "\n" in text:
+        text = text[: text.rindex("\n")]  # whole lines only
+    return Redactor(ip_shape=False).redact(text)
 
 
 def config_summary(result: GenerationResult) -> dict[str, Any]:
@@ -171,6 +180,7 @@ async def generate_revision(
                     "generator_version": generator_version(),
                     "knowledge_document_ids": sorted({k.document_id for k in knowledge}),
                     "knowledge_titles": [k.title for k in knowledge],
+                    "knowledge_sources": [list(k.sources) for k in knowledge],
                     "repaired_from": [f.run_id for f in failures],
                     "repairs": list(result.repairs),
                     "planner": result.planner,

@@ -1,4 +1,5 @@
-"""Knowledge documents: register (built-in pack, CLI uploads) and index into full-text chunks."""
+"""Knowledge documents: register (built-in pack, CLI uploads), then index: full-text chunks in
+PostgreSQL and one vector per chunk in the configured vector store."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ from engine.samples import open_regular, read_sample_text
 from storage.db.enums import AuditAction, AuditEntity
 from storage.db.repositories.knowledge_chunk import ChunkText
 from storage.objects import ObjectStore, StoredObject
-from tasks.backends import get_backends, unit_of_work
+from storage.vectors import ChunkVector, VectorConfigurationError
+from tasks.backends import Backends, get_backends, unit_of_work
 from tasks.compensation import discard
 from tasks.errors import LifecycleError
 from tasks.runtime import (
@@ -38,7 +40,6 @@ from tasks.runtime import (
     retry_transient,
 )
 
-INDEX_NAME = "postgres-fts"
 BUILTIN_PACK = Path(__file__).with_name("knowledge_pack")
 MAX_DOCUMENT_CHARS = 5_000_000
 
@@ -176,38 +177,88 @@ async def register_pack_document(path: str) -> str:
     return document_id
 
 
+def vector_index_name(backends: Backends) -> str:
+    """What an indexed document records as its index: the vector store and the embedding
+    namespace (`pgvector/hashing-v1-1024`), so that changing either re-indexes everything."""
+    return f"{backends.vectors.name}/{backends.vectors.namespace}"
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What is embedded for a chunk: its section title (document, file, stanza) and its text."""
+    return f"{chunk.title}\n{chunk.text}"
+
+
+@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def check_vector_index() -> dict[str, int | str | None]:
+    """Fail fast when the vector store holds vectors of another length than the embedder's
+    (a Pinecone index created for another model); returns the store's figures."""
+    backends = get_backends()
+    stats = await backends.vectors.stats()
+    dimensions = await asyncio.to_thread(lambda: backends.embedder.dimensions)
+    if stats.dimension is not None and stats.dimension != dimensions:
+        raise VectorConfigurationError(
+            f"vector store {backends.vectors.name} holds {stats.dimension}-dimension vectors but "
+            f"embedder {backends.embedder.name} makes {dimensions}: use an index of "
+            f"{dimensions} dimensions or an embedder of {stats.dimension}"
+        )
+    return {"index": vector_index_name(backends), "vectors": stats.vectors}
+
+
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def list_unindexed(limit: int = 100) -> list[str]:
+    """Documents to index: never indexed, or indexed into another index than the current one."""
+    index = vector_index_name(get_backends())
     async with unit_of_work() as uow:
-        return [str(d.id) for d in await uow.knowledge.get_unindexed_documents(limit)]
+        return [str(d.id) for d in await uow.knowledge.get_documents_to_index(index, limit)]
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def index_document(document_id: str) -> int:
-    """Extract, chunk and index one document; re-indexing replaces its chunks.
+    """Extract, chunk, embed and index one document; re-indexing replaces chunks and vectors.
 
-    Fetching and extracting (blocking I/O, PDF parsing) run in a worker thread with no
-    transaction open; the chunks are written in one unit of work afterwards.
+    Fetching, extracting and embedding (blocking I/O, PDF parsing, an embeddings API) run in
+    worker threads with no transaction open. The chunks are committed first; the vectors are
+    then written (ids are (document, ordinal): a re-index overwrites them in place) and those
+    beyond the new chunk count deleted; only then is the document marked indexed, so a failure
+    at any step leaves it to the next run, which redoes every step idempotently.
     """
     did = uuid.UUID(document_id)
+    backends = get_backends()
     async with unit_of_work() as uow:
         document = await uow.knowledge.get(did)
         key, kind, title = document.storage_key, document.document_type, document.title
     chunks = await asyncio.to_thread(_fetch_and_chunk, key, kind=kind, title=title)
+    vectors = await asyncio.to_thread(backends.embedder.embed, [embedding_text(c) for c in chunks])
     async with unit_of_work() as uow:
         count = await uow.chunks.replace_for_document(
             did, [ChunkText(c.ordinal, c.title, c.text) for c in chunks]
         )
-        await uow.knowledge.mark_as_indexed(did, INDEX_NAME, count)
+        await uow.commit()
+    written = await backends.vectors.upsert(
+        [
+            ChunkVector(did, chunk.ordinal, values, {"document_type": kind})
+            for chunk, values in zip(chunks, vectors, strict=True)
+        ]
+    )
+    await backends.vectors.delete_document(did, from_ordinal=len(chunks))
+    index = vector_index_name(backends)
+    async with unit_of_work() as uow:
+        await uow.knowledge.mark_as_indexed(did, index, written)
         await audit(
             uow,
             action=AuditAction.UPDATE,
             entity=AuditEntity.KNOWLEDGE_DOCUMENT,
             entity_id=did,
-            details={"indexed": True, "chunks": count, "index": INDEX_NAME},
+            details={
+                "indexed": True,
+                "chunks": count,
+                "vectors": written,
+                "index": index,
+                "embedder": backends.embedder.name,
+            },
         )
         await uow.commit()
-        return count
+    return count
 
 
 def _fetch_and_chunk(key: str, *, kind: str, title: str) -> list[Chunk]:

@@ -10,7 +10,7 @@ trigger is off for that one statement. Audit entries are read as both spellings 
 Downgrade drops the column and its index.
 
 Revision ID: 0007
-Revises: 0005 (main's head when written; re-chained onto 0006 on merge)
+Revises: 0006
 Create Date: 2026-11-30
 """
 
@@ -23,7 +23,7 @@ from alembic import op
 from sqlalchemy.dialects import postgresql
 
 revision: str = "0007"
-down_revision: str | None = "0005"
+down_revision: str | None = "0006"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

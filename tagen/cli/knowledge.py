@@ -50,7 +50,7 @@ def index() -> None:
 
         install()
 
-        async def _index() -> dict[str, int]:
+        async def _index() -> dict[str, int | str | None]:
             from flows.knowledge_indexing import knowledge_indexing
 
             return await knowledge_indexing()
@@ -58,7 +58,7 @@ def index() -> None:
         result = run_async(_index)
         typer.echo(
             f"indexed {result['documents']} documents ({result['chunks']} chunks), "
-            f"{result['failed']} failed"
+            f"{result['failed']} failed, into {result['index']}"
         )
 
 

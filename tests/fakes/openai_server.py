@@ -23,9 +23,7 @@ from __future__ import annotations
 
 import argparse
 import base64
-import hashlib
 import json
-import math
 import re
 import struct
 import threading
@@ -33,6 +31,7 @@ from collections import defaultdict, deque
 from collections.abc import Callable
 from typing import Any
 
+from storage.vectors import HashingEmbedder
 from tests.fakes.loopback import Answer, LoopbackServer, Recorded
 
 API_KEY = "sk-test-loopback"
@@ -90,20 +89,6 @@ def strict_problem(schema: dict[str, Any], path: str = "") -> str | None:
         if found:
             return found
     return None
-
-
-def _vector(text: str, dimensions: int) -> list[float]:
-    """Signed feature hashing of words and character trigrams, L2-normalised: similar texts
-    get close vectors."""
-    vector = [0.0] * dimensions
-    words = re.findall(r"\w+", text.lower())
-    grams = [w[i : i + 3] for w in words for i in range(max(1, len(w) - 2))]
-    for token in [*words, *grams]:
-        digest = hashlib.blake2b(token.encode(), digest_size=8).digest()
-        index = int.from_bytes(digest[:4], "little") % dimensions
-        vector[index] += 1.0 if digest[4] & 1 else -1.0
-    norm = math.sqrt(sum(v * v for v in vector)) or 1.0
-    return [v / norm for v in vector]
 
 
 class OpenAIServer(LoopbackServer):
@@ -207,7 +192,7 @@ class OpenAIServer(LoopbackServer):
         if any(not text for text in texts):
             return error(400, "'$.input' is invalid: empty string", "invalid_request_error")
         dimensions = int(body.get("dimensions") or self.dimensions)
-        vectors = [_vector(text, dimensions) for text in texts]
+        vectors = HashingEmbedder(dimensions).embed(texts)  # similar texts, close vectors
         encode = body.get("encoding_format", "float")
         data = [
             {

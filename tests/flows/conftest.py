@@ -70,10 +70,12 @@ def prefect_server(db_url: str, tmp_path_factory: pytest.TempPathFactory) -> Ite
 
 
 def local_backends(objects: Any) -> Any:
-    """The application's database, `objects`, the default sandbox settings and the local
-    validator (no S3)."""
+    """The application's database, `objects`, the default sandbox settings, the local
+    validator, the default embedder and pgvector (no S3)."""
     from engine.settings import SandboxSettings
     from storage.db.session import get_session_factory
+    from storage.vectors import HashingEmbedder
+    from storage.vectors.pgvector_store import PgVectorStore
     from tasks import backends as task_backends
     from tasks.validators import LocalValidator
 
@@ -81,6 +83,7 @@ def local_backends(objects: Any) -> Any:
         raise AssertionError("no S3 in these tests")
 
     sandbox = SandboxSettings()
+    embedder = HashingEmbedder()
     return task_backends.Backends(
         sessions=get_session_factory,
         objects=objects,
@@ -88,6 +91,10 @@ def local_backends(objects: Any) -> Any:
         download_s3=no_s3,
         sandbox=sandbox,
         validator=LocalValidator(objects=objects, settings=sandbox),
+        embedder=embedder,
+        vectors=PgVectorStore(
+            sessions=get_session_factory, namespace=embedder.name, dimensions=embedder.dimensions
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from storage.db.models.circuit_breaker import CircuitBreakerState
 from storage.db.models.generation_session import GenerationMessage, GenerationSession
 from storage.db.models.knowledge_chunk import KnowledgeChunk
 from storage.db.models.knowledge_document import KnowledgeDocument
+from storage.db.models.knowledge_vector import KnowledgeVector
 from storage.db.models.log_sample import LogSample
 from storage.db.models.request import Request
 from storage.db.models.role import Role
@@ -38,6 +39,7 @@ __all__ = [
     "GenerationSession",
     "KnowledgeChunk",
     "KnowledgeDocument",
+    "KnowledgeVector",
     "LogSample",
     "Request",
     "RequestStatus",

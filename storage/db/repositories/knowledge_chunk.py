@@ -1,12 +1,14 @@
-"""Knowledge chunks: replace a document's chunks, and rank chunks for a free-text query."""
+"""Knowledge chunks: replace a document's chunks, rank chunks for a free-text query, and read
+chunks by (document, ordinal), the address vector stores use."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
-from sqlalchemy import delete, func, insert, literal_column, or_, select
+from sqlalchemy import Select, delete, func, insert, literal_column, or_, select, tuple_
 
 from storage.db.models.knowledge_chunk import KnowledgeChunk
 from storage.db.models.knowledge_document import KnowledgeDocument
@@ -29,6 +31,7 @@ class ChunkHit:
     title: str
     content: str
     rank: float
+    ordinal: int
 
 
 class KnowledgeChunkRepository(BaseRepository[KnowledgeChunk]):
@@ -74,15 +77,7 @@ class KnowledgeChunkRepository(BaseRepository[KnowledgeChunk]):
             KnowledgeChunk.search_vector, loose
         )
         stmt = (
-            select(
-                KnowledgeChunk.document_id,
-                KnowledgeChunk.id,
-                KnowledgeChunk.title,
-                KnowledgeChunk.content,
-                rank.label("rank"),
-            )
-            .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
-            .where(KnowledgeDocument.is_active.is_(True))
+            self._hits(rank.label("rank"))
             .where(
                 or_(
                     KnowledgeChunk.search_vector.bool_op("@@")(strict),
@@ -92,8 +87,38 @@ class KnowledgeChunkRepository(BaseRepository[KnowledgeChunk]):
             .order_by(rank.desc(), KnowledgeChunk.id)
             .limit(limit)
         )
+        return await self._fetch(stmt)
+
+    async def get_by_keys(self, keys: Sequence[tuple[uuid.UUID, int]]) -> list[ChunkHit]:
+        """Chunks of active documents at these (document_id, ordinal) addresses, in the order
+        of `keys` (rank 0); addresses with no chunk (stale vectors, inactive documents) are
+        left out."""
+        if not keys:
+            return []
+        stmt = self._hits(literal_column("0.0").label("rank")).where(
+            tuple_(KnowledgeChunk.document_id, KnowledgeChunk.ordinal).in_(list(keys))
+        )
+        found = {(hit.document_id, hit.ordinal): hit for hit in await self._fetch(stmt)}
+        return [found[key] for key in keys if key in found]
+
+    @staticmethod
+    def _hits(rank: Any) -> Select[Any]:
+        return (
+            select(
+                KnowledgeChunk.document_id,
+                KnowledgeChunk.id,
+                KnowledgeChunk.title,
+                KnowledgeChunk.content,
+                rank,
+                KnowledgeChunk.ordinal,
+            )
+            .join(KnowledgeDocument, KnowledgeDocument.id == KnowledgeChunk.document_id)
+            .where(KnowledgeDocument.is_active.is_(True))
+        )
+
+    async def _fetch(self, stmt: Select[Any]) -> list[ChunkHit]:
         rows = (await self.session.execute(stmt)).all()
-        return [ChunkHit(row[0], row[1], row[2], row[3], float(row[4])) for row in rows]
+        return [ChunkHit(r[0], r[1], r[2], r[3], float(r[4]), int(r[5])) for r in rows]
 
     async def count_for_document(self, document_id: uuid.UUID) -> int:
         return await self.count({"document_id": document_id})

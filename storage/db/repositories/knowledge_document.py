@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from typing import Any, TypedDict
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from storage.db.errors import InvalidValueError
 from storage.db.models import KnowledgeDocument
@@ -40,6 +40,25 @@ class KnowledgeDocumentRepository(BaseRepository[KnowledgeDocument]):
             .where(KnowledgeDocument.is_active.is_(True))
             .where(KnowledgeDocument.pinecone_indexed.is_(False))
             .order_by(KnowledgeDocument.created_at)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def get_documents_to_index(
+        self, index_name: str, limit: int = 100
+    ) -> list[KnowledgeDocument]:
+        """Active documents not indexed yet, or indexed into another index than `index_name`
+        (the embedder or vector store changed since), oldest first."""
+        stmt = (
+            select(KnowledgeDocument)
+            .where(KnowledgeDocument.is_active.is_(True))
+            .where(
+                or_(
+                    KnowledgeDocument.pinecone_indexed.is_(False),
+                    KnowledgeDocument.pinecone_index_name.is_distinct_from(index_name),
+                )
+            )
+            .order_by(KnowledgeDocument.created_at, KnowledgeDocument.id)
             .limit(limit)
         )
         return list((await self.session.scalars(stmt)).all())
