@@ -9,8 +9,8 @@ import uuid
 import pytest
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from storage.db.repositories.knowledge_chunk import ChunkText
 
+from storage.db.repositories.knowledge_chunk import ChunkText
 from storage.db.unit_of_work import UnitOfWork
 from storage.vectors import (
     ChunkVector,
