@@ -99,10 +99,12 @@ class _Slot:
 
     def order(
         self, best_coverage: int, now: datetime
-    ) -> tuple[bool, int, int, int, float, bool, int]:
-        """Sort key: competing (found nearly as often as the best), rank, coverage, dates Splunk
-        accepts by default (of two readings of an ambiguous date, the recent one), position,
-        a key before a place, catalogue order."""
+    ) -> tuple[bool, int, int, int, int, float, bool, int]:
+        """Sort key: competing (found nearly as often as the best), rank, coverage, readings
+        that carry their year (of an epoch and a yearless time of the same moment, the epoch:
+        Splunk would give the other a year from its clock), dates Splunk accepts by default (of
+        two readings of an ambiguous date, the recent one), position, a key before a place,
+        catalogue order."""
         hits = self.hits.values()
         starts = [hit.start for hit in hits]
         shapes = Counter(hit.shape for hit in hits)
@@ -113,6 +115,7 @@ class _Slot:
             len(self.hits) < MIN_PREFERRED * best_coverage,
             self.rank,
             -len(self.hits),
+            -sum(1 for hit in hits if hit.has_year),
             -plausible,
             sum(starts) / len(starts),
             self.key is None,

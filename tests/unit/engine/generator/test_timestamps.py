@@ -310,6 +310,18 @@ def test_an_epoch_agreeing_with_a_local_wall_clock_is_the_instant() -> None:
     assert plan.time_format == "%s" and plan.success == 1.0
 
 
+def test_an_epoch_beats_a_yearless_wall_clock_of_the_same_moment() -> None:
+    # An old epoch and a syslog time 8 hours behind it: the yearless reading would get its year
+    # (and zone) from Splunk's clock, the epoch is the instant, old as it is.
+    events = [
+        f"- {1131566461 + 37 * i} 2005.11.09 dn228 Nov  9 12:{1 + i:02d}:{(1 + 37 * i) % 60:02d} "
+        f"dn228/dn228 crond(pam_unix)[{2915 + i}]: session closed for user root"
+        for i in range(6)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.time_format == "%s" and plan.success == 1.0
+
+
 @pytest.mark.parametrize(
     ("line", "time_format"),
     [
