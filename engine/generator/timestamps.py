@@ -77,6 +77,9 @@ MAX_FALLBACKS = 3
 EPOCH_AGREEMENT = timedelta(hours=14, minutes=1)
 """A bare epoch and a calendar time of one event this close are one moment (any UTC offset)."""
 
+ZONE_STEP_S = 900
+"""UTC offsets are whole quarter hours."""
+
 _KEY_WINDOW = 100
 _PCRE_SPECIAL = frozenset("\\^$.|?*+()[]{}-/#")
 _VALUE_AFTER = r"""\s*[:=]\s*["']?"""
@@ -99,12 +102,11 @@ class _Slot:
 
     def order(
         self, best_coverage: int, now: datetime
-    ) -> tuple[bool, int, int, int, int, float, bool, int]:
-        """Sort key: competing (found nearly as often as the best), rank, coverage, readings
-        that carry their year (of an epoch and a yearless time of the same moment, the epoch:
-        Splunk would give the other a year from its clock), dates Splunk accepts by default (of
-        two readings of an ambiguous date, the recent one), position, a key before a place,
-        catalogue order."""
+    ) -> tuple[bool, int, int, float, int, bool, int]:
+        """Sort key: competing (found nearly as often as the best), rank, coverage, position,
+        dates Splunk accepts by default (of two readings of one ambiguous date, the recent
+        one: they share a position, so an old epoch that opens a line still beats a yearless
+        header after it), a key before a place, catalogue order."""
         hits = self.hits.values()
         starts = [hit.start for hit in hits]
         shapes = Counter(hit.shape for hit in hits)
@@ -115,9 +117,8 @@ class _Slot:
             len(self.hits) < MIN_PREFERRED * best_coverage,
             self.rank,
             -len(self.hits),
-            -sum(1 for hit in hits if hit.has_year),
-            -plausible,
             sum(starts) / len(starts),
+            -plausible,
             self.key is None,
             SHAPE_ORDER[shapes.most_common(1)[0][0]],
         )
@@ -243,7 +244,40 @@ def _nesting(
 def _ranked(slots: Sequence[_Slot]) -> list[_Slot]:
     best = max(len(slot.hits) for slot in slots)
     now = datetime.now(UTC)
-    return sorted(slots, key=lambda slot: slot.order(best, now))
+    ranked = sorted(slots, key=lambda slot: slot.order(best, now))
+    dated = _dated_twin(ranked)
+    return ranked if dated is None else [dated, *(slot for slot in ranked if slot is not dated)]
+
+
+def _one_moment(yearless: Found, dated: Found) -> bool:
+    """Whether a dated reading is the same instant as a yearless one, seen from another zone:
+    equal to the second but for a whole quarter-hour offset of at most 14 hours."""
+    moved = dated.value.astimezone(yearless.value.tzinfo).replace(year=yearless.value.year)
+    apart = abs((moved - yearless.value).total_seconds())
+    off = apart % ZONE_STEP_S
+    return apart <= EPOCH_AGREEMENT.total_seconds() and min(off, ZONE_STEP_S - off) < 1
+
+
+def _dated_twin(ranked: Sequence[_Slot]) -> _Slot | None:
+    """A slot that reads, with its year, the very moment the preferred yearless slot reads
+    (a CEF ``rt=`` epoch behind a syslog header): the same time, but Splunk would have to
+    guess the year of the other. Only a key qualifies (its TIME_PREFIX keeps the yearless
+    header as the alternative for events without it; a second keyless place would not), it
+    must be there in every event the preferred slot reads, and collector stamps or other
+    moments never do."""
+    primary = ranked[0]
+    if any(hit.has_year for hit in primary.hits.values()):
+        return None
+    for slot in ranked[1:]:
+        qualifies = slot.key is not None and slot.rank <= UNNAMED
+        if not qualifies or not primary.hits.keys() <= slot.hits.keys():
+            continue
+        pairs = [(hit, slot.hits[i]) for i, hit in primary.hits.items()]
+        if all(dated.has_year for _, dated in pairs) and sum(
+            _one_moment(yearless, dated) for yearless, dated in pairs
+        ) >= MIN_PREFERRED * len(pairs):
+            return slot
+    return None
 
 
 def _chain(ranked: Sequence[_Slot]) -> list[_Slot]:

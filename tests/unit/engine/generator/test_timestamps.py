@@ -322,6 +322,31 @@ def test_an_epoch_beats_a_yearless_wall_clock_of_the_same_moment() -> None:
     assert plan.time_format == "%s" and plan.success == 1.0
 
 
+def test_a_keyed_epoch_of_the_header_moment_wins_and_the_header_stays_its_alternative() -> None:
+    # A yearless syslog header and a dated rt= epoch of the same instant (here 1 hour apart:
+    # another zone): the dated key reads the event, and events without it fall back on the
+    # header through the TIME_PREFIX alternation.
+    events = [
+        f"<134>Feb 18 10:26:{40 + i} fw01 CEF:0|Acme|FW|1.0|Log|Drop|5|act=Drop "
+        f"src=192.0.2.{i} rt={1613640400000 + 1000 * i} dpt=443"
+        for i in range(6)
+    ]
+    plan = infer_timestamps(events, default_tz="Europe/Berlin")
+    assert plan.time_prefix is not None and "rt" in plan.time_prefix
+    assert plan.time_prefix.endswith("|[^>]*>)") and plan.has_year
+
+
+def test_a_dated_time_further_in_does_not_displace_a_yearless_header() -> None:
+    # An application's own dated stamp after the header is at a place, not a key: a TA reading
+    # it would have no fallback for the lines without it, so the header stays.
+    events = [
+        f"Dec 13 11:35:{20 + i} mac app[21]: 2016-12-13 11:35:{20 + i}.420 app[21] checking"
+        for i in range(6)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.time_format == "%b %d %H:%M:%S" and not plan.has_year
+
+
 @pytest.mark.parametrize(
     ("line", "time_format"),
     [
