@@ -1,4 +1,4 @@
-"""`tagen roles init`, `tagen users create|verify`: the people and roles of tagen.
+"""`tagen roles init`, `tagen users create|password|verify`: the people and roles of tagen.
 
 Passwords are read from stdin only (`--password-stdin`), never from an option that would show
 in the process list or the shell history; they are hashed (storage.db.passwords) and never
@@ -79,6 +79,30 @@ def create(
     with cli_errors():
         install()
         typer.echo(run_async(_create))
+
+
+@users_app.command("password")
+def password(
+    username: Annotated[str, typer.Option(help="login name")],
+    password_stdin: Annotated[
+        bool, typer.Option("--password-stdin", help="read the password from stdin (required)")
+    ] = False,
+) -> None:
+    """Set or replace a user's local password (approvers authenticate their decisions with it)."""
+    from storage.db.passwords import hash_password
+    from tagen.wiring import install
+    from tasks.user import set_password
+
+    if not password_stdin:
+        raise fail("--password-stdin is required: a password is read from stdin, never argv")
+
+    async def _set() -> None:
+        await set_password(username, hash_password(_read_password()), via="cli")
+
+    with cli_errors():
+        install()
+        run_async(_set)
+    typer.echo(f"password of {username} set")
 
 
 @users_app.command("verify")
