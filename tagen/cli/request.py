@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Annotated
 
-import click
 import typer
 
 from engine.sandbox.routes import InputRoute
@@ -81,7 +80,7 @@ def _approver_password(approver: str) -> SecretStr:
     if password is None:
         try:
             password = typer.prompt(f"password of {approver}", hide_input=True, err=True)
-        except click.exceptions.Abort:
+        except typer.Abort:
             raise fail(f"no password: set {PASSWORD_ENV} or answer the prompt") from None
     if not password.strip():
         raise fail(f"the password of {approver} must not be empty")
