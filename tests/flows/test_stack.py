@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.db_fixtures import scratch_dir
-from tests.flows.conftest import PASSWORDS, SAMPLE, run
+from tests.flows.conftest import PASSWORDS, SAMPLE, request_details, run
 
 
 def _free_port() -> int:
@@ -161,6 +161,13 @@ def test_up_serves_the_lifecycle_and_a_suspended_approval_resumes_from_a_deploym
     rejected = _tagen(*reject, stdin=password + "\n")  # the prompt reads stdin
     assert rejected.stdout.strip() == f"request {request_id}: REJECTED", rejected.stderr
     assert password not in rejected.stdout + rejected.stderr
+    # the run re-ran from the top after each resume: the first decision, read again without its
+    # password, came from the approval step's cached result instead of failing once more
+    trail = run(request_details(request_id))[1]
+    assert [a.details.get("authentication") for a in trail if "gate" in a.details] == [
+        "failed",
+        "verified",
+    ]
     status = _tagen("request", "status", request_id)
     assert status.stdout.splitlines()[:3] == [
         f"request {request_id}: REJECTED",
