@@ -15,7 +15,13 @@ from prefect.context import FlowRunContext
 from prefect.exceptions import FlowPauseTimeout
 from prefect.flow_runs import apause_flow_run, asuspend_flow_run
 
-from tasks.approval import ApprovalDecision, DecisionOutcome, approval_description, record_decision
+from tasks.approval import (
+    ApprovalDecision,
+    DecisionOutcome,
+    approval_description,
+    erase_credential,
+    record_decision,
+)
 from tasks.artifacts import publish_report
 from tasks.errors import LifecycleError
 from tasks.generation import generate_revision, retrieve_knowledge, start_generation
@@ -51,20 +57,23 @@ class LifecycleResult:
 
 
 async def _wait_for_decision(
-    request_id: str, *, round_: int, refusal: str | None, timeout: int
+    request_id: str, *, key: str, refusal: str | None, timeout: int
 ) -> ApprovalDecision:
-    """Suspend (from a deployment) or pause until the Resume form is submitted."""
+    """Suspend (from a deployment) or pause until the Resume form is submitted; the credential
+    it carries is erased from the Prefect server before anything else happens."""
     summary = await describe_request(request_id)
     form = ApprovalDecision.with_initial_data(
         description=approval_description(summary, refusal=refusal), approved=True
     )
-    key = f"approval-{round_}"
     context = FlowRunContext.get()
     if context is not None and context.flow_run is not None and context.flow_run.deployment_id:
-        return await asuspend_flow_run(wait_for_input=form, timeout=timeout, key=key)
-    return await apause_flow_run(
-        wait_for_input=form, timeout=timeout, poll_interval=POLL_INTERVAL_S, key=key
-    )
+        decision = await asuspend_flow_run(wait_for_input=form, timeout=timeout, key=key)
+    else:
+        decision = await apause_flow_run(
+            wait_for_input=form, timeout=timeout, poll_interval=POLL_INTERVAL_S, key=key
+        )
+    await erase_credential(decision)
+    return decision
 
 
 async def approval_gate(request_id: str) -> DecisionOutcome:
@@ -72,14 +81,20 @@ async def approval_gate(request_id: str) -> DecisionOutcome:
     timeout = await read_config_int(APPROVAL_TIMEOUT_SECONDS)
     refusal: str | None = None
     for round_ in range(1, MAX_DECISIONS + 1):
+        key = f"approval-{round_}"
         try:
             decision = await _wait_for_decision(
-                request_id, round_=round_, refusal=refusal, timeout=timeout
+                request_id, key=key, refusal=refusal, timeout=timeout
             )
         except FlowPauseTimeout:
             return DecisionOutcome("REFUSED", f"approval timed out after {timeout} s")
         outcome = await record_decision(
-            request_id, decision.approved, decision.approver, decision.reason
+            request_id,
+            key,
+            decision.approved,
+            decision.approver,
+            decision.reason,
+            decision.credential,
         )
         if outcome.status != "REFUSED":
             return outcome

@@ -1,6 +1,7 @@
 """`tagen demo`: the whole product on one machine, from a fresh checkout, in one command.
 
-Starts (or reuses) the stack, seeds a requester and an approver, indexes the built-in
+Starts (or reuses) the stack, seeds a requester and an approver (with a password generated for
+this run, never shown: the demo authenticates its approval with it), indexes the built-in
 knowledge pack, submits a request with the bundled nginx sample through the request-lifecycle
 deployment, approves it through Prefect's resume API (the same call the UI's Resume button
 makes), waits for generation and validation and prints the outcome with its timings; every
@@ -10,10 +11,13 @@ step through `tagen.lifecycle`, as the CLI takes them.
 from __future__ import annotations
 
 import asyncio
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from pydantic import SecretStr
 
 from tagen import stack
 
@@ -43,12 +47,17 @@ class Timings:
         return f"total {previous:.1f}s (" + ", ".join(parts) + ")"
 
 
-async def _seed_users() -> None:
+async def _seed_users() -> SecretStr:
+    """The demo's users; the approver gets a new random password, returned."""
     from storage.db.enums import UserRoleEnum
-    from tasks.user import ensure_user
+    from storage.db.passwords import hash_password
+    from tasks.user import ensure_user, set_password
 
     await ensure_user(REQUESTER, roles=(UserRoleEnum.REQUESTOR,))
     await ensure_user(APPROVER, roles=(UserRoleEnum.APPROVER,))
+    password = SecretStr(secrets.token_urlsafe(24))
+    await set_password(APPROVER, hash_password(password.get_secret_value()), via="demo")
+    return password
 
 
 async def _run(echo: Callable[[str], None], timings: Timings, state: stack.StackState) -> str:
@@ -59,7 +68,7 @@ async def _run(echo: Callable[[str], None], timings: Timings, state: stack.Stack
     from tasks.log_sample import SampleSpec
 
     install()
-    await _seed_users()
+    password = await _seed_users()
     indexed = await knowledge_indexing()
     echo(f"knowledge:   {indexed['documents']} new documents indexed ({indexed['chunks']} chunks)")
     timings.mark("seed+index")
@@ -82,12 +91,15 @@ async def _run(echo: Callable[[str], None], timings: Timings, state: stack.Stack
         raise DemoError(f"the flow run ended {kind} before the approval gate; {logs}")
     timings.mark("submit+ingest")
     echo("approval:    waiting at the gate. In the UI: open the flow run above, click Resume,")
-    echo(f"             fill approver={APPROVER}, approved=true. The demo resumes it via the API:")
+    echo("             fill approver, credential (password), approved=true. The demo resumes")
+    echo(f"             it via the API as {APPROVER}, with the password it generated:")
     echo(
-        f"             resume_flow_run({run_id}, "
-        f"run_input={{'approved': True, 'approver': '{APPROVER}', 'reason': 'demo'}})"
+        f"             resume_flow_run({run_id}, run_input={{'approved': True, "
+        f"'approver': '{APPROVER}', 'credential': '**********', 'reason': 'demo'}})"
     )
-    decision = await lifecycle.decide(request_id, approved=True, approver=APPROVER, reason="demo")
+    decision = await lifecycle.decide(
+        request_id, approved=True, approver=APPROVER, password=password, reason="demo"
+    )
     if decision.refusal is not None:
         raise DemoError(f"the approval was refused: {decision.refusal}")
     kind = await lifecycle.wait(run_id, timeout=180)

@@ -20,6 +20,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from pydantic import SecretStr
+
 from engine.sandbox.routes import InputRoute
 from storage.db.enums import AuditEntity, RequestStatus
 from storage.db.models import Request
@@ -151,11 +153,13 @@ async def decide(
     *,
     approved: bool,
     approver: str,
+    password: SecretStr,
     reason: str,
     timeout: float = DEPLOYMENT_WAIT_S,
 ) -> Decision:
-    """Resume the request's run at its approval gate with a decision (what the UI's Resume
-    button sends) and wait until the approval step took it or refused it."""
+    """Resume the request's run at its approval gate with a decision and the approver's
+    password (what the UI's Resume button sends) and wait until the approval step took it or
+    refused it (the run erases the password from its stored input as soon as it reads it)."""
     from prefect.exceptions import FlowPauseTimeout
     from prefect.flow_runs import NotPausedError, aresume_flow_run
 
@@ -166,7 +170,12 @@ async def decide(
     try:
         await aresume_flow_run(
             request.flow_run_id,
-            run_input={"approved": approved, "approver": approver, "reason": reason},
+            run_input={
+                "approved": approved,
+                "approver": approver,
+                "credential": password.get_secret_value(),
+                "reason": reason,
+            },
         )
     except (NotPausedError, FlowPauseTimeout) as exc:
         raise LifecycleError(f"request {request_id} is not waiting for approval ({exc})") from None

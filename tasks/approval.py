@@ -1,29 +1,41 @@
-"""The approval gate's typed input, the approval policy and the recording of a decision.
+"""The approval gate's typed input, its authentication, the approval policy and the recording of
+a decision.
 
 The pause/suspend itself happens in the flow (Prefect allows it only there); this module says
-what the Resume form asks, who may decide (`refusal`: the one place of that policy; the
-repository only records decisions) and turns a submitted decision into APPROVED, REJECTED, or
-a refusal (unknown or inactive approver, missing role, the requester deciding their own
-request, a rejection without a reason) that is audited while the gate waits again.
+what the Resume form asks, proves who decides (the approver's password, checked against
+`users.hashed_password`; failed attempts are audited and, past APPROVAL_MAX_FAILED_LOGINS within
+APPROVAL_LOCKOUT_SECONDS, refuse the approver until the window has passed), who may decide
+(`refusal`: the one place of that policy; the repository only records decisions) and turns a
+submitted decision into APPROVED, REJECTED, or a refusal that is audited while the gate waits
+again.
+
+The password arrives as Prefect run input, which the Prefect server stores: `erase_credential`
+overwrites the stored input without it as soon as the flow has read it, and the password never
+enters a task's cache key, a log, an artifact or an audit entry.
 """
 
 from __future__ import annotations
 
+import json
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Literal
 
-from prefect import task
+from prefect import get_client, task
+from prefect.cache_policies import DEFAULT
 from prefect.input import RunInput
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from storage.db.enums import AuditAction, AuditEntity, RequestStatus, UserRoleEnum
 from storage.db.models import Request, User
+from storage.db.passwords import verify_password
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import unit_of_work
 from tasks.request import RequestSummary, move_request
 from tasks.runtime import (
+    APPROVAL_LOCKOUT_SECONDS,
+    APPROVAL_MAX_FAILED_LOGINS,
     APPROVAL_TIMEOUT_SECONDS,
     RETRY_DELAYS_S,
     audit,
@@ -36,11 +48,29 @@ APPROVER_ROLES = frozenset({UserRoleEnum.APPROVER, UserRoleEnum.ADMIN})
 
 
 class ApprovalDecision(RunInput):
-    """The Resume form: who decides, and what."""
+    """The Resume form: who decides, proven by their password, and what."""
 
     approved: bool = Field(description="Approve (true) or reject (false) the request")
     approver: str = Field(min_length=1, max_length=100, description="Your tagen username")
+    credential: SecretStr = Field(
+        description="Your tagen password (checked, then erased from the run's stored input)"
+    )
     reason: str = Field(default="", max_length=2000, description="Required when rejecting")
+
+
+async def erase_credential(decision: ApprovalDecision) -> None:
+    """Replace the decision the Prefect server stored as the run's input by the same decision
+    without its credential (the server keeps a resumed run's input for good). A suspended run
+    that is resumed reads the erased input again: its decision comes from record_decision's
+    cached result, or is refused, never taken on an empty password."""
+    if not decision.credential.get_secret_value():
+        return
+    key, flow_run_id = decision.metadata.key, decision.metadata.receiver
+    assert key is not None and flow_run_id is not None  # set by RunInput.load
+    erased = {**decision.model_dump(mode="json", exclude={"credential"}), "credential": ""}
+    async with get_client() as client:
+        await client.delete_flow_run_input(flow_run_id, key)
+        await client.create_flow_run_input(flow_run_id, key, json.dumps(erased))
 
 
 @dataclass(frozen=True)
@@ -68,7 +98,8 @@ def approval_description(summary: RequestSummary, *, refusal: str | None = None)
         preview,
         "```",
         "",
-        "Approvers need the APPROVER or ADMIN role and cannot approve their own request.",
+        "Approvers need the APPROVER or ADMIN role and cannot approve their own request;",
+        "`credential` is your tagen password (repeated failures lock the approver out).",
     ]
     if refusal:
         lines[1:1] = ["", f"> **Previous decision refused:** {refusal}"]
@@ -102,11 +133,50 @@ async def refusal(
     return None
 
 
-@task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
+async def lockout(uow: UnitOfWork, username: str) -> str | None:
+    """Why `username` may not decide now (None: they may try): APPROVAL_MAX_FAILED_LOGINS failed
+    authentications within the last APPROVAL_LOCKOUT_SECONDS, counted from the audit log by the
+    database's clock (0: no limit)."""
+    limit = await config_int(uow, APPROVAL_MAX_FAILED_LOGINS)
+    seconds = await config_int(uow, APPROVAL_LOCKOUT_SECONDS)
+    if limit <= 0:
+        return None
+    window = timedelta(seconds=seconds)
+    failures = await uow.audit.get_recent_matching(
+        {"approver": username, "authentication": "failed"}, within=window, limit=limit
+    )
+    if len(failures) < limit:
+        return None
+    until = (failures[-1] + window).astimezone(UTC)
+    return (
+        f"too many failed authentications for approver {username!r} ({limit} within {seconds} s):"
+        f" their decisions are refused until {until:%Y-%m-%d %H:%M:%S} UTC"
+    )
+
+
+def authenticated(user: User | None, credential: SecretStr) -> bool:
+    """Whether `credential` is `user`'s password (a user without one never is)."""
+    hashed = user.hashed_password if user is not None else None
+    return verify_password(hashed, credential.get_secret_value())
+
+
+@task(
+    retries=3,
+    retry_delay_seconds=RETRY_DELAYS_S,
+    retry_condition_fn=retry_transient,
+    cache_policy=DEFAULT - "credential",
+)
 async def record_decision(
-    request_id: str, approved: bool, approver: str, reason: str
+    request_id: str,
+    gate: str,
+    approved: bool,
+    approver: str,
+    reason: str,
+    credential: SecretStr,
 ) -> DecisionOutcome:
-    """Apply a decision, or refuse it (audited) when the approver may not decide."""
+    """Apply a decision, or refuse it (audited) when the approver is locked out, fails to
+    authenticate or may not decide. `gate` is the pause key of the decision's round, so that
+    each round gets its own cached result (the credential is kept out of the cache key)."""
     rid = uuid.UUID(request_id)
     async with unit_of_work() as uow:
         request = await uow.requests.get(rid)
@@ -115,9 +185,20 @@ async def record_decision(
         if request.status is RequestStatus.REJECTED and not approved:
             return DecisionOutcome("REJECTED", request.rejection_reason or "")
         user = await uow.users.get_by_username(approver)
-        refused = await refusal(
-            uow, request, user, username=approver, approved=approved, reason=reason
-        )
+        refused, authentication = await lockout(uow, approver), "locked"
+        if refused is None and not authenticated(user, credential):
+            refused, authentication = (
+                (
+                    f"authentication failed for approver {approver!r}: wrong password, or no "
+                    "password is set for that user (`tagen users password`)"
+                ),
+                "failed",
+            )
+        if refused is None:
+            authentication = "verified"
+            refused = await refusal(
+                uow, request, user, username=approver, approved=approved, reason=reason
+            )
         if refused is not None or user is None:
             await audit(
                 uow,
@@ -130,6 +211,8 @@ async def record_decision(
                     "approver": approver,
                     "approved": approved,
                     "reason": refused,
+                    "authentication": authentication,
+                    "gate": gate,
                 },
             )
             await uow.commit()
@@ -141,7 +224,7 @@ async def record_decision(
             target,
             reason=reason.strip() or None,
             user_id=user.id,
-            details={"approver": approver},
+            details={"approver": approver, "authentication": authentication, "gate": gate},
         )
         await uow.commit()
         status: Literal["APPROVED", "REJECTED"] = "APPROVED" if approved else "REJECTED"

@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlparse
 from prefect import task
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from engine.samples import SampleError, read_sample_text
+from engine.samples import SampleError, open_regular, read_sample_text
 from storage.db.enums import AuditAction, AuditEntity
 from storage.objects import ObjectStore, StoredObject
 from tasks.backends import get_backends, unit_of_work
@@ -99,13 +99,13 @@ def _fetch(spec: SampleSpec, target: Path, download_s3: Callable[[str, Path], No
         target.write_text(spec.value, encoding="utf-8")
         return
     if spec.kind == "path":
-        _copy_local(Path(spec.value).expanduser(), target, spec.value)
+        _copy_local(Path(spec.value).expanduser(), target)
         return
     scheme = urlparse(spec.value).scheme
     if scheme == "s3":
         download_s3(spec.value, target)
     elif scheme == "file":
-        _copy_local(Path(unquote(urlparse(spec.value).path)), target, spec.value)
+        _copy_local(Path(unquote(urlparse(spec.value).path)), target)
     else:
         raise LifecycleError(f"sample {spec.value!r}: unsupported URI scheme (file:// or s3://)")
 
@@ -149,10 +149,14 @@ def _stage_all(
     ]
 
 
-def _copy_local(source: Path, target: Path, spec: str) -> None:
-    if not source.is_file():
-        raise LifecycleError(f"sample {spec!r}: file not found")
-    shutil.copyfile(source, target)
+def _copy_local(source: Path, target: Path) -> None:
+    """Copy a regular file; a missing one, a folder, a FIFO or a device is refused saying which
+    (without a blocking open)."""
+    try:
+        with open_regular(source) as stream, target.open("wb") as copy:
+            shutil.copyfileobj(stream, copy)
+    except SampleError as exc:
+        raise LifecycleError(str(exc)) from exc
 
 
 def _put_all(objects: ObjectStore, request_id: str, staged: list[_Staged]) -> list[StoredObject]:

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from storage.db.enums import AuditAction, AuditEntity, UserRoleEnum
-from storage.db.errors import InvalidValueError
+from storage.db.errors import InvalidValueError, NotFoundError
 from storage.db.models import User
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import unit_of_work
@@ -79,6 +79,25 @@ async def ensure_user(
     """The id of `username`, created with `roles` when missing; the roles are granted."""
     made = await create_user(NewUser(username, email, roles), exist_ok=True, via="seed")
     return made.user_id
+
+
+async def set_password(username: str, hashed_password: str, *, via: str) -> None:
+    """Give `username` a (new) local password, audited without it: an approver needs one to
+    decide requests."""
+    async with unit_of_work() as uow:
+        user = await uow.users.get_by_username(username)
+        if user is None:
+            raise NotFoundError("User", username, field="username")
+        await uow.users.update(user.id, {"hashed_password": hashed_password})
+        await audit(
+            uow,
+            action=AuditAction.UPDATE,
+            entity=AuditEntity.USER,
+            entity_id=user.id,
+            user_id=user.id,
+            details={"username": user.username, "local_password": True, "via": via},
+        )
+        await uow.commit()
 
 
 async def _grant(uow: UnitOfWork, user: User, roles: tuple[UserRoleEnum, ...]) -> None:

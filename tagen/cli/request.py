@@ -1,13 +1,23 @@
-"""`tagen request submit|approve|reject|status|list`: requests through the lifecycle flow."""
+"""`tagen request submit|approve|reject|status|list`: requests through the lifecycle flow.
+
+A decision is authenticated by the approver's password, read from TAGEN_APPROVER_PASSWORD or a
+hidden prompt, never from an option (it would show in the process list and the shell history).
+"""
 
 from __future__ import annotations
 
-from typing import Annotated
+import os
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from engine.sandbox.routes import InputRoute
 from tagen.cli.common import fail, lifecycle_errors, parse_request_id, run_async
+
+if TYPE_CHECKING:
+    from pydantic import SecretStr
+
+PASSWORD_ENV = "TAGEN_APPROVER_PASSWORD"
 
 request_app = typer.Typer(help="TA requests: submit, decide, follow.", no_args_is_help=True)
 
@@ -62,10 +72,26 @@ def submit(
         typer.echo(f"request: {submission.request_id}")
 
 
+def _approver_password(approver: str) -> SecretStr:
+    """The approver's password: TAGEN_APPROVER_PASSWORD, else a prompt that does not echo."""
+    from pydantic import SecretStr
+
+    password = os.environ.get(PASSWORD_ENV)
+    if password is None:
+        try:
+            password = typer.prompt(f"password of {approver}", hide_input=True, err=True)
+        except typer.Abort:
+            raise fail(f"no password: set {PASSWORD_ENV} or answer the prompt") from None
+    if not password.strip():
+        raise fail(f"the password of {approver} must not be empty")
+    return SecretStr(password)
+
+
 def _decide(request_id: str, *, approved: bool, approver: str, reason: str) -> None:
     from tagen.stack import connect_prefect
 
     rid = parse_request_id(request_id)
+    password = _approver_password(approver)
     with lifecycle_errors():
         connect_prefect()  # before Prefect is imported (below)
         from tagen import lifecycle
@@ -73,7 +99,9 @@ def _decide(request_id: str, *, approved: bool, approver: str, reason: str) -> N
 
         install()
         decision = run_async(
-            lambda: lifecycle.decide(rid, approved=approved, approver=approver, reason=reason)
+            lambda: lifecycle.decide(
+                rid, approved=approved, approver=approver, password=password, reason=reason
+            )
         )
         if decision.refusal is not None:
             raise fail(f"refused: {decision.refusal}")
@@ -86,7 +114,8 @@ def approve(
     approver: Annotated[str, typer.Option(help="your username (APPROVER or ADMIN)")],
     reason: Annotated[str, typer.Option(help="note for the audit trail")] = "",
 ) -> None:
-    """Approve a request waiting at the gate (the same call as the UI's Resume button)."""
+    """Approve a request waiting at the gate (the same call as the UI's Resume button); the
+    password comes from TAGEN_APPROVER_PASSWORD or a hidden prompt."""
     _decide(request_id, approved=True, approver=approver, reason=reason)
 
 
@@ -96,7 +125,8 @@ def reject(
     approver: Annotated[str, typer.Option(help="your username (APPROVER or ADMIN)")],
     reason: Annotated[str, typer.Option(help="why (required)")],
 ) -> None:
-    """Reject a request waiting at the gate."""
+    """Reject a request waiting at the gate; the password comes from TAGEN_APPROVER_PASSWORD or
+    a hidden prompt."""
     if not reason.strip():
         raise fail("--reason must not be empty when rejecting")
     _decide(request_id, approved=False, approver=approver, reason=reason)

@@ -1,4 +1,4 @@
-"""`tagen roles init`, `tagen users create|verify`: the people and roles of tagen.
+"""`tagen roles init`, `tagen users create|password|verify`: the people and roles of tagen.
 
 Passwords are read from stdin only (`--password-stdin`), never from an option that would show
 in the process list or the shell history; they are hashed (storage.db.passwords) and never
@@ -18,6 +18,10 @@ roles_app = typer.Typer(
     help="Roles (REQUESTOR, APPROVER, ADMIN, KNOWLEDGE_MANAGER).", no_args_is_help=True
 )
 users_app = typer.Typer(help="Users and their roles.", no_args_is_help=True)
+
+PasswordStdin = Annotated[
+    bool, typer.Option("--password-stdin", help="read the password from stdin (required)")
+]
 
 
 @roles_app.command("init")
@@ -81,18 +85,36 @@ def create(
         typer.echo(run_async(_create))
 
 
+@users_app.command("password")
+def password(
+    username: Annotated[str, typer.Option(help="login name")],
+    password_stdin: PasswordStdin = False,
+) -> None:
+    """Set or replace a user's local password (approvers authenticate their decisions with it)."""
+    from storage.db.passwords import hash_password
+    from tagen.wiring import install
+    from tasks.user import set_password
+
+    _require_stdin(password_stdin)
+
+    async def _set() -> None:
+        await set_password(username, hash_password(_read_password()), via="cli")
+
+    with cli_errors():
+        install()
+        run_async(_set)
+    typer.echo(f"password of {username} set")
+
+
 @users_app.command("verify")
 def verify(
     username: Annotated[str, typer.Option(help="login name")],
-    password_stdin: Annotated[
-        bool, typer.Option("--password-stdin", help="read the password from stdin (required)")
-    ] = False,
+    password_stdin: PasswordStdin = False,
 ) -> None:
     """Check a password read from stdin: exit 0 when it matches, 1 when it does not."""
     from storage.db.unit_of_work import UnitOfWork
 
-    if not password_stdin:
-        raise fail("--password-stdin is required: a password is read from stdin, never argv")
+    _require_stdin(password_stdin)
 
     async def _verify() -> bool:
         password = _read_password()
@@ -105,6 +127,11 @@ def verify(
         typer.echo("invalid username or password", err=True)
         raise typer.Exit(code=1)
     typer.echo(f"password of {username} verified")
+
+
+def _require_stdin(password_stdin: bool) -> None:
+    if not password_stdin:
+        raise fail("--password-stdin is required: a password is read from stdin, never argv")
 
 
 def _read_password() -> str:

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
+import secrets
 import threading
 import uuid
 from collections.abc import Coroutine, Iterator
@@ -40,6 +41,9 @@ def run(coro: Coroutine[Any, Any, T]) -> T:
 
 
 FLOWS_DATABASE = "tagen_flows"
+
+PASSWORDS = {name: secrets.token_urlsafe(18) for name in ("req-ann", "appr-bob", "no-role-carl")}
+"""The seeded users' passwords, new for each test session: decisions are authenticated."""
 
 
 @pytest.fixture(scope="package")
@@ -119,17 +123,21 @@ def backends(test_backends: Any):
 @pytest.fixture(scope="package")
 def users(db_url: str, test_backends: Any) -> dict[str, str]:
     from storage.db.enums import UserRoleEnum
+    from storage.db.passwords import hash_password
     from tasks import backends as task_backends
-    from tasks.user import ensure_user
+    from tasks.user import ensure_user, set_password
 
     task_backends.install(test_backends)
 
     async def seed() -> dict[str, str]:
-        return {
+        seeded = {
             "requester": await ensure_user("req-ann", roles=(UserRoleEnum.REQUESTOR,)),
             "approver": await ensure_user("appr-bob", roles=(UserRoleEnum.APPROVER,)),
             "nobody": await ensure_user("no-role-carl", roles=()),
         }
+        for username, password in PASSWORDS.items():
+            await set_password(username, hash_password(password), via="test")
+        return seeded
 
     return run(seed())
 
@@ -193,15 +201,66 @@ class FlowThread:
         assert kind == "PAUSED", f"flow ended {kind} before pausing: {self.result} {self.error!r}"
 
 
+def start_request(**overrides: Any) -> tuple[FlowThread, str, uuid.UUID]:
+    """A lifecycle flow for req-ann's nginx sample (with `overrides`): the flow, its request and
+    its flow run."""
+    parameters: dict[str, Any] = {
+        "requester": "req-ann",
+        "source_system": "shop nginx",
+        "description": "nginx access logs of the web shop",
+        "cim_required": True,
+        "samples": [str(SAMPLE)],
+    }
+    parameters.update(overrides)
+    flow = FlowThread(**parameters)
+    request_id, flow_run_id = flow.request_and_run()
+    return flow, request_id, flow_run_id
+
+
+async def request_details(request_id: str) -> tuple[Any, list[Any]]:
+    """The request with its samples and revisions, and its run's audit trail."""
+    from storage.db.unit_of_work import UnitOfWork
+
+    async with UnitOfWork() as uow:
+        request = await uow.requests.get_full_details(uuid.UUID(request_id))
+        assert request is not None and request.flow_run_id is not None
+        audit = await uow.audit.get_by_correlation_id(request.flow_run_id)
+        return request, audit
+
+
 def resume(flow_run_id: uuid.UUID, **run_input: Any) -> None:
-    """Resume a paused run with raw input, as any API client may (schema checks included)."""
+    """Resume a paused run with raw input, as any API client may (schema checks included);
+    `credential` is the approver's password when not given."""
+    if "approver" in run_input:
+        run_input.setdefault("credential", PASSWORDS.get(run_input["approver"], ""))
     from prefect.flow_runs import resume_flow_run
 
     resume_flow_run(flow_run_id, run_input=run_input)
 
 
-def decide(request_id: str, *, approved: bool, approver: str, reason: str = "") -> Any:
-    """tagen.lifecycle.decide: resume the request's run and wait for the approval step."""
+def decide(
+    request_id: str,
+    *,
+    approved: bool,
+    approver: str,
+    reason: str = "",
+    password: str | None = None,
+    timeout: float = 60,
+) -> Any:
+    """tagen.lifecycle.decide: resume the request's run and wait for the approval step;
+    `password` is the approver's own when not given."""
+    from pydantic import SecretStr
+
     from tagen import lifecycle
 
-    return run(lifecycle.decide(request_id, approved=approved, approver=approver, reason=reason))
+    secret = SecretStr(PASSWORDS[approver] if password is None else password)
+    return run(
+        lifecycle.decide(
+            request_id,
+            approved=approved,
+            approver=approver,
+            password=secret,
+            reason=reason,
+            timeout=timeout,
+        )
+    )

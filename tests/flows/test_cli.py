@@ -159,3 +159,45 @@ def test_knowledge_add_refuses_a_fifo_and_reports_progress(
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("added: ")
     assert (cli_objects / _storage_key(last.removeprefix("added: "))).is_file()
+
+
+@pytest.fixture
+def no_stack(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """A TAGEN_HOME where no stack runs: a decision stops right after reading its password."""
+    from tagen import stack
+
+    monkeypatch.setenv("TAGEN_HOME", str(tmp_path))
+    monkeypatch.delenv("TAGEN_APPROVER_PASSWORD", raising=False)
+    stack.get_stack_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    stack.get_stack_settings.cache_clear()
+
+
+@pytest.mark.usefixtures("no_stack")
+def test_decisions_read_the_password_from_a_hidden_prompt_or_the_environment_never_an_option(
+    cli: CliRunner, monkeypatch: pytest.MonkeyPatch
+):
+    request_id, secret = str(uuid.uuid4()), "s3cret-" + uuid.uuid4().hex
+    approve = ["request", "approve", request_id, "--approver", "bob"]
+    flagged = cli.invoke(app, [*approve, "--password", secret])
+    assert flagged.exit_code == 2 and "No such option: --password" in flagged.output
+
+    prompted = cli.invoke(app, approve, input=secret + "\n")
+    assert "password of bob" in prompted.output  # asked for it, without echoing it
+    assert secret not in prompted.output
+    assert "the tagen stack is not running" in prompted.output  # and went on with it
+
+    unanswered = cli.invoke(app, approve, input="")
+    assert unanswered.exit_code == 2
+    assert "no password: set TAGEN_APPROVER_PASSWORD or answer the prompt" in unanswered.output
+
+    monkeypatch.setenv("TAGEN_APPROVER_PASSWORD", secret)
+    from_env = cli.invoke(
+        app, ["request", "reject", request_id, "--approver", "bob", "--reason", "r"]
+    )
+    assert "password of bob" not in from_env.output
+    assert "the tagen stack is not running" in from_env.output
+    monkeypatch.setenv("TAGEN_APPROVER_PASSWORD", " ")
+    empty = cli.invoke(app, approve)
+    assert empty.exit_code == 2 and "the password of bob must not be empty" in empty.output

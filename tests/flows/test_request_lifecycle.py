@@ -9,40 +9,25 @@ from typing import Any
 
 import pytest
 
-from tests.flows.conftest import SAMPLE, FlowThread, decide, resume, run, set_config
+from tests.flows.conftest import (
+    SAMPLE,
+    FlowThread,
+    decide,
+    request_details,
+    resume,
+    run,
+    set_config,
+    start_request,
+)
 
 pytestmark = pytest.mark.usefixtures("lifecycle_env")
-
-
-def _start(**overrides: Any) -> tuple[FlowThread, str, uuid.UUID]:
-    parameters: dict[str, Any] = {
-        "requester": "req-ann",
-        "source_system": "shop nginx",
-        "description": "nginx access logs of the web shop",
-        "cim_required": True,
-        "samples": [str(SAMPLE)],
-    }
-    parameters.update(overrides)
-    flow = FlowThread(**parameters)
-    request_id, flow_run_id = flow.request_and_run()
-    return flow, request_id, flow_run_id
-
-
-async def _details(request_id: str):
-    from storage.db.unit_of_work import UnitOfWork
-
-    async with UnitOfWork() as uow:
-        request = await uow.requests.get_full_details(uuid.UUID(request_id))
-        assert request is not None and request.flow_run_id is not None
-        audit = await uow.audit.get_by_correlation_id(request.flow_run_id)
-        return request, audit
 
 
 def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: Any):
     from flows.knowledge_indexing import knowledge_indexing
 
     run(knowledge_indexing())  # the built-in pack, so that generation retrieves from it
-    flow, request_id, flow_run_id = _start()
+    flow, request_id, flow_run_id = start_request()
     flow.wait_paused(flow_run_id, key="approval-1")
     assert decide(request_id, approved=True, approver="appr-bob", reason="looks fine").status in (
         "APPROVED",
@@ -53,7 +38,7 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
     result = flow.join()
     assert result["status"] == "COMPLETED", result
 
-    request, audit = run(_details(request_id))
+    request, audit = run(request_details(request_id))
     assert str(request.status) == "COMPLETED"
     assert request.flow_run_id == flow_run_id
     assert len(request.log_samples) == 1
@@ -99,9 +84,9 @@ def test_happy_path_completes_with_v1_passed_and_one_correlation_id(backends: An
 
 
 def test_the_request_chooses_how_validation_ingests_its_samples():
-    flow, request_id, flow_run_id = _start(validation_input="hec-raw")
+    flow, request_id, flow_run_id = start_request(validation_input="hec-raw")
     _approve_when_paused(flow, request_id, flow_run_id)
-    request, _ = run(_details(request_id))
+    request, _ = run(request_details(request_id))
     assert request.extra_metadata["validation_input"] == "hec-raw"
     assert request.validation_runs
     for validation in request.validation_runs:
@@ -125,12 +110,12 @@ def test_an_unknown_validation_input_is_refused_with_the_known_ones():
 
 
 def test_rejection_records_reason_and_generates_nothing():
-    flow, request_id, flow_run_id = _start()
+    flow, request_id, flow_run_id = start_request()
     flow.wait_paused(flow_run_id, key="approval-1")
     decision = decide(request_id, approved=False, approver="appr-bob", reason="not our system")
     assert (decision.status, decision.refusal) == ("REJECTED", None)
     assert flow.join()["status"] == "REJECTED"
-    request, audit = run(_details(request_id))
+    request, audit = run(request_details(request_id))
     assert str(request.status) == "REJECTED"
     assert request.rejection_reason == "not our system"
     assert request.ta_revisions == []
@@ -142,12 +127,12 @@ def test_rejection_records_reason_and_generates_nothing():
     [("no-role-carl", "needs the APPROVER or ADMIN role"), ("req-ann", "their own request")],
 )
 def test_refused_decisions_are_audited_and_the_gate_waits_again(approver: str, refusal: str):
-    flow, request_id, flow_run_id = _start()
+    flow, request_id, flow_run_id = start_request()
     flow.wait_paused(flow_run_id, key="approval-1")
     decision = decide(request_id, approved=True, approver=approver)
     assert decision.status == "PENDING_APPROVAL" and refusal in (decision.refusal or "")
     flow.wait_paused(flow_run_id, key="approval-2")
-    request, audit = run(_details(request_id))
+    request, audit = run(request_details(request_id))
     assert str(request.status) == "PENDING_APPROVAL"
     refused = [a for a in audit if a.details.get("decision") == "refused"]
     assert len(refused) == 1 and refusal in refused[0].details["reason"]
@@ -156,12 +141,12 @@ def test_refused_decisions_are_audited_and_the_gate_waits_again(approver: str, r
 
 
 def test_resume_input_failing_its_schema_is_refused_by_the_server():
-    flow, request_id, flow_run_id = _start()
+    flow, request_id, flow_run_id = start_request()
     flow.wait_paused(flow_run_id, key="approval-1")
     with pytest.raises(RuntimeError, match=r"(?i)validation"):
         resume(flow_run_id, approved="maybe", approver="")
     flow.wait_paused(flow_run_id, key="approval-1")
-    request, _ = run(_details(request_id))
+    request, _ = run(request_details(request_id))
     assert str(request.status) == "PENDING_APPROVAL"
     resume(flow_run_id, approved=False, approver="appr-bob", reason="cleanup")
     assert flow.join()["status"] == "REJECTED"
@@ -170,12 +155,12 @@ def test_resume_input_failing_its_schema_is_refused_by_the_server():
 def test_approval_timeout_fails_the_request_with_a_clear_reason():
     run(set_config("APPROVAL_TIMEOUT_SECONDS", 2))
     try:
-        flow, request_id, _ = _start()
+        flow, request_id, _ = start_request()
         result = flow.join()
     finally:
         run(set_config("APPROVAL_TIMEOUT_SECONDS", 3600))
     assert result["status"] == "FAILED"
-    request, _ = run(_details(request_id))
+    request, _ = run(request_details(request_id))
     assert request.failure_reason == "approval timed out after 2 s"
 
 
@@ -185,13 +170,13 @@ def test_bad_sample_fails_the_request_and_stores_nothing(backends: Any, tmp_path
     flow = FlowThread(requester="req-ann", source_system="x", samples=[str(empty)])
     result = flow.join()
     assert result["status"] == "FAILED" and "empty" in result["reason"]
-    request, _ = run(_details(result["request_id"]))
+    request, _ = run(request_details(result["request_id"]))
     assert request.log_samples == []
 
 
 def test_idempotent_resubmission_returns_the_same_request():
     key = f"idem-{uuid.uuid4()}"
-    flow, request_id, flow_run_id = _start(idempotency_key=key)
+    flow, request_id, flow_run_id = start_request(idempotency_key=key)
     flow.wait_paused(flow_run_id, key="approval-1")
     resume(flow_run_id, approved=False, approver="appr-bob", reason="dup test")
     flow.join()
@@ -215,10 +200,12 @@ def _approve_when_paused(flow: FlowThread, request_id: str, flow_run_id: uuid.UU
 
 
 def test_generation_failure_fails_the_request_with_an_audited_reason():
-    flow, request_id, flow_run_id = _start(samples=[{"kind": "text", "value": "   \n\t\n   \n"}])
+    flow, request_id, flow_run_id = start_request(
+        samples=[{"kind": "text", "value": "   \n\t\n   \n"}]
+    )
     result = _approve_when_paused(flow, request_id, flow_run_id)
     assert result["status"] == "FAILED"
-    request, audit = run(_details(request_id))
+    request, audit = run(request_details(request_id))
     assert request.failure_reason is not None
     assert "generation failed" in request.failure_reason
     assert "whitespace" in request.failure_reason
@@ -232,12 +219,12 @@ def test_validation_failure_regenerates_v2_with_the_report_then_stops(tmp_path):
     plain.write_text("the quick brown fox\njumps over the lazy dog\nnothing to see here\n")
     run(set_config("REPAIR_ATTEMPTS", 1))
     try:
-        flow, request_id, flow_run_id = _start(samples=[str(plain)], cim_required=False)
+        flow, request_id, flow_run_id = start_request(samples=[str(plain)], cim_required=False)
         result = _approve_when_paused(flow, request_id, flow_run_id)
     finally:
         run(set_config("REPAIR_ATTEMPTS", 2))
     assert result["status"] == "FAILED"
-    request, audit = run(_details(request_id))
+    request, audit = run(request_details(request_id))
     assert [r.version for r in request.ta_revisions] == [1, 2]
     runs = sorted(request.validation_runs, key=lambda r: r.created_at)
     assert [str(r.status) for r in runs] == ["FAILED", "FAILED"]
@@ -251,7 +238,7 @@ def test_validation_failure_regenerates_v2_with_the_report_then_stops(tmp_path):
 def test_concurrent_requests_respect_the_validation_limit():
     run(set_config("MAX_PARALLEL_VALIDATIONS", 1))
     try:
-        started = [_start() for _ in range(3)]
+        started = [start_request() for _ in range(3)]
         for flow, _, flow_run_id in started:
             flow.wait_paused(flow_run_id, key="approval-1")
         for _, _, flow_run_id in started:
@@ -262,7 +249,7 @@ def test_concurrent_requests_respect_the_validation_limit():
     assert [r["status"] for r in results] == ["COMPLETED"] * 3
     intervals = []
     for _, request_id, _ in started:
-        request, _ = run(_details(request_id))
+        request, _ = run(request_details(request_id))
         [validation] = request.validation_runs
         intervals.append((validation.started_at, validation.completed_at))
     intervals.sort()
@@ -280,14 +267,14 @@ def test_manual_revision_is_checked_stored_and_validated_like_a_generated_one(
     from tasks.errors import LifecycleError
     from tasks.ta_revision import download_revision
 
-    flow, request_id, flow_run_id = _start()
+    flow, request_id, flow_run_id = start_request()
     assert _approve_when_paused(flow, request_id, flow_run_id)["status"] == "COMPLETED"
     v1 = run(download_revision(request_id, version=1, destination=tmp_path / "dl"))
     assert v1.version == 1 and v1.path.is_file()
 
     result = run(manual_revision(request_id, str(v1.path), "req-ann"))
     assert result["passed"] is True, result
-    request, _ = run(_details(request_id))
+    request, _ = run(request_details(request_id))
     manual = request.ta_revisions[-1]
     assert run(_actions("ta_revision", manual.id)) == ["UPLOAD"]
     assert (manual.version, str(manual.generated_by)) == (2, "MANUAL")
@@ -302,5 +289,5 @@ def test_manual_revision_is_checked_stored_and_validated_like_a_generated_one(
         archive.addfile(info, io.BytesIO(data))
     with pytest.raises(LifecycleError, match=r"uploaded TA evil\.tgz"):
         run(manual_revision(request_id, str(evil), "req-ann"))
-    request, _ = run(_details(request_id))
+    request, _ = run(request_details(request_id))
     assert len(request.ta_revisions) == 2

@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 
 from tests.db_fixtures import scratch_dir
-from tests.flows.conftest import SAMPLE, run
+from tests.flows.conftest import PASSWORDS, SAMPLE, request_details, run
 
 
 def _free_port() -> int:
@@ -68,14 +68,23 @@ def _wait(flow_run_id: uuid.UUID, wanted: str, timeout: float = 90) -> str:
     raise AssertionError(f"flow run {flow_run_id} never reached {wanted}")
 
 
-def _tagen(*args: str) -> subprocess.CompletedProcess[str]:
+def _tagen(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
     """The CLI in a process of its own, as a user runs it (this test's environment)."""
     command = [sys.executable, "-c", "from tagen.cli import main; main()", *args]
-    return subprocess.run(command, capture_output=True, text=True, timeout=120)
+    return subprocess.run(command, capture_output=True, text=True, timeout=120, input=stdin)
+
+
+async def _stored_inputs(flow_run_id: uuid.UUID) -> dict[str, str]:
+    """Every run input the Prefect server keeps for the run, by key."""
+    from prefect import get_client
+
+    async with get_client() as client:
+        found = await client.filter_flow_run_input(flow_run_id, "", 100, set())
+    return {item.key: item.value for item in found}
 
 
 def test_up_serves_the_lifecycle_and_a_suspended_approval_resumes_from_a_deployment(
-    stack_home: Path,
+    stack_home: Path, monkeypatch: pytest.MonkeyPatch
 ):
     from prefect.deployments.flow_runs import run_deployment
     from prefect.flow_runs import resume_flow_run
@@ -100,10 +109,17 @@ def test_up_serves_the_lifecycle_and_a_suspended_approval_resumes_from_a_deploym
             timeout=0,
         )
         assert _wait(flow_run.id, "PAUSED") == "Suspended"  # no process waits for the approver
+        password = PASSWORDS["appr-bob"]
         resume_flow_run(
-            flow_run.id, run_input={"approved": True, "approver": "appr-bob", "reason": ""}
+            flow_run.id,
+            run_input={"approved": True, "approver": "appr-bob", "credential": password},
         )
         assert _wait(flow_run.id, "COMPLETED") == "Completed"
+        # the run erased the password from the input the server stored for it
+        stored = asyncio.run(_stored_inputs(flow_run.id))
+        [response] = [value for key, value in stored.items() if key.endswith("-response")]
+        assert '"approver": "appr-bob"' in response and '"credential": ""' in response
+        assert not any(password in value for value in stored.values())
 
     async def request_of_run() -> str:
         from storage.db.enums import AuditEntity
@@ -134,8 +150,24 @@ def test_up_serves_the_lifecycle_and_a_suspended_approval_resumes_from_a_deploym
             line.rsplit("/", 1)[1] for line in submitted.stdout.splitlines() if "flow run" in line
         ]
         assert _wait(uuid.UUID(flow_run_id), "PAUSED") == "Suspended"
-    rejected = _tagen("request", "reject", request_id, "--approver", "appr-bob", "--reason", "no")
+    reject = ("request", "reject", request_id, "--approver", "appr-bob", "--reason", "no")
+    monkeypatch.setenv("TAGEN_APPROVER_PASSWORD", "not " + password)  # read from the environment
+    refused = _tagen(*reject)
+    assert refused.returncode == 2
+    assert "refused: authentication failed for approver 'appr-bob'" in refused.stderr
+    with temporary_settings({PREFECT_API_URL: state.api_url}):
+        assert _wait(uuid.UUID(flow_run_id), "PAUSED") == "Suspended"  # the gate waits again
+    monkeypatch.delenv("TAGEN_APPROVER_PASSWORD")
+    rejected = _tagen(*reject, stdin=password + "\n")  # the prompt reads stdin
     assert rejected.stdout.strip() == f"request {request_id}: REJECTED", rejected.stderr
+    assert password not in rejected.stdout + rejected.stderr
+    # the run re-ran from the top after each resume: the first decision, read again without its
+    # password, came from the approval step's cached result instead of failing once more
+    trail = run(request_details(request_id))[1]
+    assert [a.details.get("authentication") for a in trail if "gate" in a.details] == [
+        "failed",
+        "verified",
+    ]
     status = _tagen("request", "status", request_id)
     assert status.stdout.splitlines()[:3] == [
         f"request {request_id}: REJECTED",

@@ -228,6 +228,33 @@ def test_users_create_with_a_password_and_verify_it(cli, db_url: str, clean_db: 
     assert secret.strip() not in everything and hashed not in everything
 
 
+def test_users_password_sets_and_replaces_a_password(cli, db_url: str, clean_db: None, caplog):
+    fay = unique("fay")
+    created = runner.invoke(cli, ["users", "create", "--username", fay, "--email", f"{fay}@x.org"])
+    assert created.exit_code == 0, created.output
+    assert _hash_of(fay) is None
+    outputs = []
+    for secret in ("first secret", "second secret"):
+        result = runner.invoke(
+            cli, ["users", "password", "--username", fay, "--password-stdin"], input=secret + "\n"
+        )
+        assert (result.exit_code, result.output) == (0, f"password of {fay} set\n")
+        outputs.append(result.output)
+    verified = runner.invoke(
+        cli, ["users", "verify", "--username", fay, "--password-stdin"], input="second secret\n"
+    )
+    assert verified.exit_code == 0, verified.output
+    stale = runner.invoke(
+        cli, ["users", "verify", "--username", fay, "--password-stdin"], input="first secret\n"
+    )
+    assert stale.exit_code == 1
+    fay_id = _user_id(fay)
+    audit = _read(lambda uow: uow.audit.get_by_entity("user", fay_id))
+    assert sorted(str(a.action) for a in audit) == ["CREATE", "UPDATE", "UPDATE"]
+    everything = "".join(outputs) + caplog.text + repr([a.details for a in audit])
+    assert "secret" not in everything
+
+
 def _user_id(username: str):
     async def query(uow: UnitOfWork):
         user = await uow.users.get_by_username(username)
@@ -244,6 +271,9 @@ def _user_id(username: str):
         (["users", "create", "--email", "e@x.org", "--password-stdin"], "   \n", "no password"),
         (["users", "verify", "--password-stdin"], "", "no password on stdin"),
         (["users", "verify"], "pw\n", "--password-stdin is required"),
+        (["users", "password"], "pw\n", "--password-stdin is required"),
+        (["users", "password", "--password-stdin"], "pw\n", "not found"),
+        (["users", "password", "--password-stdin"], " \n", "no password"),
     ],
 )
 def test_passwords_bad_input_is_exit_2(cli, db_url, clean_db, command, stdin, message):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import Connection, create_engine, text
@@ -46,6 +47,19 @@ async def test_create_log_and_reads(uow: UnitOfWork, build: Builder):
     assert [a.id for a in chain] == [created.id, upload.id]
     recent = await uow.audit.get_recent_activity(hours=1, limit=500)
     assert {created.id, upload.id} <= {a.id for a in recent}
+
+
+async def test_recent_matching_entries_are_counted_by_details_within_a_window(uow: UnitOfWork):
+    name = unique("approver")
+    failed = {"approver": name, "authentication": "failed"}
+    for details in (failed, failed, {**failed, "authentication": "locked"}, {"approver": "x"}):
+        await uow.audit.create_log(None, AuditAction.UPDATE, "request", uuid.uuid4(), details)
+    hour = timedelta(hours=1)
+    found = await uow.audit.get_recent_matching(failed, within=hour, limit=10)
+    assert len(found) == 2 and found[0] > found[1]  # newest first
+    assert len(await uow.audit.get_recent_matching(failed, within=hour, limit=1)) == 1
+    # the window is the database's clock: entries written a moment ago are older than 0 s
+    assert await uow.audit.get_recent_matching(failed, within=timedelta(0), limit=10) == []
 
 
 async def test_bad_audit_input(uow: UnitOfWork):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Mapping
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any, NoReturn
 
 from sqlalchemy import func, select
@@ -77,6 +77,22 @@ class AuditLogRepository(BaseRepository[AuditLog]):
             select(AuditLog)
             .where(AuditLog.timestamp >= func.clock_timestamp() - timedelta(hours=hours))
             .order_by(AuditLog.timestamp.desc(), AuditLog.id)
+            .limit(limit)
+        )
+        return list((await self.session.scalars(stmt)).all())
+
+    async def get_recent_matching(
+        self, details: Mapping[str, Any], *, within: timedelta, limit: int
+    ) -> list[datetime]:
+        """Timestamps, newest first (at most `limit`), of the entries of the last `within` by
+        the server's clock whose details contain `details`: what rate limits count."""
+        stmt = (
+            select(AuditLog.timestamp)
+            .where(
+                AuditLog.details.contains(dict(details)),
+                AuditLog.timestamp >= func.clock_timestamp() - within,
+            )
+            .order_by(AuditLog.timestamp.desc())
             .limit(limit)
         )
         return list((await self.session.scalars(stmt)).all())

@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import re
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -78,4 +81,22 @@ def test_s3_uris_go_through_the_provided_download(tmp_path: Path):
 )
 def test_bad_samples_are_named(tmp_path: Path, spec: SampleSpec, message: str):
     with pytest.raises(LifecycleError, match=message):
+        _stage([spec], tmp_path)
+
+
+@pytest.mark.parametrize("as_uri", [False, True])
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (os.mkfifo, "is a named pipe (FIFO), not a regular file"),
+        (os.mkdir, "is a directory, not a file"),
+    ],
+)
+def test_samples_that_are_not_regular_files_are_refused_as_what_they_are(
+    tmp_path: Path, make: Callable[[Path], None], message: str, as_uri: bool
+):
+    odd = tmp_path / "odd.log"
+    make(odd)
+    spec = SampleSpec.location(odd.as_uri() if as_uri else str(odd))
+    with pytest.raises(LifecycleError, match=re.escape(f"sample {odd}: {message}")):
         _stage([spec], tmp_path)
