@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import uuid
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -27,7 +28,7 @@ from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends, unit_of_work
 from tasks.errors import LifecycleError
-from tasks.generation_session import choose_planner, record_session
+from tasks.generation_session import choose_planner, write_session
 from tasks.request import move_request
 from tasks.retrieval import KnowledgeSnippet, search_knowledge
 from tasks.runtime import (
@@ -196,6 +197,6 @@ async def generate_revision(
             },
             action=AuditAction.CREATE,
             details={"attempt": attempt},
+            with_revision=partial(write_session, request_id=rid, choice=choice, result=result),
         )
-        await record_session(rid, uuid.UUID(revision_id), choice, result)
         return revision_id

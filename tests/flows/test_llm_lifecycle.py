@@ -129,3 +129,71 @@ def test_the_kill_switch_is_honoured_at_the_next_generation(server: OpenAIServer
     assert "AI_GENERATION_ENABLED" in (session.fallback_reason or "")
     assert "AI_GENERATION_ENABLED" in entry.details["fallback"]
     assert server.chat_bodies() == []  # nothing was asked
+
+
+@pytest.fixture
+def messages_fail_once(pg_server: Any) -> Iterator[None]:
+    """The next INSERT into generation_messages fails (a real PostgreSQL error, raised by a
+    trigger once), as a connection lost while the transcript is written would."""
+    from tests.flows.conftest import FLOWS_DATABASE
+
+    with pg_server.connect(FLOWS_DATABASE) as admin:
+        admin.execute("CREATE SEQUENCE test_messages_fail_once")
+        admin.execute(
+            "CREATE FUNCTION test_messages_fail_once() RETURNS trigger SECURITY DEFINER "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "IF nextval('test_messages_fail_once') = 1 THEN "
+            "RAISE EXCEPTION 'injected failure while writing the transcript'; END IF; "
+            "RETURN NULL; END $$"
+        )
+        admin.execute(
+            "CREATE TRIGGER test_messages_fail_once BEFORE INSERT ON generation_messages "
+            "FOR EACH STATEMENT EXECUTE FUNCTION test_messages_fail_once()"
+        )
+    try:
+        yield
+    finally:
+        with pg_server.connect(FLOWS_DATABASE) as admin:
+            admin.execute("DROP TRIGGER test_messages_fail_once ON generation_messages")
+            admin.execute("DROP FUNCTION test_messages_fail_once()")
+            admin.execute("DROP SEQUENCE test_messages_fail_once")
+
+
+async def _attempt_rows(request_id: str, attempt: int) -> list[tuple[Any, Any, int]]:
+    """(revision, its session, its message count) of every revision of ``attempt``."""
+    from storage.db.unit_of_work import UnitOfWork
+
+    async with UnitOfWork() as uow:
+        rows = []
+        for revision in await uow.revisions.get_revision_history(uuid.UUID(request_id)):
+            if (revision.generation_metadata or {}).get("attempt") != attempt:
+                continue
+            session = await uow.generation_sessions.get_for_revision(revision.id)
+            full = await uow.generation_sessions.get_with_messages(session.id) if session else None
+            rows.append((revision, session, len(full.messages) if full else 0))
+        return rows
+
+
+def test_a_retried_generation_records_its_transcript_once_with_its_revision(
+    server: OpenAIServer, messages_fail_once: None
+) -> None:
+    from tasks.generation import generate_revision
+
+    request_id = _complete_request("shop nginx, retried generation")
+    attempt = 7
+    with pytest.raises(Exception, match="injected failure"):
+        run(generate_revision.fn(request_id, attempt=attempt, knowledge=[], failures=[]))
+    assert run(_attempt_rows(request_id, attempt)) == []  # neither revision nor session
+
+    asked = len(server.chat_bodies())
+    revision_id = run(generate_revision.fn(request_id, attempt=attempt, knowledge=[], failures=[]))
+    [(revision, session, messages)] = run(_attempt_rows(request_id, attempt))
+    assert str(revision.id) == revision_id and session is not None
+    assert session.planner == "llm" and messages == len(server.chat_bodies()) - asked > 0
+
+    # Retried again after it succeeded: the same revision back, nothing written twice.
+    again = run(generate_revision.fn(request_id, attempt=attempt, knowledge=[], failures=[]))
+    assert again == revision_id
+    assert [(r.id, s.id, n) for r, s, n in run(_attempt_rows(request_id, attempt))] == [
+        (revision.id, session.id, messages)
+    ]
