@@ -159,41 +159,23 @@ def messages_fail_once(pg_server: Any) -> Iterator[None]:
             admin.execute("DROP SEQUENCE test_messages_fail_once")
 
 
-async def _attempt_rows(request_id: str, attempt: int) -> list[tuple[Any, Any, int]]:
-    """(revision, its session, its message count) of every revision of ``attempt``."""
-    from storage.db.unit_of_work import UnitOfWork
-
-    async with UnitOfWork() as uow:
-        rows = []
-        for revision in await uow.revisions.get_revision_history(uuid.UUID(request_id)):
-            if (revision.generation_metadata or {}).get("attempt") != attempt:
-                continue
-            session = await uow.generation_sessions.get_for_revision(revision.id)
-            full = await uow.generation_sessions.get_with_messages(session.id) if session else None
-            rows.append((revision, session, len(full.messages) if full else 0))
-        return rows
-
-
-def test_a_retried_generation_records_its_transcript_once_with_its_revision(
+def test_a_generation_retried_by_prefect_records_its_transcript_once_with_its_revision(
     server: OpenAIServer, messages_fail_once: None
 ) -> None:
-    from tasks.generation import generate_revision
-
+    """The first attempt fails while writing its transcript; Prefect retries the task, and the
+    revision and its session are stored once, together."""
     request_id = _complete_request("shop nginx, retried generation")
-    attempt = 7
-    with pytest.raises(Exception, match="injected failure"):
-        run(generate_revision.fn(request_id, attempt=attempt, knowledge=[], failures=[]))
-    assert run(_attempt_rows(request_id, attempt)) == []  # neither revision nor session
-
+    [(session, messages)], audit = run(_sessions(request_id))
     asked = len(server.chat_bodies())
-    revision_id = run(generate_revision.fn(request_id, attempt=attempt, knowledge=[], failures=[]))
-    [(revision, session, messages)] = run(_attempt_rows(request_id, attempt))
-    assert str(revision.id) == revision_id and session is not None
-    assert session.planner == "llm" and messages == len(server.chat_bodies()) - asked > 0
+    assert asked % 2 == 0 and len(messages) == asked // 2 > 0  # two attempts, one transcript
+    assert [m.sequence for m in messages] == list(range(1, asked // 2 + 1))
+    assert session.planner == "llm" and len(audit) == 1
 
-    # Retried again after it succeeded: the same revision back, nothing written twice.
-    again = run(generate_revision.fn(request_id, attempt=attempt, knowledge=[], failures=[]))
-    assert again == revision_id
-    assert [(r.id, s.id, n) for r, s, n in run(_attempt_rows(request_id, attempt))] == [
-        (revision.id, session.id, messages)
-    ]
+    async def revisions() -> list[Any]:
+        from storage.db.unit_of_work import UnitOfWork
+
+        async with UnitOfWork() as uow:
+            return await uow.revisions.get_revision_history(uuid.UUID(request_id))
+
+    [revision] = run(revisions())
+    assert session.ta_revision_id == revision.id
