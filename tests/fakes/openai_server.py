@@ -5,8 +5,8 @@ Serves `POST /v1/chat/completions` with structured outputs as the API does: a st
 every object needs `additionalProperties: false` and every property required), or
 `json_object` with a `schema` (llama.cpp's form); `json_schema=False` plays a server without
 structured outputs (llama.cpp's refusal), `max_completion_tokens=False` one that predates that
-parameter (it refuses it and takes `max_tokens`). Answers are scripted per schema name with `answer()`
-(a dict is sent as the JSON content, a str as-is, e.g. not JSON, a callable is given the
+parameter (it refuses it and takes `max_tokens`). Answers are scripted per schema name with
+`answer()` (a dict is sent as the JSON content, a str as-is, e.g. not JSON, a callable is given the
 request's body and returns either); unscripted questions get the smallest instance of their
 schema (nothing proposed). `POST /v1/embeddings` answers with
 deterministic vectors (float or base64, `dimensions`). Failures are queued per route with
