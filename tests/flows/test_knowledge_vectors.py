@@ -188,7 +188,7 @@ def cloud(backends: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
         PineconeServer(name="kb", dimension=48).running() as pinecone_server,
     ):
         client = OpenAI(
-            base_url=openai_server.base_url, api_key=OPENAI_KEY, max_retries=0, timeout=2.0
+            base_url=openai_server.base_url, api_key=OPENAI_KEY, max_retries=0, timeout=5.0
         )
         embedder = OpenAIEmbedder.connect(
             client=client, model="text-embedding-3-small", dimensions=48
@@ -313,7 +313,7 @@ def test_an_embeddings_api_that_times_out_opens_its_circuit_and_indexing_keeps_f
     from tests.fakes.openai_server import EMBEDDINGS, slow
 
     documents = [_marked(tmp_path) for _ in range(3)]
-    cloud["openai"].script(EMBEDDINGS, slow(4), slow(4))  # the client gives up after 2 s
+    cloud["openai"].script(EMBEDDINGS, slow(8), slow(8))  # the client gives up after 5 s
     result = run(knowledge_indexing(include_builtin_pack=False))
     assert result["failed"] == 0  # no document failed: their vectors were skipped
     assert len(cloud["openai"].calls("/v1/embeddings")) == 2  # then the open circuit
