@@ -1,5 +1,7 @@
 """Indexing: register the built-in knowledge pack, then index every document the current vector
-index lacks (full-text chunks and one vector per chunk)."""
+index lacks (full-text chunks and one vector per chunk). A vector side that is down (or whose
+circuit is open) leaves the documents' full-text chunks indexed and their vectors to the next
+run; the result says so (`vectors_unavailable`)."""
 
 from __future__ import annotations
 
@@ -33,4 +35,5 @@ async def knowledge_indexing(include_builtin_pack: bool = True) -> dict[str, int
         "chunks": sum(indexed.values()),
         "failed": failed,
         "index": index["index"],
+        "vectors_unavailable": index.get("unavailable"),
     }

@@ -4,7 +4,9 @@ The client reads ``OPENAI_API_KEY`` and ``OPENAI_BASE_URL`` itself, so any OpenA
 server works (OpenAI, vLLM, Ollama, llama.cpp). :class:`OpenAIChatModel` asks for pydantic
 structured outputs (``chat.completions.parse``: a strict ``json_schema``); a server that refuses
 ``json_schema`` (llama.cpp's does) is asked again, and from then on, with ``json_object`` and
-the schema, and its answer is validated with the same model. Each request has a timeout;
+the schema, and its answer is validated with the same model. The answer's length is capped with
+``max_completion_tokens``; a server that predates it (and refuses it) is asked again, and from
+then on, with ``max_tokens``. Each request has a timeout;
 timeouts, connection errors, 429, 5xx and non-JSON bodies are retried a bounded number of
 times with exponential backoff and jitter (``Retry-After`` honoured, capped), all within the
 time the planner allows; each outcome goes to the provider's circuit breaker, which refuses
@@ -39,6 +41,7 @@ from storage.breaker import BreakerPolicy, CircuitBreaker, CircuitOpenError
 
 MAX_BACKOFF_S = 30.0
 _SCHEMA_REFUSAL = ("json_schema", "response_format")
+_TOKEN_LIMIT = "max_completion_tokens"
 
 
 class LlmNotConfiguredError(ValueError):
@@ -147,6 +150,7 @@ class OpenAIChatModel:
         self._sleep = sleep
         self._clock = clock
         self.mode = "json_schema"
+        self.token_limit = _TOKEN_LIMIT
 
     @property
     def model(self) -> str:
@@ -196,14 +200,13 @@ class OpenAIChatModel:
 
     def _once(self, question: _Question[AnswerT], timeout_s: float) -> ChatAnswer[AnswerT]:
         try:
-            if self.mode == "json_schema":
-                try:
-                    return self._parse(question, timeout_s)
-                except openai.BadRequestError as exc:
-                    if not any(word in str(exc) for word in _SCHEMA_REFUSAL):
-                        raise
-                    self.mode = "json_object"  # this server has no structured outputs
-            return self._json_object(question, timeout_s)
+            try:
+                return self._ask(question, timeout_s)
+            except openai.BadRequestError as exc:
+                if self.token_limit != _TOKEN_LIMIT or _TOKEN_LIMIT not in str(exc):
+                    raise
+                self.token_limit = "max_tokens"  # a server from before max_completion_tokens
+            return self._ask(question, timeout_s)
         except openai.APITimeoutError as exc:
             raise _Retry(f"no answer within {timeout_s:.1f} s", kind="timeout") from exc
         except openai.APIConnectionError as exc:
@@ -227,14 +230,28 @@ class OpenAIChatModel:
         except openai.OpenAIError as exc:
             raise ChatError(f"the client failed: {exc}", kind="client") from exc
 
+    def _ask(self, question: _Question[AnswerT], timeout_s: float) -> ChatAnswer[AnswerT]:
+        if self.mode == "json_schema":
+            try:
+                return self._parse(question, timeout_s)
+            except openai.BadRequestError as exc:
+                if not any(word in str(exc) for word in _SCHEMA_REFUSAL):
+                    raise
+                self.mode = "json_object"  # this server has no structured outputs
+        return self._json_object(question, timeout_s)
+
+    def _limit(self, question: _Question[AnswerT]) -> dict[str, Any]:
+        """The answer's token cap under the name this server knows."""
+        return {self.token_limit: question.max_output_tokens}
+
     def _parse(self, question: _Question[AnswerT], timeout_s: float) -> ChatAnswer[AnswerT]:
         raw = self._client.chat.completions.with_raw_response.parse(
             model=self._model,
             messages=cast(Any, question.sent()),
             response_format=question.schema,
-            max_completion_tokens=question.max_output_tokens,
             temperature=0,
             timeout=timeout_s,
+            **self._limit(question),
         )
         _require_json(raw.headers.get("content-type", ""))
         completion = raw.parse()
@@ -252,9 +269,9 @@ class OpenAIChatModel:
             model=self._model,
             messages=cast(Any, question.sent(with_schema=True)),
             response_format=cast(Any, {"type": "json_object", "schema": shape}),
-            max_completion_tokens=question.max_output_tokens,
             temperature=0,
             timeout=timeout_s,
+            **self._limit(question),
         )
         _require_json(raw.headers.get("content-type", ""))
         completion = raw.parse()

@@ -22,7 +22,8 @@ Everything the tasks use comes from `build_backends()`, handed to them through
   `[onnx]` extra) or `openai` (any OpenAI-compatible `/v1/embeddings`).
 - vector store, by `TAGEN_VECTORS_KIND`: `pgvector` (default, the application database) or
   `pinecone`; opened on the embedder's namespace. The settings models refuse other kinds;
-  Pinecone without an index name fails here.
+  Pinecone without an index name fails here. The remote ones (an embeddings API, Pinecone)
+  get a circuit breaker each (`TAGEN_EMBEDDINGS_BREAKER_*`, `TAGEN_VECTORS_BREAKER_*`).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from engine.settings import SandboxSettings, get_sandbox_settings
+from storage.breaker import EMBEDDINGS, PINECONE, BreakerPolicy
 from storage.db.session import get_session_factory
 from storage.db.unit_of_work import UnitOfWork
 from storage.objects import (
@@ -249,7 +251,9 @@ def build_backends(
         source_bucket, key = parse_s3_url(uri)
         _s3_client(settings).download_file(source_bucket, key, str(destination))
 
-    embedder = build_embedder(embeddings or get_embedding_settings())
+    embeddings = embeddings or get_embedding_settings()
+    vectors = vectors or get_vector_store_settings()
+    embedder = build_embedder(embeddings)
     return task_backends.Backends(
         sessions=get_session_factory,
         objects=store,
@@ -260,9 +264,22 @@ def build_backends(
             objects=store, sandbox=sandbox, default=default, sessions=get_session_factory
         ),
         embedder=embedder,
-        vectors=build_vector_store(vectors or get_vector_store_settings(), embedder),
+        vectors=build_vector_store(vectors, embedder),
         llm=OpenAIProvider(llm or LlmSettings()),
+        breakers=remote_breakers(embeddings, vectors),
     )
+
+
+def remote_breakers(
+    embeddings: EmbeddingSettings, vectors: VectorStoreSettings
+) -> dict[str, BreakerPolicy]:
+    """The circuit breakers of the remote providers configured (local ones need none)."""
+    breakers = {}
+    if embeddings.kind == "openai":
+        breakers[EMBEDDINGS] = embeddings.breaker_policy()
+    if vectors.kind == "pinecone":
+        breakers[PINECONE] = vectors.breaker_policy()
+    return breakers
 
 
 def install() -> None:

@@ -10,8 +10,8 @@ runs once, on first use, so nothing is built or read at import time.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
@@ -69,6 +69,10 @@ class Backends:
     """Chunk vectors in the embedder's namespace (built for that embedder)."""
     llm: LlmProvider | None = None
     """The LLM generation may ask (None: the rules only)."""
+    breakers: Mapping[str, BreakerPolicy] = field(default_factory=dict)
+    """The circuit breaker policy of each remote provider of the vector side
+    (``storage.breaker.EMBEDDINGS`` for an embeddings API, ``PINECONE``); local backends have
+    none (tasks.provider_breakers)."""
 
 
 BackendsFactory = Callable[[], Backends]

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import tempfile
 import uuid
+from functools import partial
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
@@ -22,17 +23,18 @@ from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationError, GenerationRequest, GenerationResult
 from engine.generator.redact import Redactor
 from engine.samples import sniff_encoding
-from storage.db.enums import AuditAction, RequestStatus, TARevisionType
+from storage.db.enums import AuditAction, AuditEntity, RequestStatus, TARevisionType
 from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends, unit_of_work
 from tasks.errors import LifecycleError
-from tasks.generation_session import choose_planner, record_session
+from tasks.generation_session import choose_planner, write_session
 from tasks.request import move_request
 from tasks.retrieval import KnowledgeSnippet, search_knowledge
 from tasks.runtime import (
     KNOWLEDGE_SNIPPETS,
     RETRY_DELAYS_S,
+    audit,
     config_int,
     correlation_id,
     retry_transient,
@@ -54,7 +56,8 @@ def generator_version() -> str:
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def retrieve_knowledge(request_id: str) -> list[KnowledgeSnippet]:
     """Hybrid search over indexed knowledge with the request's words and the head of its first
-    sample (redacted: the query may go to an embeddings API)."""
+    sample (redacted: the query may go to an embeddings API). A vector side that failed (its
+    provider down or its circuit open) leaves full-text results, audited on the request."""
     rid = uuid.UUID(request_id)
     async with unit_of_work() as uow:
         request = await uow.requests.get(rid)
@@ -68,7 +71,18 @@ async def retrieve_knowledge(request_id: str) -> list[KnowledgeSnippet]:
         ]
     head = await asyncio.to_thread(_sample_head, samples[0].storage_key) if samples else ""
     query = "\n".join(part for part in (*terms, head) if part)
-    return await search_knowledge(query, limit=limit)
+    found = await search_knowledge(query, limit=limit)
+    if found.fallback is not None:
+        async with unit_of_work() as uow:
+            await audit(
+                uow,
+                action=AuditAction.UPDATE,
+                entity=AuditEntity.REQUEST,
+                entity_id=rid,
+                details={"retrieval": "fulltext only", "reason": found.fallback},
+            )
+            await uow.commit()
+    return list(found)
 
 
 def _sample_head(key: str) -> str:
@@ -196,6 +210,6 @@ async def generate_revision(
             },
             action=AuditAction.CREATE,
             details={"attempt": attempt},
+            with_revision=partial(write_session, request_id=rid, choice=choice, result=result),
         )
-        await record_session(rid, uuid.UUID(revision_id), choice, result)
         return revision_id

@@ -23,7 +23,7 @@ from storage.db.enums import AuditAction, AuditEntity
 from storage.db.models import GenerationSession
 from storage.db.repositories.generation_session import MessageRecord, SessionRecord
 from storage.db.unit_of_work import UnitOfWork
-from tasks.backends import get_backends, unit_of_work
+from tasks.backends import get_backends
 from tasks.runtime import audit
 
 AI_GENERATION_ENABLED = "AI_GENERATION_ENABLED"
@@ -145,16 +145,20 @@ def session_record(
     )
 
 
-async def record_session(
-    request_id: uuid.UUID, revision_id: uuid.UUID, choice: PlannerChoice, result: GenerationResult
+async def write_session(
+    uow: UnitOfWork,
+    revision_id: uuid.UUID,
+    *,
+    request_id: uuid.UUID,
+    choice: PlannerChoice,
+    result: GenerationResult,
 ) -> None:
-    """Write the session, merge the breaker's outcome and audit, in one unit of work
-    (idempotent: a retry finds the session recorded)."""
+    """Write the session, merge the breaker's outcome and audit, in the unit of work that
+    records the revision (``store_revision``'s ``with_revision``): a retried task finds both
+    or neither."""
     record = session_record(request_id, revision_id, choice, result)
-    async with unit_of_work() as uow:
-        session, created = await uow.generation_sessions.record(record)
-        if not created:
-            return
+    session, created = await uow.generation_sessions.record(record)
+    if created:
         if choice.breaker is not None:
             await uow.breakers.merge(LLM, choice.breaker.outcome())
         await audit(
@@ -174,7 +178,6 @@ async def record_session(
                 "proposals_rejected": record.proposals_rejected,
             },
         )
-        await uow.commit()
 
 
 def describe_session(session: GenerationSession) -> str:

@@ -4,6 +4,7 @@ PostgreSQL and one vector per chunk in the configured vector store."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import tempfile
 import uuid
 from collections.abc import Callable
@@ -25,13 +26,15 @@ from engine.knowledge.extract import (
 )
 from engine.packaging.unpack import UnsafeArchiveError, unpacked_ta
 from engine.samples import open_regular, read_sample_text
+from storage.breaker import EMBEDDINGS, PINECONE
 from storage.db.enums import AuditAction, AuditEntity
 from storage.db.repositories.knowledge_chunk import ChunkText
 from storage.objects import ObjectStore, StoredObject
-from storage.vectors import ChunkVector, VectorConfigurationError
+from storage.vectors import ChunkVector, Vector, VectorBackendError, VectorConfigurationError
 from tasks.backends import Backends, get_backends, unit_of_work
 from tasks.compensation import discard
 from tasks.errors import LifecycleError
+from tasks.provider_breakers import through_breaker
 from tasks.runtime import (
     MAX_DOCUMENT_BYTES,
     RETRY_DELAYS_S,
@@ -42,6 +45,7 @@ from tasks.runtime import (
 
 BUILTIN_PACK = Path(__file__).with_name("knowledge_pack")
 MAX_DOCUMENT_CHARS = 5_000_000
+_log = logging.getLogger(__name__)
 
 
 def extract_sections(path: Path, *, kind: str, title: str) -> list[Section]:
@@ -191,9 +195,14 @@ def embedding_text(chunk: Chunk) -> str:
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def check_vector_index() -> dict[str, int | str | None]:
     """Fail fast when the vector store holds vectors of another length than the embedder's
-    (a Pinecone index created for another model); returns the store's figures."""
+    (a Pinecone index created for another model); returns the store's figures. A store that
+    cannot be reached (down, its circuit open) is reported, not raised: indexing goes on with
+    full-text chunks only (`index_document`)."""
     backends = get_backends()
-    stats = await backends.vectors.stats()
+    try:
+        stats = await through_breaker(PINECONE, backends.vectors.stats)
+    except VectorBackendError as exc:
+        return {"index": vector_index_name(backends), "vectors": None, "unavailable": str(exc)}
     dimensions = await asyncio.to_thread(lambda: backends.embedder.dimensions)
     if stats.dimension is not None and stats.dimension != dimensions:
         raise VectorConfigurationError(
@@ -220,7 +229,10 @@ async def index_document(document_id: str) -> int:
     worker threads with no transaction open. The chunks are committed first; the vectors are
     then written (ids are (document, ordinal): a re-index overwrites them in place) and those
     beyond the new chunk count deleted; only then is the document marked indexed, so a failure
-    at any step leaves it to the next run, which redoes every step idempotently.
+    at any step leaves it to the next run, which redoes every step idempotently. When the
+    embeddings API or the vector store fails (after its client's retries) or its circuit is
+    open, the chunks are still committed (full-text search finds them), the document stays
+    unindexed for the next run, and the audit entry says why its vectors were skipped.
     """
     did = uuid.UUID(document_id)
     backends = get_backends()
@@ -228,37 +240,70 @@ async def index_document(document_id: str) -> int:
         document = await uow.knowledge.get(did)
         key, kind, title = document.storage_key, document.document_type, document.title
     chunks = await asyncio.to_thread(_fetch_and_chunk, key, kind=kind, title=title)
-    vectors = await asyncio.to_thread(backends.embedder.embed, [embedding_text(c) for c in chunks])
+    texts = [embedding_text(c) for c in chunks]
+    skipped: str | None = None
+    try:
+        vectors = await through_breaker(
+            EMBEDDINGS, lambda: asyncio.to_thread(backends.embedder.embed, texts)
+        )
+    except VectorBackendError as exc:
+        vectors, skipped = [], f"embeddings unavailable: {exc}"
     async with unit_of_work() as uow:
         count = await uow.chunks.replace_for_document(
             did, [ChunkText(c.ordinal, c.title, c.text) for c in chunks]
         )
         await uow.commit()
-    written = await backends.vectors.upsert(
-        [
-            ChunkVector(did, chunk.ordinal, values, {"document_type": kind})
-            for chunk, values in zip(chunks, vectors, strict=True)
-        ]
-    )
-    await backends.vectors.delete_document(did, from_ordinal=len(chunks))
+    written = 0
+    if skipped is None:
+        try:
+            written = await _store_vectors(backends, did, kind, chunks, vectors)
+        except VectorBackendError as exc:
+            skipped = f"vector store unavailable: {exc}"
     index = vector_index_name(backends)
     async with unit_of_work() as uow:
-        await uow.knowledge.mark_as_indexed(did, index, written)
+        if skipped is None:
+            await uow.knowledge.mark_as_indexed(did, index, written)
         await audit(
             uow,
             action=AuditAction.UPDATE,
             entity=AuditEntity.KNOWLEDGE_DOCUMENT,
             entity_id=did,
             details={
-                "indexed": True,
+                "indexed": skipped is None,
                 "chunks": count,
                 "vectors": written,
                 "index": index,
                 "embedder": backends.embedder.name,
+                **({"vectors_skipped": skipped} if skipped else {}),
             },
         )
         await uow.commit()
+    if skipped:
+        _log.warning("document %s: full-text chunks only, %s", document_id, skipped)
     return count
+
+
+async def _store_vectors(
+    backends: Backends,
+    document_id: uuid.UUID,
+    kind: str,
+    chunks: list[Chunk],
+    vectors: list[Vector],
+) -> int:
+    """Upsert the document's chunk vectors and delete its surplus ones; returns how many."""
+    written = await through_breaker(
+        PINECONE,
+        lambda: backends.vectors.upsert(
+            [
+                ChunkVector(document_id, chunk.ordinal, values, {"document_type": kind})
+                for chunk, values in zip(chunks, vectors, strict=True)
+            ]
+        ),
+    )
+    await through_breaker(
+        PINECONE, lambda: backends.vectors.delete_document(document_id, from_ordinal=len(chunks))
+    )
+    return written
 
 
 def _fetch_and_chunk(key: str, *, kind: str, title: str) -> list[Chunk]:

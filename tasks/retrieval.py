@@ -4,8 +4,10 @@
 it). Each ranker proposes `candidates` chunks; reciprocal rank fusion orders their union; the
 chunks are read back from the database by (document, ordinal), so a vector whose chunk or
 document is gone (deactivated, re-chunked) never surfaces. The embedding call runs in a worker
-thread with no transaction open. When the vector side fails (provider down), retrieval goes on
-with full-text alone and says so in each snippet's `sources`; a configuration error is raised.
+thread with no transaction open. Remote providers are called through their circuit breakers
+(tasks.provider_breakers). When the vector side fails (provider down, its circuit open),
+retrieval goes on with full-text alone, says so in each snippet's `sources` and in
+the result's `fallback` (which the lifecycle audits); a configuration error is raised.
 """
 
 from __future__ import annotations
@@ -18,9 +20,11 @@ from dataclasses import dataclass
 from typing import Literal, get_args
 
 from engine.knowledge.fusion import reciprocal_rank_fusion
+from storage.breaker import EMBEDDINGS, PINECONE
 from storage.db.repositories.knowledge_chunk import ChunkHit
 from storage.vectors import Embedder, VectorBackendError, VectorFilter, VectorStore
 from tasks.backends import get_backends, unit_of_work
+from tasks.provider_breakers import through_breaker
 
 RetrievalMode = Literal["hybrid", "fulltext", "vector"]
 RETRIEVAL_MODES: tuple[str, ...] = get_args(RetrievalMode)
@@ -52,9 +56,18 @@ async def _fulltext(query: str, candidates: int) -> list[ChunkHit]:
 async def _vector(
     query: str, candidates: int, embedder: Embedder, store: VectorStore, where: VectorFilter | None
 ) -> list[ChunkKey]:
-    [vector] = await asyncio.to_thread(embedder.embed, [query])
-    matches = await store.query(vector, top_k=candidates, where=where)
+    [vector] = await through_breaker(EMBEDDINGS, lambda: asyncio.to_thread(embedder.embed, [query]))
+    matches = await through_breaker(
+        PINECONE, lambda: store.query(vector, top_k=candidates, where=where)
+    )
     return [(m.document_id, m.ordinal) for m in matches]
+
+
+class Retrieved(list[KnowledgeSnippet]):
+    """Retrieved snippets, best first; `fallback` says why the vector side was left out of a
+    hybrid search (None: it was not)."""
+
+    fallback: str | None = None
 
 
 async def search_knowledge(
@@ -66,8 +79,9 @@ async def search_knowledge(
     where: VectorFilter | None = None,
     embedder: Embedder | None = None,
     store: VectorStore | None = None,
-) -> list[KnowledgeSnippet]:
-    """The `limit` chunks of active documents that best answer `query`, best first.
+) -> Retrieved:
+    """The `limit` chunks of active documents that best answer `query`, best first (and why
+    the vector side was left out when it failed).
 
     `where` narrows the vector side (full-text covers all active documents). `embedder` and
     `store` default to the backends the composition root provided.
@@ -77,7 +91,8 @@ async def search_knowledge(
     if limit < 1 or candidates < 1:
         raise ValueError(f"limit and candidates must be positive, got {limit} and {candidates}")
     if not query.strip():
-        return []
+        return Retrieved()
+    fallback = None
     rankings: dict[Ranker, list[ChunkKey]] = {}
     known: dict[ChunkKey, ChunkHit] = {}
     if mode in ("hybrid", "fulltext"):
@@ -95,9 +110,12 @@ async def search_knowledge(
         except VectorBackendError as exc:
             if mode == "vector":
                 raise
-            _log.warning("vector search unavailable, full-text results only: %s", exc)
+            fallback = str(exc)
+            _log.warning("vector search unavailable, full-text results only: %s", fallback)
     fused = reciprocal_rank_fusion(list(rankings.values()))
-    return await _snippets(fused, rankings, known, limit)
+    found = Retrieved(await _snippets(fused, rankings, known, limit))
+    found.fallback = fallback
+    return found
 
 
 async def _snippets(

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import shutil
 import uuid
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,6 +25,7 @@ from prefect import task
 from engine.conf.ta import TA, InvalidTAError, load_ta
 from engine.packaging.unpack import UnsafeArchiveError, unpacked_ta
 from storage.db.enums import AuditAction, AuditEntity, TARevisionType
+from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends, unit_of_work
 from tasks.compensation import discard
 from tasks.errors import LifecycleError
@@ -45,9 +47,14 @@ async def store_revision(
     action: AuditAction,
     details: dict[str, Any] | None = None,
     user_id: uuid.UUID | None = None,
+    with_revision: Callable[[UnitOfWork, uuid.UUID], Awaitable[None]] | None = None,
 ) -> str:
     """Upload `package`, then record it as the request's next revision (`row`: its columns
-    besides version and storage), audited, in one unit of work; returns the revision id."""
+    besides version and storage), audited, in one unit of work; returns the revision id.
+
+    `with_revision` writes what belongs to the revision (its generation session) in that same
+    unit of work: both are stored, or neither, so a retried task never finds one without the
+    other."""
     backends = get_backends()
     key = f"tas/{request_id}/{uuid.uuid4().hex}/{package.name}"
     stored = await asyncio.to_thread(
@@ -79,6 +86,8 @@ async def store_revision(
                     **(details or {}),
                 },
             )
+            if with_revision is not None:
+                await with_revision(uow, revision.id)
             await uow.commit()
             return str(revision.id)
     except BaseException:

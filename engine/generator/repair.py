@@ -211,6 +211,39 @@ def _reads(draft: Draft, events: Sequence[str], default_tz: str) -> int:
     return sum(1 for event in events if stamper.assign(event)[1] is None)
 
 
+_DATE_WINDOW = ("MAX_DAYS_AGO", "MAX_DAYS_HENCE")
+
+
+def refused_dates(draft: Draft, events: Sequence[str], default_tz: str) -> list[str]:
+    """Why the sandbox refuses the dates the draft's timestamp rule reads in ``events``
+    (older than MAX_DAYS_AGO, later than MAX_DAYS_HENCE), one message per refused event."""
+    stamper = _stamper(draft, default_tz)
+    if stamper is None:
+        return []
+    errors = (stamper.assign(event)[1] for event in events)
+    return [e for e in errors if e is not None and any(key in e for key in _DATE_WINDOW)]
+
+
+def date_range_errors(report: ValidationReport) -> list[str]:
+    """The report's timestamp failures that are refused dates (its examples only)."""
+    return [
+        failure.error
+        for failure in report.timestamps.failures
+        if any(key in failure.error for key in _DATE_WINDOW)
+    ]
+
+
+def old_dates_window(draft: Draft, events: Sequence[str], default_tz: str) -> Settings:
+    """MAX_DAYS_AGO raised to Splunk's maximum when the draft's timestamp rule reads some of
+    ``events`` as older than its window allows, as the self-check raises it (nothing to add:
+    an empty mapping). Dates older than even the maximum, or in the future, stay refused."""
+    if "MAX_DAYS_AGO" in draft.extra:
+        return {}
+    if any("MAX_DAYS_AGO" in error for error in refused_dates(draft, events, default_tz)):
+        return {"MAX_DAYS_AGO": str(MAX_DAYS_AGO_LIMIT)}
+    return {}
+
+
 @dataclass(frozen=True)
 class Uncovered:
     """Sampled events no timestamp rule can give their own time, and why."""

@@ -15,10 +15,22 @@ from typing import Literal
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from storage.breaker import BreakerPolicy
 from storage.vectors.hashing import DEFAULT_DIMENSIONS
 
 
-class EmbeddingSettings(BaseSettings):
+class _BreakerSettings(BaseSettings):
+    """The circuit breaker of a remote provider (storage.breaker): after ``breaker_failures``
+    consecutive failed calls it is not called for ``breaker_open_seconds``."""
+
+    breaker_failures: int = Field(default=3, ge=1)
+    breaker_open_seconds: float = Field(default=300.0, ge=0)
+
+    def breaker_policy(self) -> BreakerPolicy:
+        return BreakerPolicy(self.breaker_failures, self.breaker_open_seconds)
+
+
+class EmbeddingSettings(_BreakerSettings):
     model_config = SettingsConfigDict(env_prefix="TAGEN_EMBEDDINGS_", extra="ignore")
 
     kind: Literal["hashing", "minilm", "openai"] = "hashing"
@@ -39,7 +51,7 @@ class EmbeddingSettings(BaseSettings):
     batch_size: int = Field(default=64, ge=1, le=2048, description="openai: texts per request")
 
 
-class VectorStoreSettings(BaseSettings):
+class VectorStoreSettings(_BreakerSettings):
     model_config = SettingsConfigDict(env_prefix="TAGEN_VECTORS_", extra="ignore")
 
     kind: Literal["pgvector", "pinecone"] = "pgvector"

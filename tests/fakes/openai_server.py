@@ -4,8 +4,9 @@ Serves `POST /v1/chat/completions` with structured outputs as the API does: a st
 `json_schema` response format (refused, as OpenAI refuses it, when the schema is not strict:
 every object needs `additionalProperties: false` and every property required), or
 `json_object` with a `schema` (llama.cpp's form); `json_schema=False` plays a server without
-structured outputs (llama.cpp's refusal). Answers are scripted per schema name with `answer()`
-(a dict is sent as the JSON content, a str as-is, e.g. not JSON, a callable is given the
+structured outputs (llama.cpp's refusal), `max_completion_tokens=False` one that predates that
+parameter (it refuses it and takes `max_tokens`). Answers are scripted per schema name with
+`answer()` (a dict is sent as the JSON content, a str as-is, e.g. not JSON, a callable is given the
 request's body and returns either); unscripted questions get the smallest instance of their
 schema (nothing proposed). `POST /v1/embeddings` answers with
 deterministic vectors (float or base64, `dimensions`). Failures are queued per route with
@@ -92,10 +93,17 @@ def strict_problem(schema: dict[str, Any], path: str = "") -> str | None:
 
 
 class OpenAIServer(LoopbackServer):
-    def __init__(self, *, dimensions: int = DEFAULT_DIMENSIONS, json_schema: bool = True) -> None:
+    def __init__(
+        self,
+        *,
+        dimensions: int = DEFAULT_DIMENSIONS,
+        json_schema: bool = True,
+        max_completion_tokens: bool = True,
+    ) -> None:
         super().__init__()
         self.dimensions = dimensions
         self.json_schema = json_schema
+        self.max_completion_tokens = max_completion_tokens
         self._answers: dict[str, deque[Scripted]] = defaultdict(deque)
         self._answers_lock = threading.Lock()
         self.route("POST", EMBEDDINGS, self._embeddings)
@@ -125,6 +133,12 @@ class OpenAIServer(LoopbackServer):
         messages = body.get("messages")
         if not isinstance(messages, list) or not messages:
             return error(400, "'messages' must be a non-empty array", "invalid_request_error")
+        if "max_completion_tokens" in body and not self.max_completion_tokens:
+            return error(
+                400,
+                "Unrecognized request argument supplied: max_completion_tokens",
+                "invalid_request_error",
+            )
         response_format = body.get("response_format") or {"type": "text"}
         kind = response_format.get("type")
         if kind == "json_schema":

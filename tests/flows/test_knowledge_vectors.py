@@ -156,21 +156,40 @@ async def _index(document_id: str) -> int:
     return await index_document.fn(document_id)
 
 
+async def _close_breakers() -> None:
+    from sqlalchemy import delete
+
+    from storage.db.models.circuit_breaker import CircuitBreakerState
+    from storage.db.unit_of_work import UnitOfWork
+
+    async with UnitOfWork() as uow:
+        await uow.session.execute(delete(CircuitBreakerState))
+        await uow.commit()
+
+
+BREAKER = {"failures": 2, "open_seconds": 600.0}
+
+
 @pytest.fixture
 def cloud(backends: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    """Backends of a production set-up: OpenAI embeddings and Pinecone, both loopback fakes."""
+    """Backends of a production set-up: OpenAI embeddings and Pinecone, both loopback fakes,
+    each behind a circuit breaker (2 failures open it for 10 minutes)."""
     from openai import OpenAI
     from pinecone import Pinecone
 
+    from storage.breaker import EMBEDDINGS, PINECONE, BreakerPolicy
     from storage.vectors.openai_embeddings import OpenAIEmbedder
     from storage.vectors.pinecone_store import PineconeVectorStore
     from tasks import backends as task_backends
 
+    policy = BreakerPolicy(**BREAKER)
     with (
         OpenAIServer().running() as openai_server,
         PineconeServer(name="kb", dimension=48).running() as pinecone_server,
     ):
-        client = OpenAI(base_url=openai_server.base_url, api_key=OPENAI_KEY, max_retries=0)
+        client = OpenAI(
+            base_url=openai_server.base_url, api_key=OPENAI_KEY, max_retries=0, timeout=5.0
+        )
         embedder = OpenAIEmbedder.connect(
             client=client, model="text-embedding-3-small", dimensions=48
         )
@@ -180,9 +199,19 @@ def cloud(backends: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, 
             namespace=embedder.name,
             dimensions=embedder.dimensions,
         )
-        task_backends.install(dataclasses.replace(backends, embedder=embedder, vectors=store))
-        yield {"openai": openai_server, "pinecone": pinecone_server, "store": store}
-    task_backends.install(backends)
+        task_backends.install(
+            dataclasses.replace(
+                backends,
+                embedder=embedder,
+                vectors=store,
+                breakers={EMBEDDINGS: policy, PINECONE: policy},
+            )
+        )
+        try:
+            yield {"openai": openai_server, "pinecone": pinecone_server, "store": store}
+        finally:
+            task_backends.install(backends)
+            run(_close_breakers())
 
 
 def test_indexing_into_pinecone_with_openai_embeddings(cloud: dict[str, Any], tmp_path: Path):
@@ -243,3 +272,117 @@ def test_the_lifecycle_query_takes_whole_redacted_lines_of_the_first_sample(
     assert "ann@example.org" not in head and "10.1.2." not in head
     assert all(text.endswith("status=ok") for text in head.splitlines())
     assert head.splitlines()[0].startswith("2024-05-01T10:00:00 login user=user1@example.com")
+
+
+async def _breaker(provider: str) -> Any:
+    from storage.db.models.circuit_breaker import CircuitBreakerState
+    from storage.db.unit_of_work import UnitOfWork
+
+    async with UnitOfWork() as uow:
+        return await uow.session.get(CircuitBreakerState, provider)
+
+
+async def _let_trial_through(provider: str) -> None:
+    """The circuit's time is over (as if its 10 minutes had passed)."""
+    from sqlalchemy import text
+
+    from storage.db.unit_of_work import UnitOfWork
+
+    async with UnitOfWork() as uow:
+        await uow.session.execute(
+            text(
+                "UPDATE circuit_breakers SET open_until = now() - interval '1 second' "
+                "WHERE provider = :provider"
+            ),
+            {"provider": provider},
+        )
+        await uow.commit()
+
+
+def _marked(tmp_path: Path) -> tuple[str, str]:
+    """A document holding a word of its own, and that word."""
+    word = f"marker{uuid.uuid4().hex[:10]}"
+    return _document(tmp_path, f"{GUIDE}\n## Marker\n\nThe word {word} is here.\n"), word
+
+
+def test_an_embeddings_api_that_times_out_opens_its_circuit_and_indexing_keeps_full_text(
+    cloud: dict[str, Any], tmp_path: Path
+):
+    from flows.knowledge_indexing import knowledge_indexing
+    from tasks.retrieval import search_knowledge
+    from tests.fakes.openai_server import EMBEDDINGS, slow
+
+    documents = [_marked(tmp_path) for _ in range(3)]
+    cloud["openai"].script(EMBEDDINGS, slow(8), slow(8))  # the client gives up after 5 s
+    result = run(knowledge_indexing(include_builtin_pack=False))
+    assert result["failed"] == 0  # no document failed: their vectors were skipped
+    assert len(cloud["openai"].calls("/v1/embeddings")) == 2  # then the open circuit
+    assert cloud["pinecone"].calls("/vectors/upsert") == []
+    skipped = []
+    for document_id, _ in documents:
+        document, chunks, audit = run(_indexed(document_id))
+        assert chunks == 3 and document.pinecone_indexed is False
+        assert audit[-1].details["indexed"] is False and audit[-1].details["vectors"] == 0
+        skipped.append(audit[-1].details["vectors_skipped"])
+    assert all(reason.startswith("embeddings unavailable") for reason in skipped)
+    assert any("embeddings circuit is open" in reason for reason in skipped), skipped
+    state = run(_breaker("embeddings"))
+    assert state.failures >= 2 and state.open_until is not None
+    assert "timed out" in (state.last_error or "").lower()
+
+    # Retrieval falls back to full text, without asking the open provider.
+    document_id, word = documents[0]
+    found = run(search_knowledge(word, limit=3))
+    assert found.fallback is not None and "embeddings circuit is open" in found.fallback
+    assert [s.document_id for s in found] == [document_id]
+    assert found[0].sources == ("fulltext",)
+    assert len(cloud["openai"].calls("/v1/embeddings")) == 2
+
+    # Its time over, a trial call goes through; its success closes the circuit.
+    run(_let_trial_through("embeddings"))
+    run(knowledge_indexing(include_builtin_pack=False))
+    for document_id, _ in documents:
+        assert run(_indexed(document_id))[0].pinecone_indexed is True
+    state = run(_breaker("embeddings"))
+    assert state.failures == 0 and state.open_until is None
+    assert run(search_knowledge(word, limit=3)).fallback is None
+
+
+def test_a_failing_pinecone_opens_its_circuit_and_the_lifecycle_audits_full_text_retrieval(
+    cloud: dict[str, Any], tmp_path: Path
+):
+    from storage.db.unit_of_work import UnitOfWork
+    from tasks.generation import retrieve_knowledge
+    from tests.integration.builders import Builder
+
+    document_id, word = _marked(tmp_path)
+    run(_index(document_id))
+    down = Answer.json({"message": "down"}, status=503, headers={"Retry-After": "0"})
+    cloud["pinecone"].script(QUERY, *[down] * 40)
+
+    async def request() -> str:
+        async with UnitOfWork() as uow:
+            made = await Builder(uow).request(source_system=word)
+            await uow.commit()
+            return str(made.id)
+
+    request_id = run(request())
+    queried = []
+    for _ in range(3):
+        found = run(retrieve_knowledge.fn(request_id))
+        assert document_id in {s.document_id for s in found}
+        assert all(s.sources == ("fulltext",) for s in found)
+        queried.append(len(cloud["pinecone"].calls("/query")))
+    assert queried[0] >= 1 and queried[1] > queried[0]
+    assert queried[2] == queried[1]  # the third search did not call the open circuit
+
+    async def audit() -> list[Any]:
+        async with UnitOfWork() as uow:
+            return await uow.audit.get_by_entity("request", request_id)
+
+    reasons = [e.details["reason"] for e in run(audit()) if "retrieval" in e.details]
+    assert len(reasons) == 3
+    assert sum("answered 503" in reason for reason in reasons) == 2
+    assert sum("pinecone circuit is open" in reason for reason in reasons) == 1
+    state = run(_breaker("pinecone"))
+    assert state.failures == 2 and state.open_until is not None

@@ -129,3 +129,53 @@ def test_the_kill_switch_is_honoured_at_the_next_generation(server: OpenAIServer
     assert "AI_GENERATION_ENABLED" in (session.fallback_reason or "")
     assert "AI_GENERATION_ENABLED" in entry.details["fallback"]
     assert server.chat_bodies() == []  # nothing was asked
+
+
+@pytest.fixture
+def messages_fail_once(pg_server: Any) -> Iterator[None]:
+    """The next INSERT into generation_messages fails (a real PostgreSQL error, raised by a
+    trigger once), as a connection lost while the transcript is written would."""
+    from tests.flows.conftest import FLOWS_DATABASE
+
+    with pg_server.connect(FLOWS_DATABASE) as admin:
+        admin.execute("CREATE SEQUENCE test_messages_fail_once")
+        admin.execute(
+            "CREATE FUNCTION test_messages_fail_once() RETURNS trigger SECURITY DEFINER "
+            "LANGUAGE plpgsql AS $$ BEGIN "
+            "IF nextval('test_messages_fail_once') = 1 THEN "
+            "RAISE EXCEPTION 'injected failure while writing the transcript'; END IF; "
+            "RETURN NULL; END $$"
+        )
+        admin.execute(
+            "CREATE TRIGGER test_messages_fail_once BEFORE INSERT ON generation_messages "
+            "FOR EACH STATEMENT EXECUTE FUNCTION test_messages_fail_once()"
+        )
+    try:
+        yield
+    finally:
+        with pg_server.connect(FLOWS_DATABASE) as admin:
+            admin.execute("DROP TRIGGER test_messages_fail_once ON generation_messages")
+            admin.execute("DROP FUNCTION test_messages_fail_once()")
+            admin.execute("DROP SEQUENCE test_messages_fail_once")
+
+
+def test_a_generation_retried_by_prefect_records_its_transcript_once_with_its_revision(
+    server: OpenAIServer, messages_fail_once: None
+) -> None:
+    """The first attempt fails while writing its transcript; Prefect retries the task, and the
+    revision and its session are stored once, together."""
+    request_id = _complete_request("shop nginx, retried generation")
+    [(session, messages)], audit = run(_sessions(request_id))
+    asked = len(server.chat_bodies())
+    assert asked % 2 == 0 and len(messages) == asked // 2 > 0  # two attempts, one transcript
+    assert [m.sequence for m in messages] == list(range(1, asked // 2 + 1))
+    assert session.planner == "llm" and len(audit) == 1
+
+    async def revisions() -> list[Any]:
+        from storage.db.unit_of_work import UnitOfWork
+
+        async with UnitOfWork() as uow:
+            return await uow.revisions.get_revision_history(uuid.UUID(request_id))
+
+    [revision] = run(revisions())
+    assert session.ta_revision_id == revision.id

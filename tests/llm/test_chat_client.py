@@ -82,6 +82,26 @@ def test_a_server_without_json_schema_is_asked_for_json_object_with_the_schema(
     assert "time_format" in body["messages"][0]["content"]  # the schema is in the prompt too
 
 
+def test_a_server_that_refuses_max_completion_tokens_is_asked_with_max_tokens(
+    chat: Callable[..., OpenAIChatModel],
+) -> None:
+    with OpenAIServer(max_completion_tokens=False).running() as older:
+        older.answer("TimestampAnswer", RULE, RULE)
+        model = chat(OPENAI_BASE_URL=older.base_url)
+        first = _ask(model)
+        second = _ask(model)
+        limits = [
+            [key for key in ("max_completion_tokens", "max_tokens") if key in body]
+            for body in older.chat_bodies()
+        ]
+        capped = [body.get("max_tokens") for body in older.chat_bodies()[1:]]
+    assert first.parsed == second.parsed == TimestampAnswer(**RULE)
+    assert first.attempts == 1  # the refusal is not a failed attempt
+    # Refused once, then max_tokens from the start: the adapter remembers.
+    assert limits == [["max_completion_tokens"], ["max_tokens"], ["max_tokens"]]
+    assert capped == [300, 300]
+
+
 def test_server_errors_and_rate_limits_are_retried_with_backoff(server: OpenAIServer) -> None:
     clock = Clock()
     breaker = CircuitBreaker(LLM, BreakerPolicy(failures=3, open_seconds=60), clock=clock)

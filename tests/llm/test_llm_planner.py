@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,7 @@ from engine.conf.ta import load_ta
 from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationRequest, GenerationResult
 from engine.generator.planner import Planner
+from engine.sandbox.timestamps import MAX_DAYS_AGO_LIMIT
 from storage.breaker import LLM, BreakerPolicy, CircuitBreaker
 from tagen.llm import llm_planner
 from tests.fakes.loopback import Answer
@@ -297,6 +299,64 @@ def test_a_timestamp_rule_is_asked_where_the_rules_found_none_and_proven(
     settings = load_ta(result.ta_dir).props.get(result.sourcetype)
     assert settings["TIME_FORMAT"] == "%Hh%Mm%Ss on %Y/%m/%d"
     assert "DATETIME_CONFIG" not in settings and result.check.passed
+
+
+def _jobs_log(path: Path, years: Callable[[int], int]) -> Path:
+    """Job lines whose timestamp (year ``years(i)``) the rules find no rule for."""
+    path.write_text(
+        "".join(
+            f"job={i} at {10 + i % 10}h{i % 60:02d}m{i % 50:02d}s on {years(i)}/"
+            f"{1 + i % 12:02d}/{1 + i % 27:02d} ok\n"
+            for i in range(30)
+        ),
+        encoding="utf-8",
+    )
+    return path
+
+
+JOBS_RULE = {
+    "found": True,
+    "time_prefix": r"\bat\s",
+    "time_format": "%Hh%Mm%Ss on %Y/%m/%d",
+    "max_timestamp_lookahead": 40,
+    "time_zone": "UTC",
+}
+
+
+@pytest.mark.parametrize(
+    ("offsets", "refused"),
+    [((3,), "MAX_DAYS_HENCE"), ((-1, 3), "MAX_DAYS_HENCE"), ((-40,), "MAX_DAYS_AGO")],
+    ids=["future", "some-future", "older-than-splunk-accepts"],
+)
+def test_a_timestamp_rule_reading_dates_the_sandbox_refuses_is_rejected_naming_them(
+    server: OpenAIServer, tmp_path: Path, offsets: tuple[int, ...], refused: str
+) -> None:
+    this_year = datetime.now(UTC).year
+    sample = _jobs_log(tmp_path / "jobs.log", lambda i: this_year + offsets[i % len(offsets)])
+    rules = _generate(tmp_path, sample, name="rules", cim_required=False)
+    assert rules.timestamps.time_format is None
+    server.answer("TimestampAnswer", JOBS_RULE)
+    result = _generate(tmp_path, sample, _planner(server), name="llm", cim_required=False)
+    assert result.transcript is not None
+    [verdict] = [v for v in result.transcript.verdicts if v.kind == "timestamp"]
+    assert not verdict.accepted, verdict
+    assert "dates the sandbox refuses" in verdict.reason and refused in verdict.reason
+    assert result.package.read_bytes() == rules.package.read_bytes()
+
+
+def test_a_timestamp_rule_for_old_samples_raises_max_days_ago_as_the_rules_do(
+    server: OpenAIServer, tmp_path: Path
+) -> None:
+    old = datetime.now(UTC).year - 10  # older than Splunk's default 2,000 days
+    sample = _jobs_log(tmp_path / "jobs.log", lambda i: old)
+    server.answer("TimestampAnswer", JOBS_RULE)
+    result = _generate(tmp_path, sample, _planner(server), name="llm", cim_required=False)
+    assert result.transcript is not None
+    [verdict] = [v for v in result.transcript.verdicts if v.kind == "timestamp"]
+    assert verdict.accepted, verdict
+    settings = load_ta(result.ta_dir).props.get(result.sourcetype)
+    assert settings["TIME_FORMAT"] == JOBS_RULE["time_format"]
+    assert settings["MAX_DAYS_AGO"] == str(MAX_DAYS_AGO_LIMIT) and result.check.passed
 
 
 def test_the_token_budget_and_the_prompt_cap_bound_what_is_sent(

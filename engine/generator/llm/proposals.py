@@ -22,7 +22,12 @@ from engine.generator.llm.answers import (
 from engine.generator.llm.material import EventGroup, RenameTarget, SeenEvent, named_groups
 from engine.generator.llm.proof import Run
 from engine.generator.model import CimPlan, FieldInfo, FieldPlan, TimestampPlan
-from engine.generator.repair import Draft
+from engine.generator.repair import (
+    Draft,
+    date_range_errors,
+    old_dates_window,
+    refused_dates,
+)
 from engine.regex import RegexError, RegexLimitError, compile_regex
 from engine.sandbox.eventtypes import cached_search
 from engine.sandbox.pipeline import SandboxSpl
@@ -258,7 +263,10 @@ class ExtractionProposal:
 
 @dataclass(frozen=True)
 class TimestampProposal:
-    """A timestamp rule where the rules found none."""
+    """A timestamp rule where the rules found none. Its dates obey the sandbox's window as the
+    rules' do: MAX_DAYS_AGO is raised for old samples (up to Splunk's maximum) as the rules
+    raise it; a rule that reads any date the sandbox still refuses (older than that, or later
+    than MAX_DAYS_HENCE) is rejected, naming the date."""
 
     answer: TimestampAnswer
     kind: str = "timestamp"
@@ -297,9 +305,19 @@ class TimestampProposal:
             events=draft.timestamps.events,
             timeless=draft.timestamps.timeless,
         )
-        return replace(draft, timestamps=plan)
+        proposed = replace(draft, timestamps=plan)
+        aged = old_dates_window(proposed, [event.raw for event in before.events], self._zone)
+        return replace(proposed, extra={**proposed.extra, **aged}) if aged else proposed
+
+    @property
+    def _zone(self) -> str:
+        return self.answer.time_zone or "UTC"
 
     def shortfall(self, before: Run, after: Run) -> str | None:
+        raws = [event.raw for event in after.events]
+        refused = date_range_errors(after.report) or refused_dates(after.draft, raws, self._zone)
+        if refused:
+            return f"it reads dates the sandbox refuses: {refused[0]}"
         if after.metrics.timestamps <= before.metrics.timestamps:
             return (
                 "it parses no more timestamps "

@@ -148,6 +148,38 @@ def test_refusals_are_configuration_errors_and_outages_backend_errors(server: Pi
         asyncio.run(_store(server).query(EMBEDDER.embed(["x"])[0], top_k=1))
 
 
+def test_a_call_that_times_out_is_retried_a_bounded_number_of_times(
+    server: PineconeServer, monkeypatch: pytest.MonkeyPatch
+):
+    monkeypatch.setenv("PINECONE_API_KEY", API_KEY)
+    store = build_vector_store(
+        VectorStoreSettings(
+            kind="pinecone", pinecone_index="kb", pinecone_host=server.url, pinecone_timeout=0.3
+        ),
+        EMBEDDER,
+    )
+    server.script(QUERY, *[Answer.json({}, delay=1.5)] * 6)
+    with pytest.raises(VectorBackendError, match="query failed"):
+        asyncio.run(store.query(EMBEDDER.embed(["x"])[0], top_k=1))
+    assert len(server.calls("/query")) == 4  # the SDK's 3 retries, each with its timeout
+
+
+def test_the_remote_providers_get_circuit_breakers_and_local_ones_none(
+    monkeypatch: pytest.MonkeyPatch,
+):
+    from storage.breaker import EMBEDDINGS, PINECONE, BreakerPolicy
+    from storage.vectors import EmbeddingSettings
+    from tagen.wiring import remote_breakers
+
+    assert remote_breakers(EmbeddingSettings(), VectorStoreSettings()) == {}
+    monkeypatch.setenv("TAGEN_EMBEDDINGS_BREAKER_FAILURES", "5")
+    monkeypatch.setenv("TAGEN_VECTORS_BREAKER_OPEN_SECONDS", "30")
+    found = remote_breakers(
+        EmbeddingSettings(kind="openai"), VectorStoreSettings(kind="pinecone", pinecone_index="kb")
+    )
+    assert found == {EMBEDDINGS: BreakerPolicy(5, 300.0), PINECONE: BreakerPolicy(3, 30.0)}
+
+
 def test_the_sdk_retries_a_throttled_call(server: PineconeServer):
     throttled = Answer.json({"message": "slow down"}, status=429, headers={"Retry-After": "0"})
     server.script(UPSERT, throttled)
