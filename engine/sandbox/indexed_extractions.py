@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from engine.json_leaves import json_leaves
 from engine.regex import Regex
 from engine.sandbox import hec
 from engine.sandbox.json_stream import json_documents
@@ -338,32 +339,18 @@ def _timestamp_text(fields: Mapping[str, list[str]], names: tuple[str, ...]) -> 
 
 
 def flatten_json(value: object, *, trim_braces: bool = False) -> dict[str, list[str]]:
-    """JSON keys as Splunk names them: ``a.b`` for nesting, ``a{}`` for array elements
-    (``a`` with JSON_TRIM_BRACES_IN_ARRAY_NAMES = true)."""
+    """JSON keys as Splunk indexes them (:func:`engine.json_leaves.json_leaves`), ``a`` for
+    array elements with JSON_TRIM_BRACES_IN_ARRAY_NAMES = true; repeated names are
+    multivalued, and a document that is a bare value names no field."""
     out: dict[str, list[str]] = {}
-    _flatten(value, "", out, "" if trim_braces else "{}")
+    for name, text in json_leaves(value, array_suffix="" if trim_braces else "{}"):
+        if name:
+            found = out.get(name)
+            if found is None:
+                out[name] = [text]
+            else:
+                found.append(text)
     return out
-
-
-def _flatten(value: object, name: str, out: dict[str, list[str]], braces: str) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, f"{name}.{key}" if name else str(key), out, braces)
-    elif isinstance(value, list):
-        for item in value:
-            _flatten(item, f"{name}{braces}", out, braces)
-    elif name:
-        out.setdefault(name, []).append(_scalar(value))
-
-
-def _scalar(value: object) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
 
 
 def _json_records(chunks: Iterable[str], settings: StructuredSettings) -> Iterator[Record]:

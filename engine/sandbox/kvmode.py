@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.json_leaves import json_leaves
 from engine.sandbox.extractions import FieldSink, SearchTimeConfigError, clean_key, parse_bool
 
 KV_LIMIT = 100
@@ -110,37 +111,6 @@ def load_json(raw: str) -> Any:
     except (ValueError, RecursionError):  # nested deeper than the interpreter's stack
         return None
     return document if end == len(stripped) else None
-
-
-def json_leaves(node: Any, path: str = "") -> list[tuple[str, str]]:
-    """(path, value) of every leaf in document order: objects joined with ``.``, array
-    elements under ``path{}``."""
-    out: list[tuple[str, str]] = []
-    _collect_leaves(node, path, out)
-    return out
-
-
-def _collect_leaves(node: Any, path: str, out: list[tuple[str, str]]) -> None:
-    if isinstance(node, dict):
-        for key, child in node.items():
-            name = f"{path}.{key}" if path else str(key)
-            if type(child) is str:
-                out.append((name, child))
-            else:
-                _collect_leaves(child, name, out)
-    elif isinstance(node, list):
-        name = path + "{}"
-        for item in node:
-            if type(item) is str:
-                out.append((name, item))
-            else:
-                _collect_leaves(item, name, out)
-    elif isinstance(node, bool):
-        out.append((path, "true" if node else "false"))
-    elif node is None:
-        out.append((path, "null"))
-    else:
-        out.append((path, str(node)))
 
 
 def extract_json(raw: str, sink: FieldSink) -> bool:
