@@ -143,12 +143,12 @@ def _clock(prefix: str | None, fmt: str) -> Callable[[bytes], datetime | None]:
         match = regex.search_bytes(event, start)
         if match is None:
             return None
-        values = match_groups(match, count)
+        values = match_groups(match, range(1, count + 1))
         if named_month:
-            month = _MONTHS[(values[1] or b"")[:3].lower()]
-            day, hour, minute, second = (int(value or 0) for value in values[2:])
+            month = _MONTHS[(values[0] or b"")[:3].lower()]
+            day, hour, minute, second = (int(value or 0) for value in values[1:])
             return datetime(NOW.year, month, day, hour, minute, second, tzinfo=UTC)
-        year, month, day, hour, minute, second = (int(value or 0) for value in values[1:])
+        year, month, day, hour, minute, second = (int(value or 0) for value in values)
         return datetime(year, month, day, hour, minute, second, tzinfo=UTC)
 
     return moment
@@ -157,18 +157,18 @@ def _clock(prefix: str | None, fmt: str) -> Callable[[bytes], datetime | None]:
 def _bare_syslog(data: bytes) -> int:
     compiled = [compile_regex("(?ms)" + pattern) for pattern in SYSLOG_EXTRACTS.values()]
     # Group numbers looked up once; groups read with the cheapest accessor the engine has.
-    regexes = [(regex, tuple(regex.groupindex.items()), regex.groups) for regex in compiled]
+    regexes = [
+        (regex, tuple(regex.groupindex), tuple(regex.groupindex.values())) for regex in compiled
+    ]
     clock = _clock(None, SYSLOG_TIME)
     count = 0
     for event in _lines(data):
         clock(event)
         fields: dict[str, list[str]] = {}
-        for regex, named, last in regexes:
+        for regex, names, numbers in regexes:
             match = regex.search_bytes(event)
             if match is not None:
-                values = match_groups(match, last)
-                for name, number in named:
-                    value = values[number]
+                for name, value in zip(names, match_groups(match, numbers), strict=True):
                     if value and name not in fields:
                         fields[name] = [value.decode("utf-8")]
         count += bool(fields)

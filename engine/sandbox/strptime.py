@@ -168,9 +168,14 @@ class TimeFormat:
     regex: Regex
     kinds: tuple[str, ...]
     convert: Converter = field(compare=False, repr=False)
+    groups: tuple[int, ...] = field(init=False, compare=False, repr=False)
     _parsed: dict[bytes, ParsedTime] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
+
+    def __post_init__(self) -> None:
+        # One group per directive, in order: the numbers the converter's values come from.
+        object.__setattr__(self, "groups", tuple(range(1, len(self.kinds) + 1)))
 
     def parse(self, text: str, pos: int = 0) -> ParsedTime | None:
         """Parse at exactly ``pos`` (no searching); None when the text does not fit."""
@@ -197,7 +202,7 @@ class TimeFormat:
         cache = self._parsed
         parsed = cache.get(text)
         if parsed is None:
-            parsed = self.convert(match_groups(match, len(self.kinds)), end)
+            parsed = self.convert(match_groups(match, self.groups), end)
             if parsed is None:
                 return None
             if len(cache) >= PARSE_CACHE_SIZE:
@@ -421,13 +426,11 @@ def _converter(kinds: tuple[str, ...]) -> Converter:
     the rest go through their setters. It runs once per distinct timestamp text.
     """
     numbers = tuple(
-        (number, _NUMBER_SLOTS[kind])
-        for number, kind in enumerate(kinds, start=1)
-        if kind in _NUMBER_SLOTS
+        (index, _NUMBER_SLOTS[kind]) for index, kind in enumerate(kinds) if kind in _NUMBER_SLOTS
     )
     steps = tuple(
-        (number, _set_subsec(int(kind[6:])) if kind.startswith("subsec") else _SETTERS[kind])
-        for number, kind in enumerate(kinds, start=1)
+        (index, _set_subsec(int(kind[6:])) if kind.startswith("subsec") else _SETTERS[kind])
+        for index, kind in enumerate(kinds)
         if kind != "skip" and kind not in _NUMBER_SLOTS
     )
     has_ampm = "ampm" in kinds
@@ -448,13 +451,13 @@ def _converter(kinds: tuple[str, ...]) -> Converter:
             None,
             None,
         ]
-        for number, slot in numbers:
-            raw = values[number]
+        for index, slot in numbers:
+            raw = values[index]
             if raw is not None:
                 parts[slot] = int(raw)
         try:
-            for number, setter in steps:
-                raw = values[number]
+            for index, setter in steps:
+                raw = values[index]
                 if raw is not None:
                     setter(parts, raw)
         except _NotATime:
