@@ -300,18 +300,22 @@ def _header(record: str, settings: StructuredSettings) -> tuple[str, ...] | None
 def _row_record(
     record: str, values: list[str], names: tuple[str, ...], settings: StructuredSettings
 ) -> Record:
-    fields: dict[str, list[str]] = {}
     checked = settings.missing_value is not None or settings.kind == "w3c"
     width = len(names)
-    for index, value in enumerate(values):
-        if value == "" or (checked and _is_missing(value, settings)):
-            continue
-        name = names[index] if index < width else f"EXTRA_FIELD_{index + 1 - width}"
-        found = fields.get(name)
-        if found is None:
-            fields[name] = [value]
-        else:
-            found.append(value)
+    if not checked and len(values) <= width and len(set(names)) == width:
+        # The usual row: one value per distinct column name, nothing to test but emptiness.
+        fields = {name: [value] for name, value in zip(names, values, strict=False) if value}
+    else:
+        fields = {}
+        for index, value in enumerate(values):
+            if value == "" or (checked and _is_missing(value, settings)):
+                continue
+            name = names[index] if index < width else f"EXTRA_FIELD_{index + 1 - width}"
+            found = fields.get(name)
+            if found is None:
+                fields[name] = [value]
+            else:
+                found.append(value)
     return Record(record, fields, _timestamp_text(fields, _timestamp_fields(settings, names)))
 
 
