@@ -150,8 +150,12 @@ class Regex:
     def groupindex(self) -> dict[str, int]:
         return dict(self.compiled.groupindex)
 
-    def search_bytes(self, subject: bytes, pos: int = 0) -> ByteMatch | None:
-        size = len(subject)
+    def search_bytes(
+        self, subject: bytes, pos: int = 0, stop: int | None = None
+    ) -> ByteMatch | None:
+        """The first match at or after byte ``pos``; ``stop`` ends the subject there (PCRE2
+        sees no byte after it, as if the subject were cut)."""
+        size = len(subject) if stop is None else min(stop, len(subject))
         try:
             data = _cy.match(self._code, subject, size, min(pos, size), self._context, 0)[0]
         except pcre2.LibraryError as exc:

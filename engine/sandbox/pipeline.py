@@ -205,7 +205,9 @@ class _Run:
         self.route = route
         self.input_time = input_time
         self.now = settings.now or datetime.now(UTC)
-        self.zone = ZoneInfo(settings.default_tz)
+        # UTC as the fixed zone, as TZ = UTC reads it: times in it compare and convert without
+        # the zone lookups a ZoneInfo makes per timestamp (the default zone, the usual case).
+        self.zone = UTC if settings.default_tz == "UTC" else ZoneInfo(settings.default_tz)
         self.props = _settings_of(ta, "props")
         self.transforms = _settings_of(ta, "transforms")
         self.processor = SearchTimeProcessor(

@@ -10,7 +10,7 @@ callers can enforce MAX_TIMESTAMP_LOOKAHEAD.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -117,6 +117,25 @@ class ParsedTime:
     def has_date(self) -> bool:
         return self.epoch is not None or self.month is not None or self.yday is not None
 
+    def at(self, end: int) -> ParsedTime:
+        """The same parts found elsewhere (positional: ``dataclasses.replace`` costs more than
+        the parse it saves)."""
+        return ParsedTime(
+            end,
+            self.year,
+            self.month,
+            self.day,
+            self.yday,
+            self.hour,
+            self.minute,
+            self.second,
+            self.microsecond,
+            self.pm,
+            self.tz,
+            self.epoch,
+            self.zone_text,
+        )
+
 
 # Each directive: (regex body with one group, converter key).
 _DIRECTIVES: dict[str, tuple[str, str]] = {
@@ -185,16 +204,18 @@ class TimeFormat:
         parsed = self.parse_encoded(encoded, len(text[:pos].encode("utf-8")))
         if parsed is None:
             return None
-        end = len(encoded[: parsed.end].decode("utf-8", "replace"))
-        return replace(parsed, end=end)
+        return parsed.at(len(encoded[: parsed.end].decode("utf-8", "replace")))
 
-    def parse_encoded(self, encoded: bytes, byte_pos: int) -> ParsedTime | None:
-        """:meth:`parse` on UTF-8 bytes; ``end`` is then a byte offset.
+    def parse_encoded(
+        self, encoded: bytes, byte_pos: int, stop: int | None = None
+    ) -> ParsedTime | None:
+        """:meth:`parse` on UTF-8 bytes; ``end`` is then a byte offset. ``stop`` ends the
+        subject there, as if it were cut (a MAX_TIMESTAMP_LOOKAHEAD window, without a copy).
 
         The parts are a function of the matched text alone (the regex is anchored at
         ``byte_pos``), so repeated timestamp texts are converted once.
         """
-        match = self.regex.search_bytes(encoded, byte_pos)
+        match = self.regex.search_bytes(encoded, byte_pos, stop)
         if match is None:
             return None
         end = match_span(match)[1]
@@ -208,7 +229,7 @@ class TimeFormat:
             if len(cache) >= PARSE_CACHE_SIZE:
                 cache.clear()
             cache[text] = parsed
-        return parsed if parsed.end == end else replace(parsed, end=end)
+        return parsed if parsed.end == end else parsed.at(end)
 
 
 def _expand(fmt: str) -> str:
