@@ -144,8 +144,11 @@ class FieldSink:
     def add_all(self, pairs: Iterable[tuple[str, str]]) -> None:
         """:meth:`add` for each pair in order (one call for all the values an extractor found)."""
         fields = self.event.fields
-        indexed = self.event.indexed
         own, touched = self.own, self.touched
+        if not fields:
+            self._add_to_empty(pairs, fields)
+            return
+        indexed = self.event.indexed
         for name, value in pairs:
             if not name or (value == "" and not self.keep_empty):
                 continue
@@ -164,6 +167,22 @@ class FieldSink:
                 continue
             own.add(name)
             touched.add(name)
+
+    def _add_to_empty(self, pairs: Iterable[tuple[str, str]], fields: dict[str, list[str]]) -> None:
+        """:meth:`add_all` on an event without fields (the first extractor of most events):
+        no value is there to keep or to append to, so only repeats within ``pairs`` matter."""
+        keep_empty, accumulate = self.keep_empty, self.accumulate
+        for name, value in pairs:
+            if not name or (value == "" and not keep_empty):
+                continue
+            found = fields.get(name)
+            if found is None:
+                if name not in DEFAULT_FIELDS:
+                    fields[name] = [value]
+            elif accumulate:
+                found.append(value)
+        self.own.update(fields)
+        self.touched.update(fields)
 
 
 def _limits(settings: Mapping[str, str]) -> tuple[int, int]:

@@ -122,7 +122,7 @@ def extract_json(raw: str, sink: FieldSink) -> bool:
         leaves = json_leaves(document)
     except RecursionError:  # decoded at the edge of the stack, one level too deep to walk
         return False
-    if len({name for name, _ in leaves}) > KV_MAXCOLS:
+    if len(leaves) > KV_MAXCOLS and len({name for name, _ in leaves}) > KV_MAXCOLS:
         budget = _Budget(sink, KV_MAXCOLS)
         for name, value in leaves:
             budget.add(name, value)
