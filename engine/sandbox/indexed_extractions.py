@@ -259,6 +259,7 @@ def _delimited_records(lines: Iterator[str], settings: StructuredSettings) -> It
     # A quote character equal to the delimiter (FIELD_QUOTE = \t with TSV) means no quoting.
     quote = NO_QUOTE if settings.quote == settings.delimiter else settings.quote
     rows = _RowReader(settings.delimiter, settings.quote)
+    columns: _Columns | None = None
     for number, record in _records_of(lines, quote):
         if not record.strip():
             continue
@@ -276,7 +277,9 @@ def _delimited_records(lines: Iterator[str], settings: StructuredSettings) -> It
             if record.startswith("#Fields:") and settings.field_names is None:
                 names = _header(record, settings)
             continue
-        yield _row_record(record, rows.parse(record), names, settings)
+        if columns is None or columns.names is not names:
+            columns = _Columns.of(names, settings)
+        yield _row_record(record, rows.parse(record), columns, settings)
 
 
 def _header(record: str, settings: StructuredSettings) -> tuple[str, ...] | None:
@@ -297,18 +300,38 @@ def _header(record: str, settings: StructuredSettings) -> tuple[str, ...] | None
     return tuple(clean_name(name, i, settings.acceptable) for i, name in enumerate(row))
 
 
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """A header's names and what each of its rows needs from them, worked out once."""
+
+    names: tuple[str, ...]
+    distinct: bool
+    timestamp_fields: tuple[str, ...]
+    checked: bool
+    """Values are tested against MISSING_VALUE_REGEX (or W3C's ``-``)."""
+
+    @classmethod
+    def of(cls, names: tuple[str, ...], settings: StructuredSettings) -> _Columns:
+        return cls(
+            names=names,
+            distinct=len(set(names)) == len(names),
+            timestamp_fields=_timestamp_fields(settings, names),
+            checked=settings.missing_value is not None or settings.kind == "w3c",
+        )
+
+
 def _row_record(
-    record: str, values: list[str], names: tuple[str, ...], settings: StructuredSettings
+    record: str, values: list[str], columns: _Columns, settings: StructuredSettings
 ) -> Record:
-    checked = settings.missing_value is not None or settings.kind == "w3c"
+    names = columns.names
     width = len(names)
-    if not checked and len(values) <= width and len(set(names)) == width:
+    if not columns.checked and columns.distinct and len(values) <= width:
         # The usual row: one value per distinct column name, nothing to test but emptiness.
         fields = {name: [value] for name, value in zip(names, values, strict=False) if value}
     else:
         fields = {}
         for index, value in enumerate(values):
-            if value == "" or (checked and _is_missing(value, settings)):
+            if value == "" or (columns.checked and _is_missing(value, settings)):
                 continue
             name = names[index] if index < width else f"EXTRA_FIELD_{index + 1 - width}"
             found = fields.get(name)
@@ -316,7 +339,7 @@ def _row_record(
                 fields[name] = [value]
             else:
                 found.append(value)
-    return Record(record, fields, _timestamp_text(fields, _timestamp_fields(settings, names)))
+    return Record(record, fields, _timestamp_text(fields, columns.timestamp_fields))
 
 
 def _is_missing(value: str, settings: StructuredSettings) -> bool:
