@@ -151,14 +151,16 @@ class LineBreaker:
         """The line a piece between two breaks makes (None when blank); the first after an
         overlong partial line is that line's kept head."""
         head = self._kept_head
-        self._kept_head = None
         if head is not None:
+            self._kept_head = None
             data, truncated = head, True
-        else:
+        elif self._truncate and len(piece) > self._truncate:
             data = truncate_utf8(piece, self._truncate)
             truncated = len(data) < len(piece)
+        else:
+            data, truncated = piece, False
         data = data.strip(_STRIP)
-        if not data.strip():
+        if not data or data.isspace():
             return None
         return Line(data.decode("utf-8", "replace"), truncated)
 
