@@ -12,7 +12,7 @@ extraction. The binding is pinned ``<0.8`` for these private entry points.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -116,11 +116,12 @@ class RegexMatch:
         return out
 
 
-def match_groups(match: ByteMatch, count: int) -> list[bytes | None]:
-    """Groups 0..``count`` of a byte match (None for a group that did not take part), read
-    with the binding's accessor (the numbers asked for are the pattern's own)."""
+def match_groups(match: ByteMatch, numbers: Sequence[int]) -> list[bytes | None]:
+    """The groups ``numbers`` of a byte match, in that order (None for a group that did not
+    take part), read with the binding's accessor: one call per group, so callers ask only for
+    the groups they use (the numbers asked for are the pattern's own)."""
     data, subject = match.data, match.subject
-    return [_cy.match_substring_bynumber(data, subject, number) for number in range(count + 1)]
+    return [_cy.match_substring_bynumber(data, subject, number) for number in numbers]
 
 
 def match_span(match: ByteMatch, group: int = 0) -> tuple[int, int]:
@@ -149,8 +150,12 @@ class Regex:
     def groupindex(self) -> dict[str, int]:
         return dict(self.compiled.groupindex)
 
-    def search_bytes(self, subject: bytes, pos: int = 0) -> ByteMatch | None:
-        size = len(subject)
+    def search_bytes(
+        self, subject: bytes, pos: int = 0, stop: int | None = None
+    ) -> ByteMatch | None:
+        """The first match at or after byte ``pos``; ``stop`` ends the subject there (PCRE2
+        sees no byte after it, as if the subject were cut)."""
+        size = len(subject) if stop is None else min(stop, len(subject))
         try:
             data = _cy.match(self._code, subject, size, min(pos, size), self._context, 0)[0]
         except pcre2.LibraryError as exc:

@@ -219,8 +219,10 @@ def read_sample_chunks(
 
     The file is sniffed and validated before this returns, so a bad sample raises
     :class:`SampleError` at call time, not half-way through a pipeline. Line endings are kept.
-    ``charset`` is props.conf CHARSET: unset or AUTO sniffs the encoding; a named encoding is
-    used as given, and bytes invalid in it become ``\\xHH`` text as Splunk writes them.
+    ``charset`` is props.conf CHARSET: None or AUTO sniffs the encoding (what the generator
+    reads samples with; the sandbox passes Splunk's default, UTF-8, for an unset CHARSET); a
+    named encoding is used as given, and bytes invalid in it become ``\\xHH`` text as Splunk
+    writes them.
     """
     if chunk_chars <= 0:
         raise ValueError("chunk_chars must be positive")
@@ -240,11 +242,15 @@ def read_sample_chunks(
 def _named_encoding(path: Path, charset: str, head: bytes) -> str:
     """The codec of a CHARSET. UTF-16 and UTF-32 without an order take it from the BOM, else
     from the NUL pattern, else big-endian (RFC 2781): Python's own codecs refuse a stream
-    without a BOM."""
+    without a BOM. UTF-8 (Splunk's default CHARSET) gives way to a UTF-16/32 BOM: the file
+    names its own encoding, unmistakably."""
     try:
         name = codecs.lookup(charset.strip()).name
     except LookupError as exc:
         raise SampleError(f"sample {path}: CHARSET {charset!r} is not a known encoding") from exc
+    if name == "utf-8":
+        found = _bom_of(head)
+        return name if found is None else found[1]
     if name not in ("utf-16", "utf-32"):
         return name
     found = _bom_of(head)

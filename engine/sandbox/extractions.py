@@ -144,8 +144,11 @@ class FieldSink:
     def add_all(self, pairs: Iterable[tuple[str, str]]) -> None:
         """:meth:`add` for each pair in order (one call for all the values an extractor found)."""
         fields = self.event.fields
-        indexed = self.event.indexed
         own, touched = self.own, self.touched
+        if not fields:
+            self._add_to_empty(pairs, fields)
+            return
+        indexed = self.event.indexed
         for name, value in pairs:
             if not name or (value == "" and not self.keep_empty):
                 continue
@@ -164,6 +167,22 @@ class FieldSink:
                 continue
             own.add(name)
             touched.add(name)
+
+    def _add_to_empty(self, pairs: Iterable[tuple[str, str]], fields: dict[str, list[str]]) -> None:
+        """:meth:`add_all` on an event without fields (the first extractor of most events):
+        no value is there to keep or to append to, so only repeats within ``pairs`` matter."""
+        keep_empty, accumulate = self.keep_empty, self.accumulate
+        for name, value in pairs:
+            if not name or (value == "" and not keep_empty):
+                continue
+            found = fields.get(name)
+            if found is None:
+                if name not in DEFAULT_FIELDS:
+                    fields[name] = [value]
+            elif accumulate:
+                found.append(value)
+        self.own.update(fields)
+        self.touched.update(fields)
 
 
 def _limits(settings: Mapping[str, str]) -> tuple[int, int]:
@@ -190,28 +209,31 @@ def _key_val_pairs(regex: Regex) -> list[tuple[int, int]]:
     ]
 
 
-def _named_groups(regex: Regex, pairs: tuple[tuple[int, int], ...]) -> tuple[tuple[str, int], ...]:
-    """Named groups that are not _KEY_/_VAL_ pairs, with their numbers (numbers are cheaper)."""
-    paired = {n for pair in pairs for n in pair}
-    return tuple((n, i) for n, i in regex.groupindex.items() if i not in paired)
+@dataclass(frozen=True, slots=True)
+class NamedGroups:
+    """The named groups of a regex that are not _KEY_/_VAL_ pairs: names and group numbers in
+    pattern order, so a match reads just those groups (numbers are cheaper than names)."""
 
+    names: tuple[str, ...]
+    numbers: tuple[int, ...]
 
-def _last_number(named: tuple[tuple[str, int], ...]) -> int:
-    return max((index for _, index in named), default=0)
-
-
-def _emit_named(
-    match: ByteMatch, named: tuple[tuple[str, int], ...], last: int, sink: FieldSink
-) -> None:
-    """Named groups (up to group number ``last``) that took part, in their pattern order."""
-    values = match_groups(match, last)
-    sink.add_all(
-        [
-            (name, value.decode("utf-8", "replace"))
-            for name, index in named
-            if (value := values[index]) is not None
+    @classmethod
+    def of(cls, regex: Regex, pairs: tuple[tuple[int, int], ...]) -> NamedGroups:
+        paired = {n for pair in pairs for n in pair}
+        named = [
+            (name, number) for name, number in regex.groupindex.items() if number not in paired
         ]
-    )
+        return cls(tuple(name for name, _ in named), tuple(number for _, number in named))
+
+    def emit(self, match: ByteMatch, sink: FieldSink) -> None:
+        """The groups that took part, in pattern order."""
+        sink.add_all(
+            [
+                (name, value.decode("utf-8", "replace"))
+                for name, value in zip(self.names, match_groups(match, self.numbers), strict=True)
+                if value is not None
+            ]
+        )
 
 
 def _group_text(match: ByteMatch, group: int) -> str | None:
@@ -228,9 +250,8 @@ class InlineExtraction:
     name: str
     regex: Regex
     src_field: str
-    named: tuple[tuple[str, int], ...]
+    named: NamedGroups
     key_vals: tuple[tuple[int, int], ...]
-    last: int
 
     @classmethod
     def parse(
@@ -239,10 +260,10 @@ class InlineExtraction:
         pattern, src_field = split_src_field(value.strip())
         regex = _compile("(?ms)" + pattern, match_limit=match_limit, depth_limit=depth_limit)
         key_vals = tuple(_key_val_pairs(regex))
-        named = _named_groups(regex, key_vals)
-        if not named and not key_vals:
+        named = NamedGroups.of(regex, key_vals)
+        if not named.names and not key_vals:
             raise ExtractionConfigError(f"{name}: regex has no named capturing group")
-        return cls(name, regex, src_field, named, key_vals, _last_number(named))
+        return cls(name, regex, src_field, named, key_vals)
 
     def apply(self, view: EventView, sink: FieldSink) -> None:
         for subject in view.get(self.src_field) or ():
@@ -250,8 +271,8 @@ class InlineExtraction:
             if self.key_vals:
                 for each in self.regex.finditer_bytes(encoded):
                     _emit_key_vals(each, self.key_vals, sink, clean=True)
-            if self.named and (match := self.regex.search_bytes(encoded)) is not None:
-                _emit_named(match, self.named, self.last, sink)
+            if self.named.names and (match := self.regex.search_bytes(encoded)) is not None:
+                self.named.emit(match, sink)
 
 
 def split_src_field(value: str) -> tuple[str, str]:
@@ -397,9 +418,8 @@ class Transform:
     keep_empty: bool
     regex: Regex | None = None
     format: tuple[_FormatPair, ...] = ()
-    named: tuple[tuple[str, int], ...] = ()
+    named: NamedGroups = NamedGroups((), ())
     key_vals: tuple[tuple[int, int], ...] = ()
-    last: int = 0
     pair_delims: str = ""
     kv_delims: str = ""
     field_names: tuple[str, ...] = ()
@@ -433,13 +453,11 @@ class Transform:
                             f"{regex.groups} group(s)"
                         )
             key_vals = tuple(_key_val_pairs(regex))
-            named = _named_groups(regex, key_vals)
             return cls(
                 regex=regex,
                 format=fmt,
-                named=named,
+                named=NamedGroups.of(regex, key_vals),
                 key_vals=key_vals,
-                last=_last_number(named),
                 **common,  # type: ignore[arg-type]
             )
         delims = parse_quoted_list(stanza.get("DELIMS", ""))
@@ -480,7 +498,7 @@ class Transform:
                         continue
                     sink.add(self._key(name) if isinstance(pair.name, int) else name, value)
             else:
-                _emit_named(match, self.named, self.last, sink)
+                self.named.emit(match, sink)
 
     def _apply_delims(self, subject: str, sink: FieldSink) -> None:
         if self.kv_delims:

@@ -19,6 +19,7 @@ from collections.abc import Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from engine.json_leaves import json_leaves
 from engine.regex import Regex
 from engine.sandbox import hec
 from engine.sandbox.json_stream import json_documents
@@ -258,6 +259,7 @@ def _delimited_records(lines: Iterator[str], settings: StructuredSettings) -> It
     # A quote character equal to the delimiter (FIELD_QUOTE = \t with TSV) means no quoting.
     quote = NO_QUOTE if settings.quote == settings.delimiter else settings.quote
     rows = _RowReader(settings.delimiter, settings.quote)
+    columns: _Columns | None = None
     for number, record in _records_of(lines, quote):
         if not record.strip():
             continue
@@ -275,7 +277,9 @@ def _delimited_records(lines: Iterator[str], settings: StructuredSettings) -> It
             if record.startswith("#Fields:") and settings.field_names is None:
                 names = _header(record, settings)
             continue
-        yield _row_record(record, rows.parse(record), names, settings)
+        if columns is None or columns.names is not names:
+            columns = _Columns.of(names, settings)
+        yield _row_record(record, rows.parse(record), columns, settings)
 
 
 def _header(record: str, settings: StructuredSettings) -> tuple[str, ...] | None:
@@ -296,22 +300,46 @@ def _header(record: str, settings: StructuredSettings) -> tuple[str, ...] | None
     return tuple(clean_name(name, i, settings.acceptable) for i, name in enumerate(row))
 
 
+@dataclass(frozen=True, slots=True)
+class _Columns:
+    """A header's names and what each of its rows needs from them, worked out once."""
+
+    names: tuple[str, ...]
+    distinct: bool
+    timestamp_fields: tuple[str, ...]
+    checked: bool
+    """Values are tested against MISSING_VALUE_REGEX (or W3C's ``-``)."""
+
+    @classmethod
+    def of(cls, names: tuple[str, ...], settings: StructuredSettings) -> _Columns:
+        return cls(
+            names=names,
+            distinct=len(set(names)) == len(names),
+            timestamp_fields=_timestamp_fields(settings, names),
+            checked=settings.missing_value is not None or settings.kind == "w3c",
+        )
+
+
 def _row_record(
-    record: str, values: list[str], names: tuple[str, ...], settings: StructuredSettings
+    record: str, values: list[str], columns: _Columns, settings: StructuredSettings
 ) -> Record:
-    fields: dict[str, list[str]] = {}
-    checked = settings.missing_value is not None or settings.kind == "w3c"
+    names = columns.names
     width = len(names)
-    for index, value in enumerate(values):
-        if value == "" or (checked and _is_missing(value, settings)):
-            continue
-        name = names[index] if index < width else f"EXTRA_FIELD_{index + 1 - width}"
-        found = fields.get(name)
-        if found is None:
-            fields[name] = [value]
-        else:
-            found.append(value)
-    return Record(record, fields, _timestamp_text(fields, _timestamp_fields(settings, names)))
+    if not columns.checked and columns.distinct and len(values) <= width:
+        # The usual row: one value per distinct column name, nothing to test but emptiness.
+        fields = {name: [value] for name, value in zip(names, values, strict=False) if value}
+    else:
+        fields = {}
+        for index, value in enumerate(values):
+            if value == "" or (columns.checked and _is_missing(value, settings)):
+                continue
+            name = names[index] if index < width else f"EXTRA_FIELD_{index + 1 - width}"
+            found = fields.get(name)
+            if found is None:
+                fields[name] = [value]
+            else:
+                found.append(value)
+    return Record(record, fields, _timestamp_text(fields, columns.timestamp_fields))
 
 
 def _is_missing(value: str, settings: StructuredSettings) -> bool:
@@ -338,32 +366,18 @@ def _timestamp_text(fields: Mapping[str, list[str]], names: tuple[str, ...]) -> 
 
 
 def flatten_json(value: object, *, trim_braces: bool = False) -> dict[str, list[str]]:
-    """JSON keys as Splunk names them: ``a.b`` for nesting, ``a{}`` for array elements
-    (``a`` with JSON_TRIM_BRACES_IN_ARRAY_NAMES = true)."""
+    """JSON keys as Splunk indexes them (:func:`engine.json_leaves.json_leaves`), ``a`` for
+    array elements with JSON_TRIM_BRACES_IN_ARRAY_NAMES = true; repeated names are
+    multivalued, and a document that is a bare value names no field."""
     out: dict[str, list[str]] = {}
-    _flatten(value, "", out, "" if trim_braces else "{}")
+    for name, text in json_leaves(value, array_suffix="" if trim_braces else "{}"):
+        if name:
+            found = out.get(name)
+            if found is None:
+                out[name] = [text]
+            else:
+                found.append(text)
     return out
-
-
-def _flatten(value: object, name: str, out: dict[str, list[str]], braces: str) -> None:
-    if isinstance(value, dict):
-        for key, item in value.items():
-            _flatten(item, f"{name}.{key}" if name else str(key), out, braces)
-    elif isinstance(value, list):
-        for item in value:
-            _flatten(item, f"{name}{braces}", out, braces)
-    elif name:
-        out.setdefault(name, []).append(_scalar(value))
-
-
-def _scalar(value: object) -> str:
-    if value is None:
-        return "null"
-    if value is True:
-        return "true"
-    if value is False:
-        return "false"
-    return str(value)
 
 
 def _json_records(chunks: Iterable[str], settings: StructuredSettings) -> Iterator[Record]:

@@ -296,14 +296,19 @@ def _structured(
     config: IndexTimeConfig,
     settings: StructuredSettings,
 ) -> Iterator[Event]:
+    timestamper = index_time.timestamper(meta)
     for record in structured_records(chunks, settings):
-        event = _structured_event(record, index_time, meta, config)
+        event = _structured_event(record, index_time, meta, config, timestamper)
         if index_time.finish(event, config):
             yield event
 
 
 def _structured_event(
-    record: Record, index_time: IndexTime, meta: Metadata, config: IndexTimeConfig
+    record: Record,
+    index_time: IndexTime,
+    meta: Metadata,
+    config: IndexTimeConfig,
+    timestamper: Timestamper,
 ) -> Event:
     raw, truncated = index_time.truncate(record.raw, config)
     event = index_time.event(raw, meta, linecount=record.raw.count("\n") + 1, truncated=truncated)
@@ -313,7 +318,6 @@ def _structured_event(
     if record.meta:
         # A HEC envelope's metadata; index-time settings stay those of the file's.
         apply_metadata(event, record.meta)
-    timestamper = index_time.timestamper(meta)
     if record.time is not None:
         event.time = record.time
     elif record.timestamp_text is None:

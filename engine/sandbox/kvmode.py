@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from engine.json_leaves import json_leaves
 from engine.sandbox.extractions import FieldSink, SearchTimeConfigError, clean_key, parse_bool
 
 KV_LIMIT = 100
@@ -112,37 +113,6 @@ def load_json(raw: str) -> Any:
     return document if end == len(stripped) else None
 
 
-def json_leaves(node: Any, path: str = "") -> list[tuple[str, str]]:
-    """(path, value) of every leaf in document order: objects joined with ``.``, array
-    elements under ``path{}``."""
-    out: list[tuple[str, str]] = []
-    _collect_leaves(node, path, out)
-    return out
-
-
-def _collect_leaves(node: Any, path: str, out: list[tuple[str, str]]) -> None:
-    if isinstance(node, dict):
-        for key, child in node.items():
-            name = f"{path}.{key}" if path else str(key)
-            if type(child) is str:
-                out.append((name, child))
-            else:
-                _collect_leaves(child, name, out)
-    elif isinstance(node, list):
-        name = path + "{}"
-        for item in node:
-            if type(item) is str:
-                out.append((name, item))
-            else:
-                _collect_leaves(item, name, out)
-    elif isinstance(node, bool):
-        out.append((path, "true" if node else "false"))
-    elif node is None:
-        out.append((path, "null"))
-    else:
-        out.append((path, str(node)))
-
-
 def extract_json(raw: str, sink: FieldSink) -> bool:
     """KV_MODE=json (and AUTO_KV_JSON): returns whether the event was a JSON document."""
     document = load_json(raw)
@@ -152,7 +122,7 @@ def extract_json(raw: str, sink: FieldSink) -> bool:
         leaves = json_leaves(document)
     except RecursionError:  # decoded at the edge of the stack, one level too deep to walk
         return False
-    if len({name for name, _ in leaves}) > KV_MAXCOLS:
+    if len(leaves) > KV_MAXCOLS and len({name for name, _ in leaves}) > KV_MAXCOLS:
         budget = _Budget(sink, KV_MAXCOLS)
         for name, value in leaves:
             budget.add(name, value)

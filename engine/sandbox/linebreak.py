@@ -29,9 +29,10 @@ MIN_RESCAN = 4096
 _STRIP = b"\r\n"
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Line:
-    """One piece between two breaks (an event when SHOULD_LINEMERGE is false)."""
+    """One piece between two breaks (an event when SHOULD_LINEMERGE is false). Never mutated;
+    not frozen only because a frozen dataclass takes twice as long to build, once per line."""
 
     text: str
     truncated: bool
@@ -150,14 +151,16 @@ class LineBreaker:
         """The line a piece between two breaks makes (None when blank); the first after an
         overlong partial line is that line's kept head."""
         head = self._kept_head
-        self._kept_head = None
         if head is not None:
+            self._kept_head = None
             data, truncated = head, True
-        else:
+        elif self._truncate and len(piece) > self._truncate:
             data = truncate_utf8(piece, self._truncate)
             truncated = len(data) < len(piece)
+        else:
+            data, truncated = piece, False
         data = data.strip(_STRIP)
-        if not data.strip():
+        if not data or data.isspace():
             return None
         return Line(data.decode("utf-8", "replace"), truncated)
 

@@ -36,6 +36,9 @@ from engine.sandbox.spl_eval.values import Compiled, EvalLimitError, EvalSyntaxE
 from engine.sandbox.stanzas import SettingError, resolve_props
 from engine.settings import SandboxSettings
 
+DEFAULT_CHARSET = "UTF-8"
+"""props.conf CHARSET when a stanza sets none (props.conf.spec, outside Windows)."""
+
 DEFAULT_HOST = "localhost"
 """Splunk's host for a monitored file is the indexing machine; the sandbox names it this."""
 
@@ -205,7 +208,9 @@ class _Run:
         self.route = route
         self.input_time = input_time
         self.now = settings.now or datetime.now(UTC)
-        self.zone = ZoneInfo(settings.default_tz)
+        # UTC as the fixed zone, as TZ = UTC reads it: times in it compare and convert without
+        # the zone lookups a ZoneInfo makes per timestamp (the default zone, the usual case).
+        self.zone = UTC if settings.default_tz == "UTC" else ZoneInfo(settings.default_tz)
         self.props = _settings_of(ta, "props")
         self.transforms = _settings_of(ta, "transforms")
         self.processor = SearchTimeProcessor(
@@ -232,10 +237,19 @@ class _Run:
         return not limit or self.builder.events < limit
 
     def charset_for(self, run: SampleRun) -> str | None:
-        """props.conf CHARSET for a sample (None: AUTO). One Splunk does not know is a
-        configuration error; the sample is then read as AUTO would."""
+        """props.conf CHARSET for a sample; None for AUTO (the encoding is detected).
+
+        props.conf.spec: "Default (otherwise): UTF-8" (AUTO only on Windows machines, which the
+        sandbox does not emulate), and "If the source encoding is valid, but some characters
+        from the [<spec>] are not valid in the specified encoding, then the characters are
+        escaped as hex (for example, "\\xF3")": a sample without CHARSET is read as UTF-8, not
+        detected. One Splunk does not know is a configuration error ("further input from that
+        [<spec>] is discarded"); the sample is then read as UTF-8 so the report still shows it.
+        """
         charset = self.props_for(run.sourcetype, run.source, run.host).get("CHARSET", "").strip()
-        if not charset or charset.upper() == "AUTO":
+        if not charset:
+            return DEFAULT_CHARSET
+        if charset.upper() == "AUTO":
             return None
         try:
             codecs.lookup(charset)
@@ -243,7 +257,7 @@ class _Run:
             self.builder.config_error(
                 f"[{run.sourcetype}] CHARSET = {charset!r} is not a known encoding"
             )
-            return None
+            return DEFAULT_CHARSET
         return charset
 
     def run_sample(self, run: SampleRun, chunks: Generator[str, None, None]) -> None:

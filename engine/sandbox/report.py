@@ -158,6 +158,8 @@ class ReportBuilder:
         self._with_fields = 0
         self._sample_events: list[int] = []
         self._names: dict[tuple[str, ...], tuple[str, ...]] = {}
+        # Events counted per set of extracted names (added to each name's count by build()).
+        self._steady: dict[tuple[str, ...], int] = {}
         self.cim = ComplianceTally(max_examples=settings.max_examples)
 
     @property
@@ -216,10 +218,24 @@ class ReportBuilder:
                         error=event.time_error or "no timestamp",
                     )
                 )
+        names = self._extracted_names(event.fields)
+        if names in self._steady and all(map(event.fields.__getitem__, names)):
+            # Seen before with every name tracked, all with values: one count for the set.
+            self._steady[names] += 1
+            return problem
+        extracted = self._count_fields(event.fields, names)
+        if extracted:
+            self._with_fields += 1
+        else:
+            problem = True
+        return problem
+
+    def _count_fields(self, fields: dict[str, list[str]], names: tuple[str, ...]) -> bool:
+        """Per-name coverage of one event; whether it had any extracted value. A set of names
+        that are all tracked becomes steady: its later events are counted per set."""
         counts = self._field_events
         extracted = False
-        fields = event.fields
-        for name in self._extracted_names(fields):
+        for name in names:
             values = fields[name]
             if not values:
                 continue
@@ -235,11 +251,15 @@ class ReportBuilder:
                     f"more than {MAX_TRACKED_FIELDS} distinct field names: coverage lists the "
                     "first ones only (field names probably carry data)"
                 )
-        if extracted:
-            self._with_fields += 1
-        else:
-            problem = True
-        return problem
+        steady = self._steady
+        if (
+            names
+            and names not in steady
+            and len(steady) < MAX_NAME_SETS
+            and all(name in counts for name in names)
+        ):
+            steady[names] = 0
+        return extracted
 
     def _extracted_names(self, fields: dict[str, list[str]]) -> tuple[str, ...]:
         """The names of ``fields`` the TA extracted; events of a source mostly share one set of
@@ -259,6 +279,11 @@ class ReportBuilder:
         report = self._report
         settings = self._settings
         events = report.events = self._events
+        for names, count in self._steady.items():
+            for name in names:
+                self._field_events[name] += count
+            self._with_fields += count
+        self._steady.clear()
         report.truncated_events = self._truncated
         report.events_with_fields = self._with_fields
         for run, count in zip(report.samples, self._sample_events, strict=True):

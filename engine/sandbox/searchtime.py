@@ -16,7 +16,7 @@ read the pre-EVAL values; a null result removes the field.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from engine.messages import quoted
@@ -111,6 +111,12 @@ class SearchTimePlan:
     evals: tuple[tuple[str, Compiled], ...]
     lookups: tuple[AutomaticLookup, ...]
     errors: tuple[str, ...]
+    idle: bool = field(init=False)
+    """Nothing to run per event before eventtypes and tags (a stanza of index-time settings)."""
+
+    def __post_init__(self) -> None:
+        busy = (self.extracts, self.reports, self.kv_mode, self.aliases, self.evals, self.lookups)
+        object.__setattr__(self, "idle", not any(busy))
 
 
 def _classes(props: Mapping[str, str], prefix: str) -> list[tuple[str, str, str]]:
@@ -285,6 +291,8 @@ class SearchTimeProcessor:
         """
         plan = self.plan(props)
         errors = list(plan.errors)
+        if plan.idle and not self._has_knowledge:
+            return [event], errors
         view = EventView(event)
         touched: set[str] = set()
         if plan.extracts:

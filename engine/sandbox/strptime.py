@@ -10,7 +10,7 @@ callers can enforce MAX_TIMESTAMP_LOOKAHEAD.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from datetime import UTC, timedelta, timezone, tzinfo
 from functools import lru_cache
 from typing import Any
@@ -117,6 +117,25 @@ class ParsedTime:
     def has_date(self) -> bool:
         return self.epoch is not None or self.month is not None or self.yday is not None
 
+    def at(self, end: int) -> ParsedTime:
+        """The same parts found elsewhere (positional: ``dataclasses.replace`` costs more than
+        the parse it saves)."""
+        return ParsedTime(
+            end,
+            self.year,
+            self.month,
+            self.day,
+            self.yday,
+            self.hour,
+            self.minute,
+            self.second,
+            self.microsecond,
+            self.pm,
+            self.tz,
+            self.epoch,
+            self.zone_text,
+        )
+
 
 # Each directive: (regex body with one group, converter key).
 _DIRECTIVES: dict[str, tuple[str, str]] = {
@@ -168,9 +187,14 @@ class TimeFormat:
     regex: Regex
     kinds: tuple[str, ...]
     convert: Converter = field(compare=False, repr=False)
+    groups: tuple[int, ...] = field(init=False, compare=False, repr=False)
     _parsed: dict[bytes, ParsedTime] = field(
         default_factory=dict, compare=False, hash=False, repr=False
     )
+
+    def __post_init__(self) -> None:
+        # One group per directive, in order: the numbers the converter's values come from.
+        object.__setattr__(self, "groups", tuple(range(1, len(self.kinds) + 1)))
 
     def parse(self, text: str, pos: int = 0) -> ParsedTime | None:
         """Parse at exactly ``pos`` (no searching); None when the text does not fit."""
@@ -180,16 +204,18 @@ class TimeFormat:
         parsed = self.parse_encoded(encoded, len(text[:pos].encode("utf-8")))
         if parsed is None:
             return None
-        end = len(encoded[: parsed.end].decode("utf-8", "replace"))
-        return replace(parsed, end=end)
+        return parsed.at(len(encoded[: parsed.end].decode("utf-8", "replace")))
 
-    def parse_encoded(self, encoded: bytes, byte_pos: int) -> ParsedTime | None:
-        """:meth:`parse` on UTF-8 bytes; ``end`` is then a byte offset.
+    def parse_encoded(
+        self, encoded: bytes, byte_pos: int, stop: int | None = None
+    ) -> ParsedTime | None:
+        """:meth:`parse` on UTF-8 bytes; ``end`` is then a byte offset. ``stop`` ends the
+        subject there, as if it were cut (a MAX_TIMESTAMP_LOOKAHEAD window, without a copy).
 
         The parts are a function of the matched text alone (the regex is anchored at
         ``byte_pos``), so repeated timestamp texts are converted once.
         """
-        match = self.regex.search_bytes(encoded, byte_pos)
+        match = self.regex.search_bytes(encoded, byte_pos, stop)
         if match is None:
             return None
         end = match_span(match)[1]
@@ -197,13 +223,13 @@ class TimeFormat:
         cache = self._parsed
         parsed = cache.get(text)
         if parsed is None:
-            parsed = self.convert(match_groups(match, len(self.kinds)), end)
+            parsed = self.convert(match_groups(match, self.groups), end)
             if parsed is None:
                 return None
             if len(cache) >= PARSE_CACHE_SIZE:
                 cache.clear()
             cache[text] = parsed
-        return parsed if parsed.end == end else replace(parsed, end=end)
+        return parsed if parsed.end == end else parsed.at(end)
 
 
 def _expand(fmt: str) -> str:
@@ -421,13 +447,11 @@ def _converter(kinds: tuple[str, ...]) -> Converter:
     the rest go through their setters. It runs once per distinct timestamp text.
     """
     numbers = tuple(
-        (number, _NUMBER_SLOTS[kind])
-        for number, kind in enumerate(kinds, start=1)
-        if kind in _NUMBER_SLOTS
+        (index, _NUMBER_SLOTS[kind]) for index, kind in enumerate(kinds) if kind in _NUMBER_SLOTS
     )
     steps = tuple(
-        (number, _set_subsec(int(kind[6:])) if kind.startswith("subsec") else _SETTERS[kind])
-        for number, kind in enumerate(kinds, start=1)
+        (index, _set_subsec(int(kind[6:])) if kind.startswith("subsec") else _SETTERS[kind])
+        for index, kind in enumerate(kinds)
         if kind != "skip" and kind not in _NUMBER_SLOTS
     )
     has_ampm = "ampm" in kinds
@@ -448,13 +472,13 @@ def _converter(kinds: tuple[str, ...]) -> Converter:
             None,
             None,
         ]
-        for number, slot in numbers:
-            raw = values[number]
+        for index, slot in numbers:
+            raw = values[index]
             if raw is not None:
                 parts[slot] = int(raw)
         try:
-            for number, setter in steps:
-                raw = values[number]
+            for index, setter in steps:
+                raw = values[index]
                 if raw is not None:
                     setter(parts, raw)
         except _NotATime:

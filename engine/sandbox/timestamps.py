@@ -11,12 +11,12 @@ When nothing usable is found, the event takes the previous event's time and reco
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from engine.regex import Regex, RegexLimitError, compile_regex
+from engine.regex import Regex, RegexLimitError, compile_regex, match_span
 from engine.sandbox.stanzas import SettingError, setting_bool, setting_int, setting_regex
 from engine.sandbox.strptime import (
     PARSE_CACHE_SIZE,
@@ -125,8 +125,7 @@ class _AutoRecognizer:
                 if parsed is not None:
                     if len(encoded) == len(text):
                         return parsed
-                    end = len(encoded[: parsed.end].decode("utf-8", "replace"))
-                    return replace(parsed, end=end)
+                    return parsed.at(len(encoded[: parsed.end].decode("utf-8", "replace")))
         return None
 
 
@@ -300,6 +299,19 @@ class Timestamper:
         settings = self.settings
         if settings.mode != "extract":
             return None
+        time_format = settings.time_format
+        if time_format is not None and raw.isascii():
+            # Characters are bytes: the prefix and the format run on one encoding of the event,
+            # the lookahead window ends the subject instead of being copied out of it.
+            encoded = raw.encode("ascii")
+            start = 0
+            if use_prefix and settings.prefix is not None:
+                matched = settings.prefix.search_bytes(encoded)
+                if matched is None:
+                    return None
+                start = match_span(matched)[1]
+            stop = start + settings.lookahead if settings.lookahead else None
+            return time_format.parse_encoded(encoded, start, stop)
         start = 0
         if use_prefix and settings.prefix is not None:
             found = settings.prefix.search_end(raw)

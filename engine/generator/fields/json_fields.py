@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from engine.generator.fields.builder import PlanBuilder
 from engine.generator.fields.naming import field_name, unique_name
+from engine.json_leaves import json_leaves
 
 MIN_SHARE = 0.6
 
@@ -33,24 +34,6 @@ def is_json(events: Sequence[str]) -> bool:
     return bool(events) and sum(parse_object(e) is not None for e in events) >= MIN_SHARE * len(
         events
     )
-
-
-def _text(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    return str(value)
-
-
-def flatten(value: Any, prefix: str = "") -> Iterator[tuple[str, str]]:
-    """(name, value) leaves of a JSON value, named as Splunk's KV_MODE=json names them."""
-    if isinstance(value, dict):
-        for key, item in value.items():
-            yield from flatten(item, f"{prefix}.{key}" if prefix else str(key))
-    elif isinstance(value, list):
-        for item in value:
-            yield from flatten(item, f"{prefix}{{}}")
-    elif value is not None:
-        yield prefix, _text(value)
 
 
 def _hidden_key(builder: PlanBuilder, key: str, taken: set[str]) -> None:
@@ -100,7 +83,7 @@ def _embedded_documents(builder: PlanBuilder, documents: dict[str, list[dict[str
     for outer, inner_documents in sorted(documents.items()):
         leaves: dict[str, list[str]] = {}
         for document in inner_documents:
-            for name, value in flatten(document):
+            for name, value in json_leaves(document, nulls=False):
                 leaves.setdefault(name, []).append(value)
         for name, values in sorted(leaves.items()):
             if added >= MAX_EMBEDDED_FIELDS:
@@ -124,7 +107,7 @@ def plan_json(builder: PlanBuilder) -> None:
         if document is None:
             continue
         try:
-            leaves = list(flatten(document))
+            leaves = json_leaves(document, nulls=False)
         except RecursionError:  # decoded at the edge of the stack: too deep to walk
             continue
         for name, value in leaves:

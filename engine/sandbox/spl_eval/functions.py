@@ -13,7 +13,8 @@ import math
 from collections.abc import Callable
 from urllib.parse import unquote
 
-from engine.sandbox.kvmode import json_leaves, load_json
+from engine.json_leaves import json_leaves
+from engine.sandbox.kvmode import load_json
 from engine.sandbox.spl_eval.regexes import like_regex, regex_of, search, substitute
 from engine.sandbox.spl_eval.values import (
     Value,

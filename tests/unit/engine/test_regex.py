@@ -26,7 +26,8 @@ def test_byte_accessors_read_groups_and_spans_of_byte_matches() -> None:
     regex = compile_regex(r"(a)(b)?(c)")
     match = regex.search_bytes(b"xxac")
     assert match is not None
-    assert match_groups(match, 3) == [b"ac", b"a", None, b"c"]
+    assert match_groups(match, range(4)) == [b"ac", b"a", None, b"c"]
+    assert match_groups(match, (3, 2)) == [b"c", None]
     assert (match_span(match), match_span(match, 2), match_span(match, 3)) == (
         (2, 4),
         (-1, -1),

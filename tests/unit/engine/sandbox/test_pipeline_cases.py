@@ -14,6 +14,7 @@ import pytest
 
 from engine.conf.parse import parse_conf
 from engine.conf.ta import TA
+from engine.samples import SampleError
 from engine.sandbox.events import Event
 from engine.sandbox.pipeline import SandboxResult, default_sourcetype, run_sandbox
 from engine.settings import SandboxSettings
@@ -487,6 +488,47 @@ def test_charset_from_props_decodes_the_sample(
     assert event.fields.get("user") == [user]
 
 
+LINE = "2024-05-02 11:00:00 user={}\n"
+
+
+@pytest.mark.parametrize(
+    ("data", "user", "tail"),
+    [
+        # props.conf.spec CHARSET: "Default (otherwise): UTF-8" and "If the source encoding is
+        # valid, but some characters from the [<spec>] are not valid in the specified
+        # encoding, then the characters are escaped as hex (for example, "\\xF3")."
+        (LINE.format("zoë").encode("latin-1"), "zo\\xEB", "zo\\xEB"),  # not sniffed as Latin-1
+        (LINE.format("café").encode(), "café", "café"),
+        (LINE.format("café x=ÿ").encode().replace("ÿ".encode(), b"\xff"), "café", "x=\\xFF"),
+        (LINE.format("zoë").encode("utf-8-sig"), "zoë", "zoë"),  # the UTF-8 BOM is not text
+        (LINE.format("zoë").encode("utf-16"), "zoë", "zoë"),  # a UTF-16 BOM names its encoding
+    ],
+    ids=["latin1", "utf8", "utf8-stray-byte", "utf8-bom", "utf16-bom"],
+)
+def test_without_charset_samples_are_read_as_utf8(
+    data: bytes, user: str, tail: str, tmp_path: Path
+) -> None:
+    sample = tmp_path / "legacy.log"
+    sample.write_bytes(data)
+    (event,) = _events(_props_ta(f"[{ST}]\nSHOULD_LINEMERGE = false\n"), sample)
+    assert event.fields.get("user") == [user]
+    assert event.raw.startswith("2024-05-02 11:00:00 user=") and event.raw.endswith(tail)
+
+
+def test_without_charset_bomless_utf16_is_not_text(tmp_path: Path) -> None:
+    """Read as UTF-8 (the default CHARSET), UTF-16 without a BOM is full of NUL bytes: a binary
+    file, as Splunk's file monitor skips one, where CHARSET = UTF-16LE (what the generator
+    writes for such samples) or AUTO reads it."""
+    sample = tmp_path / "win.log"
+    sample.write_bytes("2024-05-02 11:00:00 user=zoë\n".encode("utf-16-le"))
+    with pytest.raises(SampleError, match="binary file"):
+        _events(_props_ta(f"[{ST}]\nSHOULD_LINEMERGE = false\n"), sample)
+    for charset in ("UTF-16LE", "AUTO"):
+        ta = _props_ta(f"[{ST}]\nSHOULD_LINEMERGE = false\nCHARSET = {charset}\n")
+        (event,) = _events(ta, sample)
+        assert event.fields.get("user") == ["zoë"]
+
+
 def test_an_unknown_charset_is_a_configuration_error(tmp_path: Path) -> None:
     sample = tmp_path / "app.log"
     sample.write_text("2024-05-02 11:00:00 user=bob\n", encoding="utf-8")
@@ -494,4 +536,4 @@ def test_an_unknown_charset_is_a_configuration_error(tmp_path: Path) -> None:
     report = _report(ta, sample)
     assert report.verdict == "FAILED"
     assert report.config_errors == [f"[{ST}] CHARSET = 'klingon-8' is not a known encoding"]
-    assert report.events == 1  # read as AUTO would, so the rest of the report still helps
+    assert report.events == 1  # read as UTF-8, so the rest of the report still helps
