@@ -221,13 +221,6 @@ class Uncovered:
     too_old: tuple[str, ...] = ()
     """Events dated before what Splunk accepts even with MAX_DAYS_AGO at its maximum."""
 
-    @property
-    def coverable(self) -> float:
-        """The share of the events a timestamp rule can read."""
-        if not self.events:
-            return 1.0
-        return 1.0 - (len(self.timeless) + len(self.too_old)) / self.events
-
 
 def uncovered(draft: Draft, events: Sequence[str], default_tz: str) -> Uncovered:
     """The events the draft's timestamp rule misses because nothing could read them."""

@@ -77,12 +77,20 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
         console.print(f"... and {len(report.samples) - ROWS_SHOWN} more samples")
     console.print(
         f"events {report.events}  truncated {report.truncated_events} "
-        f"({report.truncated_ratio:.1%})  timestamps {report.timestamps.parsed} "
-        f"({report.timestamps.ratio:.1%})  events with fields {report.events_with_fields} "
+        f"({report.truncated_ratio:.1%})  events with fields {report.events_with_fields} "
         f"({report.field_event_ratio:.1%})"
     )
-    for failure in report.timestamps.failures[:3]:
+    timestamps = report.timestamps
+    console.print(
+        f"timestamps read {timestamps.parsed} of the {report.timeable_events} events a TA can "
+        f"time ({timestamps.ratio:.1%})  without any timestamp {timestamps.timeless}  "
+        f"older than Splunk accepts {timestamps.too_old}",
+        highlight=False,
+    )
+    for failure in timestamps.failures[:3]:
         console.print(f"  timestamp: {failure.error}: {failure.raw[:120]!r}", markup=False)
+    for example in timestamps.out_of_reach[:1]:
+        console.print(f"  out of reach: {example.error}: {example.raw[:120]!r}", markup=False)
     if report.fields:
         fields = Table(title=f"Field coverage (top {FIELDS_SHOWN})")
         for column in ("field", "events", "coverage", "example"):

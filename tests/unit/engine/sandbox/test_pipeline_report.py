@@ -55,7 +55,8 @@ def test_each_threshold_fails_with_a_reason_naming_it() -> None:
     truncated = _event("x" * 50, a="1")
     truncated.truncated = True
     builder.add_event(truncated, sample="x")
-    builder.add_event(_event("no time", time=None, error="no timestamp found"), sample="x")
+    unread = "2024-05-01 12:00:00 unread"
+    builder.add_event(_event(unread, time=None, error="no timestamp found"), sample="x")
     report = builder.build(lint=[], stanza_models={})
     assert report.verdict is Verdict.FAILED
     joined = " | ".join(report.reasons)
@@ -63,7 +64,7 @@ def test_each_threshold_fails_with_a_reason_naming_it() -> None:
     assert "fields extracted in 50.0% of events" in joined
     assert "50.0% of events truncated" in joined
     failure = report.timestamps.failures[0]
-    assert (failure.raw, failure.error) == ("no time", "no timestamp found")
+    assert (failure.raw, failure.error) == (unread, "no timestamp found")
 
 
 def test_lint_errors_fail_only_when_configured() -> None:
