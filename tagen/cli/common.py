@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -42,6 +43,14 @@ def cli_errors() -> Iterator[None]:
         raise fail(f"database: {describe_database_error(exc)}") from None
     except OSError as exc:  # e.g. TAGEN_HOME not writable
         raise fail(one_line(exc)) from None
+
+
+def given_path(value: str, what: str) -> Path:
+    """A path argument as typed. Taken as text because typer turns an empty one into ".", the
+    current folder: ``tagen generate ""`` would read it as a sample."""
+    if not value:
+        raise fail(f"the {what} path is empty")
+    return Path(value)
 
 
 def one_line(exc: BaseException) -> str:

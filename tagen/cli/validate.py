@@ -23,7 +23,7 @@ from engine.sandbox.report import ValidationReport
 from engine.sandbox.routes import InputRoute
 from engine.sandbox.validate import validate_package
 from engine.settings import SandboxSettings, get_sandbox_settings
-from tagen.cli.common import one_line
+from tagen.cli.common import given_path, one_line
 from tagen.cli.progress import ProgressOption, byte_progress
 
 FIELDS_SHOWN = 20
@@ -141,8 +141,8 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
 
 
 def validate(
-    ta_path: Annotated[Path, typer.Argument(metavar="TA", help="TA folder or .tgz/.spl/.zip")],
-    samples: Annotated[list[Path], typer.Argument(metavar="SAMPLE...", help="sample log files")],
+    ta: Annotated[str, typer.Argument(metavar="TA", help="TA folder or .tgz/.spl/.zip")],
+    sample_args: Annotated[list[str], typer.Argument(metavar="SAMPLE...", help="sample log files")],
     sourcetype: Annotated[str | None, typer.Option(help="sourcetype of the samples")] = None,
     source: Annotated[str | None, typer.Option(help="source of the samples")] = None,
     host: Annotated[str | None, typer.Option(help="host of the samples")] = None,
@@ -173,6 +173,8 @@ def validate(
 ) -> None:
     """Apply a TA to log samples in the local Splunk sandbox: exit 0 PASSED, 1 FAILED."""
     console = Console()
+    ta_path = given_path(ta, "TA")
+    samples = [given_path(sample, "sample") for sample in sample_args]
     try:
         settings = _settings(now)
         input_time = _input_time(time)

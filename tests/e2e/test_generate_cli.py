@@ -90,3 +90,15 @@ def test_generate_and_validate_agree_on_an_event_without_any_timestamp(tmp_path:
     missed = run_tagen("validate", out / "TA-s", sample)
     assert missed.returncode == 1, missed.stdout + missed.stderr
     assert "timestamps parsed for 0.0% of the 3 events a TA can time" in missed.stdout
+
+
+def test_an_empty_path_is_named_not_read_as_the_current_folder(tmp_path: Path) -> None:
+    sample = tmp_path / "auth.log"
+    sample.write_text(SAMPLE, encoding="utf-8")
+    for args, message in (
+        (("", "--out", tmp_path / "out"), "error: the sample path is empty"),
+        ((sample, "--out", ""), "error: the --out path is empty"),
+    ):
+        done = _run(*args)
+        assert (done.returncode, done.stderr.strip()) == (2, message), done.stderr
+    assert not (tmp_path / "out").exists()
