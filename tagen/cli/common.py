@@ -20,7 +20,9 @@ T = TypeVar("T")
 
 def fail(message: str) -> typer.Exit:
     """Print `message` as one line on stderr; the caller raises the returned Exit (code 2)."""
-    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    Console(stderr=True, emoji=False).print(
+        f"error: {message}", markup=False, highlight=False, soft_wrap=True
+    )
     return typer.Exit(code=2)
 
 

@@ -27,7 +27,7 @@ from engine.outputs import OutputError
 from engine.packaging.archive import PackagingError
 from engine.samples import observe_reads
 from storage.breaker import LLM, CircuitBreaker
-from tagen.cli.common import given_path, one_line
+from tagen.cli.common import fail, given_path, one_line
 from tagen.cli.progress import ProgressOption, byte_progress
 from tagen.llm import LlmSettings, llm_planner
 
@@ -203,15 +203,11 @@ def generate(
         with byte_progress("generating", None, show=progress) as advance, observe_reads(advance):
             result = generate_ta(request, out_dir=out_dir, planner=_planner(use_llm))
     except (GenerationError, InvalidTAError, PackagingError, OutputError, OSError) as exc:
-        message = one_line(exc)
-        Console(stderr=True).print(
-            f"error: {message}", markup=False, highlight=False, soft_wrap=True
-        )
-        raise typer.Exit(code=2) from None
+        raise fail(one_line(exc)) from None
     if as_json:
         typer.echo(json.dumps(summary(result), indent=2))
     else:
-        _print(Console(), result)
+        _print(Console(emoji=False), result)
     raise typer.Exit(code=0 if result.check.passed else 1)
 
 

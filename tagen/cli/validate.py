@@ -23,7 +23,7 @@ from engine.sandbox.report import ValidationReport
 from engine.sandbox.routes import InputRoute
 from engine.sandbox.validate import validate_package
 from engine.settings import SandboxSettings, get_sandbox_settings
-from tagen.cli.common import given_path, one_line
+from tagen.cli.common import fail, given_path, one_line
 from tagen.cli.progress import ProgressOption, byte_progress
 
 FIELDS_SHOWN = 20
@@ -172,7 +172,7 @@ def validate(
     progress: ProgressOption = None,
 ) -> None:
     """Apply a TA to log samples in the local Splunk sandbox: exit 0 PASSED, 1 FAILED."""
-    console = Console()
+    console = Console(emoji=False)  # events and regexes are printed as they are
     ta_path = given_path(ta, "TA")
     samples = [given_path(sample, "sample") for sample in sample_args]
     try:
@@ -206,8 +206,7 @@ def validate(
             with atomic_output(report) as partial:
                 partial.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     except (ValueError, ValidationError, OSError) as exc:
-        typer.echo(f"error: {one_line(exc)}", err=True)
-        raise typer.Exit(code=2) from None
+        raise fail(one_line(exc)) from None
     _print_summary(console, result)
     raise typer.Exit(code=0 if result.passed else 1)
 
