@@ -221,21 +221,25 @@ def _check(
     max_events: int = MAX_CHECK_EVENTS,
     sinks: Sequence[EventSink] = (),
 ) -> SandboxResult:
-    """The sandbox run of the self-check: the validation settings and verdict
-    (``request.sandbox``), with the differences named here only: at most ``max_events`` events
-    (MAX_CHECK_EVENTS), in the request's zone."""
+    """The sandbox run of the self-check: the validation's settings, verdict and input route
+    (``request.sandbox``, ``request.input_route``), with the differences named here only: at
+    most ``max_events`` events (MAX_CHECK_EVENTS), in the request's zone."""
     settings = request.sandbox.model_copy(
         update={"default_tz": request.default_tz, "max_events": max_events}
     )
-    return run_sandbox(
-        ta=ta,
-        samples=list(request.samples),
-        sourcetype=sourcetype,
-        source=None,
-        host=None,
-        settings=settings,
-        sinks=sinks,
-    )
+    try:
+        return run_sandbox(
+            ta=ta,
+            samples=list(request.samples),
+            sourcetype=sourcetype,
+            source=None,
+            host=None,
+            settings=settings,
+            sinks=sinks,
+            input_route=request.input_route,
+        )
+    except SampleError as exc:  # e.g. a sample that is no HEC event stream for hec-event
+        raise GenerationError(str(exc)) from exc
 
 
 def _analyse(
