@@ -23,7 +23,7 @@ from urllib.parse import unquote, urlparse
 from prefect import task
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from engine.samples import SampleError, open_regular, read_sample_text
+from engine.samples import SampleError, read_sample_text
 from storage.db.enums import AuditAction, AuditEntity
 from storage.objects import ObjectStore, StoredObject
 from tasks.backends import get_backends, unit_of_work
@@ -150,13 +150,9 @@ def _stage_all(
 
 
 def _copy_local(source: Path, target: Path, spec: str) -> None:
-    """Copy a local sample; a missing file or one that is not regular (a FIFO would block the
-    copy) is named as such."""
-    try:
-        with open_regular(source) as handle, target.open("wb") as copy:
-            shutil.copyfileobj(handle, copy)
-    except SampleError as exc:
-        raise LifecycleError(str(exc).replace(str(source), repr(spec), 1)) from exc
+    if not source.is_file():
+        raise LifecycleError(f"sample {spec!r}: file not found")
+    shutil.copyfile(source, target)
 
 
 def _put_all(objects: ObjectStore, request_id: str, staged: list[_Staged]) -> list[StoredObject]:

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import re
 from pathlib import Path
 
 import pytest
@@ -81,11 +79,3 @@ def test_s3_uris_go_through_the_provided_download(tmp_path: Path):
 def test_bad_samples_are_named(tmp_path: Path, spec: SampleSpec, message: str):
     with pytest.raises(LifecycleError, match=message):
         _stage([spec], tmp_path)
-
-
-def test_a_fifo_sample_is_named_as_such_not_waited_on(tmp_path: Path):
-    fifo = tmp_path / "pipe.log"
-    os.mkfifo(fifo)  # no writer: opening it for reading would wait forever
-    message = f"sample {str(fifo)!r}: is a named pipe (FIFO), not a regular file"
-    with pytest.raises(LifecycleError, match=re.escape(message)):
-        _stage([SampleSpec.location(str(fifo))], tmp_path)
