@@ -29,7 +29,7 @@ from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends, unit_of_work
 from tasks.errors import LifecycleError
 from tasks.generation_session import choose_planner, write_session
-from tasks.request import move_request
+from tasks.request import input_route, move_request
 from tasks.retrieval import KnowledgeSnippet, search_knowledge
 from tasks.runtime import (
     KNOWLEDGE_SNIPPETS,
@@ -177,6 +177,7 @@ async def generate_revision(
             knowledge=tuple(f"{k.title}\n{k.text}" for k in knowledge),
             reports=tuple(f.report for f in failures if f.report is not None),
             sandbox=backends.sandbox,
+            input_route=input_route(request.extra_metadata),
         )
         try:
             result = await asyncio.to_thread(

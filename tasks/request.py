@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,6 +34,12 @@ class RequestSummary:
     sample_names: list[str]
     sample_preview: str
     failure_reason: str | None
+
+
+def input_route(metadata: Mapping[str, Any]) -> InputRoute:
+    """How a request's samples reach Splunk when its TA is checked and validated: its
+    ``validation_input``, a monitored file by default."""
+    return InputRoute(metadata.get("validation_input") or InputRoute.MONITOR)
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)

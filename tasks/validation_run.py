@@ -23,13 +23,12 @@ from dataclasses import dataclass
 from prefect import task
 
 from engine.sandbox.report import ValidationReport
-from engine.sandbox.routes import InputRoute
 from storage.db.enums import AuditAction, AuditEntity, RequestStatus, ValidationStatus
 from storage.db.models import ValidationRun
 from tasks.backends import get_backends, unit_of_work
 from tasks.compensation import discard
 from tasks.errors import LifecycleError
-from tasks.request import move_request
+from tasks.request import input_route, move_request
 from tasks.runtime import (
     MAX_PARALLEL_VALIDATIONS,
     RETRY_DELAYS_S,
@@ -168,7 +167,7 @@ async def run_validation(run_id: str) -> ValidationOutcome:
                 samples=tuple(SampleInput(key=s.storage_key, filename=s.filename) for s in samples),
                 sourcetype=sourcetype,
                 bundle_key=f"validations/{run.request_id}/{run_id}/debug-bundle.zip",
-                input_route=InputRoute(request.extra_metadata.get("validation_input") or "monitor"),
+                input_route=input_route(request.extra_metadata),
             )
         )
     except Exception as exc:  # the run must leave RUNNING whatever happened

@@ -48,7 +48,6 @@ from engine.generator.readme import ReadmeInput, generation_caveats, render_read
 from engine.generator.redact import Redactor
 from engine.generator.repair import (
     Draft,
-    Uncovered,
     failing_examples,
     failing_keys,
     repair_after_check,
@@ -219,31 +218,28 @@ def _check(
     request: GenerationRequest,
     sourcetype: str,
     *,
-    coverable: float,
     max_events: int = MAX_CHECK_EVENTS,
     sinks: Sequence[EventSink] = (),
 ) -> SandboxResult:
-    """The sandbox run of the self-check: the validation settings (``request.sandbox``), with
-    the differences named here only: at most ``max_events`` events (MAX_CHECK_EVENTS), in the
-    request's zone, and the share of timestamps to parse counting only the events a rule can
-    read (``coverable``: events without any timestamp, or older than Splunk accepts, are listed
-    in the README instead)."""
+    """The sandbox run of the self-check: the validation's settings, verdict and input route
+    (``request.sandbox``, ``request.input_route``), with the differences named here only: at
+    most ``max_events`` events (MAX_CHECK_EVENTS), in the request's zone."""
     settings = request.sandbox.model_copy(
-        update={
-            "default_tz": request.default_tz,
-            "max_events": max_events,
-            "min_timestamp_ratio": request.sandbox.min_timestamp_ratio * coverable,
-        }
+        update={"default_tz": request.default_tz, "max_events": max_events}
     )
-    return run_sandbox(
-        ta=ta,
-        samples=list(request.samples),
-        sourcetype=sourcetype,
-        source=None,
-        host=None,
-        settings=settings,
-        sinks=sinks,
-    )
+    try:
+        return run_sandbox(
+            ta=ta,
+            samples=list(request.samples),
+            sourcetype=sourcetype,
+            source=None,
+            host=None,
+            settings=settings,
+            sinks=sinks,
+            input_route=request.input_route,
+        )
+    except SampleError as exc:  # e.g. a sample that is no HEC event stream for hec-event
+        raise GenerationError(str(exc)) from exc
 
 
 def _analyse(
@@ -367,15 +363,13 @@ def generate_ta(
         ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
         for conf in ta.confs.values():
             render_conf(conf)
-        return _check(
-            ta, request, sourcetype, coverable=1.0, max_events=max_events, sinks=sinks
-        ).report
+        return _check(ta, request, sourcetype, max_events=max_events, sinks=sinks).report
 
     refinement = planner.refine(
         draft, context=context, sandbox=sandbox, check_events=MAX_CHECK_EVENTS
     )
     draft = refinement.draft
-    draft, ta, check, gaps = _self_check(
+    draft, ta, check = _self_check(
         draft,
         request=request,
         planner=planner,
@@ -385,7 +379,7 @@ def generate_ta(
         sourcetype=sourcetype,
     )
     caveats = (
-        *generation_caveats(sample, draft, check, gaps),
+        *generation_caveats(sample, draft, check, uncovered(draft, events, request.default_tz)),
         *(f"Repaired after validation: {repair}." for repair in validation_repairs),
     )
     ta.readme = render_readme(
@@ -449,17 +443,15 @@ def _self_check(
     events: Sequence[str],
     name: str,
     sourcetype: str,
-) -> tuple[Draft, TA, SelfCheck, Uncovered]:
+) -> tuple[Draft, TA, SelfCheck]:
     """Run the draft's TA over the samples and repair what the sandbox finds, for at most
-    ``MAX_REPAIR_ROUNDS`` rounds; returns the final draft, its TA, the verdict and the events
-    no timestamp rule can read."""
+    ``MAX_REPAIR_ROUNDS`` rounds; returns the final draft, its TA and the verdict."""
     repairs: list[str] = []
     rounds = 0
     while True:
         rounds += 1
         ta = _ta(draft, name=name, sourcetype=sourcetype, request=request)
-        gaps = uncovered(draft, events, request.default_tz)
-        report = _check(ta, request, sourcetype, coverable=gaps.coverable).report
+        report = _check(ta, request, sourcetype).report
         failing = failing_keys(report)
         problems = [*report.reasons, *(f"{key} hit the PCRE limits" for key in sorted(failing))]
         if not problems or rounds > MAX_REPAIR_ROUNDS:
@@ -492,4 +484,4 @@ def _self_check(
     check = SelfCheck(
         passed=not problems, rounds=rounds, problems=tuple(problems), repairs=tuple(repairs)
     )
-    return draft, ta, check, gaps
+    return draft, ta, check

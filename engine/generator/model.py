@@ -16,6 +16,7 @@ from typing import Literal
 from engine.generator.llm.transcript import Transcript
 from engine.samples import SampleSet
 from engine.sandbox.report import ValidationReport
+from engine.sandbox.routes import InputRoute
 from engine.settings import SandboxSettings, get_sandbox_settings
 
 FormatKind = Literal[
@@ -195,8 +196,9 @@ class GenerationRequest:
 
     ``knowledge`` are snippets (docs, stanzas of existing TAs) retrieved by the caller;
     ``reports`` the validation reports of the earlier revisions, oldest first, for a repair
-    revision; ``sandbox`` the settings the TA will be validated with, which the self-check
-    applies too (the environment's by default, as ``tagen validate`` does).
+    revision; ``sandbox`` the settings the TA will be validated with and ``input_route`` how
+    the samples will reach Splunk there, which the self-check applies too (the environment's
+    settings and a monitored file by default, as ``tagen validate`` does).
     """
 
     samples: tuple[Path, ...]
@@ -212,6 +214,7 @@ class GenerationRequest:
     knowledge: tuple[str, ...] = ()
     reports: tuple[ValidationReport, ...] = ()
     sandbox: SandboxSettings = field(default_factory=get_sandbox_settings)
+    input_route: InputRoute = InputRoute.MONITOR
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,14 @@ from zoneinfo import ZoneInfo
 from engine.conf.parse import parse_conf, render_conf
 from engine.conf.ta import TA
 from engine.generator.model import BreakingPlan, CimPlan, FieldPlan, Settings, TimestampPlan
-from engine.generator.timestamp_shapes import has_timestamp
 from engine.sandbox.report import EXCERPT_CHARS, ValidationReport
-from engine.sandbox.timestamps import MAX_DAYS_AGO_LIMIT, Timestamper, TimestampSettings
+from engine.sandbox.timestamps import (
+    MAX_DAYS_AGO_LIMIT,
+    Timestamper,
+    TimestampReach,
+    TimestampSettings,
+    Unreadable,
+)
 
 MAX_TRUNCATE = 10_000_000
 MAX_DAYS_HENCE_WIDE = "3650"
@@ -193,11 +198,9 @@ def failing_examples(
     return tuple(found)
 
 
-def _stamper(draft: Draft, default_tz: str, **overrides: str) -> Timestamper | None:
+def _stamper(draft: Draft, default_tz: str) -> Timestamper | None:
     """The sandbox's timestamper for the draft's settings (None: no timestamp extraction)."""
-    settings = TimestampSettings.from_props(
-        {**draft.timestamps.settings(), **draft.extra, **overrides}
-    )
+    settings = TimestampSettings.from_props({**draft.timestamps.settings(), **draft.extra})
     if settings.mode != "extract":
         return None
     return Timestamper(settings, now=datetime.now(UTC), default_tz=ZoneInfo(default_tz))
@@ -254,28 +257,23 @@ class Uncovered:
     too_old: tuple[str, ...] = ()
     """Events dated before what Splunk accepts even with MAX_DAYS_AGO at its maximum."""
 
-    @property
-    def coverable(self) -> float:
-        """The share of the events a timestamp rule can read."""
-        if not self.events:
-            return 1.0
-        return 1.0 - (len(self.timeless) + len(self.too_old)) / self.events
-
 
 def uncovered(draft: Draft, events: Sequence[str], default_tz: str) -> Uncovered:
-    """The events the draft's timestamp rule misses because nothing could read them."""
-    stamper = _stamper(draft, default_tz, MAX_DAYS_AGO=str(MAX_DAYS_AGO_LIMIT))
+    """The events the draft's timestamp rule misses because no rule can read them, judged as
+    the validation report judges them (:class:`TimestampReach`)."""
+    stamper = _stamper(draft, default_tz)
     if stamper is None:
         return Uncovered(len(events))
-    timeless: list[str] = []
-    too_old: list[str] = []
+    reach = TimestampReach(now=stamper.now, default_tz=stamper.default_tz)
+    found: dict[Unreadable, list[str]] = {why: [] for why in Unreadable}
     for event in events:
-        error = stamper.assign(event)[1]
-        if error is not None and "MAX_DAYS_AGO" in error:
-            too_old.append(event)
-        elif error is not None and not has_timestamp(event):
-            timeless.append(event)
-    return Uncovered(len(events), tuple(timeless), tuple(too_old))
+        if stamper.assign(event)[1] is not None:
+            why = reach.unreadable(event)
+            if why is not None:
+                found[why].append(event)
+    return Uncovered(
+        len(events), tuple(found[Unreadable.TIMELESS]), tuple(found[Unreadable.TOO_OLD])
+    )
 
 
 def _describe(plan: TimestampPlan) -> str:

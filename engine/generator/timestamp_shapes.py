@@ -347,11 +347,6 @@ def clip(hit: Found, text: str, stop: str, *, default: tzinfo = UTC) -> Found | 
     return None if match is None else _found(hit.shape, match, default)
 
 
-def has_timestamp(event: str) -> bool:
-    """Whether the catalogue finds any timestamp in ``event`` (else no rule can read it)."""
-    return bool(find_event_timestamps(event))
-
-
 def read_time(text: str, time_format: str | None, zone: tzinfo) -> datetime | None:
     """``text`` read with Splunk's strptime, or its automatic recognition when no format.
 

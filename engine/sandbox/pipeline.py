@@ -150,13 +150,15 @@ class Measurement:
     Splunk whose search results `engine.sandbox.splunk_results` turns into events. One place
     for the coverage, CIM compliance, failing examples and verdict of both."""
 
-    def __init__(self, *, ta: TA, settings: SandboxSettings) -> None:
+    def __init__(self, *, ta: TA, settings: SandboxSettings, now: datetime | None = None) -> None:
         self.ta = ta
         self.settings = settings
         self.checker = CimChecker(
             stanza_tags=tag_stanzas(_settings_of(ta, "tags")), spl=SandboxSpl()
         )
-        self.builder = ReportBuilder(ta=ta.app_id, ta_version=ta.version, settings=settings)
+        self.builder = ReportBuilder(
+            ta=ta.app_id, ta_version=ta.version, settings=settings, now=now
+        )
         self.failing: list[Event] = []
 
     def add(self, event: Event, *, sample: str) -> None:
@@ -220,7 +222,7 @@ class _Run:
             lookup_files=dict(ta.lookups),
             clock=EvalClock(self.now, self.zone),
         )
-        self.measurement = Measurement(ta=ta, settings=settings)
+        self.measurement = Measurement(ta=ta, settings=settings, now=self.now)
         self.builder = self.measurement.builder
         self._resolved: dict[tuple[str, str, str], dict[str, str]] = {}
 

@@ -9,14 +9,17 @@ are summarised in bounded memory.
 from __future__ import annotations
 
 from collections import Counter
+from datetime import UTC, datetime
 from enum import StrEnum
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, Field
 
 from engine.cim.compliance import ComplianceTally, DatasetSummary
 from engine.sandbox.events import Event
 from engine.sandbox.indextime import IndexTimeStats
+from engine.sandbox.timestamps import TimestampReach, Unreadable
 from engine.settings import SandboxSettings
 
 EXCERPT_CHARS = 300
@@ -80,9 +83,26 @@ class TimestampFailure(BaseModel):
 
 
 class TimestampSummary(BaseModel):
+    """Timestamps read, missed, and out of any TA's reach.
+
+    An event the TA gives no time of its own is a failure only when a TA could
+    (:class:`engine.sandbox.timestamps.TimestampReach`): no setting reads a time that is not
+    there, nor makes Splunk accept a date older than MAX_DAYS_AGO's maximum. ``ratio`` is
+    ``parsed`` over the events a TA can time. When there are none, it is 1 if the events carry
+    timestamps (too old: no TA does better), 0 if no event carries any (a TA extracting
+    timestamps from such events reads none: it should stamp them when they arrive).
+    """
+
     parsed: int = 0
+    timeless: int = 0
+    """Events in which no timestamp is found at all."""
+    too_old: int = 0
+    """Events dated before what Splunk accepts even with MAX_DAYS_AGO at its maximum."""
     ratio: float = 1.0
     failures: list[TimestampFailure] = Field(default_factory=list)
+    """Examples of events with a timestamp a TA can read that this one did not."""
+    out_of_reach: list[TimestampFailure] = Field(default_factory=list)
+    """Examples of the events counted in ``timeless`` and ``too_old`` (``error`` says which)."""
 
 
 class FieldCoverage(BaseModel):
@@ -142,17 +162,33 @@ class ValidationReport(BaseModel):
     def passed(self) -> bool:
         return self.verdict is Verdict.PASSED
 
+    @property
+    def timeable_events(self) -> int:
+        """The events a TA can give a time of their own: the timestamp ratio is over them."""
+        return self.events - self.timestamps.timeless - self.timestamps.too_old
+
 
 class ReportBuilder:
     """Accumulates per-event measurements in bounded memory; :meth:`build` decides the verdict."""
 
-    def __init__(self, *, ta: str, ta_version: str, settings: SandboxSettings) -> None:
+    def __init__(
+        self,
+        *,
+        ta: str,
+        ta_version: str,
+        settings: SandboxSettings,
+        now: datetime | None = None,
+    ) -> None:
         self._settings = settings
+        self._reach = TimestampReach(
+            now=now or settings.now or datetime.now(UTC), default_tz=ZoneInfo(settings.default_tz)
+        )
         self._report = ValidationReport(ta=ta, ta_version=ta_version)
         self._field_events: dict[str, int] = {}
         self._field_examples: dict[str, str] = {}
         self._warnings: Counter[str] = Counter()
         self._timestamp_ok = 0
+        self._unreadable: Counter[Unreadable] = Counter()
         self._events = 0
         self._truncated = 0
         self._with_fields = 0
@@ -207,15 +243,22 @@ class ReportBuilder:
         if event.time_error is None and event.time is not None:
             self._timestamp_ok += 1
         else:
-            problem = True
-            failures = report.timestamps.failures
-            if len(failures) < self._settings.max_examples:
-                failures.append(
+            error = event.time_error or "no timestamp"
+            unreadable = self._reach.unreadable(event.raw)
+            if unreadable is None:
+                problem = True
+                examples = report.timestamps.failures
+            else:
+                self._unreadable[unreadable] += 1
+                examples = report.timestamps.out_of_reach
+                error = str(unreadable)
+            if len(examples) < self._settings.max_examples:
+                examples.append(
                     TimestampFailure(
                         sample=sample,
                         event_offset=event.offset,
                         raw=excerpt(event.raw),
-                        error=event.time_error or "no timestamp",
+                        error=error,
                     )
                 )
         names = self._extracted_names(event.fields)
@@ -288,8 +331,15 @@ class ReportBuilder:
         report.events_with_fields = self._with_fields
         for run, count in zip(report.samples, self._sample_events, strict=True):
             run.events = count
-        report.timestamps.parsed = self._timestamp_ok
-        report.timestamps.ratio = self._timestamp_ok / events if events else 0.0
+        timestamps = report.timestamps
+        timestamps.parsed = self._timestamp_ok
+        timestamps.timeless = self._unreadable[Unreadable.TIMELESS]
+        timestamps.too_old = self._unreadable[Unreadable.TOO_OLD]
+        timeable = report.timeable_events
+        if timeable:
+            timestamps.ratio = self._timestamp_ok / timeable
+        else:  # no event a TA can time: nothing to miss if they carry timestamps at all
+            timestamps.ratio = 1.0 if timestamps.too_old else 0.0
         report.truncated_ratio = report.truncated_events / events if events else 0.0
         report.field_event_ratio = report.events_with_fields / events if events else 0.0
         report.fields = [
@@ -334,9 +384,19 @@ def verdict_reasons(report: ValidationReport, settings: SandboxSettings) -> list
         if settings.require_events:
             reasons.append("no events were produced from the samples")
         return reasons + _lint_reasons(report, settings)
-    if report.timestamps.ratio < settings.min_timestamp_ratio:
+    timestamps = report.timestamps
+    if timestamps.ratio < settings.min_timestamp_ratio:
+        timeable = report.timeable_events
+        over = "events"
+        if timeable and timeable < report.events:
+            excused = {
+                "without any timestamp": timestamps.timeless,
+                "older than Splunk accepts": timestamps.too_old,
+            }
+            but = ", ".join(f"{count} {why}" for why, count in excused.items() if count)
+            over = f"the {timeable} events a TA can time (not {but})"
         reasons.append(
-            f"timestamps parsed for {report.timestamps.ratio:.1%} of events "
+            f"timestamps parsed for {timestamps.ratio:.1%} of {over} "
             f"(minimum {settings.min_timestamp_ratio:.1%})"
         )
     if report.field_event_ratio < settings.min_field_coverage:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta, tzinfo
+from enum import StrEnum
 from functools import lru_cache
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -389,6 +390,14 @@ class Timestamper:
         else the current time."""
         return (self.previous or self.input_time or self.now), error
 
+    def too_old(self, parsed: ParsedTime) -> bool:
+        """Whether ``parsed`` is dated before what MAX_DAYS_AGO accepts."""
+        try:
+            moment = self._to_datetime(parsed)
+        except OverflowError:
+            return False
+        return moment is not None and moment < self._oldest
+
     def _zone(self, parsed: ParsedTime) -> tzinfo:
         aliases = self.settings.zone_aliases
         if aliases and parsed.zone_text is not None:
@@ -467,3 +476,37 @@ class Timestamper:
                 f"{settings.max_days_hence} days after now ({self.now.date().isoformat()})"
             )
         return None
+
+
+class Unreadable(StrEnum):
+    """Why no TA can give an event a time of its own."""
+
+    TIMELESS = "no timestamp in the event"
+    TOO_OLD = f"dated before what Splunk accepts even with MAX_DAYS_AGO = {MAX_DAYS_AGO_LIMIT}"
+
+
+class TimestampReach:
+    """Which events no props.conf setting can give a time of their own, whatever a TA says.
+
+    Either the automatic recognition (the one BREAK_ONLY_BEFORE_DATE uses by default), searching
+    the whole event, finds no timestamp at all (no date, time of day or epoch), or the one it
+    finds is dated before what Splunk accepts even with MAX_DAYS_AGO at its maximum. Splunk gives
+    such an event the time of the one before it. An event a TA fails to time for any other reason
+    carries a timestamp the TA missed; so does one on which PCRE gives up (it is not excused).
+    """
+
+    def __init__(self, *, now: datetime, default_tz: tzinfo) -> None:
+        widest = TimestampSettings.from_props(
+            {"MAX_DAYS_AGO": str(MAX_DAYS_AGO_LIMIT), "MAX_TIMESTAMP_LOOKAHEAD": "0"}
+        )
+        self._stamper = Timestamper(widest, now=now, default_tz=default_tz)
+
+    def unreadable(self, raw: str) -> Unreadable | None:
+        """Why no TA can time ``raw``, or None when a TA can."""
+        try:
+            found = self._stamper.detect(raw)
+        except RegexLimitError:
+            return None
+        if found is None:
+            return Unreadable.TIMELESS
+        return Unreadable.TOO_OLD if self._stamper.too_old(found) else None

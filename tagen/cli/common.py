@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import uuid
 from collections.abc import Awaitable, Callable, Iterator
+from pathlib import Path
 from typing import TypeVar
 
 import typer
@@ -19,7 +20,9 @@ T = TypeVar("T")
 
 def fail(message: str) -> typer.Exit:
     """Print `message` as one line on stderr; the caller raises the returned Exit (code 2)."""
-    Console(stderr=True).print(f"error: {message}", markup=False, highlight=False, soft_wrap=True)
+    Console(stderr=True, emoji=False).print(
+        f"error: {message}", markup=False, highlight=False, soft_wrap=True
+    )
     return typer.Exit(code=2)
 
 
@@ -42,6 +45,14 @@ def cli_errors() -> Iterator[None]:
         raise fail(f"database: {describe_database_error(exc)}") from None
     except OSError as exc:  # e.g. TAGEN_HOME not writable
         raise fail(one_line(exc)) from None
+
+
+def given_path(value: str, what: str) -> Path:
+    """A path argument as typed. Taken as text because typer turns an empty one into ".", the
+    current folder: ``tagen generate ""`` would read it as a sample."""
+    if not value:
+        raise fail(f"the {what} path is empty")
+    return Path(value)
 
 
 def one_line(exc: BaseException) -> str:

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict
-from pathlib import Path
 from typing import Annotated, Any
 
 import typer
@@ -28,7 +27,7 @@ from engine.outputs import OutputError
 from engine.packaging.archive import PackagingError
 from engine.samples import observe_reads
 from storage.breaker import LLM, CircuitBreaker
-from tagen.cli.common import one_line
+from tagen.cli.common import fail, given_path, one_line
 from tagen.cli.progress import ProgressOption, byte_progress
 from tagen.llm import LlmSettings, llm_planner
 
@@ -161,8 +160,8 @@ def _print(console: Console, result: GenerationResult) -> None:
 
 
 def generate(
-    samples: Annotated[list[Path], typer.Argument(metavar="SAMPLE...", help="sample log files")],
-    out: Annotated[Path, typer.Option("--out", help="folder for the TA and its .tgz")],
+    samples: Annotated[list[str], typer.Argument(metavar="SAMPLE...", help="sample log files")],
+    out: Annotated[str, typer.Option("--out", help="folder for the TA and its .tgz")],
     name: Annotated[str | None, typer.Option(help="app id, e.g. TA-acme-firewall")] = None,
     sourcetype: Annotated[str | None, typer.Option(help="sourcetype, e.g. acme:fw")] = None,
     source_system: Annotated[str, typer.Option(help="the system that wrote the logs")] = "",
@@ -187,8 +186,9 @@ def generate(
     progress: ProgressOption = None,
 ) -> None:
     """Generate a Splunk TA from log samples, self-check it in the sandbox and package it."""
+    out_dir = given_path(out, "--out")
     request = GenerationRequest(
-        samples=tuple(samples),
+        samples=tuple(given_path(sample, "sample") for sample in samples),
         name=name,
         sourcetype=sourcetype,
         source_system=source_system,
@@ -201,17 +201,13 @@ def generate(
     try:
         # Analysis and each self-check round read the samples again: bytes, no fixed end.
         with byte_progress("generating", None, show=progress) as advance, observe_reads(advance):
-            result = generate_ta(request, out_dir=out, planner=_planner(use_llm))
+            result = generate_ta(request, out_dir=out_dir, planner=_planner(use_llm))
     except (GenerationError, InvalidTAError, PackagingError, OutputError, OSError) as exc:
-        message = one_line(exc)
-        Console(stderr=True).print(
-            f"error: {message}", markup=False, highlight=False, soft_wrap=True
-        )
-        raise typer.Exit(code=2) from None
+        raise fail(one_line(exc)) from None
     if as_json:
         typer.echo(json.dumps(summary(result), indent=2))
     else:
-        _print(Console(), result)
+        _print(Console(emoji=False), result)
     raise typer.Exit(code=0 if result.check.passed else 1)
 
 

@@ -23,7 +23,7 @@ from engine.sandbox.report import ValidationReport
 from engine.sandbox.routes import InputRoute
 from engine.sandbox.validate import validate_package
 from engine.settings import SandboxSettings, get_sandbox_settings
-from tagen.cli.common import one_line
+from tagen.cli.common import fail, given_path, one_line
 from tagen.cli.progress import ProgressOption, byte_progress
 
 FIELDS_SHOWN = 20
@@ -77,12 +77,20 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
         console.print(f"... and {len(report.samples) - ROWS_SHOWN} more samples")
     console.print(
         f"events {report.events}  truncated {report.truncated_events} "
-        f"({report.truncated_ratio:.1%})  timestamps {report.timestamps.parsed} "
-        f"({report.timestamps.ratio:.1%})  events with fields {report.events_with_fields} "
+        f"({report.truncated_ratio:.1%})  events with fields {report.events_with_fields} "
         f"({report.field_event_ratio:.1%})"
     )
-    for failure in report.timestamps.failures[:3]:
+    timestamps = report.timestamps
+    console.print(
+        f"timestamps read {timestamps.parsed} of the {report.timeable_events} events a TA can "
+        f"time ({timestamps.ratio:.1%})  without any timestamp {timestamps.timeless}  "
+        f"older than Splunk accepts {timestamps.too_old}",
+        highlight=False,
+    )
+    for failure in timestamps.failures[:3]:
         console.print(f"  timestamp: {failure.error}: {failure.raw[:120]!r}", markup=False)
+    for example in timestamps.out_of_reach[:1]:
+        console.print(f"  out of reach: {example.error}: {example.raw[:120]!r}", markup=False)
     if report.fields:
         fields = Table(title=f"Field coverage (top {FIELDS_SHOWN})")
         for column in ("field", "events", "coverage", "example"):
@@ -133,8 +141,8 @@ def _print_summary(console: Console, report: ValidationReport) -> None:
 
 
 def validate(
-    ta_path: Annotated[Path, typer.Argument(metavar="TA", help="TA folder or .tgz/.spl/.zip")],
-    samples: Annotated[list[Path], typer.Argument(metavar="SAMPLE...", help="sample log files")],
+    ta: Annotated[str, typer.Argument(metavar="TA", help="TA folder or .tgz/.spl/.zip")],
+    sample_args: Annotated[list[str], typer.Argument(metavar="SAMPLE...", help="sample log files")],
     sourcetype: Annotated[str | None, typer.Option(help="sourcetype of the samples")] = None,
     source: Annotated[str | None, typer.Option(help="source of the samples")] = None,
     host: Annotated[str | None, typer.Option(help="host of the samples")] = None,
@@ -164,7 +172,9 @@ def validate(
     progress: ProgressOption = None,
 ) -> None:
     """Apply a TA to log samples in the local Splunk sandbox: exit 0 PASSED, 1 FAILED."""
-    console = Console()
+    console = Console(emoji=False)  # events and regexes are printed as they are
+    ta_path = given_path(ta, "TA")
+    samples = [given_path(sample, "sample") for sample in sample_args]
     try:
         settings = _settings(now)
         input_time = _input_time(time)
@@ -196,8 +206,7 @@ def validate(
             with atomic_output(report) as partial:
                 partial.write_text(result.model_dump_json(indent=2), encoding="utf-8")
     except (ValueError, ValidationError, OSError) as exc:
-        typer.echo(f"error: {one_line(exc)}", err=True)
-        raise typer.Exit(code=2) from None
+        raise fail(one_line(exc)) from None
     _print_summary(console, result)
     raise typer.Exit(code=0 if result.passed else 1)
 

@@ -62,3 +62,43 @@ def test_a_fifo_sample_is_refused_not_waited_on(tmp_path: Path) -> None:
     expected = f"error: sample {fifo}: is a named pipe (FIFO), not a regular file"
     assert done.stderr.strip() == expected
     assert not (tmp_path / "out").exists()
+
+
+def test_generate_and_validate_agree_on_an_event_without_any_timestamp(tmp_path: Path) -> None:
+    sample = tmp_path / "s.log"
+    sample.write_text(
+        "2024-05-01 10:00:00 host app: started job 1\n"
+        "2024-05-01 10:00:05 host app: finished job 1\n"
+        "user note without any time at all\n"
+        "2024-05-01 10:01:00 host app: started job 2\n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "o"
+    generated = _run(sample, "--out", out, "--name", "TA-s")
+    assert generated.returncode == 0 and "self-check PASSED" in generated.stdout, generated.stdout
+    validated = run_tagen("validate", out / "TA-s-1.0.0.tgz", sample)
+    assert validated.returncode == 0, validated.stdout + validated.stderr
+    assert (
+        "timestamps read 3 of the 3 events a TA can time (100.0%)  without any timestamp 1"
+        in validated.stdout
+    )
+    assert "out of reach: no timestamp in the event: 'user note without" in validated.stdout
+    # A TA that misses the timestamps that are there still fails.
+    props = out / "TA-s" / "default" / "props.conf"
+    text = props.read_text(encoding="utf-8")
+    props.write_text(text.replace("[s:log]\n", "[s:log]\nTIME_PREFIX = job\n"), encoding="utf-8")
+    missed = run_tagen("validate", out / "TA-s", sample)
+    assert missed.returncode == 1, missed.stdout + missed.stderr
+    assert "timestamps parsed for 0.0% of the 3 events a TA can time" in missed.stdout
+
+
+def test_an_empty_path_is_named_not_read_as_the_current_folder(tmp_path: Path) -> None:
+    sample = tmp_path / "auth.log"
+    sample.write_text(SAMPLE, encoding="utf-8")
+    for args, message in (
+        (("", "--out", tmp_path / "out"), "error: the sample path is empty"),
+        ((sample, "--out", ""), "error: the --out path is empty"),
+    ):
+        done = _run(*args)
+        assert (done.returncode, done.stderr.strip()) == (2, message), done.stderr
+    assert not (tmp_path / "out").exists()

@@ -101,6 +101,26 @@ def test_bad_input_exits_2_with_one_line_and_writes_nothing(
     assert not events.exists()
 
 
+def test_an_empty_path_is_named_not_read_as_the_current_folder(ta_dir: Path, sample: Path) -> None:
+    for args, message in (
+        (("", sample), "error: the TA path is empty"),
+        ((ta_dir, ""), "error: the sample path is empty"),
+    ):
+        done = _run(*args)
+        assert (done.returncode, done.stderr.strip()) == (2, message), done.stdout + done.stderr
+
+
+def test_event_text_and_error_messages_are_printed_as_they_are(
+    ta_dir: Path, tmp_path: Path
+) -> None:
+    sample = tmp_path / "odd.log"
+    sample.write_text("note :x: (?:x:y) user=a\n", encoding="utf-8")
+    done = _run(ta_dir, sample, "--now", "2024-06-01T00:00:00Z")
+    assert "'note :x: (?:x:y) user=a'" in done.stdout, done.stdout  # no emoji for ':x:'
+    missing = _run(ta_dir, tmp_path / ":x:.log")
+    assert missing.stderr.strip() == f"error: sample {tmp_path}/:x:.log: file not found"
+
+
 def test_usage_errors_exit_2(ta_dir: Path, sample: Path) -> None:
     assert _run(ta_dir).returncode == 2
     done = _run(ta_dir, sample, "--now", "yesterday")

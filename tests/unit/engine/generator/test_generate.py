@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tarfile
 from dataclasses import replace
 from pathlib import Path
@@ -26,6 +27,8 @@ from engine.generator.planner import RulePlanner
 from engine.generator.redact import Redactor
 from engine.samples import SampleSet, read_sample_set
 from engine.sandbox.pipeline import run_sandbox
+from engine.sandbox.routes import InputRoute
+from engine.sandbox.validate import validate_package
 from engine.settings import SandboxSettings
 
 SYSLOG = "".join(
@@ -348,3 +351,59 @@ def test_samples_that_are_not_utf8_get_the_charset_splunk_needs(
         result.ta_dir / "samples" / f"{result.sourcetype.replace(':', '_')}.log"
     ).read_bytes()
     assert shipped.decode(encoding if charset else "utf-8").startswith("2024-03-01")
+
+
+def test_the_self_check_and_the_validation_agree_on_events_without_a_timestamp(
+    tmp_path: Path,
+) -> None:
+    text = (
+        "2024-05-01 10:00:00 host app: started job 1\n"
+        "2024-05-01 10:00:05 host app: finished job 1\n"
+        "user note without any time at all\n"
+        "2024-05-01 10:01:00 host app: started job 2\n"
+    )
+    sample = _sample(tmp_path, text)
+    result = generate_ta(_request(sample), out_dir=tmp_path / "out")
+    report = validate_package(
+        result.package,
+        [sample],
+        sourcetype=None,
+        source=None,
+        host=None,
+        settings=SandboxSettings(),
+    )
+    assert result.check.passed and report.passed, (result.check.problems, report.reasons)
+    timestamps = report.timestamps
+    assert (timestamps.parsed, timestamps.timeless, timestamps.ratio) == (3, 1, 1.0)
+    assert "1 of 4 sampled events carries no timestamp" in _readme(result)
+
+
+class _Watching(RulePlanner):
+    """The rules, noting how the self-check's sandbox run received the samples."""
+
+    def __init__(self) -> None:
+        self.inputs: list[str] = []
+
+    def refine(self, draft, *, context, sandbox, check_events):
+        report = sandbox(draft, max_events=check_events, sinks=())
+        self.inputs.extend(run.input for run in report.samples)
+        return super().refine(draft, context=context, sandbox=sandbox, check_events=check_events)
+
+
+@pytest.mark.parametrize("route", list(InputRoute))
+def test_the_self_check_sends_the_samples_the_way_validation_will(
+    tmp_path: Path, route: InputRoute
+) -> None:
+    text = SYSLOG
+    if route is InputRoute.HEC_EVENT:  # that endpoint takes JSON envelopes
+        text = "".join(json.dumps({"event": line}) + "\n" for line in SYSLOG.splitlines())
+    watching = _Watching()
+    request = _request(_sample(tmp_path, text), input_route=route)
+    generate_ta(request, out_dir=tmp_path / "out", planner=watching)
+    assert watching.inputs == [str(route)]
+
+
+def test_samples_validation_could_not_ingest_are_refused_when_generating(tmp_path: Path) -> None:
+    request = _request(_sample(tmp_path, SYSLOG), input_route=InputRoute.HEC_EVENT)
+    with pytest.raises(GenerationError, match="not a HEC event stream"):
+        generate_ta(request, out_dir=tmp_path / "out")

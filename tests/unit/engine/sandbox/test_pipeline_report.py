@@ -55,7 +55,8 @@ def test_each_threshold_fails_with_a_reason_naming_it() -> None:
     truncated = _event("x" * 50, a="1")
     truncated.truncated = True
     builder.add_event(truncated, sample="x")
-    builder.add_event(_event("no time", time=None, error="no timestamp found"), sample="x")
+    unread = "2024-05-01 12:00:00 unread"
+    builder.add_event(_event(unread, time=None, error="no timestamp found"), sample="x")
     report = builder.build(lint=[], stanza_models={})
     assert report.verdict is Verdict.FAILED
     joined = " | ".join(report.reasons)
@@ -63,7 +64,7 @@ def test_each_threshold_fails_with_a_reason_naming_it() -> None:
     assert "fields extracted in 50.0% of events" in joined
     assert "50.0% of events truncated" in joined
     failure = report.timestamps.failures[0]
-    assert (failure.raw, failure.error) == ("no time", "no timestamp found")
+    assert (failure.raw, failure.error) == (unread, "no timestamp found")
 
 
 def test_lint_errors_fail_only_when_configured() -> None:
@@ -218,3 +219,65 @@ def test_distinct_warnings_are_capped(monkeypatch: pytest.MonkeyPatch) -> None:
         "eval error on value 1",
         "further distinct warnings beyond the first 2 (3 times)",
     ]
+
+
+def _untimed(raw: str) -> Event:
+    return _event(
+        raw, time=None, error="no timestamp recognized in the first 128 characters", job="1"
+    )
+
+
+def test_events_without_any_timestamp_are_counted_apart_and_do_not_fail() -> None:
+    builder = _builder(now=T0)
+    for second in range(3):
+        builder.add_event(_event(f"2024-05-01 10:00:0{second} job={second}", job="1"), sample="x")
+    builder.add_event(_untimed("user note without any time at all"), sample="x")
+    report = builder.build(lint=[], stanza_models={})
+    assert report.passed, report.reasons
+    timestamps = report.timestamps
+    assert (timestamps.parsed, timestamps.timeless, timestamps.too_old) == (3, 1, 0)
+    assert (report.timeable_events, timestamps.ratio, timestamps.failures) == (3, 1.0, [])
+    assert [(e.raw, e.error) for e in timestamps.out_of_reach] == [
+        ("user note without any time at all", "no timestamp in the event")
+    ]
+
+
+def test_a_ta_missing_timestamps_that_are_there_still_fails() -> None:
+    builder = _builder(now=T0)
+    builder.add_event(_event("2024-05-01 10:00:00 job=1", job="1"), sample="x")
+    for second in (5, 6):
+        builder.add_event(_untimed(f"2024-05-01 10:00:0{second} job=2"), sample="x")
+    builder.add_event(_untimed("user note without any time at all"), sample="x")
+    report = builder.build(lint=[], stanza_models={})
+    assert not report.passed
+    assert report.reasons == [
+        "timestamps parsed for 33.3% of the 3 events a TA can time (not 1 without any "
+        "timestamp) (minimum 95.0%)"
+    ]
+    assert [failure.raw for failure in report.timestamps.failures] == [
+        "2024-05-01 10:00:05 job=2",
+        "2024-05-01 10:00:06 job=2",
+    ]
+
+
+def test_a_ta_extracting_timestamps_from_events_that_have_none_fails() -> None:
+    builder = _builder(now=T0)
+    for name in ("a", "b"):
+        builder.add_event(_untimed(f"no time here user={name}"), sample="x")
+    report = builder.build(lint=[], stanza_models={})
+    assert (report.timestamps.timeless, report.timestamps.ratio) == (2, 0.0)
+    assert "timestamps parsed for 0.0% of events (minimum 95.0%)" in report.reasons
+
+
+def test_dates_older_than_any_setting_accepts_are_not_the_tas_failure() -> None:
+    builder = _builder(now=T0)
+    for second in range(2):
+        raw = f"1986-04-26T01:23:4{second}+04:00 halt"
+        builder.add_event(_event(raw, time=None, error="MAX_DAYS_AGO", a="1"), sample="x")
+    recent = _event("2024-01-01T00:00:00+00:00 halt", time=None, error="MAX_DAYS_AGO", a="1")
+    only_old = builder.build(lint=[], stanza_models={})
+    assert (only_old.timestamps.too_old, only_old.timestamps.ratio) == (2, 1.0)
+    assert only_old.passed, only_old.reasons
+    builder = _builder(now=T0)
+    builder.add_event(recent, sample="x")
+    assert builder.build(lint=[], stanza_models={}).timestamps.ratio == 0.0  # a TA can time it
