@@ -20,6 +20,7 @@ from tasks.artifacts import publish_report
 from tasks.errors import LifecycleError
 from tasks.generation import generate_revision, retrieve_knowledge, start_generation
 from tasks.log_sample import SampleArgument, ingest_samples
+from tasks.recovery import remove_orphan_objects
 from tasks.request import (
     adopt_request,
     complete_request,
@@ -145,7 +146,8 @@ async def request_lifecycle(
     pasted text (a plain string is a path, or a URI when it has a scheme).
 
     Give `request_id` instead of the request fields to continue an existing request (this run
-    then drives it: its approval gate is resumed here). `validation_input` is how the samples
+    then drives it: its approval gate is resumed here, and what a dead run left half-done is
+    cleaned or continued: `tagen request resume`). `validation_input` is how the samples
     reach Splunk for validation (monitor when unset).
     """
     if request_id is None:
@@ -160,6 +162,7 @@ async def request_lifecycle(
         )
     else:
         await adopt_request(request_id)
+        await remove_orphan_objects(request_id)
     summary = await describe_request(request_id)
     if summary.status in ("COMPLETED", "FAILED", "REJECTED"):
         return asdict(LifecycleResult(request_id, summary.status, reason=summary.failure_reason))

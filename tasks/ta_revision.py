@@ -27,6 +27,7 @@ from storage.db.enums import AuditAction, AuditEntity, TARevisionType
 from tasks.backends import get_backends, unit_of_work
 from tasks.compensation import discard
 from tasks.errors import LifecycleError
+from tasks.object_keys import revision_key
 from tasks.runtime import RETRY_DELAYS_S, audit, retry_transient
 
 
@@ -49,7 +50,7 @@ async def store_revision(
     """Upload `package`, then record it as the request's next revision (`row`: its columns
     besides version and storage), audited, in one unit of work; returns the revision id."""
     backends = get_backends()
-    key = f"tas/{request_id}/{uuid.uuid4().hex}/{package.name}"
+    key = revision_key(request_id, uuid.uuid4().hex, package.name)
     stored = await asyncio.to_thread(
         backends.objects.put_file, key, package, content_type="application/gzip"
     )

@@ -29,6 +29,7 @@ from storage.db.models import ValidationRun
 from tasks.backends import get_backends, unit_of_work
 from tasks.compensation import discard
 from tasks.errors import LifecycleError
+from tasks.object_keys import bundle_key
 from tasks.request import move_request
 from tasks.runtime import (
     MAX_PARALLEL_VALIDATIONS,
@@ -79,9 +80,6 @@ async def queue_validation(revision_id: str, *, advance_request: bool = True) ->
     """
     async with unit_of_work() as uow:
         revision = await uow.revisions.get(uuid.UUID(revision_id))
-        existing = await uow.validations.get_all(0, 1, filters={"ta_revision_id": revision.id})
-        if existing:
-            return str(existing[0].id)
         if advance_request:
             await move_request(
                 uow,
@@ -89,6 +87,10 @@ async def queue_validation(revision_id: str, *, advance_request: bool = True) ->
                 RequestStatus.VALIDATING,
                 details={"revision_id": revision_id, "version": revision.version},
             )
+        existing = await uow.validations.get_all(0, 1, filters={"ta_revision_id": revision.id})
+        if existing:  # this task's retry, or a resumed run going on with it
+            await uow.commit()
+            return str(existing[0].id)
         run = await uow.validations.create(
             {"request_id": revision.request_id, "ta_revision_id": revision.id}
         )
@@ -167,7 +169,7 @@ async def run_validation(run_id: str) -> ValidationOutcome:
                 package_key=revision.storage_key,
                 samples=tuple(SampleInput(key=s.storage_key, filename=s.filename) for s in samples),
                 sourcetype=sourcetype,
-                bundle_key=f"validations/{run.request_id}/{run_id}/debug-bundle.zip",
+                bundle_key=bundle_key(run.request_id, run_id),
                 input_route=InputRoute(request.extra_metadata.get("validation_input") or "monitor"),
             )
         )
