@@ -122,6 +122,7 @@ class FlowProcess:
         return (self.control / "reached").exists()
 
     def release(self) -> None:
+        (self.control / "reached").unlink(missing_ok=True)
         (self.control / "release").touch()
 
     def kill(self) -> None:
@@ -179,6 +180,14 @@ async def drive(run: FlowProcess, key: str, *, stop_at: str | None) -> str:
             pending.cancel()
 
 
+async def finish(run: FlowProcess, key: str) -> int:
+    """Drive the run (its hold released or killed) until its process ends; its exit code."""
+    if await drive(run, key, stop_at=None) != "exited":
+        run.kill()
+        raise LabError(f"run {key} stopped again after its hold:\n{run.tail()}")
+    return run.process.wait()
+
+
 def kill_database(lab: Lab) -> None:
     """SIGKILL the lab's postmaster, wait until it is gone, start the cluster again."""
     from storage.db import embedded
@@ -230,11 +239,10 @@ async def run_scenario(lab: Lab, scenario: Scenario) -> Outcome:
             await asyncio.to_thread(kill_database, lab)
             run.release()
             how = "same run"
-        await drive(run, key, stop_at=None)
-        if run.process.wait() != 0:
+        if await finish(run, key) != 0:
             run = await resume(lab, key, parameters)
             how += ", failed, resumed"
-            await drive(run, key, stop_at=None)
+            await finish(run, key)
     if run.process.wait() != 0:
         how += f", exit {run.process.returncode}"
     found = await asyncio.to_thread(census, lab, key)

@@ -179,12 +179,14 @@ class Census:
     validations: int = 0
     objects: int = 0
     audit: int = 0
+    swept: int = 0
+    """Objects a resumed run found without their row and removed (its audit entries say)."""
     problems: list[str] = field(default_factory=list)
 
     def counts(self) -> str:
         return (
             f"req={self.requests} smp={self.samples} rev={self.revisions} "
-            f"val={self.validations} obj={self.objects} aud={self.audit}"
+            f"val={self.validations} obj={self.objects} aud={self.audit} swept={self.swept}"
         )
 
 
@@ -227,6 +229,7 @@ def census(lab: Lab, idempotency_key: str, *, samples: int = 1) -> Census:
         ).fetchall()
     found.samples, found.revisions, found.validations = len(sample_rows), len(revisions), len(runs)
     found.audit = len(entries)
+    found.swept = sum(len(e[3].get("orphan_objects", [])) for e in entries if e[2] == "DELETE")
     problems = found.problems
     if found.status not in ("COMPLETED", "FAILED", "REJECTED"):
         problems.append(f"left {found.status}")
