@@ -36,6 +36,7 @@ from tasks.validation_run import (
     acquire_validation_slot,
     queue_validation,
     run_validation,
+    verdicts,
 )
 
 POLL_INTERVAL_S = 1
@@ -105,12 +106,20 @@ async def validate_revision(revision_id: str, *, advance_request: bool = True) -
 
 
 async def generate_and_validate(request_id: str) -> LifecycleResult:
-    """vN, validate, and on failure regenerate v(N+1) from the failed reports (bounded)."""
+    """vN, validate, and on failure regenerate v(N+1) from the failed reports (bounded).
+
+    A run that took the request over counts the verdicts it already has: a passed one completes
+    it, failed ones are the attempts already made (their reports still feed the repair).
+    """
     repairs = await read_config_int(REPAIR_ATTEMPTS)
+    judged = await verdicts(request_id)
+    revision_id = judged[-1].revision_id if judged else None
+    if judged and judged[-1].outcome.passed:
+        await complete_request(request_id)
+        return await _finish(request_id, "COMPLETED", revision_id=revision_id)
+    failures = [verdict.outcome for verdict in judged]
     knowledge = await retrieve_knowledge(request_id)
-    failures: list[ValidationOutcome] = []
-    revision_id: str | None = None
-    for attempt in range(1, repairs + 2):
+    for attempt in range(len(failures) + 1, repairs + 2):
         await start_generation(request_id, attempt)
         try:
             revision_id = await generate_revision(

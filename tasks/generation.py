@@ -23,7 +23,7 @@ from engine.generator.generate import generate_ta
 from engine.generator.model import GenerationError, GenerationRequest, GenerationResult
 from engine.generator.redact import Redactor
 from engine.samples import sniff_encoding
-from storage.db.enums import AuditAction, RequestStatus, TARevisionType, ValidationStatus
+from storage.db.enums import AuditAction, RequestStatus, TARevisionType
 from storage.db.models import TARevision
 from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends, unit_of_work
@@ -39,7 +39,7 @@ from tasks.runtime import (
     retry_transient,
 )
 from tasks.ta_revision import store_revision
-from tasks.validation_run import ValidationOutcome
+from tasks.validation_run import FINISHED_RUNS, ValidationOutcome
 
 QUERY_SAMPLE_CHARS = 2000
 """How much of the first sample joins the retrieval query (whole lines)."""
@@ -111,7 +111,7 @@ async def _unjudged_revision(uow: UnitOfWork, request_id: uuid.UUID) -> TARevisi
     if latest is None or latest.generated_by is not TARevisionType.AUTO:
         return None
     runs = await uow.validations.get_all(0, 100, filters={"ta_revision_id": latest.id})
-    if any(run.status in (ValidationStatus.PASSED, ValidationStatus.FAILED) for run in runs):
+    if any(run.status in FINISHED_RUNS for run in runs):
         return None
     return latest
 

@@ -24,7 +24,13 @@ from prefect import task
 
 from engine.sandbox.report import ValidationReport
 from engine.sandbox.routes import InputRoute
-from storage.db.enums import AuditAction, AuditEntity, RequestStatus, ValidationStatus
+from storage.db.enums import (
+    AuditAction,
+    AuditEntity,
+    RequestStatus,
+    TARevisionType,
+    ValidationStatus,
+)
 from storage.db.models import ValidationRun
 from tasks.backends import get_backends, unit_of_work
 from tasks.compensation import discard
@@ -69,6 +75,31 @@ class ValidationOutcome:
         """A finished run read back from its row (the persistence boundary of the report)."""
         report = ValidationReport.model_validate(run.results_json) if run.results_json else None
         return cls(str(run.id), report, run.error_message)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    revision_id: str
+    outcome: ValidationOutcome
+
+
+FINISHED_RUNS = (ValidationStatus.PASSED, ValidationStatus.FAILED)
+
+
+async def verdicts(request_id: str) -> list[Verdict]:
+    """The finished validations of the request's generated revisions, oldest first: what a
+    run taking the request over already knows (read-only: not a task)."""
+    async with unit_of_work() as uow:
+        request = await uow.requests.get_full_details(uuid.UUID(request_id))
+        if request is None:
+            raise LifecycleError(f"no request {request_id}")
+    found: list[Verdict] = []
+    for revision in sorted(request.ta_revisions, key=lambda r: r.version):
+        finished = [r for r in revision.validation_runs if r.status in FINISHED_RUNS]
+        if revision.generated_by is TARevisionType.AUTO and finished:
+            latest = max(finished, key=lambda r: (r.completed_at is not None, r.completed_at))
+            found.append(Verdict(str(revision.id), ValidationOutcome.stored(latest)))
+    return found
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)

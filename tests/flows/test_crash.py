@@ -1,8 +1,8 @@
-"""kill -9 in the middle of lifecycle steps, a representative subset of `python -m bench.crash`:
-the flow-run process while its validation ran (its verdict not committed, its debug bundle
-stored), and the database server while samples were being recorded (uploaded, not committed).
-The request ends COMPLETED either way, and its rows, objects and audit entries show nothing
-lost, orphaned or duplicated."""
+"""kill -9 in the middle of a lifecycle step, a representative subset of `python -m bench.crash`:
+the flow-run process while its validation ran (its debug bundle stored, its verdict not
+committed), the same process once the verdict was committed, and the database server under a
+validation about to commit. The request ends COMPLETED each time, and its rows, objects and audit
+entries show nothing lost, orphaned or duplicated."""
 
 from __future__ import annotations
 
@@ -25,19 +25,24 @@ def lab(prefect_server: None, test_backends: Any) -> Iterator[Lab]:
     task_backends.install(test_backends)
 
 
-def test_a_flow_run_killed_while_validating_is_resumed_and_its_validation_continued(lab: Lab):
-    outcome = run(run_scenario(lab, Scenario("run_validation", "commit", "flow")))
+@pytest.mark.parametrize(
+    ("point", "target", "how", "swept"),
+    [
+        # resumed: the run left RUNNING is continued (not left holding its slot beside a new
+        # one), and the bundle it stored without its row is removed
+        ("commit", "flow", "resumed", 1),
+        # resumed: the committed verdict completes the request (no v2 generated again)
+        ("committed", "flow", "resumed", 0),
+        # the same run: its commit fails, the bundle is compensated, the task retries
+        ("commit", "database", "same run", 0),
+    ],
+)
+def test_a_kill_in_the_middle_of_validation_loses_orphans_and_duplicates_nothing(
+    lab: Lab, point: str, target: str, how: str, swept: int
+):
+    outcome = run(run_scenario(lab, Scenario("run_validation", point, target)))
 
     census = outcome.census
-    assert (outcome.how, census.status, census.problems) == ("resumed", "COMPLETED", [])
-    # one revision, one validation run (continued, not abandoned in RUNNING beside a new one)
-    assert (census.revisions, census.validations) == (1, 1)
-    assert census.swept == 1  # the bundle the killed run stored before its verdict's commit
-
-
-def test_a_database_killed_while_samples_are_recorded_loses_nothing(lab: Lab):
-    outcome = run(run_scenario(lab, Scenario("ingest_samples", "commit", "database")))
-
-    census = outcome.census
-    assert (outcome.how, census.status, census.problems) == ("same run", "COMPLETED", [])
+    assert (outcome.how, census.status, census.problems) == (how, "COMPLETED", [])
     assert (census.samples, census.revisions, census.validations) == (1, 1, 1)
+    assert census.swept == swept
