@@ -211,15 +211,18 @@ def _running(pid: int) -> bool:
     return state not in ("Z", "X")
 
 
-async def resume(lab: Lab, key: str, parameters: dict[str, Any]) -> FlowProcess:
+async def resume(lab: Lab, key: str, parameters: dict[str, Any]) -> FlowProcess | None:
     """The product's recovery of a request whose run died: a new run with the same parameters
     driving the same request (`tagen request resume`), or, when the request was never
-    created, the same submission again (its idempotency key finds it if it was)."""
+    created, the same submission again (its idempotency key finds it if it was). None when
+    the request had finished before its run died: nothing to resume."""
     from tagen import lifecycle
 
     found = await lifecycle.find_request(key, timeout=0)
     if found is None or found.request_id is None:
         return FlowProcess(lab, parameters, None)
+    if await lifecycle.status(found.request_id) in lifecycle.FINISHED_REQUESTS:
+        return None
     return FlowProcess(lab, await lifecycle.resume_parameters(found.request_id), None)
 
 
@@ -231,24 +234,35 @@ async def run_scenario(lab: Lab, scenario: Scenario) -> Outcome:
     moment = await drive(run, key, stop_at=scenario.step)
     how = "step not reached"
     if moment != "exited":
-        if scenario.target == "flow":
-            run.kill()
-            run = await resume(lab, key, parameters)
-            how = "resumed"
-        else:
-            await asyncio.to_thread(kill_database, lab)
-            run.release()
-            how = "same run"
-        if await finish(run, key) != 0:
-            run = await resume(lab, key, parameters)
-            how += ", failed, resumed"
-            await finish(run, key)
-    if run.process.wait() != 0:
-        how += f", exit {run.process.returncode}"
+        how = await _recover(lab, run, scenario, key, parameters)
     found = await asyncio.to_thread(census, lab, key)
-    if how.endswith(("step not reached",)) or run.process.returncode:
+    if how == "step not reached":
         found.problems.append(f"run log: {run.tail()[-300:]!r}")
     return Outcome(scenario, how, found, time.monotonic() - started)
+
+
+async def _recover(
+    lab: Lab, run: FlowProcess, scenario: Scenario, key: str, parameters: dict[str, Any]
+) -> str:
+    """Kill the scenario's target under the held run, recover, drive to the end; how it went."""
+    if scenario.target == "flow":
+        run.kill()
+        resumed = await resume(lab, key, parameters)
+        if resumed is None:
+            return "finished, nothing to resume"
+        run, how = resumed, "resumed"
+    else:
+        await asyncio.to_thread(kill_database, lab)
+        run.release()
+        how = "same run"
+    if await finish(run, key) != 0:
+        resumed = await resume(lab, key, parameters)
+        if resumed is None:
+            return f"{how}, exit {run.process.returncode}"
+        how += ", failed, resumed"
+        run = resumed
+        await finish(run, key)
+    return how if run.process.returncode == 0 else f"{how}, exit {run.process.returncode}"
 
 
 def render(outcomes: list[Outcome]) -> list[str]:
