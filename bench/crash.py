@@ -267,13 +267,13 @@ async def _recover(
 
 def render(outcomes: list[Outcome]) -> list[str]:
     lines = [
-        f"{'step@point':<34} {'killed':<9} {'after the kill':<24} {'status':<10} "
+        f"{'step@point':<34} {'killed':<9} {'after the kill':<28} {'status':<10} "
         f"{'counts':<44} {'s':>5}  problems"
     ]
     for o in outcomes:
         c = o.census
         lines.append(
-            f"{o.scenario.label:<34} {o.scenario.target:<9} {o.how:<24} {c.status:<10} "
+            f"{o.scenario.label:<34} {o.scenario.target:<9} {o.how:<28} {c.status:<10} "
             f"{c.counts():<44} {o.seconds:5.1f}  {'; '.join(c.problems) or 'none'}"
         )
     clean = sum(not o.census.problems for o in outcomes)
