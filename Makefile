@@ -33,6 +33,8 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.fuzz
 	$(BIN)/python -m bench.knowledge_memory
 	$(BIN)/python -m bench.retrieval
+	$(BIN)/python -m bench.crash
+	$(BIN)/python -m bench.load --requests 100
 
 clean:
 	rm -rf $(VENV) build *.egg-info

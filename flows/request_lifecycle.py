@@ -26,6 +26,7 @@ from tasks.artifacts import publish_report
 from tasks.errors import LifecycleError
 from tasks.generation import generate_revision, retrieve_knowledge, start_generation
 from tasks.log_sample import SampleArgument, ingest_samples
+from tasks.recovery import remove_orphan_objects
 from tasks.request import (
     adopt_request,
     complete_request,
@@ -41,6 +42,7 @@ from tasks.validation_run import (
     acquire_validation_slot,
     queue_validation,
     run_validation,
+    verdicts,
 )
 
 POLL_INTERVAL_S = 1
@@ -119,12 +121,20 @@ async def validate_revision(revision_id: str, *, advance_request: bool = True) -
 
 
 async def generate_and_validate(request_id: str) -> LifecycleResult:
-    """vN, validate, and on failure regenerate v(N+1) from the failed reports (bounded)."""
+    """vN, validate, and on failure regenerate v(N+1) from the failed reports (bounded).
+
+    A run that took the request over counts the verdicts it already has: a passed one completes
+    it, failed ones are the attempts already made (their reports still feed the repair).
+    """
     repairs = await read_config_int(REPAIR_ATTEMPTS)
+    judged = await verdicts(request_id)
+    revision_id = judged[-1].revision_id if judged else None
+    if judged and judged[-1].outcome.passed:
+        await complete_request(request_id)
+        return await _finish(request_id, "COMPLETED", revision_id=revision_id)
+    failures = [verdict.outcome for verdict in judged]
     knowledge = await retrieve_knowledge(request_id)
-    failures: list[ValidationOutcome] = []
-    revision_id: str | None = None
-    for attempt in range(1, repairs + 2):
+    for attempt in range(len(failures) + 1, repairs + 2):
         await start_generation(request_id, attempt)
         try:
             revision_id = await generate_revision(
@@ -160,7 +170,8 @@ async def request_lifecycle(
     pasted text (a plain string is a path, or a URI when it has a scheme).
 
     Give `request_id` instead of the request fields to continue an existing request (this run
-    then drives it: its approval gate is resumed here). `validation_input` is how the samples
+    then drives it: its approval gate is resumed here, and what a dead run left half-done is
+    cleaned or continued: `tagen request resume`). `validation_input` is how the samples
     reach Splunk for validation (monitor when unset).
     """
     if request_id is None:
@@ -175,6 +186,7 @@ async def request_lifecycle(
         )
     else:
         await adopt_request(request_id)
+        await remove_orphan_objects(request_id)
     summary = await describe_request(request_id)
     if summary.status in ("COMPLETED", "FAILED", "REJECTED"):
         return asdict(LifecycleResult(request_id, summary.status, reason=summary.failure_reason))

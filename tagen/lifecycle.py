@@ -35,6 +35,9 @@ from tasks.validation_run import ValidationOutcome
 DEPLOYMENT_WAIT_S = 60.0
 POLL_S = 0.3
 FINISHED_RUNS = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
+FINISHED_REQUESTS = frozenset(
+    {RequestStatus.COMPLETED, RequestStatus.FAILED, RequestStatus.REJECTED}
+)
 
 
 class LifecycleTimeoutError(TimeoutError):
@@ -191,6 +194,72 @@ async def decide(
             return Decision(current, refusals[0])
         await asyncio.sleep(POLL_S)
     return Decision(str(RequestStatus.PENDING_APPROVAL))
+
+
+async def resume_parameters(request_id: str) -> dict[str, Any]:
+    """The parameters of a run that continues an unfinished request: those of the run that
+    drove it (its samples, its validation input), and the request to adopt."""
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    request = await _request(request_id)
+    if request.status in FINISHED_REQUESTS:
+        raise LifecycleError(f"request {request_id} is {request.status}: nothing to resume")
+    if request.flow_run_id is None:
+        raise LifecycleError(f"request {request_id} has no lifecycle flow run to resume")
+    async with get_client() as client:
+        try:
+            flow_run = await client.read_flow_run(request.flow_run_id)
+        except ObjectNotFound:
+            raise LifecycleError(
+                f"the flow run {request.flow_run_id} of request {request_id} is not on this "
+                "Prefect server"
+            ) from None
+    return {**flow_run.parameters, "request_id": request_id}
+
+
+async def resume(
+    request_id: str,
+    *,
+    force: bool = False,
+    deployment: str = REQUEST_DEPLOYMENT,
+    timeout: float = DEPLOYMENT_WAIT_S,
+) -> Submission:
+    """Continue an unfinished request whose run died (CRASHED, FAILED, CANCELLED): a new run
+    of the same parameters adopts it, removes the objects the dead run left without a row and
+    goes on from the request's status. A run still live is refused unless `force` (its process
+    is known to be gone: killed before Prefect heard of it)."""
+    from prefect.deployments.flow_runs import arun_deployment
+
+    request = await _request(request_id)
+    if request.flow_run_id is not None and not force:
+        state = await _run_state(request.flow_run_id)
+        if state not in FINISHED_RUNS | {"MISSING"}:
+            raise LifecycleError(
+                f"request {request_id} is {request.status} and its flow run "
+                f"{request.flow_run_id} is {state}: resume only a run that died (or give "
+                "--force when its process is known to be gone)"
+            )
+    flow_parameters = await resume_parameters(request_id)
+    flow_run = await arun_deployment(deployment, parameters=flow_parameters, timeout=0)
+    deadline = time.monotonic() + timeout
+    while (await _request(request_id)).flow_run_id != flow_run.id:
+        if time.monotonic() >= deadline:
+            return Submission(flow_run.id, None)
+        await asyncio.sleep(POLL_S)
+    return Submission(flow_run.id, request_id)
+
+
+async def _run_state(flow_run_id: uuid.UUID) -> str:
+    from prefect import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    async with get_client() as client:
+        try:
+            flow_run = await client.read_flow_run(flow_run_id)
+        except ObjectNotFound:
+            return "MISSING"
+    return flow_run.state.type.value if flow_run.state else "PENDING"
 
 
 async def status(request_id: str) -> str:

@@ -3,8 +3,9 @@
 `start_generation` moves the request to GENERATING_TA (committed, so it is visible while the
 generator runs); `generate_revision` then generates from the samples and the failed validation
 reports of the earlier revisions and stores the package as the next revision
-(`tasks.ta_revision.store_revision`: upload, then one short unit of work). A retry of the same
-attempt finds the revision it already wrote and returns it.
+(`tasks.ta_revision.store_revision`: upload, then one short unit of work). A generated revision
+no validation has judged yet (stored by this task before a retry, or by a run that died) is
+returned instead of generating its twin.
 """
 
 from __future__ import annotations
@@ -40,7 +41,7 @@ from tasks.runtime import (
     retry_transient,
 )
 from tasks.ta_revision import store_revision
-from tasks.validation_run import ValidationOutcome
+from tasks.validation_run import FINISHED_RUNS, ValidationOutcome
 
 QUERY_SAMPLE_CHARS = 2000
 """How much of the first sample joins the retrieval query (whole lines)."""
@@ -116,16 +117,17 @@ def _download_samples(samples: list[tuple[str, str]], workdir: Path) -> list[Pat
     return [objects.get(key, destination=workdir / filename) for key, filename in samples]
 
 
-async def _existing_attempt(
-    uow: UnitOfWork, request_id: uuid.UUID, attempt: int
-) -> TARevision | None:
+async def _unjudged_revision(uow: UnitOfWork, request_id: uuid.UUID) -> TARevision | None:
+    """The latest generated revision while no validation has judged it: the attempt that
+    stored it got no further (a retry of this task, or a run that died before the verdict),
+    so it is validated rather than generated twice."""
     latest = await uow.revisions.get_latest_revision(request_id)
-    if latest is None:
+    if latest is None or latest.generated_by is not TARevisionType.AUTO:
         return None
-    meta = latest.generation_metadata or {}
-    if meta.get("correlation_id") == correlation_id() and meta.get("attempt") == attempt:
-        return latest
-    return None
+    runs = await uow.validations.get_all(0, 100, filters={"ta_revision_id": latest.id})
+    if any(run.status in FINISHED_RUNS for run in runs):
+        return None
+    return latest
 
 
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
@@ -156,7 +158,7 @@ async def generate_revision(
     rid = uuid.UUID(request_id)
     backends = get_backends()
     async with unit_of_work() as uow:
-        found = await _existing_attempt(uow, rid, attempt)
+        found = await _unjudged_revision(uow, rid)
         if found is not None:
             return str(found.id)
         request = await uow.requests.get(rid)

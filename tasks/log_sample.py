@@ -29,6 +29,7 @@ from storage.objects import ObjectStore, StoredObject
 from tasks.backends import get_backends, unit_of_work
 from tasks.compensation import delete_objects, discard
 from tasks.errors import LifecycleError
+from tasks.object_keys import sample_key
 from tasks.runtime import (
     MAX_SAMPLE_BYTES,
     RETRY_DELAYS_S,
@@ -164,7 +165,7 @@ def _put_all(objects: ObjectStore, request_id: str, staged: list[_Staged]) -> li
     stored: list[StoredObject] = []
     try:
         for item in staged:
-            key = f"samples/{request_id}/{item.filename}"
+            key = sample_key(request_id, item.filename)
             stored.append(objects.put_file(key, item.path, content_type=item.mime_type))
     except BaseException:
         delete_objects(objects, [obj.key for obj in stored])

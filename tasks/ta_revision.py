@@ -29,6 +29,7 @@ from storage.db.unit_of_work import UnitOfWork
 from tasks.backends import get_backends, unit_of_work
 from tasks.compensation import discard
 from tasks.errors import LifecycleError
+from tasks.object_keys import revision_key
 from tasks.runtime import RETRY_DELAYS_S, audit, retry_transient
 
 
@@ -56,7 +57,7 @@ async def store_revision(
     unit of work: both are stored, or neither, so a retried task never finds one without the
     other."""
     backends = get_backends()
-    key = f"tas/{request_id}/{uuid.uuid4().hex}/{package.name}"
+    key = revision_key(request_id, uuid.uuid4().hex, package.name)
     stored = await asyncio.to_thread(
         backends.objects.put_file, key, package, content_type="application/gzip"
     )

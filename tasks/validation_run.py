@@ -23,11 +23,18 @@ from dataclasses import dataclass
 from prefect import task
 
 from engine.sandbox.report import ValidationReport
-from storage.db.enums import AuditAction, AuditEntity, RequestStatus, ValidationStatus
+from storage.db.enums import (
+    AuditAction,
+    AuditEntity,
+    RequestStatus,
+    TARevisionType,
+    ValidationStatus,
+)
 from storage.db.models import ValidationRun
 from tasks.backends import get_backends, unit_of_work
 from tasks.compensation import discard
 from tasks.errors import LifecycleError
+from tasks.object_keys import bundle_key
 from tasks.request import input_route, move_request
 from tasks.runtime import (
     MAX_PARALLEL_VALIDATIONS,
@@ -69,6 +76,31 @@ class ValidationOutcome:
         return cls(str(run.id), report, run.error_message)
 
 
+@dataclass(frozen=True)
+class Verdict:
+    revision_id: str
+    outcome: ValidationOutcome
+
+
+FINISHED_RUNS = (ValidationStatus.PASSED, ValidationStatus.FAILED)
+
+
+async def verdicts(request_id: str) -> list[Verdict]:
+    """The finished validations of the request's generated revisions, oldest first: what a
+    run taking the request over already knows (read-only: not a task)."""
+    async with unit_of_work() as uow:
+        request = await uow.requests.get_full_details(uuid.UUID(request_id))
+        if request is None:
+            raise LifecycleError(f"no request {request_id}")
+    found: list[Verdict] = []
+    for revision in sorted(request.ta_revisions, key=lambda r: r.version):
+        finished = [r for r in revision.validation_runs if r.status in FINISHED_RUNS]
+        if revision.generated_by is TARevisionType.AUTO and finished:
+            latest = max(finished, key=lambda r: (r.completed_at is not None, r.completed_at))
+            found.append(Verdict(str(revision.id), ValidationOutcome.stored(latest)))
+    return found
+
+
 @task(retries=3, retry_delay_seconds=RETRY_DELAYS_S, retry_condition_fn=retry_transient)
 async def queue_validation(revision_id: str, *, advance_request: bool = True) -> str:
     """A QUEUED ValidationRun for the revision; the request moves to VALIDATING.
@@ -78,9 +110,6 @@ async def queue_validation(revision_id: str, *, advance_request: bool = True) ->
     """
     async with unit_of_work() as uow:
         revision = await uow.revisions.get(uuid.UUID(revision_id))
-        existing = await uow.validations.get_all(0, 1, filters={"ta_revision_id": revision.id})
-        if existing:
-            return str(existing[0].id)
         if advance_request:
             await move_request(
                 uow,
@@ -88,6 +117,10 @@ async def queue_validation(revision_id: str, *, advance_request: bool = True) ->
                 RequestStatus.VALIDATING,
                 details={"revision_id": revision_id, "version": revision.version},
             )
+        existing = await uow.validations.get_all(0, 1, filters={"ta_revision_id": revision.id})
+        if existing:  # this task's retry, or a resumed run going on with it
+            await uow.commit()
+            return str(existing[0].id)
         run = await uow.validations.create(
             {"request_id": revision.request_id, "ta_revision_id": revision.id}
         )
@@ -166,7 +199,7 @@ async def run_validation(run_id: str) -> ValidationOutcome:
                 package_key=revision.storage_key,
                 samples=tuple(SampleInput(key=s.storage_key, filename=s.filename) for s in samples),
                 sourcetype=sourcetype,
-                bundle_key=f"validations/{run.request_id}/{run_id}/debug-bundle.zip",
+                bundle_key=bundle_key(run.request_id, run_id),
                 input_route=input_route(request.extra_metadata),
             )
         )

@@ -78,3 +78,13 @@ class LocalObjectStore(StreamingObjectStore):
 
     def exists(self, key: str) -> bool:
         return self._path(key).is_file()
+
+    def keys(self, prefix: str) -> list[str]:
+        """Files under `prefix`, the temporary files of uploads that never finished included
+        (a process killed mid-upload leaves one: it is debris recovery removes)."""
+        folder = self._path(prefix.rstrip("/"))
+        if not folder.is_dir():
+            return []
+        return sorted(
+            path.relative_to(self.root).as_posix() for path in folder.rglob("*") if path.is_file()
+        )

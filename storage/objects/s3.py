@@ -115,6 +115,20 @@ class S3ObjectStore(StreamingObjectStore):
             raise ObjectStoreError(f"checking {self.url(key)} failed: {exc}") from exc
         return True
 
+    def keys(self, prefix: str) -> list[str]:
+        folder = self._object_key(prefix.rstrip("/")) + "/"
+        strip = len(self.prefix) + 1 if self.prefix else 0
+        found: list[str] = []
+        try:
+            pages = self._client.get_paginator("list_objects_v2").paginate(
+                Bucket=self.bucket, Prefix=folder
+            )
+            for page in pages:
+                found += [item["Key"][strip:] for item in page.get("Contents", [])]
+        except Exception as exc:
+            raise ObjectStoreError(f"listing {self.url(prefix.rstrip('/'))} failed: {exc}") from exc
+        return sorted(found)
+
     def delete(self, key: str) -> bool:
         """Delete the object; False when it was already gone (retention must survive that)."""
         if not self.exists(key):

@@ -52,6 +52,11 @@ class ObjectStore(Protocol):
 
     def exists(self, key: str) -> bool: ...
 
+    def keys(self, prefix: str) -> list[str]:
+        """Every key under `prefix` (a folder-like key ending in "/"), sorted: what recovery
+        compares with the rows that name objects."""
+        ...
+
     def url(self, key: str) -> str: ...
 
 

@@ -132,6 +132,31 @@ def reject(
     _decide(request_id, approved=False, approver=approver, reason=reason)
 
 
+@request_app.command("resume")
+def resume(
+    request_id: Annotated[str, typer.Argument(help="request id")],
+    force: Annotated[
+        bool, typer.Option(help="resume although Prefect still shows its run live")
+    ] = False,
+) -> None:
+    """Continue an unfinished request whose flow run died (crashed, killed, cancelled): a new
+    run of the same parameters takes it over from its status."""
+    from tagen.stack import connect_prefect
+
+    rid = parse_request_id(request_id)
+    with lifecycle_errors():
+        state = connect_prefect()  # before Prefect is imported (below)
+        from tagen import lifecycle
+        from tagen.wiring import install
+
+        install()
+        submission = run_async(lambda: lifecycle.resume(rid, force=force))
+        typer.echo(f"flow run: {state.ui_url}/runs/flow-run/{submission.flow_run_id}")
+        if submission.request_id is None:
+            raise fail("the new flow run has not taken the request over yet; see the UI")
+        typer.echo(f"request {rid}: resumed")
+
+
 @request_app.command("status")
 def status(request_id: Annotated[str, typer.Argument(help="request id")]) -> None:
     """Status, samples, revisions and validation runs of a request."""

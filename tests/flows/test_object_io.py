@@ -78,6 +78,10 @@ class GuardedObjectStore:
         self._check("exists", key)
         return self.inner.exists(key)
 
+    def keys(self, prefix: str) -> list[str]:
+        self._check("keys", prefix)
+        return self.inner.keys(prefix)
+
     def url(self, key: str) -> str:  # no I/O
         return self.inner.url(key)
 

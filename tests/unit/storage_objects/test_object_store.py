@@ -62,6 +62,13 @@ def test_put_file_and_url_scheme(store: ObjectStore, tmp_path: Path):
     assert stored.url.endswith("tas/r1/v1/TA-demo.tgz")
 
 
+def test_keys_lists_what_is_under_a_prefix_only(store: ObjectStore):
+    for key in ("tas/r1/a/TA.tgz", "tas/r1/b/TA.tgz", "tas/r10/a/TA.tgz", "samples/r1/x.log"):
+        store.put_stream(key, io.BytesIO(b"x"))
+    assert store.keys("tas/r1/") == ["tas/r1/a/TA.tgz", "tas/r1/b/TA.tgz"]
+    assert store.keys("tas/r2/") == []
+
+
 def test_delete_is_idempotent_and_missing_objects_are_reported(store: ObjectStore, tmp_path: Path):
     store.put_stream("a/b.txt", io.BytesIO(b"x"))
     assert store.delete("a/b.txt") is True
