@@ -483,11 +483,14 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
     """
     tokens: list[str | None] = list(cluster.tokens)
     small = len(cluster.members) < SMALL_CLUSTER
+    spaced = _spaced_keys(cluster.tokens)
     for i, token in enumerate(tokens):
         if token is None or _MESSAGE_ID.fullmatch(token):
             continue
         prev = tokens[i - 1] if i > 0 else None
-        if (small and _lone_value(token, prev)) or (prev is not None and _is_key(prev)):
+        assigned = prev in _ASSIGNMENTS and i > 1 and _word(cluster.tokens[i - 2])
+        lone = small and _lone_value(token, prev, spaced)
+        if lone or assigned or (prev is not None and _is_key(prev)):
             tokens[i] = None
     namer = _Namer(used=set(taken))
     pieces: list[str] = []
@@ -530,16 +533,43 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
     return r"\s+".join(pieces), len(namer.used - taken)
 
 
-def _lone_value(token: str, previous: str | None) -> bool:
+_ASSIGNMENTS = frozenset({"=", "=>"})
+"""Assignments standing alone between a key and its value (``user = alice``)."""
+_PARTICIPLE = re.compile(r"[a-z]{3,}(?:ed|ing)")
+"""A lower-case verb form (``permitted``, ``failed``, ``pending``): prose, not a name."""
+
+
+def _word(token: str | None) -> bool:
+    return token is not None and token.strip(_LEAD + _TRAIL).replace("_", "").isalpha()
+
+
+def _spaced_keys(tokens: Sequence[str | None]) -> frozenset[str]:
+    """Words the message itself writes as keys with a standing assignment (``user = alice``):
+    elsewhere in it the bare word is prose (``AAA user authentication``), not a key."""
+    return frozenset(
+        token.lower()
+        for token, following in zip(tokens, tokens[1:], strict=False)
+        if following in _ASSIGNMENTS and _word(token) and token is not None
+    )
+
+
+def _lone_value(token: str, previous: str | None, spaced: frozenset[str] = frozenset()) -> bool:
     """In a template seen once or twice, whether ``token`` is a value all the same: it holds a
-    digit, is a typed token (host, path, e-mail...) or follows a word that introduces values."""
+    digit, is a typed token (host, path, e-mail...) or follows a word that introduces values.
+    Punctuation alone is never a value, nor a verb form or a word after an introducer the
+    message writes as a key elsewhere (``spaced``)."""
+    if not any(char.isalnum() for char in token):
+        return False
     if _HAS_DIGIT.search(token) or token.lower() in _CONSTANT_VALUES:
         return True
     if token.lower() in INTRODUCERS:
         return False  # ``for user root``: "user" introduces the value, it is not one
     if kind(token.strip(_LEAD + _TRAIL)) in _TYPED_KINDS:
         return True
-    return previous is not None and previous.strip(_LEAD + _TRAIL).lower() in INTRODUCERS
+    if previous is None or _PARTICIPLE.fullmatch(token):
+        return False
+    word = previous.strip(_LEAD + _TRAIL).lower()
+    return word in INTRODUCERS and word not in spaced
 
 
 def _is_key(token: str) -> bool:

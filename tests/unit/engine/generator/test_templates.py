@@ -278,3 +278,25 @@ def test_quoted_strings_are_one_token_and_one_value() -> None:
     )
     assert match is not None
     assert match.group("http_user_agent") == "Go-http-client/1.1 (x y)"
+
+
+def test_spaced_assignments_name_the_value_after_them_not_the_prose_word() -> None:
+    message = "AAA user authentication Successful : server = 10.1.1.1 : user = alice"
+    body, _ = template_regex(mine([message])[0])
+    match = compile_regex("^" + body).search(
+        "AAA user authentication Successful : server = 10.2.2.2 : user = bob"
+    )
+    assert match is not None
+    named = {name: value for name, value in match.groupdict().items() if value}
+    assert named["user"] == "bob"
+    assert "=" not in named.values()
+    assert "authentication" not in named.values()
+    assert "10.2.2.2" in named.values()
+
+
+def test_a_verb_after_an_introducer_is_prose() -> None:
+    body, _ = template_regex(mine(["Login permitted from 10.2.2.2 for user admin"])[0])
+    match = compile_regex("^" + body).search("Login permitted from 10.3.3.3 for user eve")
+    assert match is not None
+    assert match.group("user") == "eve"
+    assert "permitted" not in match.groupdict().values()
