@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from engine.generator.fields.naming import field_name, unique_name
 from engine.generator.fields.roles import context_role, role
@@ -548,7 +549,7 @@ def _spaced_keys(tokens: Sequence[str | None]) -> frozenset[str]:
     elsewhere in it the bare word is prose (``AAA user authentication``), not a key."""
     return frozenset(
         token.lower()
-        for token, following in zip(tokens, tokens[1:], strict=False)
+        for token, following in pairwise(tokens)
         if following in _ASSIGNMENTS and _word(token) and token is not None
     )
 
