@@ -336,13 +336,34 @@ def test_a_keyed_epoch_of_the_header_moment_wins_and_the_header_stays_its_altern
     assert plan.time_prefix.endswith("|[^>]*>)") and plan.has_year
 
 
-def test_a_dated_time_further_in_does_not_displace_a_yearless_header() -> None:
-    # An application's own dated stamp after the header is at a place, not a key: a TA reading
-    # it would have no fallback for the lines without it, so the header stays.
+def test_a_dated_time_of_the_header_moment_further_in_wins_with_its_year_and_fraction() -> None:
+    # A proxy's bracketed accept date behind a yearless syslog header: the same moment, but
+    # with its year and milliseconds, so it is the event's time; the header stays the
+    # TIME_PREFIX alternative.
     events = [
+        f"Dec  9 10:00:{10 + i} lb1 haproxy[4{i}1]: 10.0.0.{i}:5{i}000 "
+        f"[09/Dec/2023:10:00:{10 + i}.{123 + i}] fe be/srv1 0/0/1/2/3 200 {512 + i} - - ----"
+        for i in range(6)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.has_year and plan.time_format == "%d/%b/%Y:%H:%M:%S.%3N"
+    assert plan.time_prefix == r"^(?:(?:[^\[]*\[){2}|)"
+    padded = [
         f"Dec 13 11:35:{20 + i} mac app[21]: 2016-12-13 11:35:{20 + i}.420 app[21] checking"
         for i in range(6)
     ]
+    plan = infer_timestamps(padded)
+    assert plan.has_year and plan.time_format == "%Y-%m-%d %H:%M:%S.%3N"
+    assert plan.time_prefix == r"^(?:(?:\S+\s+){5}|)"  # tokens, not spaces: ``Dec  9``
+
+
+def test_a_dated_time_further_in_that_reads_fewer_events_leaves_the_header() -> None:
+    events = [
+        f"Dec  9 10:00:{10 + i} lb1 haproxy[4{i}1]: 10.0.0.{i}:5{i}000 "
+        f"[09/Dec/2023:10:00:{10 + i}.{123 + i}] fe be/srv1 200"
+        for i in range(6)
+    ]
+    events.insert(3, "Dec  9 10:01:00 lb1 haproxy[1]: Proxy fe started.")
     plan = infer_timestamps(events)
     assert plan.time_format == "%b %d %H:%M:%S" and not plan.has_year
 
