@@ -300,3 +300,44 @@ def test_a_verb_after_an_introducer_is_prose() -> None:
     assert match is not None
     assert match.group("user") == "eve"
     assert "permitted" not in match.groupdict().values()
+
+
+def test_header_less_columns_are_named_by_kind_and_neighbour() -> None:
+    # squid-like access lines: no word names any column
+    lines = [
+        "1702116000.123 245 192.168.1.10 TCP_MISS/200 5120 GET http://a.example/x - DIRECT/-",
+        "1702116001.456 12 192.168.1.11 TCP_HIT/304 1024 POST http://b.example/y bob DIRECT/-",
+        "1702116002.789 90 10.0.0.7 TCP_DENIED/403 0 GET http://c.example/z - NONE/-",
+    ]
+    body, _ = template_regex(mine(lines)[0])
+    match = compile_regex("^" + body).search(
+        "1702116003.001 55 10.9.9.9 TCP_MISS/404 312 PUT http://d.example/w - DIRECT/-"
+    )
+    assert match is not None
+    named = match.groupdict()
+    assert (named["src"], named["status"], named["bytes"]) == ("10.9.9.9", "404", "312")
+    assert (named["http_method"], named["url"]) == ("PUT", "http://d.example/w")
+    assert "TCP_MISS" in named.values()
+
+
+def test_numbers_are_status_and_bytes_only_beside_a_request() -> None:
+    web = [
+        f'10.0.0.{i}:5000{i} be_app/srv{i} {code} {size} "GET /p{i} HTTP/1.1"'
+        for i, (code, size) in enumerate([(200, 512), (404, 90), (301, 7)])
+    ]
+    match = compile_regex("^" + template_regex(mine(web)[0])[0]).search(
+        '10.1.1.1:41234 be_web/srv9 503 1024 "POST /q HTTP/1.1"'
+    )
+    assert match is not None
+    named = match.groupdict()
+    assert (named["src"], named["src_port"], named["status"], named["bytes"]) == (
+        "10.1.1.1",
+        "41234",
+        "503",
+        "1024",
+    )
+    assert {"be_web", "srv9"} <= set(named.values())
+    plain = [f"job 10.0.0.{i} {code} {size} done" for i, (code, size) in enumerate([(200, 5)] * 3)]
+    plain[1] = "job 10.0.0.5 404 9 done"
+    names = compile_regex("^" + template_regex(mine(plain)[0])[0]).groupindex
+    assert "status" not in names and "bytes" not in names
