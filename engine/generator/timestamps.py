@@ -95,6 +95,8 @@ class _Slot:
     ranks: Counter[int] = field(default_factory=Counter)
     hits: dict[int, Found] = field(default_factory=dict)
     """Event index -> the slot's first timestamp in that event."""
+    bracketed: int = 0
+    """Hits standing alone in brackets (``[09/Dec/2023:10:00:00.123]``): a field of the record."""
 
     @property
     def rank(self) -> int:
@@ -209,6 +211,9 @@ class _SlotFinder:
                 if index not in slot.hits:
                     slot.hits[index] = hit
                     slot.ranks[slot_rank] += 1
+                    slot.bracketed += (
+                        event[hit.start - 1 : hit.start] + event[hit.end : hit.end + 1] == "[]"
+                    )
 
     def _in_cell(self, event: str, hit: Found, zone: tzinfo) -> Found | None:
         """``hit`` ended with its delimited cell (a comma after the seconds starts the next
@@ -262,12 +267,14 @@ def _dated_twin(ranked: Sequence[_Slot]) -> _Slot | None:
     the same time, but Splunk would have to guess the year (and lose the fraction) of the
     other. It must be there in nearly every event the preferred slot reads (the yearless time
     stays its TIME_PREFIX alternative for the others), and collector stamps or other moments
-    never qualify."""
+    never qualify. Keyless, it must be a bracketed field of the record: a bare time opening
+    the message is an application's own line re-shipped by syslog, whose header is the
+    event's time."""
     primary = ranked[0]
     if any(hit.has_year for hit in primary.hits.values()):
         return None
     for slot in ranked[1:]:
-        if slot.rank > UNNAMED:
+        if slot.rank > UNNAMED or (slot.key is None and slot.bracketed < len(slot.hits)):
             continue
         pairs = [(hit, slot.hits[i]) for i, hit in primary.hits.items() if i in slot.hits]
         if all(dated.has_year for _, dated in pairs) and sum(

@@ -336,7 +336,7 @@ def test_a_keyed_epoch_of_the_header_moment_wins_and_the_header_stays_its_altern
     assert plan.time_prefix.endswith("|[^>]*>)") and plan.has_year
 
 
-def test_a_dated_time_of_the_header_moment_further_in_wins_with_its_year_and_fraction() -> None:
+def test_a_bracketed_dated_time_of_the_header_moment_wins_with_its_year_and_fraction() -> None:
     # A proxy's bracketed accept date behind a yearless syslog header: the same moment, but
     # with its year and milliseconds, so it is the event's time; the header stays the
     # TIME_PREFIX alternative.
@@ -348,13 +348,27 @@ def test_a_dated_time_of_the_header_moment_further_in_wins_with_its_year_and_fra
     plan = infer_timestamps(events)
     assert plan.has_year and plan.time_format == "%d/%b/%Y:%H:%M:%S.%3N"
     assert plan.time_prefix == r"^(?:(?:[^\[]*\[){2}|)"
-    padded = [
+
+
+def test_a_dated_time_further_in_does_not_displace_a_yearless_header() -> None:
+    # An application's own dated stamp after the header is at a place, not a key: a TA reading
+    # it would have no fallback for the lines without it, so the header stays.
+    events = [
         f"Dec 13 11:35:{20 + i} mac app[21]: 2016-12-13 11:35:{20 + i}.420 app[21] checking"
         for i in range(6)
     ]
-    plan = infer_timestamps(padded)
-    assert plan.has_year and plan.time_format == "%Y-%m-%d %H:%M:%S.%3N"
-    assert plan.time_prefix == r"^(?:(?:\S+\s+){5}|)"  # tokens, not spaces: ``Dec  9``
+    plan = infer_timestamps(events)
+    assert plan.time_format == "%b %d %H:%M:%S" and not plan.has_year
+
+
+def test_a_prefix_after_padded_header_counts_tokens_not_spaces() -> None:
+    # a padded column (``Dec  9``) of the training lines is single-spaced in others
+    events = [
+        f"node-{d}  worker queue-runner-primary shard-alpha {2024 - d}-12-0{d}T10:00:0{d}Z z"
+        for d in range(1, 7)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.time_prefix == r"^(?:\S+\s+){4}"
 
 
 def test_a_dated_time_further_in_that_reads_fewer_events_leaves_the_header() -> None:
