@@ -30,9 +30,9 @@ from engine.regex import Regex, RegexLimitError, compile_regex
 _BEFORE = r"(?:^|(?<=[\s(\[{=,<\"'/]))"
 _BEFORE_IP = r"(?:^|(?<=[\s(\[{=,<\"'/:@]))"
 _AFTER = r"(?=$|[\s)\]},;>\"'!?]|[.:](?!\d))"
-_AFTER_IP = r"(?=$|[\s)\]},;:>\"'!?/#(]|\.(?!\d))"
-"""An address may be followed by ``:port``, ``/port``, ``#port`` or ``(port)``; a plain number
-may not (times)."""
+_AFTER_IP = r"(?=$|[\s)\]},;:>\"'!?/#(\[]|\.(?!\d))"
+"""An address may be followed by ``:port``, ``/port``, ``#port``, ``(port)`` or a bracketed
+note (``198.51.100.12[...]``); a plain number may not (times)."""
 _KEY = r"(?:\s*[:=]\s*|\s+)"
 """Between a role word and its value: ``from x``, ``src=x``, ``account: x``."""
 _IFACE = r"[A-Za-z][\w\-]*(?:/\d+)*"
@@ -103,7 +103,7 @@ RULES = (
     TokenRule(
         "token_ipv6",
         ("ip",),
-        rf"{_BEFORE}({IPV6})(?=$|[\s)\]}},;>\"'!?/]|\.(?!\d))",
+        rf"{_BEFORE}(?!(?:{MAC})(?![\w:]))({IPV6})(?=$|[\s)\]}},;>\"'!?/]|\.(?!\d))",
         True,
     ),
     TokenRule(
@@ -115,6 +115,37 @@ RULES = (
     ),
     TokenRule(
         "token_bracketed", ("bracketed",), r"(?:^|(?<=\s))\[([^\s\[\]]+)\](?=[\s:,]|$)", True
+    ),
+    TokenRule(
+        "token_parenthesized",
+        ("parenthesized",),
+        r"(?:^|(?<=\s))\(([^\s()]+)\)(?=[\s:,;.]|$)",
+        hints=("(",),
+    ),
+    TokenRule(
+        "token_qualified",
+        ("qualified",),
+        r"(?:^|(?<=[\s\[]))([A-Za-z][\w.\-]*)(?=\([^\s()]+\)(?:\[[^\s\[\]]+\])*(?:[\s:,;.]|$))",
+        hints=("(",),
+    ),
+    TokenRule(
+        "token_qualifier",
+        ("qualifier",),
+        r"(?<=[\w)])[(\[]([^\s()\[\]=]+)[)\]](?=[(\[]|[\s:,;.]|$)",
+        hints=("(", "["),
+    ),
+    TokenRule(
+        "token_source_line",
+        ("source_file", "source_line"),
+        r"(?<![\w./\-])([A-Za-z_][\w\-]*\.(?:c|cc|cpp|h|go|java|py|rb|js|ts|rs|cs|php|scala|kt))"
+        r"[:(](\d+)\b",
+        hints=(".",),
+    ),
+    TokenRule(
+        "token_flag",
+        ("flag",),
+        r"(?<=\s)([A-Z]{2,5})(?=\s+[A-Z][A-Z0-9_]*=)",
+        hints=("=",),
     ),
     TokenRule("token_url", ("link",), rf"\b({URL})", True),
     TokenRule("token_path", ("path",), r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])", True),

@@ -51,7 +51,7 @@ class Grammar:
 
 SYSLOG_5424 = Grammar(
     "syslog5424",
-    r"^<(?<syslog_pri>\d{1,3})>1\s+\S+\s+(?<syslog_host>\S+)\s+(?<app_name>\S+)"
+    r"^<(?<syslog_pri>\d{1,3})>(?<syslog_version>1)\s+\S+\s+(?<syslog_host>\S+)\s+(?<app_name>\S+)"
     r"\s+(?<procid>\S+)\s+(?<msgid>\S+)\s+(?:-|(?:\[(?:[^\]\\\"]|\\.|\"(?:[^\"\\]|\\.)*\")*\])+)"
     r"\s*",
     header=True,

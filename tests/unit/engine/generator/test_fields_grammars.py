@@ -251,3 +251,17 @@ def test_templates_repeat_a_lighter_header_that_reads_the_same_lines() -> None:
     plan = infer_fields(lines, FormatGuess(kind="syslog3164", confidence=1.0))
     template = next(v for k, v in plan.props.items() if k.startswith("EXTRACT-t"))
     assert template.startswith("(?>^")
+
+
+def test_an_rfc5424_header_gives_its_version_host_and_app() -> None:
+    events = [
+        f"<165>1 2021-11-16T05:14:1{i}.000003-07:00 192.0.2.1 myproc 87{i} - - started job {i}"
+        for i in range(3)
+    ]
+    plan = infer_fields(events, FormatGuess(kind="syslog", confidence=0.9))
+    fields = extracted(plan, "<13>1 2021-11-16T05:14:19Z host-9 app 1 - - done")
+    assert (fields["syslog_version"], fields["syslog_host"], fields["app_name"]) == (
+        "1",
+        "host-9",
+        "app",
+    )
