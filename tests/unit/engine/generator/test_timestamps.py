@@ -336,16 +336,20 @@ def test_a_keyed_epoch_of_the_header_moment_wins_and_the_header_stays_its_altern
     assert plan.time_prefix.endswith("|[^>]*>)") and plan.has_year
 
 
-def test_a_bracketed_dated_time_of_the_header_moment_wins_with_its_year_and_fraction() -> None:
-    # A proxy's bracketed accept date behind a yearless syslog header: the same moment, but
-    # with its year and milliseconds, so it is the event's time; the header stays the
-    # TIME_PREFIX alternative.
-    events = [
+def _balancer_lines() -> list[str]:
+    """A yearless syslog header, then a bracketed accept date of the same moment."""
+    return [
         f"Dec  9 10:00:{10 + i} lb1 haproxy[4{i}1]: 10.0.0.{i}:5{i}000 "
         f"[09/Dec/2023:10:00:{10 + i}.{123 + i}] fe be/srv1 0/0/1/2/3 200 {512 + i} - - ----"
         for i in range(6)
     ]
-    plan = infer_timestamps(events)
+
+
+def test_a_bracketed_dated_time_of_the_header_moment_wins_with_its_year_and_fraction() -> None:
+    # A proxy's bracketed accept date behind a yearless syslog header: the same moment, but
+    # with its year and milliseconds, so it is the event's time; the header stays the
+    # TIME_PREFIX alternative.
+    plan = infer_timestamps(_balancer_lines())
     assert plan.has_year and plan.time_format == "%d/%b/%Y:%H:%M:%S.%3N"
     assert plan.time_prefix == r"^(?:(?:[^\[]*\[){2}|)"
 
@@ -372,11 +376,7 @@ def test_a_prefix_after_padded_header_counts_tokens_not_spaces() -> None:
 
 
 def test_a_dated_time_further_in_that_reads_fewer_events_leaves_the_header() -> None:
-    events = [
-        f"Dec  9 10:00:{10 + i} lb1 haproxy[4{i}1]: 10.0.0.{i}:5{i}000 "
-        f"[09/Dec/2023:10:00:{10 + i}.{123 + i}] fe be/srv1 200"
-        for i in range(6)
-    ]
+    events = _balancer_lines()
     events.insert(3, "Dec  9 10:01:00 lb1 haproxy[1]: Proxy fe started.")
     plan = infer_timestamps(events)
     assert plan.time_format == "%b %d %H:%M:%S" and not plan.has_year
