@@ -265,3 +265,21 @@ def test_an_rfc5424_header_gives_its_version_host_and_app() -> None:
         "host-9",
         "app",
     )
+
+
+def test_a_bare_number_after_the_time_is_a_column_not_a_syslog_host() -> None:
+    events = [
+        "Mon Dec  9 10:00:00 2023 1 10.0.0.1 1024 /home/alice/file.txt b _ o r alice ftp 0 * c",
+        "Mon Dec  9 10:00:05 2023 3 10.0.0.2 20480 /home/bob/data.tar.gz b _ i r bob ftp 0 * c",
+        "Mon Dec  9 10:01:00 2023 0 10.0.0.9 512 /pub/readme.txt a _ o a anonymous ftp 0 * i",
+    ]
+    plan = infer_fields(events, FormatGuess(kind="unstructured", confidence=0.5))
+    fields = extracted(plan, events[0])
+    assert "syslog_host" not in fields
+    assert fields["src"] == "10.0.0.1"
+    assert {"1", "1024", "alice"} <= set(fields.values())
+    header = compile_regex(SYSLOG_3164.pattern)
+    named = header.search("Dec  9 10:00:00 web-1 sshd[2]: Accepted password for x")
+    assert named is not None and named.group("syslog_host") == "web-1"
+    numbered = header.search("Dec  9 10:00:00 10.0.0.7 sshd[2]: Accepted password for x")
+    assert numbered is not None and numbered.group("syslog_host") == "10.0.0.7"
