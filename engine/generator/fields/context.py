@@ -53,7 +53,8 @@ _NOT_NAMES = (
     r"|authentication|session|account|logged|login|unknown|list"
 )
 """Words after ``user`` that are not a user's name (``user NOT in sudoers``)."""
-_QUANTITY = r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|min|h|[KMGTP]i?B|B)"
+_QUANTITY = r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|min|h|[KMGTP]i?B|B)|(?:\d+[dhm])+\d+(?:\.\d+)?s"
+"""A size or a duration, compound ones too (``3m1s``, ``1h2m3.5s``)."""
 
 
 FEW_EVENTS = 50

@@ -401,6 +401,9 @@ def _variable(
             body = rf"(?<{name}>{_escape(common.pop())}(?<{part}>\S+?))"
         elif skeleton is not None:
             body = skeleton
+        elif not trail and any(v.endswith((",", ";")) for v in present):
+            # some values end a clause (``user=erin, query``): the comma is not theirs
+            body, trail = rf"(?<{name}>\S+?)", "[,;]?"
         else:
             body = rf"(?<{name}>\S+?)" if trail else rf"(?<{name}>\S+)"
     if len(present) < len(cores):

@@ -148,3 +148,4 @@ def test_parts_of_qualified_names_source_lines_flags_and_noted_addresses() -> No
     assert _values(builder, "qualified", events[4]) == ["username"]
     assert _values(builder, "qualifier", events[4]) == ["REALM", "ROLE"]
     assert _values(builder, "flag", "action TCP from A") == []
+    assert _values(builder, "quantity", "done after 3m1s, took 1h2m3.5s") == ["3m1s", "1h2m3.5s"]

@@ -283,3 +283,5 @@ def test_a_bare_number_after_the_time_is_a_column_not_a_syslog_host() -> None:
     assert named is not None and named.group("syslog_host") == "web-1"
     numbered = header.search("Dec  9 10:00:00 10.0.0.7 sshd[2]: Accepted password for x")
     assert numbered is not None and numbered.group("syslog_host") == "10.0.0.7"
+    offset = header.search("24/Feb/2024:11:17:35 +0200 INFO [main] app.X - started")
+    assert offset is None or offset.group("syslog_host") != "+0200"

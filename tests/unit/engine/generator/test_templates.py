@@ -341,3 +341,16 @@ def test_numbers_are_status_and_bytes_only_beside_a_request() -> None:
     plain[1] = "job 10.0.0.5 404 9 done"
     names = compile_regex("^" + template_regex(mine(plain)[0])[0]).groupindex
     assert "status" not in names and "bytes" not in names
+
+
+def test_a_comma_ending_some_values_of_a_variable_is_not_part_of_them() -> None:
+    clusters = mine(["request by user=erin, then ok", "request by user=bob then ok"])
+    assert len(clusters) == 1
+    body, _ = template_regex(clusters[0])
+    regex = compile_regex("^" + body)
+    for line, user in (
+        ("request by user=ann, then ok", "ann"),
+        ("request by user=cy then ok", "cy"),
+    ):
+        match = regex.search(line)
+        assert match is not None and match.group("user") == user
