@@ -64,7 +64,8 @@ class PairStyle:
             sep = r"\t\n" if blank else one
             sep += "" if self.assign == ":" else "="  # a value with "=" runs into a pair
             start = rf"(?:^|{one}|(?<=[\s{{(\[]))\s*[:@$]?"
-            unquoted = rf"([^{sep}\s\"'<](?:[^{sep}]*[^{sep}\s])?)?[ \t]*(?={one}|$)"
+            # a CRLF line's value ends before its carriage return
+            unquoted = rf"([^{sep}\s\"'<](?:[^{sep}]*[^{sep}\s])?)?[ \t\r]*(?={one}|$)"
             key = _WORDS_KEY if self.words else _KEY
         return (
             rf"{start}({key}){assign}"

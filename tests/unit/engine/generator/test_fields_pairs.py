@@ -118,3 +118,13 @@ def test_angle_bracketed_addresses_lose_their_brackets() -> None:
         fields = run_plan(plan, event)
         assert fields["to"][0] in ("c@d.org", "x@y.org")
     assert run_plan(plan, events[1])["status"] == ["sent (250 OK)"]
+
+
+def test_pairs_on_crlf_lines_end_before_the_carriage_return() -> None:
+    events = [
+        f"2024-10-16T11:25:4{i} summary\r\n\tsize:\t36{i}MB\r\n\tqtype:\tSRV\r\n\tport:\t12{i}"
+        for i in range(4)
+    ]
+    plan = infer_fields(events, FormatGuess(kind="multiline", confidence=0.5))
+    fields = run_plan(plan, "2024-10-16T11:26:00 summary\r\n\tqtype:\tMX\r\n\tport:\t99")
+    assert (fields["qtype"], fields["port"]) == (["MX"], ["99"])
