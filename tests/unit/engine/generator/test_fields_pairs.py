@@ -128,3 +128,14 @@ def test_pairs_on_crlf_lines_end_before_the_carriage_return() -> None:
     plan = infer_fields(events, FormatGuess(kind="multiline", confidence=0.5))
     fields = run_plan(plan, "2024-10-16T11:26:00 summary\r\n\tqtype:\tMX\r\n\tport:\t99")
     assert (fields["qtype"], fields["port"]) == (["MX"], ["99"])
+
+
+def test_segments_of_a_pair_record_that_hold_no_pair_are_values() -> None:
+    events = [
+        f"host-{i},Local Port: 8{i},Remote Host IP: 10.0.0.{i},TCP,Inbound,Rule: Block {i}"
+        for i in range(3)
+    ]
+    plan = infer_fields(events, FormatGuess(kind="other", confidence=0.5))
+    fields = run_plan(plan, "host-9,Local Port: 443,UDP,Outbound,Remote Host IP: 10.9.9.9")
+    assert fields["segment"] == ["UDP", "Outbound"]
+    assert fields["Local_Port"] == ["443"]
