@@ -608,7 +608,7 @@ def _lone_value(token: str, previous: str | None, spaced: frozenset[str] = froze
         return False  # ``for user root``: "user" introduces the value, it is not one
     if kind(token.strip(_LEAD + _TRAIL)) in _TYPED_KINDS:
         return True
-    if previous is None or _PARTICIPLE.fullmatch(token):
+    if previous is None or _PARTICIPLE.fullmatch(token.strip(_LEAD + _TRAIL)):
         return False
     word = previous.strip(_LEAD + _TRAIL).lower()
     return word in INTRODUCERS and word not in spaced
