@@ -1,8 +1,9 @@
 """Event layouts: how one format writes its events, and the truth of each event.
 
 Every family (key=value, delimited, JSON, syslog RFC 3164 and 5424, free text, multi-line,
-files mixing single-line variants, header-less access lines) draws its variants from the format's random generator and
-records them in ``dims`` so the benchmark can say which classes are weak.
+files mixing single-line variants, header-less access lines) draws its variants from the
+format's random generator and records them in ``dims`` so the benchmark can say which classes
+are weak.
 """
 
 from __future__ import annotations
