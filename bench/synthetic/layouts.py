@@ -17,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from random import Random
 from typing import Any
 
-from bench.synthetic.clock import BY_NAME, LAYOUTS, QUOTABLE, Clock, Layout
+from bench.synthetic.clock import ACCEPT_DATE, BY_NAME, LAYOUTS, QUOTABLE, Clock, Layout
 from bench.synthetic.messages import MessageBook, Truth
 from bench.synthetic.schema import Column, make_columns
 from bench.synthetic.tokens import SPACED, Vocabulary
@@ -637,8 +637,6 @@ def mixed(ctx: Context) -> Rendered:
     return Rendered(events, "other")
 
 
-ACCEPT_DATE = Layout("accept_date", "{d}/{b}/{Y}:{H}:{M}:{S}.{f3}", fraction=3)
-"""A proxy's bracketed accept date: year and milliseconds, behind a year-less syslog header."""
 CACHE_RESULTS = ("TCP_MISS", "TCP_HIT", "TCP_DENIED", "TCP_REFRESH_MODIFIED", "NONE")
 
 
@@ -657,7 +655,7 @@ def access(ctx: Context) -> Rendered:
     ``client:port [accept date] frontend backend/server timers status bytes "request"`` behind
     a year-less syslog header, an access log without quotes)."""
     rng = ctx.rng
-    variant = ctx.choose("variant", ("proxy_cache", "balancer", "unquoted"))
+    variant = ctx.choose("access", ("proxy_cache", "balancer", "unquoted"))
     ctx.dims["placement"] = "start" if variant != "balancer" else "bracketed_after_header"
     ctx.use_clock(
         (BY_NAME["epoch_s_ms"],)
