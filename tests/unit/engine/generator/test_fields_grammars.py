@@ -267,14 +267,17 @@ def test_an_rfc5424_header_gives_its_version_host_and_app() -> None:
     )
 
 
+TRANSFERS = [
+    "Mon Dec  9 10:00:00 2023 1 10.0.0.1 1024 /home/alice/file.txt b _ o r alice ftp 0 * c",
+    "Mon Dec  9 10:00:05 2023 3 10.0.0.2 20480 /home/bob/data.tar.gz b _ i r bob ftp 0 * c",
+    "Mon Dec  9 10:01:00 2023 0 10.0.0.9 512 /pub/readme.txt a _ o a anonymous ftp 0 * i",
+]
+"""A file-transfer log: ctime, then header-less columns (seconds, client, size, file...)."""
+
+
 def test_a_bare_number_after_the_time_is_a_column_not_a_syslog_host() -> None:
-    events = [
-        "Mon Dec  9 10:00:00 2023 1 10.0.0.1 1024 /home/alice/file.txt b _ o r alice ftp 0 * c",
-        "Mon Dec  9 10:00:05 2023 3 10.0.0.2 20480 /home/bob/data.tar.gz b _ i r bob ftp 0 * c",
-        "Mon Dec  9 10:01:00 2023 0 10.0.0.9 512 /pub/readme.txt a _ o a anonymous ftp 0 * i",
-    ]
-    plan = infer_fields(events, FormatGuess(kind="unstructured", confidence=0.5))
-    fields = extracted(plan, events[0])
+    plan = infer_fields(TRANSFERS, FormatGuess(kind="unstructured", confidence=0.5))
+    fields = extracted(plan, TRANSFERS[0])
     assert "syslog_host" not in fields
     assert fields["src"] == "10.0.0.1"
     assert {"1", "1024", "alice"} <= set(fields.values())
