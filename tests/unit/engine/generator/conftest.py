@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from engine.generator.fields import infer_fields
-from engine.generator.model import FieldPlan, FormatGuess
+from engine.generator.model import FieldPlan, FormatGuess, FormatKind
 from engine.sandbox.events import Event
 from engine.sandbox.searchtime import SearchTimeProcessor
 
@@ -18,6 +18,6 @@ def run_plan(plan: FieldPlan, raw: str) -> dict[str, list[str]]:
     return event.fields
 
 
-def learned_fields(training: list[str], kind: str, raw: str) -> dict[str, list[str]]:
+def learned_fields(training: list[str], kind: FormatKind, raw: str) -> dict[str, list[str]]:
     """The fields the plan inferred from ``training`` (as format ``kind``) extracts from ``raw``."""
     return run_plan(infer_fields(training, FormatGuess(kind=kind, confidence=0.5)), raw)

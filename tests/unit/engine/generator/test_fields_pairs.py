@@ -134,7 +134,7 @@ def test_segments_of_a_pair_record_that_hold_no_pair_are_values() -> None:
     record = "host-{0},Local Port: 8{0},Remote Host IP: 10.0.0.{0},TCP,Inbound,Rule: Block {0}"
     training = [record.format(i) for i in range(3)]
     fields = learned_fields(
-        training, "other", "host-9,Local Port: 443,UDP,Outbound,Remote Host IP: 1"
+        training, "unstructured", "host-9,Local Port: 443,UDP,Outbound,Remote Host IP: 1"
     )
     assert fields["segment"] == ["UDP", "Outbound"]
     assert fields["Local_Port"] == ["443"]
