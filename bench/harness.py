@@ -27,7 +27,11 @@ from engine.sandbox.pipeline import run_sandbox
 from engine.settings import SandboxSettings
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED = REPO.parent / "shared"
+SHARED = next(
+    (up / "shared" for up in REPO.parents if (up / "shared" / "tools" / "score.py").is_file()),
+    REPO.parent / "shared",
+)
+"""``../shared`` of the main checkout, or of the directory holding a git worktree."""
 SCORER = SHARED / "tools" / "score.py"
 
 

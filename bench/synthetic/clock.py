@@ -140,7 +140,10 @@ LAYOUTS: tuple[Layout, ...] = (
     Layout("epoch_ms", "", epoch="ms"),
     Layout("epoch_s_ms", "", epoch="s.ms"),
 )
-BY_NAME = {layout.name: layout for layout in LAYOUTS}
+ACCEPT_DATE = Layout("accept_date", "{d}/{b}/{Y}:{H}:{M}:{S}.{f3}", fraction=3)
+"""A proxy's bracketed accept date: year and milliseconds, behind a year-less syslog header
+(one family's own layout, not drawn for the others)."""
+BY_NAME = {layout.name: layout for layout in (*LAYOUTS, ACCEPT_DATE)}
 
 QUOTABLE = tuple(layout for layout in LAYOUTS if " " not in layout.pattern)
 """Layouts without spaces: they sit unquoted in key=value pairs and delimited columns."""

@@ -1,8 +1,9 @@
 """Event layouts: how one format writes its events, and the truth of each event.
 
 Every family (key=value, delimited, JSON, syslog RFC 3164 and 5424, free text, multi-line,
-files mixing single-line variants) draws its variants from the format's random generator and
-records them in ``dims`` so the benchmark can say which classes are weak.
+files mixing single-line variants, header-less access lines) draws its variants from the
+format's random generator and records them in ``dims`` so the benchmark can say which classes
+are weak.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from datetime import UTC, datetime, timedelta
 from random import Random
 from typing import Any
 
-from bench.synthetic.clock import BY_NAME, LAYOUTS, QUOTABLE, Clock, Layout
+from bench.synthetic.clock import ACCEPT_DATE, BY_NAME, LAYOUTS, QUOTABLE, Clock, Layout
 from bench.synthetic.messages import MessageBook, Truth
 from bench.synthetic.schema import Column, make_columns
 from bench.synthetic.tokens import SPACED, Vocabulary
@@ -636,6 +637,72 @@ def mixed(ctx: Context) -> Rendered:
     return Rendered(events, "other")
 
 
+CACHE_RESULTS = ("TCP_MISS", "TCP_HIT", "TCP_DENIED", "TCP_REFRESH_MODIFIED", "NONE")
+
+
+def _request(ctx: Context, truth: Truth) -> tuple[str, str]:
+    """An HTTP method and a URL path (with a query sometimes), recorded by their CIM names."""
+    method = ctx.token("method")
+    path = "/" + ctx.token("url").split("://", 1)[1].split("/", 1)[1]
+    truth.add("http_method", method)
+    truth.add("url", path)
+    return method, path
+
+
+def access(ctx: Context) -> Rendered:
+    """Header-less space-delimited access lines: no word names a column (a caching proxy's
+    ``epoch duration client RESULT/status bytes method url user peer type``, a load balancer's
+    ``client:port [accept date] frontend backend/server timers status bytes "request"`` behind
+    a year-less syslog header, an access log without quotes)."""
+    rng = ctx.rng
+    variant = ctx.choose("access", ("proxy_cache", "balancer", "unquoted"))
+    ctx.dims["placement"] = "start" if variant != "balancer" else "bracketed_after_header"
+    ctx.use_clock(
+        (BY_NAME["epoch_s_ms"],)
+        if variant == "proxy_cache"
+        else (ACCEPT_DATE,)
+        if variant == "balancer"
+        else (BY_NAME["apache"],)
+    )
+    events = []
+    for _ in range(ctx.size):
+        stamp, truth = ctx.tick(), Truth()
+        client, status, size = ctx.token("ipv4"), ctx.token("status"), str(rng.randint(0, 99999))
+        truth.add("src", client)
+        truth.add("status", status)
+        truth.add("bytes", size)
+        if variant == "proxy_cache":
+            method = ctx.token("method")
+            url = ctx.token("url")
+            truth.add("http_method", method)
+            truth.add("url", url)
+            result, took = rng.choice(CACHE_RESULTS), str(rng.randint(0, 9999))
+            for value in (result, took):
+                truth.add(None, value)
+            raw = (
+                f"{stamp.text} {took:>6} {client} {result}/{status} {size} {method} {url} - "
+                f"DIRECT/{ctx.token('ipv4')} text/html"
+            )
+        elif variant == "balancer":
+            port = ctx.token("port")
+            truth.add("src_port", port)
+            method, path = _request(ctx, truth)
+            backend, server = f"be_{ctx.token('word')}", f"srv{rng.randint(1, 9)}"
+            for value in (backend, server):
+                truth.add(None, value)
+            header = BY_NAME["syslog"].render(stamp.instant, 0)
+            raw = (
+                f"{header} lb1 haproxy[{rng.randint(100, 9999)}]: {client}:{port} "
+                f"[{stamp.text}] fe_http {backend}/{server} 0/0/1/2/{rng.randint(3, 900)} "
+                f'{status} {size} - - ---- 1/1/0/0/0 0/0 "{method} {path} HTTP/1.1"'
+            )
+        else:
+            method, path = _request(ctx, truth)
+            raw = f"{client} - - [{stamp.text}] {method} {path} {status} {size}"
+        events.append(Event(raw, stamp.time, stamp.has_year, truth))
+    return Rendered(events, "other")
+
+
 Family = Callable[[Context], Rendered]
 
 FAMILIES: dict[str, tuple[Family, int]] = {
@@ -650,4 +717,5 @@ FAMILIES: dict[str, tuple[Family, int]] = {
     "records": (records, 5),
     "pretty_json": (pretty_json, 4),
     "mixed": (mixed, 11),
+    "access": (access, 6),
 }

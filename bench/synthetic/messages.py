@@ -37,6 +37,7 @@ ROLE_PHRASES = (
     "for {user:user}",
     "user={user:user}",
     "account: {user:user}",
+    "user authentication {word} : server = {ipv4:dest} : user = {user:user}",
     "from=<{email:src_user}>",
     "to=<{email:recipient}>",
     "{method:http_method} {url:url}",

@@ -48,25 +48,34 @@ KEYWORDS: dict[str, str] = {
 
 ACTION_WORDS: dict[str, tuple[tuple[str, str], ...]] = {
     "Authentication": (
-        ("success", r"(?i)accepted|success|succeeded|logged in|session opened"),
-        ("failure", r"(?i)fail|invalid|denied|incorrect|error|refused"),
+        ("success", r"accepted|success|succeeded|logged in|session opened"),
+        ("failure", r"fail|unsuccess|invalid|denied|incorrect|error|refused"),
     ),
     "Network_Traffic": (
-        ("allowed", r"(?i)allow|accept|permit|pass|built|create"),
-        ("blocked", r"(?i)block|den(?:y|ied)|drop|reject"),
-        ("teardown", r"(?i)teardown|close"),
+        ("allowed", r"allow|accept|permit|pass(?:ed|es)?(?![a-z])|built|create"),
+        ("blocked", r"block|den(?:y|ied)|drop|reject"),
+        ("teardown", r"teardown|close"),
     ),
     "Intrusion_Detection": (
-        ("allowed", r"(?i)allow|accept|permit|pass|alert|detect"),
-        ("blocked", r"(?i)block|den(?:y|ied)|drop|reject|prevent"),
+        ("allowed", r"allow|accept|permit|pass(?:ed|es)?(?![a-z])|alert|detect"),
+        ("blocked", r"block|den(?:y|ied)|drop|reject|prevent"),
     ),
     "Change": (
-        ("created", r"(?i)creat|add"),
-        ("deleted", r"(?i)delet|remov"),
-        ("modified", r"(?i)modif|updat|chang"),
+        ("created", r"creat|add(?:ed|s|ing)?(?![a-z])"),
+        ("deleted", r"delet|remov"),
+        ("modified", r"modif|updat|chang"),
     ),
 }
-"""``action`` values a model expects and the words (in a result field or the raw) that mean them."""
+"""``action`` values a model expects and the word starts (in a result field or the raw) that
+mean them: :func:`action_pattern` makes them match at a word's start only."""
+
+
+def action_pattern(words: str) -> str:
+    """A case-blind PCRE matching one of ``words`` where a word starts, unless that word is a
+    key (``errors=0``, ``failed_logins=3`` count things: they do not say the event failed).
+    No backslash: the pattern sits in an eval string literal."""
+    return f"(?i)(?<![a-z])(?:{words})(?![a-z0-9_.-]*=)"
+
 
 SEVERITY_WORDS: tuple[tuple[str, str], ...] = (
     ("critical", r"^(?:emerg|alert|crit|fatal|panic)"),
@@ -254,11 +263,11 @@ def _action_eval(model: str, source: str | None, *, keep: bool = False) -> str |
 
     ``keep``: values that match no word stay as they are (normalising an existing field).
     """
-    words = ACTION_WORDS.get(model)
-    if not words:
+    table = ACTION_WORDS.get(model)
+    if not table:
         return None
     subject = f"'{source}'" if source else "_raw"
-    branches = [f'match({subject}, "{pattern}"), "{value}"' for value, pattern in words]
+    branches = [f'match({subject}, "{action_pattern(words)}"), "{value}"' for value, words in table]
     if keep:
         branches.append(f"true(), {subject}")
     return f"case({', '.join(branches)})"

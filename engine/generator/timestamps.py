@@ -95,6 +95,8 @@ class _Slot:
     ranks: Counter[int] = field(default_factory=Counter)
     hits: dict[int, Found] = field(default_factory=dict)
     """Event index -> the slot's first timestamp in that event."""
+    bracketed: int = 0
+    """Hits standing alone in brackets (``[09/Dec/2023:10:00:00.123]``): a field of the record."""
 
     @property
     def rank(self) -> int:
@@ -209,6 +211,9 @@ class _SlotFinder:
                 if index not in slot.hits:
                     slot.hits[index] = hit
                     slot.ranks[slot_rank] += 1
+                    slot.bracketed += (
+                        event[hit.start - 1 : hit.start] + event[hit.end : hit.end + 1] == "[]"
+                    )
 
     def _in_cell(self, event: str, hit: Found, zone: tzinfo) -> Found | None:
         """``hit`` ended with its delimited cell (a comma after the seconds starts the next
@@ -244,9 +249,7 @@ def _nesting(
 def _ranked(slots: Sequence[_Slot]) -> list[_Slot]:
     best = max(len(slot.hits) for slot in slots)
     now = datetime.now(UTC)
-    ranked = sorted(slots, key=lambda slot: slot.order(best, now))
-    dated = _dated_twin(ranked)
-    return ranked if dated is None else [dated, *(slot for slot in ranked if slot is not dated)]
+    return sorted(slots, key=lambda slot: slot.order(best, now))
 
 
 def _one_moment(yearless: Found, dated: Found) -> bool:
@@ -260,29 +263,35 @@ def _one_moment(yearless: Found, dated: Found) -> bool:
 
 def _dated_twin(ranked: Sequence[_Slot]) -> _Slot | None:
     """A slot that reads, with its year, the very moment the preferred yearless slot reads
-    (a CEF ``rt=`` epoch behind a syslog header): the same time, but Splunk would have to
-    guess the year of the other. Only a key qualifies (its TIME_PREFIX keeps the yearless
-    header as the alternative for events without it; a second keyless place would not), it
-    must be there in every event the preferred slot reads, and collector stamps or other
-    moments never do."""
+    (a CEF ``rt=`` epoch, or a bracketed ``[09/Dec/2023:10:00:00.123]`` behind a syslog header):
+    the same time, but Splunk would have to guess the year (and lose the fraction) of the
+    other. It must be there in nearly every event the preferred slot reads (the yearless time
+    stays its TIME_PREFIX alternative for the others), and collector stamps or other moments
+    never qualify. Keyless, it must be a bracketed field of the record: a bare time opening
+    the message is an application's own line re-shipped by syslog, whose header is the
+    event's time."""
     primary = ranked[0]
     if any(hit.has_year for hit in primary.hits.values()):
         return None
     for slot in ranked[1:]:
-        qualifies = slot.key is not None and slot.rank <= UNNAMED
-        if not qualifies or not primary.hits.keys() <= slot.hits.keys():
+        if slot.rank > UNNAMED or (slot.key is None and slot.bracketed < len(slot.hits)):
             continue
-        pairs = [(hit, slot.hits[i]) for i, hit in primary.hits.items()]
+        pairs = [(hit, slot.hits[i]) for i, hit in primary.hits.items() if i in slot.hits]
         if all(dated.has_year for _, dated in pairs) and sum(
             _one_moment(yearless, dated) for yearless, dated in pairs
-        ) >= MIN_PREFERRED * len(pairs):
+        ) >= MIN_PREFERRED * len(primary.hits):
             return slot
     return None
 
 
-def _chain(ranked: Sequence[_Slot]) -> list[_Slot]:
-    """The preferred slot, then (when it is a key) the keys events may carry instead, and a
-    keyless header time as the last alternative."""
+def _chain(ranked: Sequence[_Slot], *, twin: bool = True) -> list[_Slot]:
+    """The preferred slot (a dated ``twin`` of a yearless one first), then (when it is a key)
+    the keys events may carry instead, and a keyless header time as the last alternative."""
+    dated = _dated_twin(ranked) if twin else None
+    if dated is not None and dated.key is None:
+        return [dated, ranked[0]]
+    if dated is not None:
+        ranked = [dated, *(slot for slot in ranked if slot is not dated)]
     primary = ranked[0]
     if primary.key is None:
         return [primary]
@@ -336,11 +345,14 @@ def _prefixes_for(befores: Sequence[str]) -> list[str]:
         optional = {re.sub(r"\d+", r"\\d+", _escape(before)) for before in present}
         if len(optional) == 1 and len(next(iter(optional))) <= 32:
             out.append(f"^(?:{optional.pop()})?")
+    tokens = {len(before.split()) for before in befores if before.endswith((" ", "\t"))}
+    spaced = len(tokens) == 1 and all(before.endswith((" ", "\t")) for before in befores)
     last_chars = {before[-1:] for before in befores}
     if len(last_chars) == 1:
         char = last_chars.pop()
         counts = {before.count(char) for before in befores}
-        if char and len(counts) == 1:
+        # counting spaces breaks where a header pads (``Dec  9``): tokens are counted instead
+        if char and len(counts) == 1 and not (char == " " and spaced):
             count = counts.pop()
             single = f"[^{_escape(char)}]*{_escape(char)}"
             out.append("^" + (single if count == 1 else f"(?:{single}){{{count}}}"))
@@ -350,8 +362,7 @@ def _prefixes_for(befores: Sequence[str]) -> list[str]:
     words = {re.sub(r"[A-Za-z]+", "[A-Za-z]+", shape) for shape in shapes}
     if len(shapes) > 1 and len(words) == 1 and len(next(iter(words))) <= 32:
         out.append("^" + words.pop())  # e.g. a severity letter before the time (klog)
-    tokens = {len(before.split()) for before in befores if before.endswith((" ", "\t"))}
-    if len(tokens) == 1 and all(before.endswith((" ", "\t")) for before in befores):
+    if spaced:
         out.append(rf"^(?:\S+\s+){{{tokens.pop()}}}")
     if len(set(befores)) == 1 and len(befores[0]) <= 64:
         out.append("^" + _escape(befores[0]))
@@ -370,7 +381,7 @@ def _chained(prefixes: Sequence[str]) -> str:
     prefix (anchored at the start) last."""
     keyed = [rf"[\s\S]*?{prefix}" for prefix in prefixes if not prefix.startswith("^")]
     header = [prefix[1:] for prefix in prefixes if prefix.startswith("^")]
-    return "^(?:" + "|".join([*keyed, *header[:1]]) + ")"
+    return "^(?:" + "|".join([*keyed, *header]) + ")"
 
 
 def _prefix_end(pattern: str, event: str) -> int | None:
@@ -425,11 +436,22 @@ def infer_timestamps(
         finder.add(index, event, hits, zone)
     if not finder.slots:
         return TimestampPlan(None, None, 0, events=len(sampled), timeless=timeless)
-    chain = _chain(_ranked(list(finder.slots.values())))
-    plan = _best_plan(chain, _Sample(sampled, _intended(chain, len(sampled))), default_tz)
+    ranked = _ranked(list(finder.slots.values()))
+    chain = _chain(ranked)
+    plan = _planned(chain, sampled, default_tz)
+    if chain[0] is not ranked[0]:
+        # a dated twin: kept unless the yearless time alone reads more events
+        alone = _chain(ranked, twin=False)
+        plain = _planned(alone, sampled, default_tz)
+        if plain.success > plan.success:
+            chain, plan = alone, plain
     if not _trusted(plan, chain[0], len(sampled), timeless):
         plan = TimestampPlan(None, None, 0, success=plan.success)
     return replace(plan, events=len(sampled), timeless=timeless)
+
+
+def _planned(chain: Sequence[_Slot], sampled: Sequence[str], default_tz: str) -> TimestampPlan:
+    return _best_plan(chain, _Sample(sampled, _intended(chain, len(sampled))), default_tz)
 
 
 def _trusted(plan: TimestampPlan, primary: _Slot, events: int, timeless: int) -> bool:

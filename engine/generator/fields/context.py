@@ -30,9 +30,9 @@ from engine.regex import Regex, RegexLimitError, compile_regex
 _BEFORE = r"(?:^|(?<=[\s(\[{=,<\"'/]))"
 _BEFORE_IP = r"(?:^|(?<=[\s(\[{=,<\"'/:@]))"
 _AFTER = r"(?=$|[\s)\]},;>\"'!?]|[.:](?!\d))"
-_AFTER_IP = r"(?=$|[\s)\]},;:>\"'!?/#(]|\.(?!\d))"
-"""An address may be followed by ``:port``, ``/port``, ``#port`` or ``(port)``; a plain number
-may not (times)."""
+_AFTER_IP = r"(?=$|[\s)\]},;:>\"'!?/#(\[]|\.(?!\d))"
+"""An address may be followed by ``:port``, ``/port``, ``#port``, ``(port)`` or a bracketed
+note (``198.51.100.12[...]``); a plain number may not (times)."""
 _KEY = r"(?:\s*[:=]\s*|\s+)"
 """Between a role word and its value: ``from x``, ``src=x``, ``account: x``."""
 _IFACE = r"[A-Za-z][\w\-]*(?:/\d+)*"
@@ -53,7 +53,8 @@ _NOT_NAMES = (
     r"|authentication|session|account|logged|login|unknown|list"
 )
 """Words after ``user`` that are not a user's name (``user NOT in sudoers``)."""
-_QUANTITY = r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|min|h|[KMGTP]i?B|B)"
+_QUANTITY = r"\d+(?:\.\d+)?(?:ms|us|µs|ns|s|sec|min|h|[KMGTP]i?B|B)|(?:\d+[dhm])+\d+(?:\.\d+)?s"
+"""A size or a duration, compound ones too (``3m1s``, ``1h2m3.5s``)."""
 
 
 FEW_EVENTS = 50
@@ -103,7 +104,7 @@ RULES = (
     TokenRule(
         "token_ipv6",
         ("ip",),
-        rf"{_BEFORE}({IPV6})(?=$|[\s)\]}},;>\"'!?/]|\.(?!\d))",
+        rf"{_BEFORE}(?!(?:{MAC})(?![\w:]))({IPV6})(?=$|[\s)\]}},;>\"'!?/]|\.(?!\d))",
         True,
     ),
     TokenRule(
@@ -115,6 +116,37 @@ RULES = (
     ),
     TokenRule(
         "token_bracketed", ("bracketed",), r"(?:^|(?<=\s))\[([^\s\[\]]+)\](?=[\s:,]|$)", True
+    ),
+    TokenRule(
+        "token_parenthesized",
+        ("parenthesized",),
+        r"(?:^|(?<=\s))\(([^\s()]+)\)(?=[\s:,;.]|$)",
+        hints=("(",),
+    ),
+    TokenRule(
+        "token_qualified",
+        ("qualified",),
+        r"(?:^|(?<=[\s\[]))([A-Za-z][\w.\-]*)(?=\([^\s()]+\)(?:\[[^\s\[\]]+\])*(?:[\s:,;.]|$))",
+        hints=("(",),
+    ),
+    TokenRule(
+        "token_qualifier",
+        ("qualifier",),
+        r"(?<=[\w)])[(\[]([^\s()\[\]=]+)[)\]](?=[(\[]|[\s:,;.]|$)",
+        hints=("(", "["),
+    ),
+    TokenRule(
+        "token_source_line",
+        ("source_file", "source_line"),
+        r"(?<![\w./\-])([A-Za-z_][\w\-]*\.(?:c|cc|cpp|h|go|java|py|rb|js|ts|rs|cs|php|scala|kt))"
+        r"[:(](\d+)\b",
+        hints=(".",),
+    ),
+    TokenRule(
+        "token_flag",
+        ("flag",),
+        r"(?<=\s)([A-Z]{2,5})(?=\s+[A-Z][A-Z0-9_]*=)",
+        hints=("=",),
     ),
     TokenRule("token_url", ("link",), rf"\b({URL})", True),
     TokenRule("token_path", ("path",), r"(?:^|(?<=[\s(\[=,<\"']))(/[\w.\-/$@~+%:]+[\w/])", True),

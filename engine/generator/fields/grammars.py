@@ -51,7 +51,7 @@ class Grammar:
 
 SYSLOG_5424 = Grammar(
     "syslog5424",
-    r"^<(?<syslog_pri>\d{1,3})>1\s+\S+\s+(?<syslog_host>\S+)\s+(?<app_name>\S+)"
+    r"^<(?<syslog_pri>\d{1,3})>(?<syslog_version>1)\s+\S+\s+(?<syslog_host>\S+)\s+(?<app_name>\S+)"
     r"\s+(?<procid>\S+)\s+(?<msgid>\S+)\s+(?:-|(?:\[(?:[^\]\\\"]|\\.|\"(?:[^\"\\]|\\.)*\")*\])+)"
     r"\s*",
     header=True,
@@ -59,12 +59,13 @@ SYSLOG_5424 = Grammar(
 SYSLOG_3164 = Grammar(
     "syslog3164",
     rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}:?\s+"
-    rf"{_NOT_A_LEVEL}(?<syslog_host>(?![%\[])(?=[^\s:]*[A-Za-z0-9])[^\s\[:=\"]+(?=[\s:]|$))"
+    rf"{_NOT_A_LEVEL}(?<syslog_host>(?![%\[+])(?!\d+(?=[\s:]|$))(?=[^\s:]*[A-Za-z0-9])[^\s\[:=\"]+(?=[\s:]|$))"
     rf"(?:\s+(?::\s+|{_TAG})|\s+|$)",
     header=True,
 )
 """``<pri>time host tag[pid]: message``; the tag may be absent or a bare ``:``, the host may not
-be a level word (``2020-01-01 10:00:00 INFO x`` is an application log, not syslog)."""
+be a level word (``2020-01-01 10:00:00 INFO x`` is an application log, not syslog) nor a bare
+number (``... 2023 1 10.0.0.1 1024``: a transfer log's columns) nor an offset (``+0200``)."""
 SYSLOG_NO_HOST = Grammar(
     "syslog_no_host",
     rf"^(?:<(?<syslog_pri>\d{{1,3}})>\s*)?{_SYSLOG_TIME}:?\s+(?:(?=%[A-Z])|{_TAG})",

@@ -64,7 +64,8 @@ class PairStyle:
             sep = r"\t\n" if blank else one
             sep += "" if self.assign == ":" else "="  # a value with "=" runs into a pair
             start = rf"(?:^|{one}|(?<=[\s{{(\[]))\s*[:@$]?"
-            unquoted = rf"([^{sep}\s\"'<](?:[^{sep}]*[^{sep}\s])?)?[ \t]*(?={one}|$)"
+            # a CRLF line's value ends before its carriage return
+            unquoted = rf"([^{sep}\s\"'<](?:[^{sep}]*[^{sep}\s])?)?[ \t\r]*(?={one}|$)"
             key = _WORDS_KEY if self.words else _KEY
         return (
             rf"{start}({key}){assign}"
@@ -205,6 +206,21 @@ def _clean(key: str) -> str:
     return re.sub(r"[^A-Za-z0-9_]+", "_", key).strip("_")
 
 
+_SEGMENTED = (",", ";", "|")
+
+
+def _plan_bare_segments(builder: PlanBuilder, style: PairStyle) -> None:
+    """Segments of a pair record that hold no pair (``...,Remote Port: 80,TCP,Inbound,...``)
+    are values all the same: a multi-valued ``segment`` field."""
+    sep = re.escape(style.separator)
+    free = rf"[^{sep}:=\s](?:[^{sep}:=]*[^{sep}:=\s])?"
+    regex = rf"(?<={sep})[ \t]*({free})[ \t]*(?={sep}|[\r\n]|$)"
+    found = [m.group(1) for e in builder.events for m in re.finditer(regex, e)]
+    if found:
+        settings = {"REGEX": regex, "FORMAT": "segment::$1", "MV_ADD": "true"}
+        builder.report("assignments", "kv_bare_segments", settings, {"segment": found})
+
+
 def plan_kv(builder: PlanBuilder) -> PairStyle | None:
     """Set KV_MODE or add a pairs transform for the pairs of line-oriented text; returns the
     pair style found (None: no pairs to speak of).
@@ -229,6 +245,8 @@ def plan_kv(builder: PlanBuilder) -> PairStyle | None:
             {"REGEX": style.regex(), "FORMAT": "$1::$2 $1::$3 $1::$4 $1::$5"},
             examples,
         )
+        if style.separator in _SEGMENTED:
+            _plan_bare_segments(builder, style)
     if builder.props["KV_MODE"] == "auto" and _share(_PAIR, events, minimum=1) >= MIN_EVENT_SHARE:
         for key, values in _examples(_PAIR, events).items():
             builder.note(key, values, "KV_MODE=auto")

@@ -71,7 +71,8 @@ def unique_name(base: str, used: set[str]) -> str:
 
 
 _GENERIC = re.compile(
-    r"^(?:(?:value|number|ip|hex|address|field|json_key|bracketed|token)(?:_\d+)?|f_\w+)$"
+    r"^(?:(?:value|number|ip|hex|address|field|json_key|bracketed|parenthesized|qualified"
+    r"|qualifier|flag|token)(?:_\d+)?|f_\w+)$"
 )
 """Names the rules fall back to when no word says what a value is: a value's type (``ip``,
 ``number``...), ``value`` or ``field``, numbered when repeated, or ``f_`` + a digit-led word."""

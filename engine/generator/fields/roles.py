@@ -506,3 +506,30 @@ def context_role(
         named = role(last, values)
         return None if named == "dvc" else named
     return None
+
+
+HTTP_STATUS = re.compile(r"[1-5][0-9][0-9]")
+
+
+def column_role(values: Sequence[str], *, web: bool, previous: str, used: set[str]) -> str | None:
+    """The CIM field of a value no word names (a column of a header-less line: squid, HAProxy,
+    xferlog, access logs without quotes), from its kind and its neighbours: the first address
+    is the client (``src``), the next the server (``dest``); a method, then its URL; in a line
+    with a method, a status code and the byte count after it. ``previous``: the role of the
+    column just before; ``used``: names the line already has."""
+    present = [v.strip() for v in values if v.strip() and v.strip() != "-"]
+    if not present:
+        return None
+    found = kinds(present)
+    if all(v in HTTP_METHODS for v in present):
+        return "http_method"
+    if found <= {"url"} or (found <= {"path"} and previous == "http_method"):
+        return "url"
+    if found <= {"ipv4", "ipv6"}:
+        return next((side for side in ("src", "dest") if side not in used), None)
+    if web and found <= {"int"}:
+        if all(HTTP_STATUS.fullmatch(v) for v in present) and "status" not in used:
+            return "status"
+        if previous == "status" and "bytes" not in used:
+            return "bytes"
+    return None

@@ -12,11 +12,13 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from engine.generator.fields.naming import field_name, unique_name
-from engine.generator.fields.roles import context_role, role
+from engine.generator.fields.roles import column_role, context_role, role
 from engine.generator.fields.tokens import (
     ENDPOINT,
+    HTTP_METHODS,
     IPV4,
     IPV6,
     MESSAGE_ID,
@@ -234,6 +236,16 @@ class _Namer:
     adjacent: str = ""
     """The side of the endpoint just before the current token (``A/1 (B/2)``: B is A's
     translation), empty after any constant token."""
+    web: bool = False
+    """The line holds an HTTP method: its unnamed numbers may be a status and a byte count."""
+    last: str = ""
+    """The name given to the variable just before, empty after any constant token."""
+
+    def column(self, values: Sequence[str]) -> str | None:
+        """The role of a value no word names, by its kind and the column before it."""
+        name = column_role(values, web=self.web, previous=self.last, used=self.used)
+        self.last = name or ""
+        return name
 
     def base(
         self, before: Sequence[str], values: Sequence[str], kind: VarType | None, key: str | None
@@ -249,8 +261,12 @@ class _Namer:
                 keyed = previous.endswith((":", "=")) and bool(word)
                 if keyed or (word.isalpha() and 2 <= len(word) <= 20 and word not in _STOPWORDS):
                     base = field_name(word)
+        named = base is not None
+        base = base or self.column(values)
         if base is None:
             base = _TYPE_NAMES.get(kind.name, "value") if kind else "value"
+        if named:
+            self.last = base
         if base.startswith(("src", "dest")) and not base.startswith(("src_user", "dest_user")):
             self.side = base.split("_")[0]
         return base
@@ -377,17 +393,39 @@ def _variable(
             if len(present) == len(cores)
             else None
         )
-        if present and all(prefixes) and len(common) == 1:
+        pair = _pair(present, name, namer, lazy=bool(trail)) if len(present) == len(cores) else None
+        if pair is not None:
+            body = pair
+        elif present and all(prefixes) and len(common) == 1:
             part = unique_name(f"{name}_id", namer.used)
             body = rf"(?<{name}>{_escape(common.pop())}(?<{part}>\S+?))"
         elif skeleton is not None:
             body = skeleton
+        elif not trail and any(v.endswith((",", ";")) for v in present):
+            # some values end a clause (``user=erin, query``): the comma is not theirs
+            body, trail = rf"(?<{name}>\S+?)", "[,;]?"
         else:
             body = rf"(?<{name}>\S+?)" if trail else rf"(?<{name}>\S+)"
     if len(present) < len(cores):
         loose = body.replace(r"\S+?)", r"\S*?)").replace(r"\S+)", r"\S*)")
         body = loose if loose != body else f"(?:{body})?"
     return lead_text, body, trail
+
+
+def _pair(values: Sequence[str], name: str, namer: _Namer, *, lazy: bool) -> str | None:
+    """``be_app/srv1`` or ``TCP_MISS/200``: two values joined by one ``/`` get a group each
+    (named by their role when a column would have one), nested in the group of the token; a
+    value of another shape still matches the whole-token alternative."""
+    halves = [value.split("/") for value in values]
+    if not values or any(len(half) != 2 or not all(half) for half in halves):
+        return None
+    parts = []
+    for index in (0, 1):
+        column = [half[index] for half in halves]
+        role_name = namer.column(column) or f"{name}_part"
+        parts.append(unique_name(role_name, namer.used))
+    rest = r"\S+?" if lazy else r"\S+"
+    return rf"(?<{name}>(?<{parts[0]}>[^\s/]+)/(?<{parts[1]}>{rest})|{rest})"
 
 
 _RUNS = re.compile(r"[A-Za-z0-9]+|[^A-Za-z0-9]+")
@@ -483,13 +521,20 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
     """
     tokens: list[str | None] = list(cluster.tokens)
     small = len(cluster.members) < SMALL_CLUSTER
+    spaced = _spaced_keys(cluster.tokens)
     for i, token in enumerate(tokens):
         if token is None or _MESSAGE_ID.fullmatch(token):
             continue
         prev = tokens[i - 1] if i > 0 else None
-        if (small and _lone_value(token, prev)) or (prev is not None and _is_key(prev)):
+        assigned = prev in _ASSIGNMENTS and i > 1 and _word(cluster.tokens[i - 2])
+        lone = small and _lone_value(token, prev, spaced)
+        if lone or assigned or (prev is not None and _is_key(prev)):
             tokens[i] = None
-    namer = _Namer(used=set(taken))
+    web = any(
+        all(member[i].strip(_LEAD).split(" ")[0] in HTTP_METHODS for member in cluster.members)
+        for i in range(len(tokens))
+    )
+    namer = _Namer(used=set(taken), web=web)
     pieces: list[str] = []
     before: list[str] = []
     spans = _date_spans(tokens, cluster.members)
@@ -525,21 +570,48 @@ def template_regex(cluster: Cluster, *, taken: frozenset[str] = frozenset()) -> 
         else:
             pieces.append(_escape(token))
             before.append(token)
-            namer.adjacent = ""
+            namer.adjacent = namer.last = ""
         i += 1
     return r"\s+".join(pieces), len(namer.used - taken)
 
 
-def _lone_value(token: str, previous: str | None) -> bool:
+_ASSIGNMENTS = frozenset({"=", "=>"})
+"""Assignments standing alone between a key and its value (``user = alice``)."""
+_PARTICIPLE = re.compile(r"[a-z]{3,}(?:ed|ing)")
+"""A lower-case verb form (``permitted``, ``failed``, ``pending``): prose, not a name."""
+
+
+def _word(token: str | None) -> bool:
+    return token is not None and token.strip(_LEAD + _TRAIL).replace("_", "").isalpha()
+
+
+def _spaced_keys(tokens: Sequence[str | None]) -> frozenset[str]:
+    """Words the message itself writes as keys with a standing assignment (``user = alice``):
+    elsewhere in it the bare word is prose (``AAA user authentication``), not a key."""
+    return frozenset(
+        token.lower()
+        for token, following in pairwise(tokens)
+        if following in _ASSIGNMENTS and _word(token) and token is not None
+    )
+
+
+def _lone_value(token: str, previous: str | None, spaced: frozenset[str] = frozenset()) -> bool:
     """In a template seen once or twice, whether ``token`` is a value all the same: it holds a
-    digit, is a typed token (host, path, e-mail...) or follows a word that introduces values."""
+    digit, is a typed token (host, path, e-mail...) or follows a word that introduces values.
+    Punctuation alone is never a value, nor a verb form or a word after an introducer the
+    message writes as a key elsewhere (``spaced``)."""
+    if not any(char.isalnum() for char in token):
+        return False
     if _HAS_DIGIT.search(token) or token.lower() in _CONSTANT_VALUES:
         return True
     if token.lower() in INTRODUCERS:
         return False  # ``for user root``: "user" introduces the value, it is not one
     if kind(token.strip(_LEAD + _TRAIL)) in _TYPED_KINDS:
         return True
-    return previous is not None and previous.strip(_LEAD + _TRAIL).lower() in INTRODUCERS
+    if previous is None or _PARTICIPLE.fullmatch(token.strip(_LEAD + _TRAIL)):
+        return False
+    word = previous.strip(_LEAD + _TRAIL).lower()
+    return word in INTRODUCERS and word not in spaced
 
 
 def _is_key(token: str) -> bool:

@@ -140,6 +140,7 @@ def test_every_dimension_is_produced() -> None:
         "syslog_header",
     } <= set(dims["placement"])
     assert set(dims["variant"]) == {"priority_mix", "bare_lines", "two_prefixes", "kv_and_text"}
+    assert set(dims["access"]) == {"proxy_cache", "balancer", "unquoted"}
     assert set(dims["non_ascii"]) == {"yes", "no"}
     sizes = Counter(build(SEED, index).dims["size"] for index in range(0, 400, 8))
     assert set(sizes) == {"3-9", "10-99", "100-999", "1000-2000"}

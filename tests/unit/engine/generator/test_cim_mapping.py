@@ -25,7 +25,7 @@ def test_sshd_events_map_to_authentication_with_action_eval() -> None:
     assert cim.models == ("Authentication",)
     assert cim.props["FIELDALIAS-cim_dest"] == "syslog_host ASNEW dest"
     assert cim.props["FIELDALIAS-cim_app"] == "process ASNEW app"
-    assert cim.props["EVAL-action"].startswith('case(match(_raw, "(?i)accepted')
+    assert cim.props["EVAL-action"].startswith('case(match(_raw, "(?i)(?<![a-z])(?:accepted')
     assert cim.unmapped == {}
     assert cim.eventtypes == {"acme_auth_authentication": {"search": 'sourcetype="acme:auth"'}}
     assert cim.tags == {"eventtype=acme_auth_authentication": {"authentication": "enabled"}}
@@ -87,7 +87,7 @@ def test_existing_action_values_are_normalised_to_the_model() -> None:
     cim = map_cim(plan, events, wanted=True, sourcetype="acme:fw")
     assert cim.models == ("Network_Traffic",)
     expression = cim.props["EVAL-action"]
-    assert expression.startswith("case(match('action', \"(?i)allow|accept")
+    assert expression.startswith("case(match('action', \"(?i)(?<![a-z])(?:allow|accept")
     assert expression.endswith("true(), 'action')")
 
 
@@ -221,3 +221,21 @@ def test_a_keys_value_beats_a_words_guess_and_a_collector_comes_last() -> None:
         event = Event(raw=raw, sourcetype="a:b")
         assert processor.apply(event, {"KV_MODE": "auto", **cim.props}) == []
         assert event.first("user") == expected
+
+
+def test_the_raw_action_eval_matches_whole_words_not_keys_or_word_parts() -> None:
+    plan = _plan(syslog_host="web01", process="sshd", src="10.0.0.1", user="alice")
+    cim = map_cim(plan, AUTH_EVENTS, wanted=True, sourcetype="acme:auth")
+    processor = SearchTimeProcessor(transforms={}, eventtypes={}, tags={}, lookup_files={})
+    actions = []
+    for raw in (
+        "sshd[1]: Accepted publickey for alice errors=0",
+        "sshd[1]: session closed for bob failed_logins=2",
+        "sshd[1]: Failed password for bob",
+        "sshd[1]: login unsuccessful for bob",
+        "sshd[1]: ERROR: bad token for eve",
+    ):
+        event = Event(raw=raw, sourcetype="acme:auth")
+        assert processor.apply(event, cim.props) == []
+        actions.append(event.first("action"))
+    assert actions == ["success", None, "failure", "failure", "failure"]

@@ -126,3 +126,26 @@ def test_host_names_anywhere_but_not_user_names_or_files() -> None:
     builder = PlanBuilder(events)
     plan_context(builder)
     assert _values(builder, "domain_name", events[0]) == ["cache-09.acme.test"]
+
+
+def test_parts_of_qualified_names_source_lines_flags_and_noted_addresses() -> None:
+    events = [
+        "IN=eth0 SRC=10.0.0.1 DST=10.0.0.2 TTL=64 ID=0 DF PROTO=TCP SPT=22 RST URGP=0",
+        "pam_unix(sudo-i:session): session opened by userauth3(uid=0)",
+        "[PA]dtl_net.c:4102 sent to 198.51.100.14[...It occurred 3 times.!]",
+        "DHCPACK on 10.1.2.3 to 04:7b:cb:a1:d2:93 (CLIENTHOST) via eth1",
+        "- pcs-name - [10.9.9.9] username(REALM)[ROLE] - Primary authentication successful",
+    ]
+    builder = PlanBuilder(events)
+    plan_context(builder)
+    assert _values(builder, "flag", events[0]) == ["DF", "RST"]
+    assert _values(builder, "qualified", events[1]) == ["pam_unix", "userauth3"]
+    assert _values(builder, "qualifier", events[1]) == ["sudo-i:session"]
+    assert _values(builder, "source_file", events[2]) == ["dtl_net.c"]
+    assert "198.51.100.14" in _values(builder, "ip", events[2])
+    assert _values(builder, "parenthesized", events[3]) == ["CLIENTHOST"]
+    assert _values(builder, "ip", events[3]) == ["10.1.2.3"]  # a MAC is no IPv6 address
+    assert _values(builder, "qualified", events[4]) == ["username"]
+    assert _values(builder, "qualifier", events[4]) == ["REALM", "ROLE"]
+    assert _values(builder, "flag", "action TCP from A") == []
+    assert _values(builder, "quantity", "done after 3m1s, took 1h2m3.5s") == ["3m1s", "1h2m3.5s"]

@@ -251,3 +251,40 @@ def test_templates_repeat_a_lighter_header_that_reads_the_same_lines() -> None:
     plan = infer_fields(lines, FormatGuess(kind="syslog3164", confidence=1.0))
     template = next(v for k, v in plan.props.items() if k.startswith("EXTRACT-t"))
     assert template.startswith("(?>^")
+
+
+def test_an_rfc5424_header_gives_its_version_host_and_app() -> None:
+    events = [
+        f"<165>1 2021-11-16T05:14:1{i}.000003-07:00 192.0.2.1 myproc 87{i} - - started job {i}"
+        for i in range(3)
+    ]
+    plan = infer_fields(events, FormatGuess(kind="syslog", confidence=0.9))
+    fields = extracted(plan, "<13>1 2021-11-16T05:14:19Z host-9 app 1 - - done")
+    assert (fields["syslog_version"], fields["syslog_host"], fields["app_name"]) == (
+        "1",
+        "host-9",
+        "app",
+    )
+
+
+TRANSFERS = [
+    "Mon Dec  9 10:00:00 2023 1 10.0.0.1 1024 /home/alice/file.txt b _ o r alice ftp 0 * c",
+    "Mon Dec  9 10:00:05 2023 3 10.0.0.2 20480 /home/bob/data.tar.gz b _ i r bob ftp 0 * c",
+    "Mon Dec  9 10:01:00 2023 0 10.0.0.9 512 /pub/readme.txt a _ o a anonymous ftp 0 * i",
+]
+"""A file-transfer log: ctime, then header-less columns (seconds, client, size, file...)."""
+
+
+def test_a_bare_number_after_the_time_is_a_column_not_a_syslog_host() -> None:
+    plan = infer_fields(TRANSFERS, FormatGuess(kind="unstructured", confidence=0.5))
+    fields = extracted(plan, TRANSFERS[0])
+    assert "syslog_host" not in fields
+    assert fields["src"] == "10.0.0.1"
+    assert {"1", "1024", "alice"} <= set(fields.values())
+    header = compile_regex(SYSLOG_3164.pattern)
+    named = header.search("Dec  9 10:00:00 web-1 sshd[2]: Accepted password for x")
+    assert named is not None and named.group("syslog_host") == "web-1"
+    numbered = header.search("Dec  9 10:00:00 10.0.0.7 sshd[2]: Accepted password for x")
+    assert numbered is not None and numbered.group("syslog_host") == "10.0.0.7"
+    offset = header.search("24/Feb/2024:11:17:35 +0200 INFO [main] app.X - started")
+    assert offset is None or offset.group("syslog_host") != "+0200"

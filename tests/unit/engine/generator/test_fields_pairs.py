@@ -7,7 +7,7 @@ import pytest
 from engine.generator.fields import infer_fields
 from engine.generator.fields.kv import PairStyle, pair_style
 from engine.generator.model import FormatGuess
-from tests.unit.engine.generator.conftest import run_plan
+from tests.unit.engine.generator.conftest import learned_fields, run_plan
 
 
 @pytest.mark.parametrize(
@@ -118,3 +118,23 @@ def test_angle_bracketed_addresses_lose_their_brackets() -> None:
         fields = run_plan(plan, event)
         assert fields["to"][0] in ("c@d.org", "x@y.org")
     assert run_plan(plan, events[1])["status"] == ["sent (250 OK)"]
+
+
+def test_pairs_on_crlf_lines_end_before_the_carriage_return() -> None:
+    record = "2024-10-16T11:25:4{0} summary\r\n\tsize:\t36{0}MB\r\n\tqtype:\tSRV\r\n\tport:\t12{0}"
+    fields = learned_fields(
+        [record.format(i) for i in range(4)],
+        "multiline",
+        "2024-10-16T11:26:00 summary\r\n\tqtype:\tMX\r\n\tport:\t99",
+    )
+    assert (fields["qtype"], fields["port"]) == (["MX"], ["99"])
+
+
+def test_segments_of_a_pair_record_that_hold_no_pair_are_values() -> None:
+    record = "host-{0},Local Port: 8{0},Remote Host IP: 10.0.0.{0},TCP,Inbound,Rule: Block {0}"
+    training = [record.format(i) for i in range(3)]
+    fields = learned_fields(
+        training, "unstructured", "host-9,Local Port: 443,UDP,Outbound,Remote Host IP: 1"
+    )
+    assert fields["segment"] == ["UDP", "Outbound"]
+    assert fields["Local_Port"] == ["443"]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from engine.generator.fields.roles import role, words_of
+from engine.generator.fields.roles import column_role, role, words_of
 from engine.generator.fields.tokens import kind
 
 
@@ -127,3 +127,15 @@ def test_a_protocol_that_is_not_a_transport_is_the_app() -> None:
 )
 def test_token_kinds(value: str, expected: str) -> None:
     assert kind(value) == expected
+
+
+def test_column_roles_by_kind_and_neighbour() -> None:
+    assert column_role(["GET", "POST"], web=True, previous="", used=set()) == "http_method"
+    assert column_role(["/a", "/b?x=1"], web=True, previous="http_method", used=set()) == "url"
+    assert column_role(["/a"], web=True, previous="", used=set()) is None
+    assert column_role(["10.0.0.1"], web=False, previous="", used=set()) == "src"
+    assert column_role(["10.0.0.1"], web=False, previous="", used={"src"}) == "dest"
+    assert column_role(["200", "404"], web=True, previous="", used=set()) == "status"
+    assert column_role(["200", "404"], web=False, previous="", used=set()) is None
+    assert column_role(["5120", "0"], web=True, previous="status", used=set()) == "bytes"
+    assert column_role(["5120", "0"], web=True, previous="", used=set()) is None

@@ -278,3 +278,79 @@ def test_quoted_strings_are_one_token_and_one_value() -> None:
     )
     assert match is not None
     assert match.group("http_user_agent") == "Go-http-client/1.1 (x y)"
+
+
+def test_spaced_assignments_name_the_value_after_them_not_the_prose_word() -> None:
+    message = "AAA user authentication Successful : server = 10.1.1.1 : user = alice"
+    body, _ = template_regex(mine([message])[0])
+    match = compile_regex("^" + body).search(
+        "AAA user authentication Successful : server = 10.2.2.2 : user = bob"
+    )
+    assert match is not None
+    named = {name: value for name, value in match.groupdict().items() if value}
+    assert named["user"] == "bob"
+    assert "=" not in named.values()
+    assert "authentication" not in named.values()
+    assert "10.2.2.2" in named.values()
+
+
+def test_a_verb_after_an_introducer_is_prose() -> None:
+    body, _ = template_regex(mine(["Login permitted from 10.2.2.2 for user admin"])[0])
+    match = compile_regex("^" + body).search("Login permitted from 10.3.3.3 for user eve")
+    assert match is not None
+    assert match.group("user") == "eve"
+    assert "permitted" not in match.groupdict().values()
+
+
+def test_header_less_columns_are_named_by_kind_and_neighbour() -> None:
+    # squid-like access lines: no word names any column
+    lines = [
+        "1702116000.123 245 192.168.1.10 TCP_MISS/200 5120 GET http://a.example/x - DIRECT/-",
+        "1702116001.456 12 192.168.1.11 TCP_HIT/304 1024 POST http://b.example/y bob DIRECT/-",
+        "1702116002.789 90 10.0.0.7 TCP_DENIED/403 0 GET http://c.example/z - NONE/-",
+    ]
+    body, _ = template_regex(mine(lines)[0])
+    match = compile_regex("^" + body).search(
+        "1702116003.001 55 10.9.9.9 TCP_MISS/404 312 PUT http://d.example/w - DIRECT/-"
+    )
+    assert match is not None
+    named = match.groupdict()
+    assert (named["src"], named["status"], named["bytes"]) == ("10.9.9.9", "404", "312")
+    assert (named["http_method"], named["url"]) == ("PUT", "http://d.example/w")
+    assert "TCP_MISS" in named.values()
+
+
+def test_numbers_are_status_and_bytes_only_beside_a_request() -> None:
+    web = [
+        f'10.0.0.{i}:5000{i} be_app/srv{i} {code} {size} "GET /p{i} HTTP/1.1"'
+        for i, (code, size) in enumerate([(200, 512), (404, 90), (301, 7)])
+    ]
+    match = compile_regex("^" + template_regex(mine(web)[0])[0]).search(
+        '10.1.1.1:41234 be_web/srv9 503 1024 "POST /q HTTP/1.1"'
+    )
+    assert match is not None
+    named = match.groupdict()
+    assert (named["src"], named["src_port"], named["status"], named["bytes"]) == (
+        "10.1.1.1",
+        "41234",
+        "503",
+        "1024",
+    )
+    assert {"be_web", "srv9"} <= set(named.values())
+    plain = [f"job 10.0.0.{i} {code} {size} done" for i, (code, size) in enumerate([(200, 5)] * 3)]
+    plain[1] = "job 10.0.0.5 404 9 done"
+    names = compile_regex("^" + template_regex(mine(plain)[0])[0]).groupindex
+    assert "status" not in names and "bytes" not in names
+
+
+def test_a_comma_ending_some_values_of_a_variable_is_not_part_of_them() -> None:
+    clusters = mine(["request by user=erin, then ok", "request by user=bob then ok"])
+    assert len(clusters) == 1
+    body, _ = template_regex(clusters[0])
+    regex = compile_regex("^" + body)
+    for line, user in (
+        ("request by user=ann, then ok", "ann"),
+        ("request by user=cy then ok", "cy"),
+    ):
+        match = regex.search(line)
+        assert match is not None and match.group("user") == user

@@ -336,6 +336,24 @@ def test_a_keyed_epoch_of_the_header_moment_wins_and_the_header_stays_its_altern
     assert plan.time_prefix.endswith("|[^>]*>)") and plan.has_year
 
 
+def _balancer_lines() -> list[str]:
+    """A yearless syslog header, then a bracketed accept date of the same moment."""
+    return [
+        f"Dec  9 10:00:{10 + i} lb1 haproxy[4{i}1]: 10.0.0.{i}:5{i}000 "
+        f"[09/Dec/2023:10:00:{10 + i}.{123 + i}] fe be/srv1 0/0/1/2/3 200 {512 + i} - - ----"
+        for i in range(6)
+    ]
+
+
+def test_a_bracketed_dated_time_of_the_header_moment_wins_with_its_year_and_fraction() -> None:
+    # A proxy's bracketed accept date behind a yearless syslog header: the same moment, but
+    # with its year and milliseconds, so it is the event's time; the header stays the
+    # TIME_PREFIX alternative.
+    plan = infer_timestamps(_balancer_lines())
+    assert plan.has_year and plan.time_format == "%d/%b/%Y:%H:%M:%S.%3N"
+    assert plan.time_prefix == r"^(?:(?:[^\[]*\[){2}|)"
+
+
 def test_a_dated_time_further_in_does_not_displace_a_yearless_header() -> None:
     # An application's own dated stamp after the header is at a place, not a key: a TA reading
     # it would have no fallback for the lines without it, so the header stays.
@@ -343,6 +361,23 @@ def test_a_dated_time_further_in_does_not_displace_a_yearless_header() -> None:
         f"Dec 13 11:35:{20 + i} mac app[21]: 2016-12-13 11:35:{20 + i}.420 app[21] checking"
         for i in range(6)
     ]
+    plan = infer_timestamps(events)
+    assert plan.time_format == "%b %d %H:%M:%S" and not plan.has_year
+
+
+def test_a_prefix_after_padded_header_counts_tokens_not_spaces() -> None:
+    # a padded column (``Dec  9``) of the training lines is single-spaced in others
+    events = [
+        f"node-{d}  worker queue-runner-primary shard-alpha {2024 - d}-12-0{d}T10:00:0{d}Z z"
+        for d in range(1, 7)
+    ]
+    plan = infer_timestamps(events)
+    assert plan.time_prefix == r"^(?:\S+\s+){4}"
+
+
+def test_a_dated_time_further_in_that_reads_fewer_events_leaves_the_header() -> None:
+    events = _balancer_lines()
+    events.insert(3, "Dec  9 10:01:00 lb1 haproxy[1]: Proxy fe started.")
     plan = infer_timestamps(events)
     assert plan.time_format == "%b %d %H:%M:%S" and not plan.has_year
 
