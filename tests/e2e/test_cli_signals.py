@@ -33,6 +33,9 @@ def test_a_signal_during_validate_removes_partial_outputs_and_temporary_folders(
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "TMPDIR": str(temp)},
+        # As from a terminal: a shell starts background jobs (`make test &`) with SIGINT ignored,
+        # and a program keeps an inherited SIG_IGN, so Ctrl-C would never reach it.
+        preexec_fn=lambda: signal.signal(signum, signal.SIG_DFL),
     )
     try:
         # Wait until the run is under way: the archive unpacked, events being written.
