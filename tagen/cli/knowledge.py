@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tagen.cli.common import lifecycle_errors, run_async
+from tagen.cli.common import given_path, lifecycle_errors, run_async
 from tagen.cli.progress import ProgressOption, byte_progress
 
 knowledge_app = typer.Typer(help="Knowledge documents for retrieval.", no_args_is_help=True)
@@ -15,7 +14,7 @@ knowledge_app = typer.Typer(help="Knowledge documents for retrieval.", no_args_i
 
 @knowledge_app.command("add")
 def add(
-    file: Annotated[Path, typer.Argument(help="the document")],
+    file_arg: Annotated[str, typer.Argument(metavar="FILE", help="the document")],
     type_: Annotated[
         str, typer.Option("--type", help="markdown, text, pdf or ta_archive")
     ] = "markdown",
@@ -26,6 +25,7 @@ def add(
     from tagen.wiring import install
     from tasks.knowledge_document import register_document
 
+    file = given_path(file_arg, "document")
     with lifecycle_errors():
         install()
         # Read twice (hashed, then stored); a file that is not regular is refused by the task.

@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from tagen.cli.common import lifecycle_errors, parse_request_id, run_async
+from tagen.cli.common import given_path, lifecycle_errors, parse_request_id, run_async
 
 ta_app = typer.Typer(help="TA revisions: download, upload a manual one.", no_args_is_help=True)
 
@@ -16,7 +15,7 @@ ta_app = typer.Typer(help="TA revisions: download, upload a manual one.", no_arg
 def download(
     request_id: Annotated[str, typer.Argument(help="request id")],
     version: Annotated[int | None, typer.Option(min=1, help="revision (default: latest)")] = None,
-    out: Annotated[Path, typer.Option(help="directory to write the .tgz to")] = Path("."),
+    out: Annotated[str, typer.Option(help="directory to write the .tgz to")] = ".",
 ) -> None:
     """Copy a revision's package from the object store (checksum verified)."""
     import hashlib
@@ -25,9 +24,10 @@ def download(
     from tasks.ta_revision import download_revision
 
     rid = parse_request_id(request_id)
+    destination = given_path(out, "--out")
     with lifecycle_errors():
         install()
-        got = run_async(lambda: download_revision(rid, version=version, destination=out))
+        got = run_async(lambda: download_revision(rid, version=version, destination=destination))
         actual = hashlib.sha256(got.path.read_bytes()).hexdigest()
         if actual != got.checksum:
             got.path.unlink()
@@ -38,13 +38,16 @@ def download(
 @ta_app.command("upload")
 def upload(
     request_id: Annotated[str, typer.Argument(help="request id")],
-    archive: Annotated[Path, typer.Argument(help="TA package (.tgz, .tar.gz, .spl, .zip)")],
+    archive_arg: Annotated[
+        str, typer.Argument(metavar="ARCHIVE", help="TA package (.tgz, .tar.gz, .spl, .zip)")
+    ],
     uploaded_by: Annotated[str, typer.Option(help="your username")],
 ) -> None:
     """Add a MANUAL revision and validate it like a generated one."""
     from tagen.stack import connect_prefect
 
     rid = parse_request_id(request_id)
+    archive = given_path(archive_arg, "TA package")
     with lifecycle_errors():
         connect_prefect()  # before Prefect is imported (below)
         from tagen import lifecycle

@@ -14,6 +14,8 @@ import pytest
 
 from tests.e2e.conftest import GOOD, acme_package, run_tagen, tagen_command
 
+REQUEST_ID = "3f1c7a52-0d5e-4a8e-9b1e-2f6c1d9e7a10"
+
 
 def _digest(path: Path) -> str:
     if path.is_dir():
@@ -164,3 +166,24 @@ def test_generate_out_without_permission(tmp_path: Path) -> None:
             shutil.rmtree(tmp_path)
         else:
             (tmp_path / "locked").chmod(0o755)
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("knowledge", "add", ""), "error: the document path is empty"),
+        (
+            ("ta", "upload", REQUEST_ID, "", "--uploaded-by", "ann"),
+            "error: the TA package path is empty",
+        ),
+        (("ta", "download", REQUEST_ID, "--out", ""), "error: the --out path is empty"),
+    ],
+    ids=["knowledge add", "ta upload", "ta download --out"],
+)
+def test_an_empty_path_is_named_not_read_as_the_current_folder(
+    args: tuple[str, ...], message: str, tmp_path: Path
+) -> None:
+    # Refused before any database or Prefect is reached: TAGEN_HOME holds nothing afterwards.
+    done = run_tagen(*args, env={"TAGEN_HOME": str(tmp_path / "home")})
+    assert (done.returncode, done.stderr.strip()) == (2, message), done.stderr
+    assert not (tmp_path / "home").exists()
