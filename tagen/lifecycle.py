@@ -34,6 +34,10 @@ from tasks.validation_run import ValidationOutcome
 
 DEPLOYMENT_WAIT_S = 60.0
 POLL_S = 0.3
+FORM_WAIT_S = 60.0
+"""How long a run that has just paused may take to publish its form: Prefect sets the PAUSED
+state first and stores the run input schema after it, and a decision sent in between is
+rejected ('Run input schema not found')."""
 FINISHED_RUNS = frozenset({"COMPLETED", "FAILED", "CRASHED", "CANCELLED"})
 FINISHED_REQUESTS = frozenset(
     {RequestStatus.COMPLETED, RequestStatus.FAILED, RequestStatus.REJECTED}
@@ -164,16 +168,16 @@ async def decide(
     password (what the UI's Resume button sends) and wait until the approval step took it or
     refused it (the run erases the password from its stored input as soon as it reads it)."""
     from prefect.exceptions import FlowPauseTimeout
-    from prefect.flow_runs import NotPausedError, aresume_flow_run
+    from prefect.flow_runs import NotPausedError
 
     request = await _request(request_id)
     if request.flow_run_id is None:
         raise LifecycleError(f"request {request_id} has no lifecycle flow run")
     refusals_before = len(await _refusals(request_id))
     try:
-        await aresume_flow_run(
+        await resume_with_input(
             request.flow_run_id,
-            run_input={
+            {
                 "approved": approved,
                 "approver": approver,
                 "credential": password.get_secret_value(),
@@ -194,6 +198,24 @@ async def decide(
             return Decision(current, refusals[0])
         await asyncio.sleep(POLL_S)
     return Decision(str(RequestStatus.PENDING_APPROVAL))
+
+
+async def resume_with_input(
+    flow_run_id: uuid.UUID, run_input: dict[str, Any], *, form_wait: float = FORM_WAIT_S
+) -> None:
+    """Resume a paused run with `run_input`, waiting up to `form_wait` seconds for a run that
+    has paused but not yet stored its form (see FORM_WAIT_S); any other refusal is raised."""
+    from prefect.flow_runs import aresume_flow_run
+
+    deadline = time.monotonic() + form_wait
+    while True:
+        try:
+            await aresume_flow_run(flow_run_id, run_input=run_input)
+            return
+        except RuntimeError as exc:
+            if "schema not found" not in str(exc) or time.monotonic() >= deadline:
+                raise
+        await asyncio.sleep(POLL_S)
 
 
 async def resume_parameters(request_id: str) -> dict[str, Any]:
